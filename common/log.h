@@ -1,0 +1,29 @@
+//  log: one line per event, key=value, to stderr.
+//      ts=2026-12-01T07:30:00.123Z lvl=warn svc=authsvc ev=exchange.fail rid=7f3a reason=invalid_grant
+//  Never pass tokens, secrets, cookies, codes, session ids or raw bodies:
+//  log_redact() gives a safe stand-in when a line needs to tell values apart.
+#ifndef LOG_H_INCLUDED
+#define LOG_H_INCLUDED
+
+#include <stddef.h>
+
+typedef enum { LOG_DEBUG = 0, LOG_INFO = 1, LOG_WARN = 2, LOG_ERROR = 3 } log_level_t;
+
+//  Set the service name and the threshold. Level names: debug, info, warn, error.
+void log_init(const char *svc, log_level_t level);
+//  Parse a level name (NULL or "" gives LOG_INFO). Returns -1 for an unknown name.
+int log_level_parse(const char *name);
+//  True when a line at level would be written.
+int log_enabled(log_level_t level);
+//  Write one line: ts, lvl, svc, ev, then fmt (key=value pairs, printf style).
+void log_emit(log_level_t level, const char *ev, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+//  A short non-reversible tag of a secret (first 6 hex of its SHA-256) for correlating lines.
+const char *log_redact(const char *secret, char out[8]);
+
+#define log_debug(ev, ...) log_emit(LOG_DEBUG, ev, __VA_ARGS__)
+#define log_info(ev, ...)  log_emit(LOG_INFO, ev, __VA_ARGS__)
+#define log_warn(ev, ...)  log_emit(LOG_WARN, ev, __VA_ARGS__)
+#define log_error(ev, ...) log_emit(LOG_ERROR, ev, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,77 @@
+//  testlib: see testlib.h.
+#include "tests/testlib.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int s_failures_in_case;
+static char s_tmpdir[256];
+
+bool test_check(bool cond, const char *expr, const char *file, int line)
+{
+    if (!cond) {
+        s_failures_in_case++;
+        fprintf(stdout, "#   check failed: %s (%s:%d)\n", expr, file, line);
+        fflush(stdout);
+    }
+    return cond;
+}
+
+static void s_remove_tmpdir(void)
+{
+    if (s_tmpdir[0] && !getenv("TEST_KEEP_TMP")) {
+        char cmd[300];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", s_tmpdir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "# could not remove %s\n", s_tmpdir);
+    }
+}
+
+const char *test_tmpdir(void)
+{
+    if (!s_tmpdir[0]) {
+        const char *base = getenv("TMPDIR");
+        snprintf(s_tmpdir, sizeof s_tmpdir, "%s/rctest.XXXXXX", base && *base ? base : "/tmp");
+        if (!mkdtemp(s_tmpdir)) {
+            perror("mkdtemp");
+            exit(2);
+        }
+        atexit(s_remove_tmpdir);
+    }
+    return s_tmpdir;
+}
+
+static bool s_selected(int argc, char **argv, const char *name)
+{
+    if (argc < 2)
+        return true;
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], name) == 0)
+            return true;
+    return false;
+}
+
+int test_main(int argc, char **argv, const test_case_t *cases, size_t count)
+{
+    int pass = 0, fail = 0, n = 0;
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    for (size_t i = 0; i < count; i++) {
+        if (!s_selected(argc, argv, cases[i].name))
+            continue;
+        s_failures_in_case = 0;
+        cases[i].fn();
+        n++;
+        if (s_failures_in_case == 0) {
+            pass++;
+            printf("ok %d - %s\n", n, cases[i].name);
+        }
+        else {
+            fail++;
+            printf("not ok %d - %s\n", n, cases[i].name);
+        }
+    }
+    printf("# pass %d\n# fail %d\n", pass, fail);
+    return fail ? 1 : 0;
+}

@@ -1,0 +1,30 @@
+//  testlib: a tiny test harness shared by every *_test.c.
+//
+//  A test file lists its cases in a table and hands it to test_main:
+//      static void t_roundtrip(void) { CHECK(proto_x() == 0); }
+//      static const test_case_t cases[] = { {"roundtrip", t_roundtrip} };
+//      int main(int argc, char **argv) { return TEST_MAIN(argc, argv, cases); }
+//  Output is TAP-like ("ok 1 - name", "not ok 2 - name") and ends with
+//  "# pass N" / "# fail N", which tests/run adds up. Arguments select cases by name.
+#ifndef TESTLIB_H_INCLUDED
+#define TESTLIB_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct {
+    const char *name;
+    void (*fn)(void);
+} test_case_t;
+
+//  Record a failed check in the current case (prints file, line and text). Returns cond.
+bool test_check(bool cond, const char *expr, const char *file, int line);
+//  Run the cases named in argv (all when none). Returns 0 when every case passed, 1 otherwise.
+int test_main(int argc, char **argv, const test_case_t *cases, size_t count);
+//  A fresh temporary directory for this test process (removed at exit). Never NULL.
+const char *test_tmpdir(void);
+
+#define CHECK(cond) test_check((cond), #cond, __FILE__, __LINE__)
+#define TEST_MAIN(argc, argv, cases) test_main((argc), (argv), (cases), sizeof(cases) / sizeof((cases)[0]))
+
+#endif
