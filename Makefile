@@ -51,22 +51,27 @@ binaries: $(BINS) $(TESTS)
 deps:
 	@deploy/deps
 
+# V=1 shows the full commands.
+Q := $(if $(filter 1,$(V)),,@)
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  CC    $<")
+	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
 $(LIBCOMMON): $(call obj,$(COMMON_SRC))
 $(LIBPROTO):  $(call obj,$(PROTO_SRC))
 $(LIBTEST):   $(call obj,$(TESTLIB_SRC))
 $(BUILD)/lib/%.a:
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 # A service binary: its folder's objects + proto + common.
 define service_rules
 $(BUILD)/bin/$(notdir $(1)): $(call obj,$(filter-out %_test.c,$(wildcard $(1)/*.c))) $(LIBPROTO) $(LIBCOMMON)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LIBPROTO) $(LIBCOMMON) $$(PKG_LIBS) $$(LDLIBS)
+	@$$(if $$(Q),echo "  LINK  $$@")
+	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LIBPROTO) $(LIBCOMMON) $$(PKG_LIBS) $$(LDLIBS)
 endef
 $(foreach s,$(SERVICES),$(eval $(call service_rules,$(s))))
 
@@ -74,7 +79,8 @@ $(foreach s,$(SERVICES),$(eval $(call service_rules,$(s))))
 define test_rules
 $(BUILD)/test/$(notdir $(basename $(1))): $(call obj,$(1) $(call lib_srcs,$(patsubst %/,%,$(dir $(1))))) $(LIBPROTO) $(LIBCOMMON) $(LIBTEST)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LIBTEST) $(LIBPROTO) $(LIBCOMMON) $$(PKG_LIBS) $$(LDLIBS)
+	@$$(if $$(Q),echo "  LINK  $$@")
+	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LIBTEST) $(LIBPROTO) $(LIBCOMMON) $$(PKG_LIBS) $$(LDLIBS)
 endef
 $(foreach t,$(TEST_SRC),$(eval $(call test_rules,$(t))))
 

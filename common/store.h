@@ -7,7 +7,10 @@
 //  login). Values are msgpack maps. Commits are durable (no MDB_NOSYNC):
 //  when a put returns 0 the record survives a crash of the process or machine.
 //  Stale reader slots left by killed processes are cleared at open.
-//  All times are milliseconds since the Unix epoch, passed in by the caller.
+//  All times are milliseconds since the Unix epoch, passed in by the caller
+//  (store_session_get alone reads the clock; store_session_get_at takes it).
+//  Keys (session ids, states) are 1 .. STORE_KEY_MAX-1 bytes; other keys give STORE_EINVAL.
+//  Keys and records are secrets: the store never logs them (log_redact tags only).
 #ifndef STORE_H_INCLUDED
 #define STORE_H_INCLUDED
 
@@ -59,34 +62,56 @@ void store_close(store_t **self_p);
 //  A short text for a STORE_* code.
 const char *store_strerror(int rc);
 
-//  Read the session record of sid into rec. Returns 0, STORE_ENOTFOUND, STORE_EINVAL or STORE_EIO.
+//  Read the session record of sid into rec; a record with refresh_expires_at <= now (the clock) is not found.
+//  Returns 0, STORE_ENOTFOUND, STORE_EINVAL (bad sid or corrupt record) or STORE_EIO.
 int store_session_get(store_t *self, const char *sid, store_session_t *rec);
+//  store_session_get with the time passed in. Returns as store_session_get.
+int store_session_get_at(store_t *self, const char *sid, int64_t now, store_session_t *rec);
 //  Write (insert or replace) the session record of sid, durably. Returns 0, STORE_EFULL, STORE_EINVAL or STORE_EIO.
 int store_session_put(store_t *self, const char *sid, const store_session_t *rec);
 //  Write rec under new_sid and delete old_sid (if present) in one transaction (session id rotation at login). Returns as store_session_put.
 int store_session_rotate(store_t *self, const char *old_sid, const char *new_sid, const store_session_t *rec);
-//  Delete the session record of sid. Returns 0, STORE_ENOTFOUND or STORE_EIO.
+//  Delete the session record of sid. Returns 0, STORE_ENOTFOUND, STORE_EINVAL or STORE_EIO.
 int store_session_delete(store_t *self, const char *sid);
 
 //  Claim the refresh lease of sid until now + lease_ms, in one write transaction. rec gets the current record.
 //  Returns 0 (claimed), STORE_ESTALE (rec->version != seen_version: already refreshed, nothing claimed),
-//  STORE_EBUSY (another lease is live), STORE_ENOTFOUND, or STORE_EIO.
+//  STORE_EBUSY (another lease is live), STORE_ENOTFOUND (also when expired at now), STORE_EFULL,
+//  STORE_EINVAL (bad sid, lease_ms <= 0, corrupt record) or STORE_EIO. rec is filled on 0, ESTALE and EBUSY.
 int store_refresh_claim(store_t *self, const char *sid, uint64_t seen_version, int64_t now, int64_t lease_ms, store_session_t *rec);
 //  Commit the refreshed tokens of rec for sid: only when the stored version is still rec->version; writes version + 1 and clears the lease.
-//  rec->version is updated to the new version. Returns 0, STORE_ESTALE, STORE_ENOTFOUND, STORE_EFULL or STORE_EIO.
+//  rec->version is updated to the new version. Returns 0, STORE_ESTALE, STORE_ENOTFOUND, STORE_EFULL, STORE_EINVAL or STORE_EIO.
 int store_refresh_complete(store_t *self, const char *sid, store_session_t *rec);
-//  Drop the refresh lease of sid without changing the tokens (the refresh failed but the tokens stay). Returns 0, STORE_ENOTFOUND or STORE_EIO.
+//  Drop the refresh lease of sid without changing the tokens (the refresh failed but the tokens stay).
+//  Returns 0, STORE_ENOTFOUND, STORE_EFULL, STORE_EINVAL or STORE_EIO.
 int store_refresh_release(store_t *self, const char *sid);
 
 //  Store a pending login under state, durably. Returns 0, STORE_EFULL, STORE_EINVAL or STORE_EIO.
 int store_pending_put(store_t *self, const char *state, const store_pending_t *rec);
 //  Read and delete the pending login of state in one transaction (single use). An expired one is deleted and gives STORE_ENOTFOUND.
-//  Returns 0, STORE_ENOTFOUND or STORE_EIO.
+//  Returns 0, STORE_ENOTFOUND, STORE_EINVAL (bad state; or a corrupt record, which is deleted too), STORE_EFULL or STORE_EIO.
 int store_pending_take(store_t *self, const char *state, int64_t now, store_pending_t *rec);
 
-//  Delete expired sessions (refresh_expires_at <= now) and pending logins (older than the TTL). Counts go to *sessions_p and *pending_p when not NULL. Returns 0 or STORE_EIO.
+//  Delete expired sessions (refresh_expires_at <= now) and pending logins (created_at + TTL <= now), in bounded
+//  write transactions so other writers get in between. Records that do not decode are logged and left alone.
+//  Counts go to *sessions_p and *pending_p when not NULL. Returns 0, STORE_EFULL or STORE_EIO.
 int store_sweep(store_t *self, int64_t now, size_t *sessions_p, size_t *pending_p);
-//  Number of session records (for status and tests). Returns the count, or a negative STORE_* code.
+//  Number of session records, expired ones not yet swept included (for status and tests). Returns the count, or a negative STORE_* code.
 int64_t store_session_count(store_t *self);
+//  Clear the reader slots of processes that died inside a read transaction (store_open does it once).
+//  Returns the number cleared, or STORE_EIO.
+int store_reader_check(store_t *self);
+
+//  ---------------------------------------------------------------------------
+//  TEST SUPPORT ONLY (common/store_test.c). Never call these from service code.
+//  Begin a write (or read) transaction, write one byte to ready_fd, block reading
+//  wait_fd (until a byte or EOF), then abort. Lets a test kill a process inside a
+//  transaction. Returns 0 or a STORE_* code.
+int store_test_hold_write(store_t *self, int ready_fd, int wait_fd);
+int store_test_hold_read(store_t *self, int ready_fd, int wait_fd);
+//  Store raw bytes as the value of key in db "sessions" or "pending". Returns 0, STORE_EINVAL or STORE_EIO.
+int store_test_put_raw(store_t *self, const char *db, const char *key, const void *data, size_t len);
+//  The number of stale reader slots store_open cleared.
+int store_test_stale_at_open(const store_t *self);
 
 #endif

@@ -1,0 +1,68 @@
+//  authsvc: the command table and shared helpers.
+#include "authsvc/authsvc.h"
+#include "authsvc/login.h"
+#include "authsvc/logout.h"
+#include "authsvc/refresh.h"
+#include "common/log.h"
+#include "common/rand.h"
+
+#include <stdio.h>
+
+typedef void (s_handler_fn)(authsvc_t *self, const svc_peer_t *peer, proto_msg_t *req);
+
+static const struct {
+    proto_type_t type;
+    s_handler_fn *handler;
+} s_commands[] = {
+    { PROTO_AUTH_URL, login_auth_url },
+    { PROTO_EXCHANGE, login_exchange },
+    { PROTO_SESSION, refresh_session },
+    { PROTO_REFRESH, refresh_request },
+    { PROTO_LOGOUT, logout_request },
+};
+
+void authsvc_handle(svc_t *svc, const svc_peer_t *peer, proto_msg_t *req, void *arg)
+{
+    authsvc_t *self = arg;
+    for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
+        if (s_commands[i].type == proto_msg_type(req)) {
+            s_commands[i].handler(self, peer, req);
+            proto_msg_destroy(&req);
+            return;
+        }
+    log_warn("request.unsupported", "type=%s rid=%llx", proto_type_name(proto_msg_type(req)),
+             (unsigned long long) proto_msg_rid(req));
+    svc_reply_error(svc, peer, proto_msg_rid(req), PROTO_BAD_REQUEST, "authsvc does not handle this message type", -1);
+    proto_msg_destroy(&req);
+}
+
+const config_rc_t *authsvc_env(authsvc_t *self, const svc_peer_t *peer, uint64_t rid, const char *env)
+{
+    int i = config_env_parse(env);
+    if (i < 0) {
+        svc_reply_error(self->svc, peer, rid, PROTO_BAD_REQUEST, "unknown environment (use production or sandbox)", -1);
+        return NULL;
+    }
+    if (!self->cfg->rc[i].configured) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "the %s environment is not configured on this server", env);
+        svc_reply_error(self->svc, peer, rid, PROTO_UNAVAILABLE, msg, -1);
+        return NULL;
+    }
+    return &self->cfg->rc[i];
+}
+
+bool authsvc_check_sid(authsvc_t *self, const svc_peer_t *peer, uint64_t rid, const char *sid)
+{
+    if (rand_id_is_valid(sid))
+        return true;
+    svc_reply_error(self->svc, peer, rid, PROTO_BAD_REQUEST, "malformed session id", -1);
+    return false;
+}
+
+void authsvc_store_error(authsvc_t *self, const svc_peer_t *peer, uint64_t rid, const char *ev, int rc)
+{
+    log_error(ev, "rid=%llx error=\"%s\"", (unsigned long long) rid, store_strerror(rc));
+    svc_reply_error(self->svc, peer, rid, PROTO_INTERNAL,
+                    rc == STORE_EFULL ? "the token store is full" : "the token store failed", -1);
+}

@@ -1,0 +1,70 @@
+//  logout: see logout.h.
+#include "authsvc/logout.h"
+#include "authsvc/oauth.h"
+#include "common/log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    authsvc_t *owner;
+    svc_peer_t peer;
+    uint64_t rid;
+    char sid[STORE_KEY_MAX];
+} s_logout_t;
+
+static void s_delete_and_reply(authsvc_t *self, const svc_peer_t *peer, uint64_t rid, const char *sid)
+{
+    int src = store_session_delete(self->store, sid);
+    if (src != STORE_OK && src != STORE_ENOTFOUND) {
+        authsvc_store_error(self, peer, rid, "logout.store", src);
+        return;
+    }
+    proto_msg_t *reply = proto_msg_new(PROTO_LOGOUT_OK, rid);
+    if (reply)
+        svc_reply(self->svc, peer, reply);
+    proto_msg_destroy(&reply);
+}
+
+static void s_revoke_done(const http_response_t *resp, void *arg)
+{
+    s_logout_t *job = arg;
+    //  A failed revoke is logged and otherwise ignored: the local record goes anyway.
+    if (resp->error != HTTP_OK || resp->status < 200 || resp->status >= 300)
+        log_warn("logout.revoke_fail", "rid=%llx status=%ld error=%s ms=%ld", (unsigned long long) job->rid,
+                 resp->status, http_strerror(resp->error), resp->elapsed_ms);
+    else
+        log_info("logout.ok", "rid=%llx ms=%ld", (unsigned long long) job->rid, resp->elapsed_ms);
+    s_delete_and_reply(job->owner, &job->peer, job->rid, job->sid);
+    free(job);
+}
+
+void logout_request(authsvc_t *self, const svc_peer_t *peer, proto_msg_t *req)
+{
+    uint64_t rid = proto_msg_rid(req);
+    const char *sid = proto_msg_str(req, "sid");
+    if (!authsvc_check_sid(self, peer, rid, sid))
+        return;
+    store_session_t *rec = calloc(1, sizeof *rec);
+    int src = rec ? store_session_get(self->store, sid, rec) : STORE_EIO;
+    int env = src == STORE_OK ? config_env_parse(rec->env) : -1;
+    s_logout_t *job = NULL;
+    if (env >= 0 && self->cfg->rc[env].configured && (job = calloc(1, sizeof *job))) {
+        *job = (s_logout_t) { .owner = self, .peer = *peer, .rid = rid };
+        snprintf(job->sid, sizeof job->sid, "%s", sid);
+        //  Revoking the refresh token ends the whole login (both tokens).
+        if (oauth_start_revoke(self->http, &self->cfg->rc[env], rec->refresh_token, s_revoke_done, job) != 0) {
+            free(job);
+            job = NULL;
+        }
+    }
+    if (!job) {
+        if (src == STORE_OK)
+            log_warn("logout.revoke_skipped", "rid=%llx", (unsigned long long) rid);
+        s_delete_and_reply(self, peer, rid, sid);
+    }
+    if (rec) {
+        memset(rec, 0, sizeof *rec);
+        free(rec);
+    }
+}

@@ -1,0 +1,65 @@
+//  authsvc: authorize URL, code exchange, refresh (once), logout. See architecture.md.
+#include "authsvc/authsvc.h"
+#include "authsvc/refresh.h"
+#include "common/log.h"
+#include "common/rand.h"
+
+#include <stdio.h>
+#include <zmq.h>
+
+#define SWEEP_INTERVAL_MS 60000
+#define REFRESH_TICK_MS 50
+#define UPSTREAM_BODY_MAX (64u << 10)
+
+static void s_sweep(svc_t *svc, void *arg)
+{
+    (void) svc;
+    authsvc_t *self = arg;
+    size_t sessions = 0, pending = 0;
+    if (store_sweep(self->store, svc_now_ms(), &sessions, &pending) == STORE_OK && (sessions || pending))
+        log_info("sweep", "sessions=%zu pending=%zu", sessions, pending);
+}
+
+int main(void)
+{
+    config_t cfg;
+    char err[256];
+    log_init("authsvc", LOG_INFO);
+    if (config_load(&cfg, err, sizeof err) != 0) {
+        log_error("config.invalid", "error=\"%s\"", err);
+        return 2;
+    }
+    log_init("authsvc", (log_level_t) cfg.log_level);
+    config_log(&cfg);
+    if (rand_init() != 0) {
+        log_error("startup", "error=\"libsodium init failed\"");
+        return 1;
+    }
+    authsvc_t self = { .cfg = &cfg };
+    void *ctx = zmq_ctx_new();
+    self.store = store_open(cfg.data_dir, 0);
+    self.http = http_new(cfg.connect_timeout_ms, cfg.timeout_ms, UPSTREAM_BODY_MAX);
+    self.refresh = refresh_new();
+    if (ctx && self.store && self.http && self.refresh)
+        self.svc = svc_new("authsvc", ctx, cfg.authsvc_endpoint, self.http, authsvc_handle, &self);
+    int rc = 1;
+    if (self.svc && svc_every(self.svc, SWEEP_INTERVAL_MS, s_sweep, &self) == 0
+        && svc_every(self.svc, REFRESH_TICK_MS, refresh_tick, &self) == 0) {
+        s_sweep(self.svc, &self);
+        log_info("startup", "msg=ready");
+        rc = svc_run(self.svc);
+        //  Transfers in flight end with HTTP_ECANCELLED; their callers get an ERROR.
+        http_destroy(&self.http);
+        refresh_abort_all(&self);
+    }
+    else
+        log_error("startup", "error=\"could not start; see the lines above\"");
+    http_destroy(&self.http);
+    refresh_destroy(&self.refresh);
+    svc_destroy(&self.svc);
+    store_close(&self.store);
+    if (ctx)
+        zmq_ctx_term(ctx);
+    log_info("shutdown", "rc=%d", rc);
+    return rc;
+}

@@ -1,0 +1,199 @@
+//  oauth: see oauth.h.
+#include "authsvc/oauth.h"
+#include "common/upstream.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define OAUTH_FORM_MAX (3 * STORE_TOKEN_MAX + 1024)
+
+int oauth_authorize_url(const config_rc_t *rc, const char *state, const char *challenge, char *out, size_t size)
+{
+    CURLU *u = curl_url();
+    if (!u)
+        return -1;
+    char base[CONFIG_VALUE_MAX + 64];
+    snprintf(base, sizeof base, "%s/restapi/oauth/authorize", rc->server_url);
+    const char *params[][2] = {
+        { "response_type", "code" }, { "client_id", rc->client_id },
+        { "redirect_uri", rc->redirect_url }, { "state", state },
+        { "code_challenge", challenge }, { "code_challenge_method", "S256" },
+    };
+    int rc_code = curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK ? 0 : -1;
+    for (size_t i = 0; rc_code == 0 && i < sizeof params / sizeof params[0]; i++) {
+        char pair[CONFIG_VALUE_MAX + 64];
+        snprintf(pair, sizeof pair, "%s=%s", params[i][0], params[i][1]);
+        //  CURLU_URLENCODE encodes the value part; APPENDQUERY adds the '&'.
+        if (curl_url_set(u, CURLUPART_QUERY, pair, CURLU_APPENDQUERY | CURLU_URLENCODE) != CURLUE_OK)
+            rc_code = -1;
+    }
+    char *url = NULL;
+    if (rc_code == 0 && curl_url_get(u, CURLUPART_URL, &url, 0) == CURLUE_OK && strlen(url) < size)
+        snprintf(out, size, "%s", url);
+    else
+        rc_code = -1;
+    curl_free(url);
+    curl_url_cleanup(u);
+    return rc_code;
+}
+
+static int s_post(http_t *http, const config_rc_t *rc, const char *path, const char *form,
+                  http_done_fn *done, void *arg)
+{
+    char url[CONFIG_VALUE_MAX + 64];
+    snprintf(url, sizeof url, "%s%s", rc->server_url, path);
+    http_request_t req = {
+        .method = "POST", .url = url, .form = form,
+        .basic_user = rc->client_id, .basic_pass = rc->client_secret,
+    };
+    return http_start(http, &req, done, arg);
+}
+
+static void s_wipe(char *buf, size_t size)
+{
+    volatile char *p = buf;
+    while (size--)
+        *p++ = 0;
+}
+
+int oauth_start_exchange(http_t *http, const config_rc_t *rc, const char *code, const char *verifier,
+                         http_done_fn *done, void *arg)
+{
+    char form[OAUTH_FORM_MAX] = "";
+    int rc_code = -1;
+    if (http_form_add(form, sizeof form, "grant_type", "authorization_code") == 0
+        && http_form_add(form, sizeof form, "code", code) == 0
+        && http_form_add(form, sizeof form, "redirect_uri", rc->redirect_url) == 0
+        && http_form_add(form, sizeof form, "code_verifier", verifier) == 0)
+        rc_code = s_post(http, rc, "/restapi/oauth/token", form, done, arg);
+    s_wipe(form, sizeof form);
+    return rc_code;
+}
+
+int oauth_start_refresh(http_t *http, const config_rc_t *rc, const char *refresh_token, http_done_fn *done, void *arg)
+{
+    char form[OAUTH_FORM_MAX] = "";
+    int rc_code = -1;
+    if (http_form_add(form, sizeof form, "grant_type", "refresh_token") == 0
+        && http_form_add(form, sizeof form, "refresh_token", refresh_token) == 0)
+        rc_code = s_post(http, rc, "/restapi/oauth/token", form, done, arg);
+    s_wipe(form, sizeof form);
+    return rc_code;
+}
+
+int oauth_start_revoke(http_t *http, const config_rc_t *rc, const char *token, http_done_fn *done, void *arg)
+{
+    char form[OAUTH_FORM_MAX] = "";
+    int rc_code = -1;
+    if (http_form_add(form, sizeof form, "token", token) == 0)
+        rc_code = s_post(http, rc, "/restapi/oauth/revoke", form, done, arg);
+    s_wipe(form, sizeof form);
+    return rc_code;
+}
+
+//  Copy a JSON string member into dst. Returns 0, 1 when absent and optional, or -1.
+static int s_get_str(json_t *obj, const char *key, char *dst, size_t size, int required)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v)
+        return required ? -1 : 1;
+    if (json_is_integer(v)) {   //  owner_id may come as a number
+        snprintf(dst, size, "%lld", (long long) json_integer_value(v));
+        return 0;
+    }
+    if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) >= size
+        || strlen(json_string_value(v)) != json_string_length(v))
+        return -1;
+    memcpy(dst, json_string_value(v), json_string_length(v) + 1);
+    return 0;
+}
+
+static int s_get_seconds(json_t *obj, const char *key, json_int_t *out)
+{
+    json_t *v = json_object_get(obj, key);
+    if (json_is_string(v)) {    //  some SDK fixtures send numbers as strings
+        char *end;
+        long long n = strtoll(json_string_value(v), &end, 10);
+        if (*end || end == json_string_value(v))
+            return -1;
+        *out = n;
+    }
+    else if (json_is_integer(v))
+        *out = json_integer_value(v);
+    else
+        return -1;
+    return *out > 0 && *out <= 10LL * 365 * 24 * 3600 ? 0 : -1;
+}
+
+int oauth_parse_tokens(const char *body, size_t len, int64_t now_ms, store_session_t *rec, const char **why_p)
+{
+    const char *why = NULL;
+    json_error_t jerr;
+    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    json_int_t expires_in = 0, refresh_expires_in = 0;
+    json_t *type = root ? json_object_get(root, "token_type") : NULL;
+    if (!json_is_object(root))
+        why = "token response is not a JSON object";
+    else if (s_get_str(root, "access_token", rec->access_token, sizeof rec->access_token, 1) != 0)
+        why = "token response has no usable access_token";
+    else if (s_get_str(root, "refresh_token", rec->refresh_token, sizeof rec->refresh_token, 1) != 0)
+        why = "token response has no usable refresh_token";
+    else if (!json_is_string(type) || strcasecmp(json_string_value(type), "bearer") != 0)
+        why = "token_type is not bearer";
+    else if (s_get_seconds(root, "expires_in", &expires_in) != 0)
+        why = "expires_in missing or out of range";
+    else if (s_get_seconds(root, "refresh_token_expires_in", &refresh_expires_in) != 0)
+        why = "refresh_token_expires_in missing or out of range";
+    else if (s_get_str(root, "owner_id", rec->owner_id, sizeof rec->owner_id, 0) < 0
+             || s_get_str(root, "scope", rec->scope, sizeof rec->scope, 0) < 0)
+        why = "owner_id or scope malformed";
+    json_decref(root);
+    if (why) {
+        s_wipe(rec->access_token, sizeof rec->access_token);
+        s_wipe(rec->refresh_token, sizeof rec->refresh_token);
+        if (why_p)
+            *why_p = why;
+        return -1;
+    }
+    rec->expires_at = now_ms + (int64_t) expires_in * 1000;
+    rec->refresh_expires_at = now_ms + (int64_t) refresh_expires_in * 1000;
+    return 0;
+}
+
+proto_code_t oauth_classify(const http_response_t *resp, const char **reason_p)
+{
+    proto_code_t code = upstream_code(resp);
+    const char *reason = http_strerror(resp->error);
+    if (resp->error == HTTP_OK) {
+        if (code == PROTO_OK)
+            reason = "ok";
+        else if (resp->status == 400)
+            reason = "invalid_grant";
+        else if (resp->status == 401) {
+            code = PROTO_UPSTREAM_ERROR;
+            reason = "invalid_client";
+        }
+        else if (code == PROTO_RATE_LIMITED)
+            reason = "rate_limited";
+        else if (code == PROTO_UPSTREAM_REJECTED)
+            reason = "rejected";
+        else
+            reason = "server_error";
+        if (resp->status == 400) {
+            //  Read the error word (invalid_grant, invalid_request...) for the log only.
+            json_t *root = json_loadb(resp->body, resp->body_len, 0, NULL);
+            const char *err = json_string_value(json_object_get(root, "error"));
+            static _Thread_local char word[32];
+            if (err && strspn(err, "abcdefghijklmnopqrstuvwxyz_") == strlen(err)) {
+                snprintf(word, sizeof word, "%s", err);
+                reason = word;
+            }
+            json_decref(root);
+        }
+    }
+    if (reason_p)
+        *reason_p = reason;
+    return code;
+}

@@ -1,0 +1,343 @@
+//  refresh: see refresh.h.
+#include "authsvc/refresh.h"
+#include "authsvc/oauth.h"
+#include "common/log.h"
+#include "common/rand.h"
+
+#include <czmq.h>
+#include <stdlib.h>
+#include <string.h>
+
+//  A SESSION whose access token expires within this margin refreshes first.
+#define REFRESH_MARGIN_MS 60000
+
+typedef struct _s_waiter_t s_waiter_t;
+struct _s_waiter_t {
+    s_waiter_t *next;
+    svc_peer_t peer;
+    uint64_t rid;
+    proto_type_t type;      //  PROTO_REFRESH or PROTO_SESSION
+};
+
+typedef enum { JOB_IDLE, JOB_UPSTREAM, JOB_WAIT_OTHER } s_state_t;
+
+typedef struct {
+    authsvc_t *owner;
+    char sid[STORE_KEY_MAX];
+    s_state_t state;
+    uint64_t seen_version;
+    int64_t wait_until;     //  JOB_WAIT_OTHER: when the other process's lease runs out
+    int64_t blocked_until;  //  after a 429: no upstream call before this
+    s_waiter_t *waiters;
+    store_session_t rec;    //  the claimed record (JOB_UPSTREAM)
+} s_job_t;
+
+struct _refresh_t {
+    zhashx_t *jobs;         //  sid -> s_job_t
+};
+
+refresh_t *refresh_new(void)
+{
+    refresh_t *self = calloc(1, sizeof *self);
+    if (self && !(self->jobs = zhashx_new())) {
+        free(self);
+        self = NULL;
+    }
+    return self;
+}
+
+static void s_job_free(s_job_t *job)
+{
+    while (job->waiters) {
+        s_waiter_t *w = job->waiters;
+        job->waiters = w->next;
+        free(w);
+    }
+    memset(&job->rec, 0, sizeof job->rec);
+    free(job);
+}
+
+void refresh_destroy(refresh_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    refresh_t *self = *self_p;
+    for (s_job_t *job = zhashx_first(self->jobs); job; job = zhashx_next(self->jobs))
+        s_job_free(job);
+    zhashx_destroy(&self->jobs);
+    free(self);
+    *self_p = NULL;
+}
+
+static void s_reply_session(authsvc_t *self, const svc_peer_t *peer, uint64_t rid, const char *sid)
+{
+    store_session_t *rec = calloc(1, sizeof *rec);
+    int src = rec ? store_session_get(self->store, sid, rec) : STORE_EIO;
+    proto_msg_t *reply = proto_msg_new(PROTO_SESSION_OK, rid);
+    if (src != STORE_OK && src != STORE_ENOTFOUND)
+        authsvc_store_error(self, peer, rid, "session.store", src);
+    else if (reply) {
+        int ok = proto_msg_set_bool(reply, "logged_in", src == STORE_OK) == 0;
+        if (src == STORE_OK) {
+            int64_t left = (rec->expires_at - svc_now_ms()) / 1000;
+            ok = ok && proto_msg_set_str(reply, "env", rec->env) == 0
+                 && proto_msg_set_int(reply, "access_expires_in", left) == 0
+                 && proto_msg_set_int(reply, "version", (int64_t) rec->version) == 0
+                 && (!rec->owner_id[0] || proto_msg_set_str(reply, "owner_id", rec->owner_id) == 0);
+        }
+        if (ok)
+            svc_reply(self->svc, peer, reply);
+        else
+            svc_reply_error(self->svc, peer, rid, PROTO_INTERNAL, "could not encode the reply", -1);
+    }
+    proto_msg_destroy(&reply);
+    if (rec) {
+        memset(rec, 0, sizeof *rec);
+        free(rec);
+    }
+}
+
+static void s_reply_version(authsvc_t *self, const svc_peer_t *peer, uint64_t rid, uint64_t version)
+{
+    proto_msg_t *reply = proto_msg_new(PROTO_REFRESH_OK, rid);
+    if (reply && proto_msg_set_int(reply, "version", (int64_t) version) == 0)
+        svc_reply(self->svc, peer, reply);
+    proto_msg_destroy(&reply);
+}
+
+//  Answer every waiter of job. code PROTO_OK: refreshed to version; otherwise ERROR code/message.
+//  SESSION waiters always get the record as it now is (a failed refresh keeps the tokens).
+static void s_finish(s_job_t *job, proto_code_t code, uint64_t version, const char *message, int64_t retry_after)
+{
+    authsvc_t *self = job->owner;
+    while (job->waiters) {
+        s_waiter_t *w = job->waiters;
+        job->waiters = w->next;
+        if (w->type == PROTO_SESSION)
+            s_reply_session(self, &w->peer, w->rid, job->sid);
+        else if (code == PROTO_OK)
+            s_reply_version(self, &w->peer, w->rid, version);
+        else
+            svc_reply_error(self->svc, &w->peer, w->rid, code, message, retry_after);
+        free(w);
+    }
+    job->state = JOB_IDLE;
+    memset(&job->rec, 0, sizeof job->rec);
+    if (job->blocked_until <= svc_now_ms()) {
+        zhashx_delete(self->refresh->jobs, job->sid);
+        s_job_free(job);
+    }
+}
+
+static void s_refresh_done(const http_response_t *resp, void *arg)
+{
+    s_job_t *job = arg;
+    authsvc_t *self = job->owner;
+    const char *reason = NULL;
+    proto_code_t code = oauth_classify(resp, &reason);
+    if (code == PROTO_OK && oauth_parse_tokens(resp->body, resp->body_len, svc_now_ms(), &job->rec, &reason) != 0)
+        code = PROTO_UPSTREAM_ERROR;
+    if (code == PROTO_OK) {
+        int src = store_refresh_complete(self->store, job->sid, &job->rec);
+        log_info("refresh.ok", "version=%llu ms=%ld store=%s", (unsigned long long) job->rec.version,
+                 resp->elapsed_ms, store_strerror(src));
+        if (src == STORE_OK)
+            s_finish(job, PROTO_OK, job->rec.version, NULL, -1);
+        else if (src == STORE_ENOTFOUND)
+            s_finish(job, PROTO_NOT_LOGGED_IN, 0, "not logged in", -1);
+        else
+            s_finish(job, PROTO_INTERNAL, 0, "the token store failed", -1);
+        return;
+    }
+    log_warn("refresh.fail", "status=%ld reason=%s ms=%ld", resp->status, reason, resp->elapsed_ms);
+    if (code == PROTO_UPSTREAM_REJECTED) {
+        //  Final (invalid_grant): the login is over; the user logs in again.
+        store_session_delete(self->store, job->sid);
+        s_finish(job, PROTO_NOT_LOGGED_IN, 0, "the RingCentral login has ended; log in again", -1);
+        return;
+    }
+    //  Not final: the tokens stay; drop the lease so the next request may try again.
+    store_refresh_release(self->store, job->sid);
+    long retry = -1;
+    if (code == PROTO_RATE_LIMITED) {
+        retry = resp->retry_after > 0 ? resp->retry_after : 60;
+        job->blocked_until = svc_now_ms() + retry * 1000;
+    }
+    s_finish(job, code, 0, code == PROTO_RATE_LIMITED ? "RingCentral rate limit on token refresh; wait and try again"
+                           : code == PROTO_UPSTREAM_TIMEOUT ? "RingCentral did not answer the token refresh in time"
+                                                            : "RingCentral's token refresh failed; try again",
+             retry);
+}
+
+//  Claim the lease and call RingCentral, or settle at once when someone else refreshed.
+static void s_begin(s_job_t *job)
+{
+    authsvc_t *self = job->owner;
+    int64_t lease_ms = self->cfg->timeout_ms + 5000;
+    int src = store_refresh_claim(self->store, job->sid, job->seen_version, svc_now_ms(), lease_ms, &job->rec);
+    if (src == STORE_ESTALE) {
+        s_finish(job, PROTO_OK, job->rec.version, NULL, -1);
+        return;
+    }
+    if (src == STORE_EBUSY) {
+        job->state = JOB_WAIT_OTHER;
+        job->wait_until = job->rec.refreshing_until;
+        return;
+    }
+    if (src == STORE_ENOTFOUND) {
+        s_finish(job, PROTO_NOT_LOGGED_IN, 0, "not logged in", -1);
+        return;
+    }
+    int env = src == STORE_OK ? config_env_parse(job->rec.env) : -1;
+    const config_rc_t *rc = env >= 0 ? &self->cfg->rc[env] : NULL;
+    if (!rc || !rc->configured) {
+        if (src == STORE_OK)
+            store_refresh_release(self->store, job->sid);
+        s_finish(job, PROTO_INTERNAL, 0, src == STORE_OK ? "environment not configured" : "the token store failed", -1);
+        return;
+    }
+    job->state = JOB_UPSTREAM;
+    if (oauth_start_refresh(self->http, rc, job->rec.refresh_token, s_refresh_done, job) != 0) {
+        store_refresh_release(self->store, job->sid);
+        s_finish(job, PROTO_INTERNAL, 0, "could not start the token refresh", -1);
+    }
+}
+
+//  Join (or start) the refresh of sid from seen_version for this waiter.
+static void s_join(authsvc_t *self, const char *sid, uint64_t seen_version, const svc_peer_t *peer, uint64_t rid,
+                   proto_type_t type)
+{
+    s_job_t *job = zhashx_lookup(self->refresh->jobs, sid);
+    s_waiter_t *w = calloc(1, sizeof *w);
+    if (!job && w) {
+        job = calloc(1, sizeof *job);
+        if (job) {
+            job->owner = self;
+            snprintf(job->sid, sizeof job->sid, "%s", sid);
+            zhashx_insert(self->refresh->jobs, sid, job);
+        }
+    }
+    if (!job || !w) {
+        free(w);
+        svc_reply_error(self->svc, peer, rid, PROTO_INTERNAL, "out of memory", -1);
+        return;
+    }
+    *w = (s_waiter_t) { .next = job->waiters, .peer = *peer, .rid = rid, .type = type };
+    job->waiters = w;
+    if (job->state == JOB_IDLE) {
+        job->seen_version = seen_version;
+        s_begin(job);
+    }
+}
+
+//  True (and the caller is answered) when sid's refreshes are paused by a 429.
+static bool s_blocked(authsvc_t *self, const char *sid, const svc_peer_t *peer, uint64_t rid, proto_type_t type)
+{
+    s_job_t *job = zhashx_lookup(self->refresh->jobs, sid);
+    int64_t now = svc_now_ms();
+    if (!job || job->blocked_until <= now)
+        return false;
+    if (type == PROTO_SESSION)
+        s_reply_session(self, peer, rid, sid);
+    else
+        svc_reply_error(self->svc, peer, rid, PROTO_RATE_LIMITED, "RingCentral rate limit on token refresh; wait and try again",
+                        (job->blocked_until - now + 999) / 1000);
+    return true;
+}
+
+void refresh_request(authsvc_t *self, const svc_peer_t *peer, proto_msg_t *req)
+{
+    uint64_t rid = proto_msg_rid(req);
+    const char *sid = proto_msg_str(req, "sid");
+    int64_t seen = proto_msg_int(req, "seen_version", 0);
+    if (!authsvc_check_sid(self, peer, rid, sid))
+        return;
+    store_session_t *rec = calloc(1, sizeof *rec);
+    int src = rec ? store_session_get(self->store, sid, rec) : STORE_EIO;
+    if (src == STORE_ENOTFOUND)
+        svc_reply_error(self->svc, peer, rid, PROTO_NOT_LOGGED_IN, "not logged in", -1);
+    else if (src != STORE_OK)
+        authsvc_store_error(self, peer, rid, "refresh.store", src);
+    else if (seen < 0 || rec->version != (uint64_t) seen)
+        s_reply_version(self, peer, rid, rec->version);     //  already refreshed: no upstream call
+    else if (!s_blocked(self, sid, peer, rid, PROTO_REFRESH))
+        s_join(self, sid, (uint64_t) seen, peer, rid, PROTO_REFRESH);
+    if (rec) {
+        memset(rec, 0, sizeof *rec);
+        free(rec);
+    }
+}
+
+void refresh_session(authsvc_t *self, const svc_peer_t *peer, proto_msg_t *req)
+{
+    uint64_t rid = proto_msg_rid(req);
+    const char *sid = proto_msg_str(req, "sid");
+    if (!rand_id_is_valid(sid)) {   //  no valid session id: simply not logged in
+        proto_msg_t *reply = proto_msg_new(PROTO_SESSION_OK, rid);
+        if (reply && proto_msg_set_bool(reply, "logged_in", false) == 0)
+            svc_reply(self->svc, peer, reply);
+        proto_msg_destroy(&reply);
+        return;
+    }
+    store_session_t *rec = calloc(1, sizeof *rec);
+    int src = rec ? store_session_get(self->store, sid, rec) : STORE_EIO;
+    int64_t now = svc_now_ms();
+    if (src != STORE_OK && src != STORE_ENOTFOUND)
+        authsvc_store_error(self, peer, rid, "session.store", src);
+    else if (src == STORE_OK && rec->expires_at - now < REFRESH_MARGIN_MS && rec->refresh_expires_at > now) {
+        if (!s_blocked(self, sid, peer, rid, PROTO_SESSION))
+            s_join(self, sid, rec->version, peer, rid, PROTO_SESSION);
+    }
+    else
+        s_reply_session(self, peer, rid, sid);
+    if (rec) {
+        memset(rec, 0, sizeof *rec);
+        free(rec);
+    }
+}
+
+void refresh_tick(svc_t *svc, void *arg)
+{
+    (void) svc;
+    authsvc_t *self = arg;
+    int64_t now = svc_now_ms();
+    //  Collect first: settling a job deletes it from the table.
+    s_job_t *due[64];
+    size_t n = 0;
+    for (s_job_t *job = zhashx_first(self->refresh->jobs); job && n < 64; job = zhashx_next(self->refresh->jobs)) {
+        if (job->state == JOB_WAIT_OTHER || (job->state == JOB_IDLE && !job->waiters && job->blocked_until <= now))
+            due[n++] = job;
+    }
+    store_session_t *rec = calloc(1, sizeof *rec);
+    for (size_t i = 0; rec && i < n; i++) {
+        s_job_t *job = due[i];
+        if (job->state == JOB_IDLE) {   //  a 429 pause that ran out
+            zhashx_delete(self->refresh->jobs, job->sid);
+            s_job_free(job);
+            continue;
+        }
+        int src = store_session_get(self->store, job->sid, rec);
+        if (src == STORE_ENOTFOUND)
+            s_finish(job, PROTO_NOT_LOGGED_IN, 0, "not logged in", -1);
+        else if (src == STORE_OK && rec->version != job->seen_version)
+            s_finish(job, PROTO_OK, rec->version, NULL, -1);
+        else if (src == STORE_OK && rec->refreshing_until <= now)
+            s_begin(job);   //  the other process gave up or died: claim it ourselves
+    }
+    if (rec) {
+        memset(rec, 0, sizeof *rec);
+        free(rec);
+    }
+}
+
+void refresh_abort_all(authsvc_t *self)
+{
+    s_job_t *all[1024];
+    size_t n = 0;
+    for (s_job_t *job = zhashx_first(self->refresh->jobs); job && n < 1024; job = zhashx_next(self->refresh->jobs))
+        all[n++] = job;
+    for (size_t i = 0; i < n; i++) {
+        all[i]->blocked_until = 0;
+        s_finish(all[i], PROTO_UNAVAILABLE, 0, "authsvc is stopping", -1);
+    }
+}

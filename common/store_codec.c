@@ -1,0 +1,259 @@
+//  store_codec: see store_codec.h.
+#include "common/store_codec.h"
+
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+typedef enum { S_STR, S_I64, S_U64 } s_type_t;
+
+typedef struct {
+    const char *name;
+    s_type_t type;
+    size_t offset;
+    size_t size;        //  of the char array (S_STR), with its NUL
+} s_field_t;
+
+#define S_FIELD(rec, type, member) { #member, type, offsetof(rec, member), sizeof(((rec *) 0)->member) }
+
+static const s_field_t s_session_fields[] = {
+    S_FIELD(store_session_t, S_STR, env),
+    S_FIELD(store_session_t, S_STR, access_token),
+    S_FIELD(store_session_t, S_STR, refresh_token),
+    S_FIELD(store_session_t, S_I64, expires_at),
+    S_FIELD(store_session_t, S_I64, refresh_expires_at),
+    S_FIELD(store_session_t, S_STR, owner_id),
+    S_FIELD(store_session_t, S_STR, scope),
+    S_FIELD(store_session_t, S_U64, version),
+    S_FIELD(store_session_t, S_I64, refreshing_until),
+};
+
+static const s_field_t s_pending_fields[] = {
+    S_FIELD(store_pending_t, S_STR, sid),
+    S_FIELD(store_pending_t, S_STR, env),
+    S_FIELD(store_pending_t, S_STR, code_verifier),
+    S_FIELD(store_pending_t, S_I64, created_at),
+};
+
+#define S_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+//  Unknown keys are skipped (a newer writer may add fields), but only so many.
+#define S_MAP_MAX 32
+
+//  ---------------------------------------------------------------------------
+//  Encoding into a caller's fixed buffer: no allocation, overflow is an error.
+
+typedef struct {
+    char *buf;
+    size_t cap;
+    size_t len;
+} s_out_t;
+
+static int s_out_write(void *data, const char *buf, size_t len)
+{
+    s_out_t *out = data;
+    if (len > out->cap - out->len)
+        return -1;
+    memcpy(out->buf + out->len, buf, len);
+    out->len += len;
+    return 0;
+}
+
+static int s_encode(const s_field_t *fields, size_t count, const void *rec, char *buf, size_t cap, size_t *len_p)
+{
+    s_out_t out = { buf, cap, 0 };
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &out, s_out_write);
+    int rc = msgpack_pack_map(&pk, count);
+    for (size_t i = 0; i < count && rc == 0; i++) {
+        const s_field_t *f = &fields[i];
+        const char *at = (const char *) rec + f->offset;
+        rc = msgpack_pack_str_with_body(&pk, f->name, strlen(f->name));
+        if (rc != 0)
+            break;
+        if (f->type == S_STR) {
+            const char *nul = memchr(at, '\0', f->size);
+            if (!nul)
+                return STORE_EINVAL;
+            rc = msgpack_pack_str_with_body(&pk, at, (size_t) (nul - at));
+        }
+        else if (f->type == S_I64) {
+            int64_t v;
+            memcpy(&v, at, sizeof v);
+            rc = msgpack_pack_int64(&pk, v);
+        }
+        else {
+            uint64_t v;
+            memcpy(&v, at, sizeof v);
+            rc = msgpack_pack_uint64(&pk, v);
+        }
+    }
+    if (rc != 0)
+        return STORE_EINVAL;
+    *len_p = out.len;
+    return 0;
+}
+
+//  ---------------------------------------------------------------------------
+//  Before msgpack-c sees the bytes: walk the value headers and check that every
+//  length fits in the input and that every container's count could be filled
+//  by the bytes left (each value takes at least one byte). msgpack-c allocates
+//  count * sizeof(msgpack_object) up front, so a corrupt 32-bit count would
+//  otherwise ask for gigabytes. Returns true when the input is exactly one
+//  plausible value.
+
+static bool s_be(const unsigned char *p, size_t end, size_t *at, size_t width, uint64_t *out)
+{
+    if (width > end - *at)
+        return false;
+    uint64_t v = 0;
+    for (size_t i = 0; i < width; i++)
+        v = (v << 8) | p[*at + i];
+    *at += width;
+    *out = v;
+    return true;
+}
+
+static bool s_plausible(const unsigned char *p, size_t len)
+{
+    size_t at = 0;
+    uint64_t pending = 1;       //  values still to read
+    while (pending > 0) {
+        if (at >= len)
+            return false;
+        unsigned b = p[at++];
+        pending--;
+        uint64_t skip = 0, items = 0, n = 0;
+        if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
+            skip = 0;
+        else if (b <= 0x8f)
+            items = 2u * (b & 0x0f);
+        else if (b <= 0x9f)
+            items = b & 0x0f;
+        else if (b <= 0xbf)
+            skip = b & 0x1f;
+        else if (b == 0xc4 || b == 0xc5 || b == 0xc6 || b == 0xd9 || b == 0xda || b == 0xdb) {
+            size_t width = (b == 0xc4 || b == 0xd9) ? 1 : (b == 0xc5 || b == 0xda) ? 2 : 4;
+            if (!s_be(p, len, &at, width, &n))
+                return false;
+            skip = n;
+        }
+        else if (b == 0xc7 || b == 0xc8 || b == 0xc9) {
+            if (!s_be(p, len, &at, b == 0xc7 ? 1 : b == 0xc8 ? 2 : 4, &n))
+                return false;
+            skip = n + 1;       //  ext type byte
+        }
+        else if (b == 0xca || b == 0xcb)
+            skip = b == 0xca ? 4 : 8;
+        else if (b >= 0xcc && b <= 0xd3)
+            skip = (size_t) 1 << ((b - 0xcc) & 3);
+        else if (b >= 0xd4 && b <= 0xd8)
+            skip = 1 + ((size_t) 1 << (b - 0xd4));
+        else if (b == 0xdc || b == 0xdd || b == 0xde || b == 0xdf) {
+            if (!s_be(p, len, &at, (b == 0xdc || b == 0xde) ? 2 : 4, &n))
+                return false;
+            items = (b >= 0xde) ? 2 * n : n;
+        }
+        else
+            return false;       //  0xc1: never used
+        if (skip > len - at)
+            return false;
+        at += (size_t) skip;
+        pending += items;
+        if (pending > len - at)
+            return false;
+    }
+    return at == len;
+}
+
+//  ---------------------------------------------------------------------------
+//  Decoding: one map, every known field once with the right type and length.
+
+static int s_set(const s_field_t *f, const msgpack_object *v, void *rec)
+{
+    char *at = (char *) rec + f->offset;
+    if (f->type == S_STR) {
+        if (v->type != MSGPACK_OBJECT_STR || v->via.str.size >= f->size)
+            return STORE_EINVAL;
+        if (v->via.str.size && memchr(v->via.str.ptr, '\0', v->via.str.size))
+            return STORE_EINVAL;
+        memcpy(at, v->via.str.ptr, v->via.str.size);
+        at[v->via.str.size] = '\0';
+        return 0;
+    }
+    if (f->type == S_U64) {
+        if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+            return STORE_EINVAL;
+        uint64_t u = v->via.u64;
+        memcpy(at, &u, sizeof u);
+        return 0;
+    }
+    int64_t i;
+    if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER && v->via.u64 <= (uint64_t) INT64_MAX)
+        i = (int64_t) v->via.u64;
+    else if (v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+        i = v->via.i64;
+    else
+        return STORE_EINVAL;
+    memcpy(at, &i, sizeof i);
+    return 0;
+}
+
+static int s_fill(const s_field_t *fields, size_t count, const msgpack_object *obj, void *rec)
+{
+    if (obj->type != MSGPACK_OBJECT_MAP || obj->via.map.size > S_MAP_MAX)
+        return STORE_EINVAL;
+    uint32_t seen = 0;
+    for (uint32_t k = 0; k < obj->via.map.size; k++) {
+        const msgpack_object_kv *kv = &obj->via.map.ptr[k];
+        if (kv->key.type != MSGPACK_OBJECT_STR)
+            return STORE_EINVAL;
+        for (size_t i = 0; i < count; i++) {
+            size_t n = strlen(fields[i].name);
+            if (kv->key.via.str.size != n || memcmp(kv->key.via.str.ptr, fields[i].name, n) != 0)
+                continue;
+            if (seen & (1u << i))
+                return STORE_EINVAL;        //  the same field twice
+            if (s_set(&fields[i], &kv->val, rec) != 0)
+                return STORE_EINVAL;
+            seen |= 1u << i;
+            break;
+        }
+    }
+    return seen == (1u << count) - 1 ? 0 : STORE_EINVAL;
+}
+
+static int s_decode(const s_field_t *fields, size_t count, const void *data, size_t len, void *rec, size_t rec_size)
+{
+    if (!data || len == 0 || len > STORE_CODEC_MAX || !s_plausible(data, len))
+        return STORE_EINVAL;
+    memset(rec, 0, rec_size);
+    msgpack_unpacked up;
+    msgpack_unpacked_init(&up);
+    size_t off = 0;
+    int rc = STORE_EINVAL;
+    if (msgpack_unpack_next(&up, data, len, &off) == MSGPACK_UNPACK_SUCCESS && off == len)
+        rc = s_fill(fields, count, &up.data, rec);
+    msgpack_unpacked_destroy(&up);
+    return rc;
+}
+
+int store_codec_session_encode(const store_session_t *rec, char *buf, size_t cap, size_t *len_p)
+{
+    return s_encode(s_session_fields, S_COUNT(s_session_fields), rec, buf, cap, len_p);
+}
+
+int store_codec_session_decode(const void *data, size_t len, store_session_t *rec)
+{
+    return s_decode(s_session_fields, S_COUNT(s_session_fields), data, len, rec, sizeof *rec);
+}
+
+int store_codec_pending_encode(const store_pending_t *rec, char *buf, size_t cap, size_t *len_p)
+{
+    return s_encode(s_pending_fields, S_COUNT(s_pending_fields), rec, buf, cap, len_p);
+}
+
+int store_codec_pending_decode(const void *data, size_t len, store_pending_t *rec)
+{
+    return s_decode(s_pending_fields, S_COUNT(s_pending_fields), data, len, rec, sizeof *rec);
+}

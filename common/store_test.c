@@ -1,0 +1,677 @@
+//  store_test: the LMDB token store, in one process and across processes.
+//
+//  Every case works in its own directory under test_tmpdir(). Cases that fork
+//  synchronise through pipes (never sleeps); children leave with _exit() and
+//  report through their exit status. A store_t is never shared across fork():
+//  each process opens its own.
+#include "common/log.h"
+#include "common/store.h"
+#include "tests/testlib.h"
+
+#include <errno.h>
+#include <msgpack.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NOW ((int64_t) 1800000000000)       //  a fixed "now" for the cases that pass time in
+#define HOUR ((int64_t) 3600 * 1000)
+
+//  ---------------------------------------------------------------------------
+//  Helpers
+
+static const char *s_dir(const char *name)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s/%s", test_tmpdir(), name);
+    return path;
+}
+
+static int64_t s_clock_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void s_fill(char *dst, size_t size, char c)
+{
+    memset(dst, c, size - 1);
+    dst[size - 1] = '\0';
+}
+
+//  A session with every field set; expires (refresh token) at expires.
+static void s_session(store_session_t *rec, int seed, int64_t expires)
+{
+    memset(rec, 0, sizeof *rec);
+    snprintf(rec->env, sizeof rec->env, "%s", seed % 2 ? "sandbox" : "production");
+    snprintf(rec->access_token, sizeof rec->access_token, "access-%d", seed);
+    snprintf(rec->refresh_token, sizeof rec->refresh_token, "refresh-%d", seed);
+    rec->expires_at = expires - 2 * HOUR;
+    rec->refresh_expires_at = expires;
+    snprintf(rec->owner_id, sizeof rec->owner_id, "owner-%d", seed);
+    snprintf(rec->scope, sizeof rec->scope, "ReadAccounts ReadCallLog");
+    rec->version = 1;
+}
+
+static bool s_session_eq(const store_session_t *a, const store_session_t *b)
+{
+    return strcmp(a->env, b->env) == 0 && strcmp(a->access_token, b->access_token) == 0
+           && strcmp(a->refresh_token, b->refresh_token) == 0 && a->expires_at == b->expires_at
+           && a->refresh_expires_at == b->refresh_expires_at && strcmp(a->owner_id, b->owner_id) == 0
+           && strcmp(a->scope, b->scope) == 0 && a->version == b->version
+           && a->refreshing_until == b->refreshing_until;
+}
+
+static void s_pending(store_pending_t *rec, const char *sid, int64_t created_at)
+{
+    memset(rec, 0, sizeof *rec);
+    snprintf(rec->sid, sizeof rec->sid, "%s", sid);
+    snprintf(rec->env, sizeof rec->env, "sandbox");
+    snprintf(rec->code_verifier, sizeof rec->code_verifier, "verifier-for-%s", sid);
+    rec->created_at = created_at;
+}
+
+//  Read one byte from fd within 30 s. Returns the byte, or -1 on EOF, error or timeout.
+static int s_read_byte(int fd)
+{
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    int n;
+    do
+        n = poll(&p, 1, 30000);
+    while (n < 0 && errno == EINTR);
+    if (n != 1)
+        return -1;
+    unsigned char c;
+    ssize_t r;
+    do
+        r = read(fd, &c, 1);
+    while (r < 0 && errno == EINTR);
+    return r == 1 ? c : -1;
+}
+
+static bool s_write_byte(int fd, char c)
+{
+    ssize_t r;
+    do
+        r = write(fd, &c, 1);
+    while (r < 0 && errno == EINTR);
+    return r == 1;
+}
+
+static pid_t s_fork(void)
+{
+    fflush(stdout);
+    fflush(stderr);
+    return fork();
+}
+
+//  The child's exit status, or -1 when it did not exit normally.
+static int s_wait(pid_t pid)
+{
+    int status;
+    pid_t r;
+    do
+        r = waitpid(pid, &status, 0);
+    while (r < 0 && errno == EINTR);
+    if (r != pid || !WIFEXITED(status))
+        return -1;
+    return WEXITSTATUS(status);
+}
+
+//  Kill pid with SIGKILL and reap it. Returns true when it died of SIGKILL.
+static bool s_kill(pid_t pid)
+{
+    if (kill(pid, SIGKILL) != 0)
+        return false;
+    int status;
+    pid_t r;
+    do
+        r = waitpid(pid, &status, 0);
+    while (r < 0 && errno == EINTR);
+    return r == pid && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+}
+
+//  ---------------------------------------------------------------------------
+//  One process
+
+static void t_session_roundtrip(void)
+{
+    store_t *store = store_open(s_dir("session_roundtrip/a/b"), 0);
+    CHECK(store != NULL);
+    store_session_t in, out;
+    //  Every field at its longest.
+    memset(&in, 0, sizeof in);
+    s_fill(in.env, sizeof in.env, 'e');
+    s_fill(in.access_token, sizeof in.access_token, 'a');
+    s_fill(in.refresh_token, sizeof in.refresh_token, 'r');
+    s_fill(in.owner_id, sizeof in.owner_id, 'o');
+    s_fill(in.scope, sizeof in.scope, 's');
+    in.expires_at = -5;
+    in.refresh_expires_at = INT64_MAX;
+    in.version = UINT64_MAX;
+    in.refreshing_until = INT64_MIN;
+    char sid[STORE_KEY_MAX];
+    s_fill(sid, sizeof sid, 'k');
+    CHECK(store_session_put(store, sid, &in) == 0);
+    CHECK(store_session_get_at(store, sid, NOW, &out) == 0);
+    CHECK(s_session_eq(&in, &out));
+    CHECK(strlen(out.access_token) == STORE_TOKEN_MAX - 1);
+
+    //  Ordinary values, replaced in place.
+    s_session(&in, 7, NOW + HOUR);
+    CHECK(store_session_put(store, sid, &in) == 0);
+    CHECK(store_session_get_at(store, sid, NOW, &out) == 0);
+    CHECK(s_session_eq(&in, &out));
+    CHECK(strcmp(out.env, "sandbox") == 0 && strcmp(out.owner_id, "owner-7") == 0);
+    CHECK(store_session_count(store) == 1);
+    CHECK(store_session_get_at(store, "missing", NOW, &out) == STORE_ENOTFOUND);
+    store_close(&store);
+    CHECK(store == NULL);
+    store_close(&store);        //  safe twice
+    //  The directory was created private.
+    struct stat st;
+    CHECK(stat(s_dir("session_roundtrip/a/b"), &st) == 0 && (st.st_mode & 0777) == 0700);
+}
+
+static void t_pending_roundtrip(void)
+{
+    store_t *store = store_open(s_dir("pending_roundtrip"), 0);
+    CHECK(store != NULL);
+    store_pending_t in, out;
+    memset(&in, 0, sizeof in);
+    s_fill(in.sid, sizeof in.sid, 'i');
+    s_fill(in.env, sizeof in.env, 'e');
+    s_fill(in.code_verifier, sizeof in.code_verifier, 'v');
+    in.created_at = NOW;
+    char state[STORE_KEY_MAX];
+    s_fill(state, sizeof state, 's');
+    CHECK(store_pending_put(store, state, &in) == 0);
+    CHECK(store_pending_take(store, state, NOW + 1, &out) == 0);
+    CHECK(memcmp(&in, &out, sizeof in) == 0);
+    CHECK(store_pending_take(store, "nope", NOW, &out) == STORE_ENOTFOUND);
+    store_close(&store);
+}
+
+static void t_bad_arguments(void)
+{
+    store_t *store = store_open(s_dir("bad_arguments"), 0);
+    CHECK(store != NULL);
+    store_session_t rec, out;
+    s_session(&rec, 1, NOW + HOUR);
+    char longkey[STORE_KEY_MAX + 1];
+    s_fill(longkey, sizeof longkey, 'x');      //  STORE_KEY_MAX characters: one too many
+    CHECK(store_session_put(store, longkey, &rec) == STORE_EINVAL);
+    CHECK(store_session_put(store, "", &rec) == STORE_EINVAL);
+    CHECK(store_session_put(store, NULL, &rec) == STORE_EINVAL);
+    CHECK(store_session_get_at(store, longkey, NOW, &out) == STORE_EINVAL);
+    CHECK(store_session_get(store, "", &out) == STORE_EINVAL);
+    CHECK(store_session_delete(store, longkey) == STORE_EINVAL);
+    CHECK(store_session_rotate(store, longkey, "ok", &rec) == STORE_EINVAL);
+    CHECK(store_session_rotate(store, "ok", "", &rec) == STORE_EINVAL);
+    CHECK(store_refresh_claim(store, "", 1, NOW, 1000, &out) == STORE_EINVAL);
+    CHECK(store_refresh_claim(store, "x", 1, NOW, 0, &out) == STORE_EINVAL);
+    CHECK(store_refresh_complete(store, longkey, &rec) == STORE_EINVAL);
+    CHECK(store_refresh_release(store, "") == STORE_EINVAL);
+    //  A string field without its NUL does not fit.
+    memset(rec.access_token, 'a', sizeof rec.access_token);
+    CHECK(store_session_put(store, "ok", &rec) == STORE_EINVAL);
+    store_pending_t p;
+    s_pending(&p, "sid", NOW);
+    CHECK(store_pending_put(store, longkey, &p) == STORE_EINVAL);
+    CHECK(store_pending_take(store, "", NOW, &p) == STORE_EINVAL);
+    memset(p.code_verifier, 'v', sizeof p.code_verifier);
+    CHECK(store_pending_put(store, "state", &p) == STORE_EINVAL);
+    CHECK(store_session_count(store) == 0);
+    //  Failing calls on a missing store do not crash.
+    CHECK(store_session_get(NULL, "x", &out) == STORE_EINVAL);
+    CHECK(store_sweep(NULL, NOW, NULL, NULL) == STORE_EINVAL);
+    CHECK(strcmp(store_strerror(STORE_EFULL), "store map full") == 0);
+    CHECK(store_open("", 0) == NULL);
+    CHECK(store_open("/proc/no/such/dir", 0) == NULL);
+    store_close(&store);
+}
+
+static void t_missing(void)
+{
+    store_t *store = store_open(s_dir("missing"), 0);
+    CHECK(store != NULL);
+    store_session_t rec;
+    s_session(&rec, 1, NOW + HOUR);
+    CHECK(store_session_get_at(store, "nobody", NOW, &rec) == STORE_ENOTFOUND);
+    CHECK(store_session_delete(store, "nobody") == STORE_ENOTFOUND);
+    CHECK(store_refresh_claim(store, "nobody", 1, NOW, 1000, &rec) == STORE_ENOTFOUND);
+    s_session(&rec, 1, NOW + HOUR);
+    CHECK(store_refresh_complete(store, "nobody", &rec) == STORE_ENOTFOUND);
+    CHECK(store_refresh_release(store, "nobody") == STORE_ENOTFOUND);
+    store_close(&store);
+}
+
+static void t_rotate_delete(void)
+{
+    store_t *store = store_open(s_dir("rotate"), 0);
+    CHECK(store != NULL);
+    store_session_t rec, out;
+    s_session(&rec, 1, NOW + HOUR);
+    CHECK(store_session_put(store, "pre-login", &rec) == 0);
+    s_session(&rec, 2, NOW + HOUR);
+    CHECK(store_session_rotate(store, "pre-login", "post-login", &rec) == 0);
+    CHECK(store_session_get_at(store, "pre-login", NOW, &out) == STORE_ENOTFOUND);
+    CHECK(store_session_get_at(store, "post-login", NOW, &out) == 0);
+    CHECK(s_session_eq(&rec, &out));
+    //  A missing old id is fine; the same id on both sides just writes.
+    CHECK(store_session_rotate(store, "never-existed", "second", &rec) == 0);
+    CHECK(store_session_rotate(store, "second", "second", &rec) == 0);
+    CHECK(store_session_get_at(store, "second", NOW, &out) == 0);
+    CHECK(store_session_count(store) == 2);
+    CHECK(store_session_delete(store, "post-login") == 0);
+    CHECK(store_session_delete(store, "post-login") == STORE_ENOTFOUND);
+    CHECK(store_session_get_at(store, "post-login", NOW, &out) == STORE_ENOTFOUND);
+    CHECK(store_session_count(store) == 1);
+    store_close(&store);
+}
+
+static void t_pending_single_use(void)
+{
+    store_t *store = store_open(s_dir("pending_single_use"), 0);
+    CHECK(store != NULL);
+    store_pending_t in, out;
+    //  Two logins in flight for one session (two tabs) keep their own record.
+    s_pending(&in, "sid-1", NOW);
+    CHECK(store_pending_put(store, "state-a", &in) == 0);
+    CHECK(store_pending_put(store, "state-b", &in) == 0);
+    CHECK(store_pending_take(store, "state-a", NOW + 1000, &out) == 0);
+    CHECK(strcmp(out.sid, "sid-1") == 0 && strcmp(out.code_verifier, "verifier-for-sid-1") == 0);
+    CHECK(store_pending_take(store, "state-a", NOW + 1000, &out) == STORE_ENOTFOUND);
+    CHECK(out.sid[0] == '\0');
+    CHECK(store_pending_take(store, "state-b", NOW + 2000, &out) == 0);
+    CHECK(store_pending_take(store, "state-b", NOW + 2000, &out) == STORE_ENOTFOUND);
+    store_close(&store);
+}
+
+static void t_pending_expiry(void)
+{
+    store_t *store = store_open(s_dir("pending_expiry"), 0);
+    CHECK(store != NULL);
+    store_pending_t in, out;
+    s_pending(&in, "sid", NOW);
+    CHECK(store_pending_put(store, "state", &in) == 0);
+    //  At exactly created_at + TTL it is gone, and the take deleted it:
+    //  an earlier clock no longer finds it either.
+    CHECK(store_pending_take(store, "state", NOW + STORE_PENDING_TTL_MS, &out) == STORE_ENOTFOUND);
+    CHECK(store_pending_take(store, "state", NOW, &out) == STORE_ENOTFOUND);
+    CHECK(store_pending_put(store, "state", &in) == 0);
+    CHECK(store_pending_take(store, "state", NOW + STORE_PENDING_TTL_MS - 1, &out) == 0);
+    store_close(&store);
+}
+
+static void t_session_expiry_get(void)
+{
+    store_t *store = store_open(s_dir("session_expiry_get"), 0);
+    CHECK(store != NULL);
+    store_session_t rec, out;
+    s_session(&rec, 1, NOW);
+    CHECK(store_session_put(store, "sid", &rec) == 0);
+    CHECK(store_session_get_at(store, "sid", NOW - 1, &out) == 0);
+    CHECK(store_session_get_at(store, "sid", NOW, &out) == STORE_ENOTFOUND);
+    CHECK(store_refresh_claim(store, "sid", 1, NOW, 1000, &out) == STORE_ENOTFOUND);
+    //  store_session_get reads the clock.
+    int64_t now = s_clock_ms();
+    s_session(&rec, 2, now - 1000);
+    CHECK(store_session_put(store, "past", &rec) == 0);
+    s_session(&rec, 3, now + HOUR);
+    CHECK(store_session_put(store, "future", &rec) == 0);
+    CHECK(store_session_get(store, "past", &out) == STORE_ENOTFOUND);
+    CHECK(store_session_get(store, "future", &out) == 0 && strcmp(out.owner_id, "owner-3") == 0);
+    //  Expired records stay until swept.
+    CHECK(store_session_count(store) == 3);
+    store_close(&store);
+}
+
+static void t_sweep_counts(void)
+{
+    store_t *store = store_open(s_dir("sweep_counts"), 0);
+    CHECK(store != NULL);
+    store_session_t rec;
+    char key[32];
+    for (int i = 0; i < 8; i++) {
+        s_session(&rec, i, i < 3 ? NOW - i : NOW + HOUR);     //  0, 1, 2 expired (<= now)
+        snprintf(key, sizeof key, "sid-%d", i);
+        CHECK(store_session_put(store, key, &rec) == 0);
+    }
+    store_pending_t p;
+    for (int i = 0; i < 6; i++) {
+        s_pending(&p, "sid", i < 4 ? NOW - STORE_PENDING_TTL_MS - i : NOW - 1000);
+        snprintf(key, sizeof key, "state-%d", i);
+        CHECK(store_pending_put(store, key, &p) == 0);
+    }
+    size_t ns = 99, np = 99;
+    CHECK(store_sweep(store, NOW, &ns, &np) == 0);
+    CHECK(ns == 3 && np == 4);
+    CHECK(store_session_count(store) == 5);
+    CHECK(store_session_get_at(store, "sid-7", NOW, &rec) == 0);
+    CHECK(store_pending_take(store, "state-5", NOW, &p) == 0);
+    CHECK(store_pending_take(store, "state-0", NOW - STORE_PENDING_TTL_MS, &p) == STORE_ENOTFOUND);
+    CHECK(store_sweep(store, NOW, &ns, &np) == 0);
+    CHECK(ns == 0 && np == 0);
+    CHECK(store_sweep(store, NOW + 2 * HOUR, NULL, NULL) == 0);
+    CHECK(store_session_count(store) == 0);
+    store_close(&store);
+}
+
+static void t_sweep_batches(void)
+{
+    //  More records than one sweep transaction visits (256): the walk resumes correctly.
+    store_t *store = store_open(s_dir("sweep_batches"), 0);
+    CHECK(store != NULL);
+    enum { N = 700 };
+    store_session_t rec;
+    char key[32];
+    for (int i = 0; i < N; i++) {
+        s_session(&rec, i, i % 2 ? NOW + HOUR : NOW - HOUR);
+        snprintf(key, sizeof key, "sid-%04d", i);
+        CHECK(store_session_put(store, key, &rec) == 0);
+    }
+    size_t ns = 0, np = 0;
+    CHECK(store_sweep(store, NOW, &ns, &np) == 0);
+    CHECK(ns == N / 2 && np == 0);
+    CHECK(store_session_count(store) == N / 2);
+    int found = 0;
+    for (int i = 1; i < N; i += 2) {
+        snprintf(key, sizeof key, "sid-%04d", i);
+        found += store_session_get_at(store, key, NOW, &rec) == 0;
+    }
+    CHECK(found == N / 2);
+    store_close(&store);
+}
+
+static void t_lease(void)
+{
+    store_t *store = store_open(s_dir("lease"), 0);
+    CHECK(store != NULL);
+    store_session_t rec, got, other;
+    s_session(&rec, 1, NOW + HOUR);
+    CHECK(store_session_put(store, "sid", &rec) == 0);
+
+    //  Claim: the record comes back with the lease set, and it is stored.
+    CHECK(store_refresh_claim(store, "sid", 1, NOW, 5000, &got) == 0);
+    CHECK(got.refreshing_until == NOW + 5000 && got.version == 1);
+    CHECK(strcmp(got.refresh_token, "refresh-1") == 0);
+    CHECK(store_session_get_at(store, "sid", NOW, &other) == 0 && other.refreshing_until == NOW + 5000);
+    //  A second claim while the lease lives: busy, and it sees the record.
+    CHECK(store_refresh_claim(store, "sid", 1, NOW + 4999, 5000, &other) == STORE_EBUSY);
+    CHECK(other.version == 1 && other.refreshing_until == NOW + 5000);
+    //  A caller with an older version learns it is stale, whatever the lease.
+    CHECK(store_refresh_claim(store, "sid", 0, NOW, 5000, &other) == STORE_ESTALE);
+    CHECK(other.version == 1);
+    //  The lease runs out (refreshing_until == now is over): another may claim.
+    CHECK(store_refresh_claim(store, "sid", 1, NOW + 5000, 5000, &other) == 0);
+    CHECK(other.refreshing_until == NOW + 10000);
+
+    //  Complete: new tokens, version + 1, lease cleared.
+    snprintf(got.access_token, sizeof got.access_token, "access-new");
+    snprintf(got.refresh_token, sizeof got.refresh_token, "refresh-new");
+    CHECK(store_refresh_complete(store, "sid", &got) == 0);
+    CHECK(got.version == 2 && got.refreshing_until == 0);
+    CHECK(store_session_get_at(store, "sid", NOW, &other) == 0);
+    CHECK(other.version == 2 && other.refreshing_until == 0);
+    CHECK(strcmp(other.access_token, "access-new") == 0 && strcmp(other.refresh_token, "refresh-new") == 0);
+    //  A second completion from the old version (a lost race) is refused and changes nothing.
+    store_session_t late = rec;     //  version 1
+    snprintf(late.refresh_token, sizeof late.refresh_token, "refresh-late");
+    CHECK(store_refresh_complete(store, "sid", &late) == STORE_ESTALE);
+    CHECK(late.version == 1);
+    CHECK(store_session_get_at(store, "sid", NOW, &other) == 0 && strcmp(other.refresh_token, "refresh-new") == 0);
+    //  The old version can no longer claim; the new one can.
+    CHECK(store_refresh_claim(store, "sid", 1, NOW, 5000, &other) == STORE_ESTALE && other.version == 2);
+    CHECK(store_refresh_claim(store, "sid", 2, NOW, 5000, &other) == 0);
+
+    //  Release: lease gone, tokens and version unchanged, a new claim works at once.
+    CHECK(store_refresh_release(store, "sid") == 0);
+    CHECK(store_session_get_at(store, "sid", NOW, &other) == 0);
+    CHECK(other.refreshing_until == 0 && other.version == 2 && strcmp(other.refresh_token, "refresh-new") == 0);
+    CHECK(store_refresh_release(store, "sid") == 0);        //  nothing to release
+    CHECK(store_refresh_claim(store, "sid", 2, NOW, 5000, &other) == 0);
+    store_close(&store);
+}
+
+//  msgpack of a map with the given (key, value-writer) pairs, for corrupt records.
+typedef struct {
+    char buf[16384];
+    size_t len;
+} s_raw_t;
+
+static int s_raw_write(void *data, const char *buf, size_t len)
+{
+    s_raw_t *r = data;
+    if (len > sizeof r->buf - r->len)
+        return -1;
+    memcpy(r->buf + r->len, buf, len);
+    r->len += len;
+    return 0;
+}
+
+static void s_pack_str(msgpack_packer *pk, const char *s)
+{
+    msgpack_pack_str_with_body(pk, s, strlen(s));
+}
+
+//  A session map with field `skip` left out and field `odd` written as `kind`:
+//  'b' a bool, 'l' a string one byte too long, 'z' a string with a NUL, 'n' -1.
+static void s_raw_session(s_raw_t *r, const char *skip, const char *odd, char kind, bool extra)
+{
+    static const char *names[] = { "env", "access_token", "refresh_token", "expires_at", "refresh_expires_at",
+                                   "owner_id", "scope", "version", "refreshing_until" };
+    static char toolong[STORE_TOKEN_MAX + 1];
+    s_fill(toolong, sizeof toolong, 't');       //  STORE_TOKEN_MAX characters: no room for the NUL
+    r->len = 0;
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, r, s_raw_write);
+    size_t n = 9 - (skip ? 1 : 0) + (extra ? 1 : 0);
+    msgpack_pack_map(&pk, n);
+    for (int i = 0; i < 9; i++) {
+        if (skip && strcmp(names[i], skip) == 0)
+            continue;
+        s_pack_str(&pk, names[i]);
+        if (odd && strcmp(names[i], odd) == 0) {
+            if (kind == 'b')
+                msgpack_pack_true(&pk);
+            else if (kind == 'l')
+                s_pack_str(&pk, toolong);
+            else if (kind == 'z')
+                msgpack_pack_str_with_body(&pk, "a\0b", 3);
+            else
+                msgpack_pack_int64(&pk, -1);
+        }
+        else if (i < 3 || i == 5 || i == 6)
+            s_pack_str(&pk, "x");
+        else
+            msgpack_pack_int64(&pk, NOW + HOUR);
+    }
+    if (extra) {
+        s_pack_str(&pk, "added_later");
+        msgpack_pack_array(&pk, 1);
+        msgpack_pack_nil(&pk);
+    }
+}
+
+static void t_corrupt_records(void)
+{
+    store_t *store = store_open(s_dir("corrupt"), 0);
+    CHECK(store != NULL);
+    store_session_t out;
+    s_raw_t *r = calloc(1, sizeof *r);
+    //  The well-formed map decodes; an unknown extra field is skipped.
+    s_raw_session(r, NULL, NULL, 0, false);
+    CHECK(store_test_put_raw(store, "sessions", "good", r->buf, r->len) == 0);
+    CHECK(store_session_get_at(store, "good", NOW, &out) == 0 && strcmp(out.scope, "x") == 0);
+    s_raw_session(r, NULL, NULL, 0, true);
+    CHECK(store_test_put_raw(store, "sessions", "extra", r->buf, r->len) == 0);
+    CHECK(store_session_get_at(store, "extra", NOW, &out) == 0);
+
+    const char *bad[] = { "missing", "wrongtype", "wrongint", "garbage", "empty", "huge_array", "trailing",
+                          "long_token", "nul_in_str", "negative_version", "deep", "not_a_map", "dup",
+                          "truncated", "huge_str" };
+    s_raw_session(r, "refresh_token", NULL, 0, false);
+    CHECK(store_test_put_raw(store, "sessions", bad[0], r->buf, r->len) == 0);
+    s_raw_session(r, NULL, "access_token", 'b', false);
+    CHECK(store_test_put_raw(store, "sessions", bad[1], r->buf, r->len) == 0);
+    s_raw_session(r, NULL, "version", 'b', false);
+    CHECK(store_test_put_raw(store, "sessions", bad[2], r->buf, r->len) == 0);
+    CHECK(store_test_put_raw(store, "sessions", bad[3], "\xc1\xff\x00junk", 7) == 0);
+    CHECK(store_test_put_raw(store, "sessions", bad[4], "", 0) == 0);
+    //  An array claiming 4 billion elements in 5 bytes: refused before any allocation.
+    CHECK(store_test_put_raw(store, "sessions", bad[5], "\xdd\xff\xff\xff\xff", 5) == 0);
+    s_raw_session(r, NULL, NULL, 0, false);
+    r->buf[r->len++] = '\x01';
+    CHECK(store_test_put_raw(store, "sessions", bad[6], r->buf, r->len) == 0);
+    s_raw_session(r, NULL, "refresh_token", 'l', false);
+    CHECK(store_test_put_raw(store, "sessions", bad[7], r->buf, r->len) == 0);
+    s_raw_session(r, NULL, "env", 'z', false);
+    CHECK(store_test_put_raw(store, "sessions", bad[8], r->buf, r->len) == 0);
+    s_raw_session(r, NULL, "version", 'n', false);
+    CHECK(store_test_put_raw(store, "sessions", bad[9], r->buf, r->len) == 0);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, r, s_raw_write);
+    r->len = 0;
+    for (int i = 0; i < 200; i++)
+        msgpack_pack_array(&pk, 1);
+    msgpack_pack_nil(&pk);
+    CHECK(store_test_put_raw(store, "sessions", bad[10], r->buf, r->len) == 0);
+    r->len = 0;
+    s_pack_str(&pk, "just a string");
+    CHECK(store_test_put_raw(store, "sessions", bad[11], r->buf, r->len) == 0);
+    s_raw_session(r, NULL, NULL, 0, false);
+    r->buf[0] = (char) 0x8a;            //  fixmap of 10: a second "env" follows
+    s_pack_str(&pk, "env");
+    s_pack_str(&pk, "again");
+    CHECK(store_test_put_raw(store, "sessions", bad[12], r->buf, r->len) == 0);
+    s_raw_session(r, NULL, NULL, 0, false);
+    CHECK(store_test_put_raw(store, "sessions", bad[13], r->buf, r->len - 3) == 0);
+    //  A str32 header claiming 4 GiB.
+    CHECK(store_test_put_raw(store, "sessions", bad[14], "\x81\xa3" "env" "\xdb\xff\xff\xff\xf0" "xx", 12) == 0);
+
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int rc = store_session_get_at(store, bad[i], NOW, &out);
+        if (!CHECK(rc == STORE_EINVAL))
+            printf("#   record %s gave %d\n", bad[i], rc);
+        CHECK(store_refresh_claim(store, bad[i], 1, NOW, 1000, &out) == STORE_EINVAL);
+    }
+    //  The sweep leaves what it cannot read and still does its work.
+    store_session_t rec;
+    s_session(&rec, 1, NOW - 1);
+    CHECK(store_session_put(store, "expired", &rec) == 0);
+    size_t ns = 0;
+    CHECK(store_sweep(store, NOW, &ns, NULL) == 0);
+    CHECK(ns == 1);
+    CHECK(store_session_count(store) == 2 + (int64_t) (sizeof bad / sizeof bad[0]));
+
+    //  A corrupt pending login is refused and consumed.
+    store_pending_t p;
+    CHECK(store_test_put_raw(store, "pending", "state", "\x80", 1) == 0);
+    CHECK(store_pending_take(store, "state", NOW, &p) == STORE_EINVAL);
+    CHECK(store_pending_take(store, "state", NOW, &p) == STORE_ENOTFOUND);
+    CHECK(store_test_put_raw(store, "nosuchdb", "k", "\x80", 1) == STORE_EINVAL);
+    free(r);
+    store_close(&store);
+}
+
+static void t_map_full(void)
+{
+    //  LMDB silently raises a map smaller than the pages in use; 64 KiB is 16 pages of 4 KiB.
+    store_t *store = store_open(s_dir("map_full"), 64 << 10);
+    CHECK(store != NULL);
+    store_session_t rec, out;
+    s_session(&rec, 1, NOW + HOUR);
+    s_fill(rec.access_token, 1500, 'a');
+    char key[32];
+    int rc = 0, n = 0;
+    for (; n < 1000; n++) {
+        snprintf(key, sizeof key, "sid-%04d", n);
+        rc = store_session_put(store, key, &rec);
+        if (rc != 0)
+            break;
+    }
+    CHECK(rc == STORE_EFULL);
+    CHECK(n > 1);
+    //  Still readable; a delete frees room for a new record.
+    CHECK(store_session_get_at(store, "sid-0000", NOW, &out) == 0 && s_session_eq(&rec, &out));
+    CHECK(store_session_count(store) == n);
+    CHECK(store_session_delete(store, "sid-0000") == 0);
+    CHECK(store_session_delete(store, "sid-0001") == 0);
+    CHECK(store_session_put(store, "after", &rec) == 0);
+    CHECK(store_session_get_at(store, "after", NOW, &out) == 0);
+    store_close(&store);
+}
+
+static void t_reopen(void)
+{
+    const char *dir = s_dir("reopen");
+    store_t *store = store_open(dir, 0);
+    CHECK(store != NULL);
+    store_session_t rec, out;
+    s_session(&rec, 5, NOW + HOUR);
+    CHECK(store_session_put(store, "kept", &rec) == 0);
+    store_pending_t p, pout;
+    s_pending(&p, "kept", NOW);
+    CHECK(store_pending_put(store, "state", &p) == 0);
+    store_close(&store);
+    store = store_open(dir, 0);
+    CHECK(store != NULL);
+    CHECK(store_session_get_at(store, "kept", NOW, &out) == 0 && s_session_eq(&rec, &out));
+    CHECK(store_pending_take(store, "state", NOW, &pout) == 0 && strcmp(pout.sid, "kept") == 0);
+    CHECK(store_test_stale_at_open(store) == 0);
+    CHECK(store_reader_check(store) == 0);
+    store_close(&store);
+}
+
+typedef struct {
+    store_t *store;
+    int id;
+    int failures;
+} s_thread_t;
+
+static void *s_thread_main(void *arg)
+{
+    s_thread_t *t = arg;
+    store_session_t rec, out;
+    char key[32];
+    for (int i = 0; i < 50; i++) {
+        s_session(&rec, t->id * 1000 + i, NOW + HOUR);
+        snprintf(key, sizeof key, "t%d-%d", t->id, i);
+        if (store_session_put(t->store, key, &rec) != 0)
+            t->failures++;
+        if (store_session_get_at(t->store, key, NOW, &out) != 0 || !s_session_eq(&rec, &out))
+            t->failures++;
+        if (store_session_count(t->store) < i + 1)
+            t->failures++;
+    }
+    return NULL;
+}
+
+static void t_threads(void)
+{
+    //  One store shared by many threads (MDB_NOTLS).
+    store_t *store = store_open(s_dir("threads"), 0);
+    CHECK(store != NULL);
+    enum { T = 4 };
+    pthread_t tid[T];
+    s_thread_t args[T];
+    for (int i = 0; i < T; i++) {
+        args[i] = (s_thread_t) { store, i, 0 };
+        CHECK(pthread_create(&tid[i], NULL, s_thread_main, &args[i]) == 0);
+    }
+    for (int i = 0; i < T; i++) {
+        pthread_join(tid[i], NULL);
+        CHECK(args[i].failures == 0);
+    }
+    CHECK(store_session_count(store) == T * 50);
+    store_close(&store);
+}

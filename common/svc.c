@@ -1,0 +1,308 @@
+//  svc: see svc.h.
+#include "common/svc.h"
+#include "common/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#define SVC_MAX_SOCKETS 4
+#define SVC_MAX_TIMERS 8
+//  Requests taken from one socket before curl and timers get a turn.
+#define SVC_BATCH 256
+
+typedef struct {
+    void *socket;
+    svc_socket_fn *fn;
+    void *arg;
+} s_socket_t;
+
+typedef struct {
+    long interval_ms;
+    int64_t next_ms;
+    svc_timer_fn *fn;
+    void *arg;
+} s_timer_t;
+
+struct _svc_t {
+    char name[32];
+    void *router;
+    http_t *http;
+    svc_handler_fn *handler;
+    void *handler_arg;
+    s_socket_t sockets[SVC_MAX_SOCKETS];
+    size_t socket_count;
+    s_timer_t timers[SVC_MAX_TIMERS];
+    size_t timer_count;
+    int64_t started_ms;
+    volatile int stopping;
+};
+
+static int s_signal_pipe[2] = { -1, -1 };
+
+static void s_on_signal(int sig)
+{
+    (void) sig;
+    int saved = errno;
+    if (s_signal_pipe[1] >= 0 && write(s_signal_pipe[1], "x", 1) < 0) {
+        //  The pipe is full: a wake-up is already pending.
+    }
+    errno = saved;
+}
+
+int64_t svc_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t svc_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+svc_t *svc_new(const char *name, void *zmq_ctx, const char *endpoint, http_t *http,
+               svc_handler_fn *handler, void *arg)
+{
+    svc_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    snprintf(self->name, sizeof self->name, "%s", name);
+    self->http = http;
+    self->handler = handler;
+    self->handler_arg = arg;
+    self->started_ms = svc_mono_ms();
+    self->router = zmq_socket(zmq_ctx, ZMQ_ROUTER);
+    int zero = 0, hwm = 100000;
+    if (!self->router
+        || zmq_setsockopt(self->router, ZMQ_LINGER, &zero, sizeof zero)
+        || zmq_setsockopt(self->router, ZMQ_SNDHWM, &hwm, sizeof hwm)
+        || zmq_setsockopt(self->router, ZMQ_RCVHWM, &hwm, sizeof hwm)
+        || zmq_bind(self->router, endpoint) != 0) {
+        log_error("svc.bind", "endpoint=%s error=\"%s\"", endpoint, zmq_strerror(zmq_errno()));
+        svc_destroy(&self);
+        return NULL;
+    }
+    if (s_signal_pipe[0] < 0) {
+        if (pipe2(s_signal_pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
+            log_error("svc.pipe", "error=\"%s\"", strerror(errno));
+            svc_destroy(&self);
+            return NULL;
+        }
+        struct sigaction sa = { .sa_handler = s_on_signal };
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        signal(SIGPIPE, SIG_IGN);
+    }
+    log_info("svc.listen", "endpoint=%s", endpoint);
+    return self;
+}
+
+void svc_destroy(svc_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    svc_t *self = *self_p;
+    if (self->router)
+        zmq_close(self->router);
+    free(self);
+    *self_p = NULL;
+}
+
+static int s_send(svc_t *self, const svc_peer_t *peer, const proto_msg_t *msg)
+{
+    char *data = NULL;
+    size_t size = 0;
+    if (proto_encode(msg, &data, &size) != 0) {
+        log_error("svc.encode", "type=%s rid=%llx", proto_type_name(proto_msg_type(msg)),
+                  (unsigned long long) proto_msg_rid(msg));
+        return -1;
+    }
+    int rc = 0;
+    //  A ROUTER drops messages for peers that are gone; DONTWAIT never blocks the loop.
+    if (zmq_send(self->router, peer->id, peer->len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0
+        || zmq_send(self->router, data, size, ZMQ_DONTWAIT) < 0) {
+        log_warn("svc.send", "type=%s rid=%llx error=\"%s\"", proto_type_name(proto_msg_type(msg)),
+                 (unsigned long long) proto_msg_rid(msg), zmq_strerror(zmq_errno()));
+        rc = -1;
+    }
+    free(data);
+    return rc;
+}
+
+int svc_reply(svc_t *self, const svc_peer_t *peer, const proto_msg_t *reply)
+{
+    return s_send(self, peer, reply);
+}
+
+int svc_reply_error(svc_t *self, const svc_peer_t *peer, uint64_t rid, proto_code_t code,
+                    const char *message, int64_t retry_after)
+{
+    proto_msg_t *err = proto_error_new(rid, code, message, retry_after);
+    if (!err)
+        return -1;
+    int rc = s_send(self, peer, err);
+    proto_msg_destroy(&err);
+    return rc;
+}
+
+int svc_add_socket(svc_t *self, void *socket, svc_socket_fn *fn, void *arg)
+{
+    if (self->socket_count == SVC_MAX_SOCKETS)
+        return -1;
+    self->sockets[self->socket_count++] = (s_socket_t) { socket, fn, arg };
+    return 0;
+}
+
+int svc_every(svc_t *self, long interval_ms, svc_timer_fn *fn, void *arg)
+{
+    if (self->timer_count == SVC_MAX_TIMERS)
+        return -1;
+    self->timers[self->timer_count++] = (s_timer_t) { interval_ms, svc_mono_ms() + interval_ms, fn, arg };
+    return 0;
+}
+
+void svc_stop(svc_t *self)
+{
+    self->stopping = 1;
+}
+
+static void s_on_ping(svc_t *self, const svc_peer_t *peer, proto_msg_t *req)
+{
+    proto_msg_t *reply = proto_msg_new(PROTO_PING_OK, proto_msg_rid(req));
+    if (reply) {
+        proto_msg_set_str(reply, "service", self->name);
+        proto_msg_set_int(reply, "pid", getpid());
+        proto_msg_set_int(reply, "uptime", (svc_mono_ms() - self->started_ms) / 1000);
+        s_send(self, peer, reply);
+        proto_msg_destroy(&reply);
+    }
+}
+
+//  Read one request from the ROUTER: [identity, frame]. Returns 0 when one was handled, -1 when none waits.
+static int s_take_request(svc_t *self)
+{
+    svc_peer_t peer;
+    int n = zmq_recv(self->router, peer.id, sizeof peer.id, ZMQ_DONTWAIT);
+    if (n < 0)
+        return -1;
+    peer.len = (size_t) n > sizeof peer.id ? sizeof peer.id : (size_t) n;
+    int more = 0;
+    size_t more_size = sizeof more;
+    zmq_getsockopt(self->router, ZMQ_RCVMORE, &more, &more_size);
+    if (!more)
+        return 0;   //  an identity without a body: ignore
+    zmq_msg_t frame;
+    zmq_msg_init(&frame);
+    if (zmq_msg_recv(&frame, self->router, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&frame);
+        return 0;
+    }
+    //  Drop any extra frames: the contract is exactly one.
+    int extra = zmq_msg_more(&frame);
+    while (extra) {
+        zmq_msg_t junk;
+        zmq_msg_init(&junk);
+        if (zmq_msg_recv(&junk, self->router, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&junk);
+            break;
+        }
+        extra = zmq_msg_more(&junk);
+        zmq_msg_close(&junk);
+    }
+    const char *why = NULL;
+    uint64_t rid = 0;
+    proto_msg_t *req = proto_decode(zmq_msg_data(&frame), zmq_msg_size(&frame), &why, &rid);
+    zmq_msg_close(&frame);
+    if (!req) {
+        log_warn("svc.bad_frame", "rid=%llx reason=\"%s\"", (unsigned long long) rid, why ? why : "?");
+        svc_reply_error(self, &peer, rid, PROTO_BAD_REQUEST, why ? why : "bad request", -1);
+        return 0;
+    }
+    if (proto_msg_type(req) == PROTO_PING) {
+        s_on_ping(self, &peer, req);
+        proto_msg_destroy(&req);
+        return 0;
+    }
+    self->handler(self, &peer, req, self->handler_arg);
+    return 0;
+}
+
+static int s_readable(void *socket)
+{
+    int events = 0;
+    size_t size = sizeof events;
+    if (zmq_getsockopt(socket, ZMQ_EVENTS, &events, &size) != 0)
+        return 0;
+    return (events & ZMQ_POLLIN) != 0;
+}
+
+static int s_zmq_fd(void *socket)
+{
+    int fd = -1;
+    size_t size = sizeof fd;
+    zmq_getsockopt(socket, ZMQ_FD, &fd, &size);
+    return fd;
+}
+
+int svc_run(svc_t *self)
+{
+    struct curl_waitfd fds[SVC_MAX_SOCKETS + 2];
+    unsigned nfds = 0;
+    fds[nfds++] = (struct curl_waitfd) { .fd = s_signal_pipe[0], .events = CURL_WAIT_POLLIN };
+    fds[nfds++] = (struct curl_waitfd) { .fd = s_zmq_fd(self->router), .events = CURL_WAIT_POLLIN };
+    for (size_t i = 0; i < self->socket_count; i++)
+        fds[nfds++] = (struct curl_waitfd) { .fd = s_zmq_fd(self->sockets[i].socket), .events = CURL_WAIT_POLLIN };
+
+    while (!self->stopping) {
+        char buf[16];
+        if (read(s_signal_pipe[0], buf, sizeof buf) > 0) {
+            log_info("svc.signal", "msg=stopping");
+            break;
+        }
+        //  ZMQ_FD is edge-triggered: drain each socket while ZMQ_EVENTS says POLLIN.
+        for (int i = 0; i < SVC_BATCH && s_readable(self->router); i++)
+            s_take_request(self);
+        for (size_t s = 0; s < self->socket_count; s++)
+            for (int i = 0; i < SVC_BATCH && s_readable(self->sockets[s].socket); i++)
+                self->sockets[s].fn(self, self->sockets[s].socket, self->sockets[s].arg);
+        if (self->http)
+            http_perform(self->http);
+        int64_t now = svc_mono_ms();
+        long wait_ms = 1000;
+        for (size_t i = 0; i < self->timer_count; i++) {
+            s_timer_t *t = &self->timers[i];
+            if (now >= t->next_ms) {
+                t->fn(self, t->arg);
+                t->next_ms = now + t->interval_ms;
+            }
+            if (t->next_ms - now < wait_ms)
+                wait_ms = (long) (t->next_ms - now);
+        }
+        //  Sending may have consumed a socket's edge: never sleep on pending input.
+        int pending = s_readable(self->router);
+        for (size_t s = 0; !pending && s < self->socket_count; s++)
+            pending = s_readable(self->sockets[s].socket);
+        if (pending)
+            wait_ms = 0;
+        if (self->http)
+            http_poll(self->http, fds, nfds, (int) wait_ms);
+        else {
+            struct pollfd pfds[SVC_MAX_SOCKETS + 2];
+            for (unsigned i = 0; i < nfds; i++)
+                pfds[i] = (struct pollfd) { .fd = fds[i].fd, .events = POLLIN };
+            poll(pfds, nfds, (int) wait_ms);
+        }
+    }
+    return 0;
+}

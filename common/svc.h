@@ -1,0 +1,57 @@
+//  svc: the event loop of a service (authsvc, apisvc).
+//
+//  One thread runs everything: a ZeroMQ ROUTER bound at the service endpoint,
+//  the service's libcurl multi client (common/http.h), extra ZeroMQ sockets
+//  (e.g. apisvc's DEALER to authsvc), periodic timers and SIGINT/SIGTERM.
+//  A request is handed to the handler with the requester's identity; the
+//  handler may answer at once or keep a copy of the peer and answer later
+//  (after an upstream call), so many requests are in flight at once.
+//  svc answers PING itself, and answers undecodable frames with ERROR BAD_REQUEST.
+#ifndef SVC_H_INCLUDED
+#define SVC_H_INCLUDED
+
+#include "common/http.h"
+#include "proto/proto.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct _svc_t svc_t;
+
+//  The ROUTER identity of a requester: copy it by value to answer later.
+typedef struct {
+    unsigned char id[256];
+    size_t len;
+} svc_peer_t;
+
+//  A request arrived; the handler owns req (destroy it) and must answer peer exactly once.
+typedef void (svc_handler_fn)(svc_t *svc, const svc_peer_t *peer, proto_msg_t *req, void *arg);
+//  An extra socket is readable.
+typedef void (svc_socket_fn)(svc_t *svc, void *socket, void *arg);
+//  A timer fired.
+typedef void (svc_timer_fn)(svc_t *svc, void *arg);
+
+//  Bind a ROUTER at endpoint and create the loop. Returns NULL and logs why on failure.
+svc_t *svc_new(const char *name, void *zmq_ctx, const char *endpoint, http_t *http,
+               svc_handler_fn *handler, void *arg);
+//  Close the socket and free the loop; set *self_p to NULL. Safe with NULL.
+void svc_destroy(svc_t **self_p);
+//  Send reply to peer. Returns 0, or -1 (logged) when it cannot be encoded or sent.
+int svc_reply(svc_t *self, const svc_peer_t *peer, const proto_msg_t *reply);
+//  Send ERROR{code, message, retry_after (<0: none)} for request rid to peer. Returns as svc_reply.
+int svc_reply_error(svc_t *self, const svc_peer_t *peer, uint64_t rid, proto_code_t code,
+                    const char *message, int64_t retry_after);
+//  Poll another ZeroMQ socket in the loop and call fn when it is readable. Returns 0, or -1 when full.
+int svc_add_socket(svc_t *self, void *socket, svc_socket_fn *fn, void *arg);
+//  Call fn every interval_ms. Returns 0, or -1 when full.
+int svc_every(svc_t *self, long interval_ms, svc_timer_fn *fn, void *arg);
+//  Run until SIGINT/SIGTERM or svc_stop. Returns 0.
+int svc_run(svc_t *self);
+//  Make svc_run return after the current iteration.
+void svc_stop(svc_t *self);
+//  Wall-clock time in milliseconds since the epoch.
+int64_t svc_now_ms(void);
+//  Monotonic time in milliseconds.
+int64_t svc_mono_ms(void);
+
+#endif
