@@ -1,2 +1,0 @@
-build-lead/obj/common/log.o: common/log.c common/log.h
-common/log.h:

@@ -1,2 +1,0 @@
-build-lead/obj/tests/testlib.o: tests/testlib.c tests/testlib.h
-tests/testlib.h:
