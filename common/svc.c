@@ -108,6 +108,11 @@ svc_t *svc_new(const char *name, void *zmq_ctx, const char *endpoint, http_t *ht
     return self;
 }
 
+void svc_set_handler_arg(svc_t *self, void *arg)
+{
+    self->handler_arg = arg;
+}
+
 void svc_destroy(svc_t **self_p)
 {
     if (!self_p || !*self_p)

@@ -34,6 +34,8 @@ typedef void (svc_timer_fn)(svc_t *svc, void *arg);
 //  Bind a ROUTER at endpoint and create the loop. Returns NULL and logs why on failure.
 svc_t *svc_new(const char *name, void *zmq_ctx, const char *endpoint, http_t *http,
                svc_handler_fn *handler, void *arg);
+//  Change the argument handed to the handler (when it can only be made after the loop).
+void svc_set_handler_arg(svc_t *self, void *arg);
 //  Close the socket and free the loop; set *self_p to NULL. Safe with NULL.
 void svc_destroy(svc_t **self_p);
 //  Send reply to peer. Returns 0, or -1 (logged) when it cannot be encoded or sent.

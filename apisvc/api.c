@@ -1,0 +1,304 @@
+//  api: see api.h.
+#include "apisvc/api.h"
+#include "common/log.h"
+#include "common/rand.h"
+#include "common/upstream.h"
+
+#include <czmq.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define API_REFRESH_MARGIN_MS 60000
+#define API_SHORT_RETRY_S 2
+
+static const struct {
+    const char *name;
+    const char *path;
+} s_apis[] = {
+    { "extension", "/restapi/v1.0/account/~/extension" },
+    { "extension-call-log", "/restapi/v1.0/account/~/extension/~/call-log" },
+    { "account-call-log", "/restapi/v1.0/account/~/call-log" },
+};
+
+typedef struct _s_job_t s_job_t;
+struct _s_job_t {
+    s_job_t *next;          //  in the delayed list while waiting out a short Retry-After
+    api_t *owner;
+    svc_t *svc;
+    svc_peer_t peer;
+    uint64_t rid;
+    char sid[STORE_KEY_MAX];
+    const char *name, *path;
+    bool refreshed, retried;
+    int64_t retry_at;
+    store_session_t rec;
+};
+
+struct _api_t {
+    const config_t *cfg;
+    store_t *store;
+    http_t *http;
+    authc_t *authc;
+    zhashx_t *blocked;      //  sid -> int64_t* (ms) until which the session waits out a 429
+    s_job_t *delayed;
+};
+
+const char *api_path(const char *name)
+{
+    for (size_t i = 0; name && i < sizeof s_apis / sizeof s_apis[0]; i++)
+        if (strcmp(name, s_apis[i].name) == 0)
+            return s_apis[i].path;
+    return NULL;
+}
+
+static void s_free_blocked(void **item)
+{
+    free(*item);
+    *item = NULL;
+}
+
+api_t *api_new(const config_t *cfg, store_t *store, http_t *http, authc_t *authc)
+{
+    api_t *self = calloc(1, sizeof *self);
+    if (!self || !(self->blocked = zhashx_new())) {
+        free(self);
+        return NULL;
+    }
+    zhashx_set_destructor(self->blocked, s_free_blocked);
+    *self = (api_t) { .cfg = cfg, .store = store, .http = http, .authc = authc, .blocked = self->blocked };
+    return self;
+}
+
+static void s_job_free(s_job_t *job)
+{
+    memset(&job->rec, 0, sizeof job->rec);
+    free(job);
+}
+
+void api_destroy(api_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    api_t *self = *self_p;
+    while (self->delayed) {
+        s_job_t *job = self->delayed;
+        self->delayed = job->next;
+        svc_reply_error(job->svc, &job->peer, job->rid, PROTO_UNAVAILABLE, "apisvc is stopping", -1);
+        s_job_free(job);
+    }
+    zhashx_destroy(&self->blocked);
+    free(self);
+    *self_p = NULL;
+}
+
+static void s_fail(s_job_t *job, proto_code_t code, const char *message, int64_t retry_after)
+{
+    svc_reply_error(job->svc, &job->peer, job->rid, code, message, retry_after);
+    s_job_free(job);
+}
+
+bool api_is_token_error(const char *body, size_t len)
+{
+    static const char *codes[] = { "TokenInvalid", "TokenExpired", "OAU-149", "OAU-128", "OAU-213" };
+    json_t *root = json_loadb(body, len, 0, NULL);
+    bool hit = false;
+    const char *top = json_string_value(json_object_get(root, "errorCode"));
+    json_t *errors = json_object_get(root, "errors");
+    for (size_t i = 0; !hit && i < sizeof codes / sizeof codes[0]; i++) {
+        hit = top && strcmp(top, codes[i]) == 0;
+        size_t k;
+        json_t *e;
+        json_array_foreach(errors, k, e) {
+            const char *nested = json_string_value(json_object_get(e, "errorCode"));
+            if (nested && strcmp(nested, codes[i]) == 0)
+                hit = true;
+        }
+    }
+    json_decref(root);
+    return hit;
+}
+
+static void s_call(s_job_t *job);
+static void s_refresh(s_job_t *job);
+
+static void s_call_done(const http_response_t *resp, void *arg)
+{
+    s_job_t *job = arg;
+    api_t *self = job->owner;
+    proto_code_t code = upstream_code(resp);
+    log_info("api.call", "rid=%llx api=%s status=%ld error=%s ms=%ld", (unsigned long long) job->rid, job->name,
+             resp->status, http_strerror(resp->error), resp->elapsed_ms);
+    if (code == PROTO_OK) {
+        json_t *root = json_loadb(resp->body, resp->body_len, 0, NULL);
+        bool ok = json_is_object(root) || json_is_array(root);
+        json_decref(root);
+        if (!ok) {
+            s_fail(job, PROTO_UPSTREAM_ERROR, "RingCentral sent a malformed (non-JSON) answer", -1);
+            return;
+        }
+        proto_msg_t *reply = proto_msg_new(PROTO_API_OK, job->rid);
+        if (reply && proto_msg_set_int(reply, "status", resp->status) == 0
+            && proto_msg_set_str(reply, "content_type", resp->content_type[0] ? resp->content_type : "application/json") == 0
+            && proto_msg_set_strn(reply, "body", resp->body, resp->body_len) == 0)
+            svc_reply(job->svc, &job->peer, reply);
+        else
+            svc_reply_error(job->svc, &job->peer, job->rid, PROTO_UPSTREAM_ERROR, "RingCentral's answer cannot be passed on", -1);
+        proto_msg_destroy(&reply);
+        s_job_free(job);
+        return;
+    }
+    if (resp->error == HTTP_OK && resp->status == 401 && api_is_token_error(resp->body, resp->body_len)) {
+        if (!job->refreshed) {
+            job->refreshed = true;
+            s_refresh(job);
+        }
+        else
+            s_fail(job, PROTO_NOT_LOGGED_IN, "RingCentral no longer accepts this login; log in again", -1);
+        return;
+    }
+    if (code == PROTO_RATE_LIMITED) {
+        long ra = upstream_retry_after(resp);
+        if (!job->retried && ra <= API_SHORT_RETRY_S) {
+            job->retried = true;
+            job->retry_at = svc_mono_ms() + ra * 1000;
+            job->next = self->delayed;
+            self->delayed = job;
+            return;
+        }
+        int64_t *until = malloc(sizeof *until);
+        if (until) {
+            *until = svc_mono_ms() + ra * 1000;
+            zhashx_update(self->blocked, job->sid, until);
+        }
+        s_fail(job, PROTO_RATE_LIMITED, "RingCentral rate limit reached; wait and try again", ra);
+        return;
+    }
+    s_fail(job, code, upstream_message(code, resp), -1);
+}
+
+static void s_call(s_job_t *job)
+{
+    api_t *self = job->owner;
+    int env = config_env_parse(job->rec.env);
+    if (env < 0 || !self->cfg->rc[env].configured) {
+        s_fail(job, PROTO_UNAVAILABLE, "the session's environment is not configured on this server", -1);
+        return;
+    }
+    char url[CONFIG_VALUE_MAX + 128];
+    snprintf(url, sizeof url, "%s%s", self->cfg->rc[env].server_url, job->path);
+    http_request_t req = { .method = "GET", .url = url, .bearer = job->rec.access_token };
+    if (http_start(self->http, &req, s_call_done, job) != 0)
+        s_fail(job, PROTO_INTERNAL, "could not start the RingCentral call", -1);
+}
+
+//  Load the session; then call, or refresh first when the access token is (nearly) stale.
+static void s_load_and_go(s_job_t *job, bool may_refresh)
+{
+    int src = store_session_get(job->owner->store, job->sid, &job->rec);
+    if (src == STORE_ENOTFOUND) {
+        s_fail(job, PROTO_NOT_LOGGED_IN, "not logged in", -1);
+        return;
+    }
+    if (src != STORE_OK) {
+        log_error("api.store", "rid=%llx error=\"%s\"", (unsigned long long) job->rid, store_strerror(src));
+        s_fail(job, PROTO_INTERNAL, "the token store failed", -1);
+        return;
+    }
+    if (may_refresh && job->rec.expires_at - svc_now_ms() < API_REFRESH_MARGIN_MS) {
+        job->refreshed = true;
+        s_refresh(job);
+    }
+    else
+        s_call(job);
+}
+
+static void s_refresh_done(const proto_msg_t *reply, void *arg)
+{
+    s_job_t *job = arg;
+    if (proto_msg_type(reply) == PROTO_REFRESH_OK)
+        s_load_and_go(job, false);
+    else {
+        proto_code_t code = proto_error_code(reply);
+        const char *msg = proto_msg_str(reply, "message");
+        s_fail(job, code, msg ? msg : "the token refresh failed", proto_msg_int(reply, "retry_after", -1));
+    }
+}
+
+static void s_refresh(s_job_t *job)
+{
+    api_t *self = job->owner;
+    proto_msg_t *req = proto_msg_new(PROTO_REFRESH, authc_next_rid(self->authc));
+    if (!req || proto_msg_set_str(req, "sid", job->sid) != 0
+        || proto_msg_set_int(req, "seen_version", (int64_t) job->rec.version) != 0
+        || authc_call(self->authc, req, s_refresh_done, job) != 0)
+        s_fail(job, PROTO_UNAVAILABLE, "authsvc cannot be reached to refresh the token", -1);
+    proto_msg_destroy(&req);
+}
+
+void api_handle(svc_t *svc, const svc_peer_t *peer, proto_msg_t *req, void *arg)
+{
+    api_t *self = arg;
+    uint64_t rid = proto_msg_rid(req);
+    const char *sid = proto_msg_str(req, "sid");
+    const char *path = proto_msg_type(req) == PROTO_API ? api_path(proto_msg_str(req, "api")) : NULL;
+    int64_t *until = sid ? zhashx_lookup(self->blocked, sid) : NULL;
+    int64_t now = svc_mono_ms();
+    if (proto_msg_type(req) != PROTO_API)
+        svc_reply_error(svc, peer, rid, PROTO_BAD_REQUEST, "apisvc handles API requests only", -1);
+    else if (!path)
+        svc_reply_error(svc, peer, rid, PROTO_BAD_REQUEST,
+                        "unknown api (use extension, extension-call-log or account-call-log)", -1);
+    else if (!rand_id_is_valid(sid))
+        svc_reply_error(svc, peer, rid, PROTO_NOT_LOGGED_IN, "not logged in", -1);
+    else if (until && *until > now)
+        svc_reply_error(svc, peer, rid, PROTO_RATE_LIMITED, "RingCentral rate limit reached; wait and try again",
+                        (*until - now + 999) / 1000);
+    else {
+        s_job_t *job = calloc(1, sizeof *job);
+        if (!job)
+            svc_reply_error(svc, peer, rid, PROTO_INTERNAL, "out of memory", -1);
+        else {
+            *job = (s_job_t) { .owner = self, .svc = svc, .peer = *peer, .rid = rid, .path = path };
+            job->name = proto_msg_str(req, "api");
+            for (size_t i = 0; i < sizeof s_apis / sizeof s_apis[0]; i++)
+                if (s_apis[i].path == path)
+                    job->name = s_apis[i].name;     //  static: outlives req
+            snprintf(job->sid, sizeof job->sid, "%s", sid);
+            s_load_and_go(job, true);
+        }
+    }
+    proto_msg_destroy(&req);
+}
+
+void api_tick(svc_t *svc, void *arg)
+{
+    (void) svc;
+    api_t *self = arg;
+    int64_t now = svc_mono_ms();
+    s_job_t *due = NULL;
+    for (s_job_t **p = &self->delayed; *p;) {
+        s_job_t *job = *p;
+        if (job->retry_at <= now) {
+            *p = job->next;
+            job->next = due;
+            due = job;
+        }
+        else
+            p = &job->next;
+    }
+    while (due) {
+        s_job_t *job = due;
+        due = job->next;
+        job->next = NULL;
+        s_call(job);
+    }
+    //  Forget penalties that are over (bounded work per tick).
+    const char *expired[32];
+    size_t n = 0;
+    for (int64_t *until = zhashx_first(self->blocked); until && n < 32; until = zhashx_next(self->blocked))
+        if (*until <= now)
+            expired[n++] = zhashx_cursor(self->blocked);
+    for (size_t i = 0; i < n; i++)
+        zhashx_delete(self->blocked, expired[i]);
+}

@@ -1,0 +1,166 @@
+//  authc: see authc.h.
+#include "apisvc/authc.h"
+#include "common/log.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+typedef struct _s_call_t s_call_t;
+struct _s_call_t {
+    s_call_t *next;
+    uint64_t rid;
+    int64_t deadline_ms;
+    authc_done_fn *done;
+    void *arg;
+};
+
+struct _authc_t {
+    void *ctx;
+    void *socket;
+    char endpoint[512];
+    svc_t *svc;
+    long timeout_ms;
+    uint64_t next_rid;
+    s_call_t *calls;        //  waiting calls; few at a time (one per stale session), so a list
+};
+
+static void *s_connect(authc_t *self)
+{
+    void *s = zmq_socket(self->ctx, ZMQ_DEALER);
+    int zero = 0, ivl = 100, ivl_max = 1000;
+    if (!s || zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero)
+        || zmq_setsockopt(s, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl)
+        || zmq_setsockopt(s, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max)
+        || zmq_connect(s, self->endpoint) != 0) {
+        log_error("authc.connect", "endpoint=%s error=\"%s\"", self->endpoint, zmq_strerror(zmq_errno()));
+        if (s)
+            zmq_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+static void s_on_readable(svc_t *svc, void *socket, void *arg)
+{
+    (void) svc;
+    authc_t *self = arg;
+    zmq_msg_t frame;
+    zmq_msg_init(&frame);
+    if (zmq_msg_recv(&frame, socket, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&frame);
+        return;
+    }
+    const char *why = NULL;
+    uint64_t rid = 0;
+    proto_msg_t *reply = proto_decode(zmq_msg_data(&frame), zmq_msg_size(&frame), &why, &rid);
+    zmq_msg_close(&frame);
+    if (!reply) {
+        log_warn("authc.bad_reply", "rid=%llx reason=\"%s\"", (unsigned long long) rid, why);
+        reply = proto_error_new(rid, PROTO_INTERNAL, "authsvc sent an unreadable reply", -1);
+        if (!reply)
+            return;
+    }
+    for (s_call_t **p = &self->calls; *p; p = &(*p)->next) {
+        s_call_t *call = *p;
+        if (call->rid == proto_msg_rid(reply)) {
+            *p = call->next;
+            call->done(reply, call->arg);
+            free(call);
+            break;
+        }
+    }
+    //  No match: a late reply to a call that already timed out; dropped.
+    proto_msg_destroy(&reply);
+}
+
+authc_t *authc_new(void *zmq_ctx, const char *endpoint, svc_t *svc, long timeout_ms)
+{
+    authc_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->ctx = zmq_ctx;
+    self->svc = svc;
+    self->timeout_ms = timeout_ms;
+    self->next_rid = 1;
+    snprintf(self->endpoint, sizeof self->endpoint, "%s", endpoint);
+    self->socket = s_connect(self);
+    if (!self->socket || svc_add_socket(svc, self->socket, s_on_readable, self) != 0) {
+        authc_destroy(&self);
+        return NULL;
+    }
+    return self;
+}
+
+static void s_fail(s_call_t *call, const char *message)
+{
+    proto_msg_t *err = proto_error_new(call->rid, PROTO_UNAVAILABLE, message, -1);
+    if (err)
+        call->done(err, call->arg);
+    proto_msg_destroy(&err);
+    free(call);
+}
+
+void authc_destroy(authc_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    authc_t *self = *self_p;
+    while (self->calls) {
+        s_call_t *call = self->calls;
+        self->calls = call->next;
+        s_fail(call, "apisvc is stopping");
+    }
+    if (self->socket)
+        zmq_close(self->socket);
+    free(self);
+    *self_p = NULL;
+}
+
+uint64_t authc_next_rid(authc_t *self)
+{
+    return self->next_rid++;
+}
+
+int authc_call(authc_t *self, const proto_msg_t *req, authc_done_fn *done, void *arg)
+{
+    s_call_t *call = calloc(1, sizeof *call);
+    char *data = NULL;
+    size_t size = 0;
+    if (!call || proto_encode(req, &data, &size) != 0) {
+        free(call);
+        return -1;
+    }
+    //  DONTWAIT: with no connection the DEALER queues up to its HWM; the deadline covers a dead authsvc.
+    int rc = zmq_send(self->socket, data, size, ZMQ_DONTWAIT);
+    free(data);
+    if (rc < 0) {
+        log_warn("authc.send", "error=\"%s\"", zmq_strerror(zmq_errno()));
+        free(call);
+        return -1;
+    }
+    *call = (s_call_t) { .next = self->calls, .rid = proto_msg_rid(req), .done = done, .arg = arg,
+                         .deadline_ms = svc_mono_ms() + self->timeout_ms };
+    self->calls = call;
+    return 0;
+}
+
+void authc_tick(svc_t *svc, void *arg)
+{
+    (void) svc;
+    authc_t *self = arg;
+    int64_t now = svc_mono_ms();
+    int expired = 0;
+    for (s_call_t **p = &self->calls; *p;) {
+        s_call_t *call = *p;
+        if (call->deadline_ms <= now) {
+            *p = call->next;
+            s_fail(call, "authsvc did not answer");
+            expired++;
+        }
+        else
+            p = &call->next;
+    }
+    if (expired)
+        log_warn("authc.timeout", "calls=%d", expired);
+}

@@ -1,0 +1,66 @@
+//  apisvc: calls the RingCentral APIs with a session's token. See architecture.md.
+#include "apisvc/api.h"
+#include "apisvc/authc.h"
+#include "common/log.h"
+#include "common/rand.h"
+
+#include <zmq.h>
+
+#define TICK_MS 50
+
+static void s_tick(svc_t *svc, void *arg)
+{
+    void **parts = arg;
+    authc_tick(svc, parts[0]);
+    api_tick(svc, parts[1]);
+}
+
+int main(void)
+{
+    config_t cfg;
+    char err[256];
+    log_init("apisvc", LOG_INFO);
+    if (config_load(&cfg, err, sizeof err) != 0) {
+        log_error("config.invalid", "error=\"%s\"", err);
+        return 2;
+    }
+    log_init("apisvc", (log_level_t) cfg.log_level);
+    config_log(&cfg);
+    if (rand_init() != 0)
+        return 1;
+    void *ctx = zmq_ctx_new();
+    store_t *store = store_open(cfg.data_dir, 0);
+    http_t *http = http_new(cfg.connect_timeout_ms, cfg.timeout_ms, PROTO_BODY_MAX);
+    api_t *api = NULL;
+    authc_t *authc = NULL;
+    svc_t *svc = NULL;
+    //  The handler's argument (api) exists only once authc does, which needs svc: set it after.
+    void *parts[2] = { NULL, NULL };
+    if (ctx && store && http)
+        svc = svc_new("apisvc", ctx, cfg.apisvc_endpoint, http, api_handle, NULL);
+    if (svc)
+        authc = authc_new(ctx, cfg.authsvc_endpoint, svc, cfg.timeout_ms + cfg.service_timeout_ms + 5000);
+    if (authc)
+        api = api_new(&cfg, store, http, authc);
+    int rc = 1;
+    if (api) {
+        parts[0] = authc;
+        parts[1] = api;
+        svc_set_handler_arg(svc, api);
+        if (svc_every(svc, TICK_MS, s_tick, parts) == 0) {
+            log_info("startup", "msg=ready");
+            rc = svc_run(svc);
+        }
+    }
+    else
+        log_error("startup", "error=\"could not start; see the lines above\"");
+    http_destroy(&http);        //  running calls end (their callers get an ERROR)
+    authc_destroy(&authc);
+    api_destroy(&api);
+    svc_destroy(&svc);
+    store_close(&store);
+    if (ctx)
+        zmq_ctx_term(ctx);
+    log_info("shutdown", "rc=%d", rc);
+    return rc;
+}
