@@ -76,7 +76,7 @@ const char *proto_type_name(proto_type_t type);
 proto_type_t proto_type_parse(const char *name, size_t len);
 //  The reply type of a request type (AUTH_URL -> AUTH_URL_OK). Returns PROTO_INVALID for a reply.
 proto_type_t proto_reply_type(proto_type_t request);
-//  The wire name of code ("BAD_REQUEST"). Returns "INTERNAL" for an unknown code.
+//  The wire name of code ("BAD_REQUEST"; "OK" for PROTO_OK). Returns "INTERNAL" for an unknown code.
 const char *proto_code_name(proto_code_t code);
 //  The code whose wire name is name. Returns PROTO_OK (0) when there is none.
 proto_code_t proto_code_parse(const char *name);

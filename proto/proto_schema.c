@@ -1,0 +1,176 @@
+//  proto_schema: THE table of message types and their fields (see proto.h).
+//
+//  Everything else follows from these rows: the codec encodes and checks them,
+//  proto_msg_describe redacts the fields marked secret, the tests round-trip
+//  every row at its limits. To add a message: add its enum value in proto.h,
+//  its fields and its row here, and its reply in s_replies.
+#include "proto/proto.h"
+
+#include <string.h>
+
+//  Field shorthands, so that each row reads as name, type, required, max, secret.
+#define STR(name, req, max, secret) { name, PROTO_F_STR, req, max, secret }
+#define INT(name, req)              { name, PROTO_F_INT, req, 0, false }
+#define BOOL(name, req)             { name, PROTO_F_BOOL, req, 0, false }
+#define REQ  true
+#define OPT  false
+#define SECRET true
+#define PLAIN  false
+
+//  Session ids, states and codes are secrets: whoever reads them can act as the user.
+#define SID_MAX   128
+#define ENV_MAX   16
+#define OWNER_MAX 256
+
+static const proto_field_t s_auth_url[] = {
+    STR("sid", REQ, SID_MAX, SECRET),
+    STR("env", REQ, ENV_MAX, PLAIN),
+};
+static const proto_field_t s_auth_url_ok[] = {
+    STR("url", REQ, 8192, SECRET),      //  carries the state
+    STR("redirect_uri", REQ, 2048, PLAIN),
+};
+static const proto_field_t s_exchange[] = {
+    STR("sid", REQ, SID_MAX, SECRET),
+    STR("code", REQ, 2048, SECRET),
+    STR("state", REQ, 256, SECRET),
+};
+static const proto_field_t s_exchange_ok[] = {
+    STR("new_sid", REQ, SID_MAX, SECRET),
+    STR("env", OPT, ENV_MAX, PLAIN),
+    STR("owner_id", OPT, OWNER_MAX, PLAIN),
+};
+static const proto_field_t s_session[] = {
+    STR("sid", REQ, SID_MAX, SECRET),
+};
+static const proto_field_t s_session_ok[] = {
+    BOOL("logged_in", REQ),
+    STR("env", OPT, ENV_MAX, PLAIN),
+    INT("access_expires_in", OPT),
+    STR("owner_id", OPT, OWNER_MAX, PLAIN),
+    INT("version", OPT),
+};
+static const proto_field_t s_refresh[] = {
+    STR("sid", REQ, SID_MAX, SECRET),
+    INT("seen_version", REQ),
+};
+static const proto_field_t s_refresh_ok[] = {
+    INT("version", REQ),
+};
+static const proto_field_t s_logout[] = {
+    STR("sid", REQ, SID_MAX, SECRET),
+};
+static const proto_field_t s_api[] = {
+    STR("sid", REQ, SID_MAX, SECRET),
+    STR("api", REQ, 32, PLAIN),
+};
+static const proto_field_t s_api_ok[] = {
+    INT("status", REQ),
+    STR("content_type", REQ, 256, PLAIN),
+    //  A user's data from RingCentral (names, numbers, call logs): never logged.
+    STR("body", REQ, PROTO_BODY_MAX, SECRET),
+};
+static const proto_field_t s_ping_ok[] = {
+    STR("service", REQ, 32, PLAIN),
+    INT("pid", REQ),
+    INT("uptime", REQ),
+};
+static const proto_field_t s_error[] = {
+    STR("code", REQ, 32, PLAIN),
+    STR("message", REQ, 1024, PLAIN),
+    INT("retry_after", OPT),
+};
+
+#define ROW(t, name, fields) [t] = { t, name, fields, sizeof(fields) / sizeof((fields)[0]) }
+#define EMPTY(t, name)       [t] = { t, name, NULL, 0 }
+
+//  Indexed by proto_type_t; row PROTO_INVALID stays empty.
+static const proto_msgdef_t s_defs[PROTO_TYPE_COUNT] = {
+    ROW(PROTO_AUTH_URL, "AUTH_URL", s_auth_url),
+    ROW(PROTO_AUTH_URL_OK, "AUTH_URL_OK", s_auth_url_ok),
+    ROW(PROTO_EXCHANGE, "EXCHANGE", s_exchange),
+    ROW(PROTO_EXCHANGE_OK, "EXCHANGE_OK", s_exchange_ok),
+    ROW(PROTO_SESSION, "SESSION", s_session),
+    ROW(PROTO_SESSION_OK, "SESSION_OK", s_session_ok),
+    ROW(PROTO_REFRESH, "REFRESH", s_refresh),
+    ROW(PROTO_REFRESH_OK, "REFRESH_OK", s_refresh_ok),
+    ROW(PROTO_LOGOUT, "LOGOUT", s_logout),
+    EMPTY(PROTO_LOGOUT_OK, "LOGOUT_OK"),
+    ROW(PROTO_API, "API", s_api),
+    ROW(PROTO_API_OK, "API_OK", s_api_ok),
+    EMPTY(PROTO_PING, "PING"),
+    ROW(PROTO_PING_OK, "PING_OK", s_ping_ok),
+    ROW(PROTO_ERROR, "ERROR", s_error),
+};
+
+//  The reply of each request; replies map to PROTO_INVALID.
+static const proto_type_t s_replies[PROTO_TYPE_COUNT] = {
+    [PROTO_AUTH_URL] = PROTO_AUTH_URL_OK,
+    [PROTO_EXCHANGE] = PROTO_EXCHANGE_OK,
+    [PROTO_SESSION] = PROTO_SESSION_OK,
+    [PROTO_REFRESH] = PROTO_REFRESH_OK,
+    [PROTO_LOGOUT] = PROTO_LOGOUT_OK,
+    [PROTO_API] = PROTO_API_OK,
+    [PROTO_PING] = PROTO_PING_OK,
+};
+
+//  Wire names of the error codes, indexed by proto_code_t.
+static const char *const s_codes[PROTO_CODE_COUNT] = {
+    [PROTO_OK] = "OK",
+    [PROTO_BAD_REQUEST] = "BAD_REQUEST",
+    [PROTO_NOT_LOGGED_IN] = "NOT_LOGGED_IN",
+    [PROTO_STATE_MISMATCH] = "STATE_MISMATCH",
+    [PROTO_UPSTREAM_REJECTED] = "UPSTREAM_REJECTED",
+    [PROTO_UPSTREAM_ERROR] = "UPSTREAM_ERROR",
+    [PROTO_UPSTREAM_TIMEOUT] = "UPSTREAM_TIMEOUT",
+    [PROTO_RATE_LIMITED] = "RATE_LIMITED",
+    [PROTO_UNAVAILABLE] = "UNAVAILABLE",
+    [PROTO_INTERNAL] = "INTERNAL",
+};
+
+const proto_msgdef_t *proto_schema(proto_type_t type)
+{
+    if ((int) type <= PROTO_INVALID || (int) type >= PROTO_TYPE_COUNT)
+        return NULL;
+    return &s_defs[type];
+}
+
+const char *proto_type_name(proto_type_t type)
+{
+    const proto_msgdef_t *def = proto_schema(type);
+    return def ? def->name : "INVALID";
+}
+
+proto_type_t proto_type_parse(const char *name, size_t len)
+{
+    if (!name)
+        return PROTO_INVALID;
+    for (int t = PROTO_INVALID + 1; t < PROTO_TYPE_COUNT; t++)
+        if (strlen(s_defs[t].name) == len && memcmp(s_defs[t].name, name, len) == 0)
+            return (proto_type_t) t;
+    return PROTO_INVALID;
+}
+
+proto_type_t proto_reply_type(proto_type_t request)
+{
+    if ((int) request <= PROTO_INVALID || (int) request >= PROTO_TYPE_COUNT)
+        return PROTO_INVALID;
+    return s_replies[request];
+}
+
+const char *proto_code_name(proto_code_t code)
+{
+    if ((int) code < 0 || (int) code >= PROTO_CODE_COUNT)
+        return s_codes[PROTO_INTERNAL];
+    return s_codes[code];
+}
+
+proto_code_t proto_code_parse(const char *name)
+{
+    if (!name)
+        return PROTO_OK;
+    for (int c = PROTO_OK + 1; c < PROTO_CODE_COUNT; c++)
+        if (strcmp(s_codes[c], name) == 0)
+            return (proto_code_t) c;
+    return PROTO_OK;
+}
