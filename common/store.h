@@ -1,5 +1,6 @@
 //  store: the LMDB token store shared by authsvc (writes) and apisvc (reads).
-//  The only module that calls mdb_*.
+//  The only module that calls mdb_* (common/store.c, store_txn.c, store_sweep.c;
+//  the record format is store_codec.c).
 //
 //  One store_t (one MDB_env) per process, safe to use from many threads
 //  (MDB_NOTLS: read transactions are not tied to threads). Two named databases:
@@ -7,6 +8,11 @@
 //  login). Values are msgpack maps. Commits are durable (no MDB_NOSYNC):
 //  when a put returns 0 the record survives a crash of the process or machine.
 //  Stale reader slots left by killed processes are cleared at open.
+//  LMDB rules that hold here too: open a directory at most once per process
+//  (a second open of the same environment in one process breaks its locks),
+//  and never use a store_t in a child after fork(): the child opens its own.
+//  In a full map, deletes (session delete, pending take, the sweep) may grow
+//  the map a little beyond map_size so that space can still be freed.
 //  All times are milliseconds since the Unix epoch, passed in by the caller
 //  (store_session_get alone reads the clock; store_session_get_at takes it).
 //  Keys (session ids, states) are 1 .. STORE_KEY_MAX-1 bytes; other keys give STORE_EINVAL.
@@ -71,7 +77,7 @@ int store_session_get_at(store_t *self, const char *sid, int64_t now, store_sess
 int store_session_put(store_t *self, const char *sid, const store_session_t *rec);
 //  Write rec under new_sid and delete old_sid (if present) in one transaction (session id rotation at login). Returns as store_session_put.
 int store_session_rotate(store_t *self, const char *old_sid, const char *new_sid, const store_session_t *rec);
-//  Delete the session record of sid. Returns 0, STORE_ENOTFOUND, STORE_EINVAL or STORE_EIO.
+//  Delete the session record of sid. Returns 0, STORE_ENOTFOUND, STORE_EINVAL, STORE_EFULL (map full even after growing) or STORE_EIO.
 int store_session_delete(store_t *self, const char *sid);
 
 //  Claim the refresh lease of sid until now + lease_ms, in one write transaction. rec gets the current record.
@@ -103,7 +109,7 @@ int64_t store_session_count(store_t *self);
 int store_reader_check(store_t *self);
 
 //  ---------------------------------------------------------------------------
-//  TEST SUPPORT ONLY (common/store_test.c). Never call these from service code.
+//  TEST SUPPORT ONLY (common/store_test.c, store_proc_test.c). Never call these from service code.
 //  Begin a write (or read) transaction, write one byte to ready_fd, block reading
 //  wait_fd (until a byte or EOF), then abort. Lets a test kill a process inside a
 //  transaction. Returns 0 or a STORE_* code.
@@ -113,5 +119,7 @@ int store_test_hold_read(store_t *self, int ready_fd, int wait_fd);
 int store_test_put_raw(store_t *self, const char *db, const char *key, const void *data, size_t len);
 //  The number of stale reader slots store_open cleared.
 int store_test_stale_at_open(const store_t *self);
+//  The current size of this process's map (grows on MDB_MAP_RESIZED and for deletes in a full map).
+size_t store_test_map_size(store_t *self);
 
 #endif

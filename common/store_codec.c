@@ -257,3 +257,16 @@ int store_codec_pending_decode(const void *data, size_t len, store_pending_t *re
 {
     return s_decode(s_pending_fields, S_COUNT(s_pending_fields), data, len, rec, sizeof *rec);
 }
+
+bool store_codec_session_expired(const store_session_t *rec, int64_t now)
+{
+    return rec->refresh_expires_at <= now;
+}
+
+bool store_codec_pending_expired(const store_pending_t *rec, int64_t now)
+{
+    int64_t end;
+    if (__builtin_add_overflow(rec->created_at, (int64_t) STORE_PENDING_TTL_MS, &end))
+        return false;       //  created in the far future: not expired
+    return end <= now;
+}

@@ -11,7 +11,9 @@
 
 #include "common/store.h"
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 //  Largest encoded record, with headroom: two tokens, three short fields, keys and ints.
 #define STORE_CODEC_MAX (2 * STORE_TOKEN_MAX + 4 * STORE_FIELD_MAX + 1024)
@@ -24,5 +26,10 @@ int store_codec_session_decode(const void *data, size_t len, store_session_t *re
 int store_codec_pending_encode(const store_pending_t *rec, char *buf, size_t cap, size_t *len_p);
 //  Decode a stored pending login into rec. Returns 0 or STORE_EINVAL.
 int store_codec_pending_decode(const void *data, size_t len, store_pending_t *rec);
+
+//  True when a session has expired at now (refresh_expires_at <= now: the record expires with its refresh token).
+bool store_codec_session_expired(const store_session_t *rec, int64_t now);
+//  True when a pending login has expired at now (created_at + STORE_PENDING_TTL_MS <= now).
+bool store_codec_pending_expired(const store_pending_t *rec, int64_t now);
 
 #endif

@@ -1,146 +1,19 @@
-//  store_test: the LMDB token store, in one process and across processes.
+//  store_test: the LMDB token store in one process: every operation's
+//  semantics, expiry, the refresh lease, corrupt records, a full map, threads.
+//  (Several processes at once: store_proc_test.c.)
 //
-//  Every case works in its own directory under test_tmpdir(). Cases that fork
-//  synchronise through pipes (never sleeps); children leave with _exit() and
-//  report through their exit status. A store_t is never shared across fork():
-//  each process opens its own.
+//  Every case works in its own directory under test_tmpdir().
 #include "common/log.h"
 #include "common/store.h"
+#include "common/store_testutil.h"
 #include "tests/testlib.h"
 
-#include <errno.h>
 #include <msgpack.h>
-#include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-#define NOW ((int64_t) 1800000000000)       //  a fixed "now" for the cases that pass time in
-#define HOUR ((int64_t) 3600 * 1000)
-
-//  ---------------------------------------------------------------------------
-//  Helpers
-
-static const char *s_dir(const char *name)
-{
-    static char path[512];
-    snprintf(path, sizeof path, "%s/%s", test_tmpdir(), name);
-    return path;
-}
-
-static int64_t s_clock_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void s_fill(char *dst, size_t size, char c)
-{
-    memset(dst, c, size - 1);
-    dst[size - 1] = '\0';
-}
-
-//  A session with every field set; expires (refresh token) at expires.
-static void s_session(store_session_t *rec, int seed, int64_t expires)
-{
-    memset(rec, 0, sizeof *rec);
-    snprintf(rec->env, sizeof rec->env, "%s", seed % 2 ? "sandbox" : "production");
-    snprintf(rec->access_token, sizeof rec->access_token, "access-%d", seed);
-    snprintf(rec->refresh_token, sizeof rec->refresh_token, "refresh-%d", seed);
-    rec->expires_at = expires - 2 * HOUR;
-    rec->refresh_expires_at = expires;
-    snprintf(rec->owner_id, sizeof rec->owner_id, "owner-%d", seed);
-    snprintf(rec->scope, sizeof rec->scope, "ReadAccounts ReadCallLog");
-    rec->version = 1;
-}
-
-static bool s_session_eq(const store_session_t *a, const store_session_t *b)
-{
-    return strcmp(a->env, b->env) == 0 && strcmp(a->access_token, b->access_token) == 0
-           && strcmp(a->refresh_token, b->refresh_token) == 0 && a->expires_at == b->expires_at
-           && a->refresh_expires_at == b->refresh_expires_at && strcmp(a->owner_id, b->owner_id) == 0
-           && strcmp(a->scope, b->scope) == 0 && a->version == b->version
-           && a->refreshing_until == b->refreshing_until;
-}
-
-static void s_pending(store_pending_t *rec, const char *sid, int64_t created_at)
-{
-    memset(rec, 0, sizeof *rec);
-    snprintf(rec->sid, sizeof rec->sid, "%s", sid);
-    snprintf(rec->env, sizeof rec->env, "sandbox");
-    snprintf(rec->code_verifier, sizeof rec->code_verifier, "verifier-for-%s", sid);
-    rec->created_at = created_at;
-}
-
-//  Read one byte from fd within 30 s. Returns the byte, or -1 on EOF, error or timeout.
-static int s_read_byte(int fd)
-{
-    struct pollfd p = { .fd = fd, .events = POLLIN };
-    int n;
-    do
-        n = poll(&p, 1, 30000);
-    while (n < 0 && errno == EINTR);
-    if (n != 1)
-        return -1;
-    unsigned char c;
-    ssize_t r;
-    do
-        r = read(fd, &c, 1);
-    while (r < 0 && errno == EINTR);
-    return r == 1 ? c : -1;
-}
-
-static bool s_write_byte(int fd, char c)
-{
-    ssize_t r;
-    do
-        r = write(fd, &c, 1);
-    while (r < 0 && errno == EINTR);
-    return r == 1;
-}
-
-static pid_t s_fork(void)
-{
-    fflush(stdout);
-    fflush(stderr);
-    return fork();
-}
-
-//  The child's exit status, or -1 when it did not exit normally.
-static int s_wait(pid_t pid)
-{
-    int status;
-    pid_t r;
-    do
-        r = waitpid(pid, &status, 0);
-    while (r < 0 && errno == EINTR);
-    if (r != pid || !WIFEXITED(status))
-        return -1;
-    return WEXITSTATUS(status);
-}
-
-//  Kill pid with SIGKILL and reap it. Returns true when it died of SIGKILL.
-static bool s_kill(pid_t pid)
-{
-    if (kill(pid, SIGKILL) != 0)
-        return false;
-    int status;
-    pid_t r;
-    do
-        r = waitpid(pid, &status, 0);
-    while (r < 0 && errno == EINTR);
-    return r == pid && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
-}
-
-//  ---------------------------------------------------------------------------
-//  One process
 
 static void t_session_roundtrip(void)
 {
@@ -585,12 +458,14 @@ static void t_corrupt_records(void)
 
 static void t_map_full(void)
 {
-    //  LMDB silently raises a map smaller than the pages in use; 64 KiB is 16 pages of 4 KiB.
+    //  LMDB has no minimum map size of its own (it only raises a map smaller
+    //  than the pages already in use); 64 KiB is 16 pages of 4 KiB.
     store_t *store = store_open(s_dir("map_full"), 64 << 10);
     CHECK(store != NULL);
     store_session_t rec, out;
     s_session(&rec, 1, NOW + HOUR);
-    s_fill(rec.access_token, 1500, 'a');
+    s_fill(rec.access_token, sizeof rec.access_token, 'a');
+    s_fill(rec.refresh_token, sizeof rec.refresh_token, 'r');
     char key[32];
     int rc = 0, n = 0;
     for (; n < 1000; n++) {
@@ -600,14 +475,57 @@ static void t_map_full(void)
             break;
     }
     CHECK(rc == STORE_EFULL);
-    CHECK(n > 1);
-    //  Still readable; a delete frees room for a new record.
+    CHECK(n >= 1);
+    //  Every other write is refused too, reads go on.
+    store_pending_t p;
+    s_pending(&p, "sid", NOW);
+    CHECK(store_pending_put(store, "state", &p) == STORE_EFULL);
     CHECK(store_session_get_at(store, "sid-0000", NOW, &out) == 0 && s_session_eq(&rec, &out));
     CHECK(store_session_count(store) == n);
+    //  Deletes go through (growing the map a little if they must), and free room.
+    CHECK(store_test_map_size(store) == 64 << 10);
     CHECK(store_session_delete(store, "sid-0000") == 0);
-    CHECK(store_session_delete(store, "sid-0001") == 0);
+    CHECK(store_session_get_at(store, "sid-0000", NOW, &out) == STORE_ENOTFOUND);
+    size_t grown = store_test_map_size(store);
+    CHECK(grown > (64 << 10) && grown <= (64 << 10) + 4 * (256 << 10));
+    s_session(&rec, 2, NOW + HOUR);
     CHECK(store_session_put(store, "after", &rec) == 0);
-    CHECK(store_session_get_at(store, "after", NOW, &out) == 0);
+    CHECK(store_session_get_at(store, "after", NOW, &out) == 0 && s_session_eq(&rec, &out));
+    //  Fill again; the sweep still removes every expired record.
+    s_fill(rec.access_token, sizeof rec.access_token, 'a');
+    for (rc = 0; rc == 0 && n < 2000; n++) {
+        snprintf(key, sizeof key, "sid-%04d", n);
+        rc = store_session_put(store, key, &rec);
+    }
+    CHECK(rc == STORE_EFULL);
+    int64_t left = store_session_count(store);
+    size_t ns = 0;
+    CHECK(store_sweep(store, NOW + 2 * HOUR, &ns, NULL) == 0);
+    CHECK((int64_t) ns == left);
+    CHECK(store_session_count(store) == 0);
+    store_close(&store);
+}
+
+static void t_map_full_sweep(void)
+{
+    //  A bigger map full of small expired records: one sweep batch would not
+    //  fit, smaller ones do.
+    store_t *store = store_open(s_dir("map_full_sweep"), 1 << 20);
+    CHECK(store != NULL);
+    store_session_t rec;
+    char key[32];
+    int rc = 0, n = 0;
+    for (; rc == 0 && n < 100000; n++) {
+        s_session(&rec, n, NOW);
+        snprintf(key, sizeof key, "sid-%06d", n);
+        rc = store_session_put(store, key, &rec);
+    }
+    CHECK(rc == STORE_EFULL);
+    size_t ns = 0;
+    CHECK(store_sweep(store, NOW, &ns, NULL) == 0);
+    CHECK((int64_t) ns == n - 1);
+    CHECK(store_session_count(store) == 0);
+    CHECK(store_session_put(store, "after", &rec) == 0);
     store_close(&store);
 }
 
@@ -629,7 +547,13 @@ static void t_reopen(void)
     CHECK(store_pending_take(store, "state", NOW, &pout) == 0 && strcmp(pout.sid, "kept") == 0);
     CHECK(store_test_stale_at_open(store) == 0);
     CHECK(store_reader_check(store) == 0);
+    //  A second open of the same directory in this process is refused (it would break LMDB's locks).
+    store_t *twice = store_open(dir, 0);
+    CHECK(twice == NULL);
     store_close(&store);
+    twice = store_open(dir, 0);
+    CHECK(twice != NULL);
+    store_close(&twice);
 }
 
 typedef struct {
@@ -674,4 +598,30 @@ static void t_threads(void)
     }
     CHECK(store_session_count(store) == T * 50);
     store_close(&store);
+}
+
+static const test_case_t cases[] = {
+    { "session_roundtrip", t_session_roundtrip },
+    { "pending_roundtrip", t_pending_roundtrip },
+    { "bad_arguments", t_bad_arguments },
+    { "missing", t_missing },
+    { "rotate_delete", t_rotate_delete },
+    { "pending_single_use", t_pending_single_use },
+    { "pending_expiry", t_pending_expiry },
+    { "session_expiry_get", t_session_expiry_get },
+    { "sweep_counts", t_sweep_counts },
+    { "sweep_batches", t_sweep_batches },
+    { "lease", t_lease },
+    { "corrupt_records", t_corrupt_records },
+    { "map_full", t_map_full },
+    { "map_full_sweep", t_map_full_sweep },
+    { "reopen", t_reopen },
+    { "threads", t_threads },
+};
+
+int main(int argc, char **argv)
+{
+    //  Store logs at warn and above only (full maps, stale readers, corrupt records).
+    log_init("store_test", getenv("STORE_TEST_LOG") ? LOG_DEBUG : LOG_WARN);
+    return TEST_MAIN(argc, argv, cases);
 }

@@ -1,0 +1,71 @@
+//  store_testutil: record helpers shared by common/store_test.c and
+//  common/store_proc_test.c (test code only).
+#ifndef STORE_TESTUTIL_H_INCLUDED
+#define STORE_TESTUTIL_H_INCLUDED
+
+#include "common/store.h"
+#include "tests/testlib.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define NOW ((int64_t) 1800000000000)       //  a fixed "now" for the cases that pass time in
+#define HOUR ((int64_t) 3600 * 1000)
+
+static inline const char *s_dir(const char *name)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s/%s", test_tmpdir(), name);
+    return path;
+}
+
+static inline int64_t s_clock_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static inline void s_fill(char *dst, size_t size, char c)
+{
+    memset(dst, c, size - 1);
+    dst[size - 1] = '\0';
+}
+
+//  A session with every field set; expires (refresh token) at expires.
+static inline void s_session(store_session_t *rec, int seed, int64_t expires)
+{
+    memset(rec, 0, sizeof *rec);
+    snprintf(rec->env, sizeof rec->env, "%s", seed % 2 ? "sandbox" : "production");
+    snprintf(rec->access_token, sizeof rec->access_token, "access-%d", seed);
+    snprintf(rec->refresh_token, sizeof rec->refresh_token, "refresh-%d", seed);
+    rec->expires_at = expires - 2 * HOUR;
+    rec->refresh_expires_at = expires;
+    snprintf(rec->owner_id, sizeof rec->owner_id, "owner-%d", seed);
+    snprintf(rec->scope, sizeof rec->scope, "ReadAccounts ReadCallLog");
+    rec->version = 1;
+}
+
+static inline bool s_session_eq(const store_session_t *a, const store_session_t *b)
+{
+    return strcmp(a->env, b->env) == 0 && strcmp(a->access_token, b->access_token) == 0
+           && strcmp(a->refresh_token, b->refresh_token) == 0 && a->expires_at == b->expires_at
+           && a->refresh_expires_at == b->refresh_expires_at && strcmp(a->owner_id, b->owner_id) == 0
+           && strcmp(a->scope, b->scope) == 0 && a->version == b->version
+           && a->refreshing_until == b->refreshing_until;
+}
+
+static inline void s_pending(store_pending_t *rec, const char *sid, int64_t created_at)
+{
+    memset(rec, 0, sizeof *rec);
+    snprintf(rec->sid, sizeof rec->sid, "%s", sid);
+    snprintf(rec->env, sizeof rec->env, "sandbox");
+    snprintf(rec->code_verifier, sizeof rec->code_verifier, "verifier-for-%s", sid);
+    rec->created_at = created_at;
+}
+
+
+#endif

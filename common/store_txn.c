@@ -1,0 +1,120 @@
+//  store_txn: see store_txn.h.
+#include "common/store_txn.h"
+
+#include "common/log.h"
+
+#include <string.h>
+
+int store_txn_fail(const char *op, int mdb_rc)
+{
+    if (mdb_rc == MDB_MAP_FULL) {
+        log_error("store.full", "op=%s reason=\"%s\" hint=\"the LMDB map is full: raise the store map size\"",
+                  op, mdb_strerror(mdb_rc));
+        return STORE_EFULL;
+    }
+    log_error("store.fail", "op=%s rc=%d reason=\"%s\"", op, mdb_rc, mdb_strerror(mdb_rc));
+    return STORE_EIO;
+}
+
+int store_txn_key(const char *key, MDB_val *val)
+{
+    if (!key)
+        return STORE_EINVAL;
+    size_t n = strnlen(key, STORE_KEY_MAX);
+    if (n == 0 || n >= STORE_KEY_MAX)
+        return STORE_EINVAL;
+    val->mv_size = n;
+    val->mv_data = (void *) key;
+    return 0;
+}
+
+void store_txn_corrupt(const char *db, const char *key)
+{
+    char tag[8];
+    log_warn("store.corrupt", "db=%s key=%s reason=\"record does not decode\"", db, log_redact(key, tag));
+}
+
+//  Begin a transaction; the caller holds map_lock shared. When another process
+//  has grown the map, adopt its size (exclusively, no transaction of ours live)
+//  and try once more.
+static int s_begin(store_t *self, unsigned flags, MDB_txn **txn_p, const char *op)
+{
+    int rc = mdb_txn_begin(self->env, NULL, flags, txn_p);
+    if (rc == MDB_MAP_RESIZED) {
+        pthread_rwlock_unlock(&self->map_lock);
+        pthread_rwlock_wrlock(&self->map_lock);
+        int src = mdb_env_set_mapsize(self->env, 0);
+        pthread_rwlock_unlock(&self->map_lock);
+        pthread_rwlock_rdlock(&self->map_lock);
+        if (src != 0)
+            return store_txn_fail(op, src);
+        MDB_envinfo info;
+        if (mdb_env_info(self->env, &info) == 0)
+            log_info("store.resized", "op=%s map_size=%zu", op, info.me_mapsize);
+        rc = mdb_txn_begin(self->env, NULL, flags, txn_p);
+    }
+    if (rc != 0) {
+        *txn_p = NULL;
+        return store_txn_fail(op, rc);
+    }
+    return 0;
+}
+
+//  Grow the map by one step for a write that frees space, within the cap.
+//  Returns true when it grew.
+static bool s_grow(store_t *self, const char *op)
+{
+    size_t step = self->map_size / 16;
+    if (step < ((size_t) 256 << 10))
+        step = (size_t) 256 << 10;
+    size_t cap = self->map_size + STORE_TXN_GROW_STEPS * step;
+    bool grown = false;
+    pthread_rwlock_wrlock(&self->map_lock);
+    MDB_envinfo info;
+    if (mdb_env_info(self->env, &info) == 0 && info.me_mapsize < cap) {
+        size_t want = info.me_mapsize + step < cap ? info.me_mapsize + step : cap;
+        int rc = mdb_env_set_mapsize(self->env, want);
+        if (rc == 0) {
+            grown = true;
+            log_warn("store.grow", "op=%s map_size=%zu configured=%zu reason=\"map full: room to delete\"", op,
+                     want, self->map_size);
+        }
+        else
+            store_txn_fail(op, rc);
+    }
+    pthread_rwlock_unlock(&self->map_lock);
+    return grown;
+}
+
+static int s_run_once(store_t *self, int mode, const char *op, store_txn_fn *fn, void *arg)
+{
+    bool write = mode & STORE_TXN_WRITE;
+    pthread_rwlock_rdlock(&self->map_lock);
+    MDB_txn *txn;
+    int rc = s_begin(self, write ? 0 : MDB_RDONLY, &txn, op);
+    if (rc == 0) {
+        bool commit = false;
+        rc = fn(self, txn, arg, &commit);
+        if (write && commit) {
+            int crc = mdb_txn_commit(txn);
+            if (crc == MDB_MAP_FULL && (mode & STORE_TXN_QUIET_FULL))
+                rc = STORE_EFULL;
+            else if (crc != 0)
+                rc = store_txn_fail(op, crc);
+        }
+        else
+            mdb_txn_abort(txn);
+    }
+    pthread_rwlock_unlock(&self->map_lock);
+    return rc;
+}
+
+int store_txn_run(store_t *self, int mode, const char *op, store_txn_fn *fn, void *arg)
+{
+    if (!self)
+        return STORE_EINVAL;
+    int rc = s_run_once(self, mode, op, fn, arg);
+    if (rc == STORE_EFULL && (mode & STORE_TXN_FREES) && s_grow(self, op))
+        rc = s_run_once(self, mode, op, fn, arg);
+    return rc;
+}
