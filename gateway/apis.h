@@ -1,0 +1,24 @@
+//  apis: the RingCentral APIs the test page offers, and showing their JSON.
+#ifndef APIS_H_INCLUDED
+#define APIS_H_INCLUDED
+
+#include <stddef.h>
+
+typedef struct {
+    const char *name;       //  the value of ?api= and of API{api}
+    const char *label;      //  what the link says
+    const char *upstream;   //  the RingCentral path apisvc calls (shown to the user)
+} apis_t;
+
+//  Largest pretty-printed JSON shown in a page; bigger bodies are shown as they came.
+#define APIS_PRETTY_MAX (8u << 20)
+
+//  The API named name. Returns NULL for any other name (so it validates ?api=).
+const apis_t *apis_find(const char *name);
+//  The i-th API of the table. Returns NULL past the end.
+const apis_t *apis_at(size_t i);
+//  The body re-indented by two spaces (a new malloc'd NUL-terminated string). Returns NULL
+//  when the body is not JSON or the result would pass APIS_PRETTY_MAX.
+char *apis_pretty_json(const char *body, size_t len);
+
+#endif

@@ -1,0 +1,210 @@
+//  login: see login.h.
+#include "gateway/login.h"
+#include "common/log.h"
+#include "gateway/session.h"
+
+#include <civetweb.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+//  Query values longer than the protocol allows are refused before any service sees them.
+#define CODE_MAX 2048
+#define STATE_MAX 256
+#define ERROR_MAX 64
+#define DESCRIPTION_MAX 512
+
+static bool s_is_http_url(const char *url)
+{
+    return url && (strncmp(url, "https://", 8) == 0 || strncmp(url, "http://", 7) == 0);
+}
+
+//  A request message with its string fields set (name, value pairs, NULL-terminated). NULL out of memory.
+static proto_msg_t *s_message(request_t *r, proto_type_t type, const char *const *fields)
+{
+    proto_msg_t *msg = request_message(r, type);
+    for (size_t i = 0; msg && fields[i]; i += 2)
+        if (proto_msg_set_str(msg, fields[i], fields[i + 1]) < 0)
+            proto_msg_destroy(&msg);
+    return msg;
+}
+
+int login_start(request_t *r)
+{
+    char env[16];
+    if (request_query(r, "env", env, sizeof env) < 0 || config_env_parse(env) < 0)
+        return request_error(r, 400, "Unknown environment",
+                             "You can log in to production or to sandbox: choose one on the start page.", NULL, 0);
+    bool fresh = !r->sid[0];
+    if (fresh && rand_id(r->sid, sizeof r->sid) < 0)
+        return request_fail_code(r, PROTO_INTERNAL, "no session id could be made");
+    log_info("login.start", "env=%s new_session=%d", env, fresh);
+    proto_msg_t *reply = request_call(r, RPC_AUTHSVC,
+                                      s_message(r, PROTO_AUTH_URL, (const char *[]) { "sid", r->sid, "env", env, NULL }));
+    const char *url = reply && proto_msg_type(reply) == PROTO_AUTH_URL_OK ? proto_msg_str(reply, "url") : NULL;
+    int status;
+    if (!url)
+        status = request_fail(r, reply, "/", NULL);
+    else if (!s_is_http_url(url)) {
+        log_error("login.url", "reason=\"authsvc gave an authorize URL that is not http(s)\"");
+        status = request_fail_code(r, PROTO_INTERNAL, "the login address is not valid");
+    }
+    else {
+        html_t *h = request_html();
+        if (h)
+            pages_login(h, &r->state, env, url);
+        char cookie[SESSION_SET_COOKIE_SIZE];
+        reply_header_t extra[] = { { "Set-Cookie", cookie } };
+        bool set = fresh && session_set_cookie(cookie, sizeof cookie, r->sid, r->secure) == 0;
+        status = request_page(r, 200, &h, extra, set ? 1 : 0);
+    }
+    proto_msg_destroy(&reply);
+    return status;
+}
+
+//  The error code RingCentral sent, if it is a plain token; else a stand-in (it is shown and logged).
+static const char *s_error_token(const char *error, int n)
+{
+    if (n <= 0 || strspn(error, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != (size_t) n)
+        return "unknown_error";
+    return error;
+}
+
+//  RingCentral answered error= (the user declined, or the request was refused).
+static int s_declined(request_t *r)
+{
+    char error[ERROR_MAX + 1], description[DESCRIPTION_MAX + 1];
+    int n = request_query(r, "error", error, sizeof error);
+    const char *token = s_error_token(error, n);
+    int nd = request_query(r, "error_description", description, sizeof description);
+    if (nd == -2)
+        snprintf(description, sizeof description, "(a description too long to show)");
+    log_info("login.declined", "error=%s", token);
+    html_t *h = request_html();
+    if (h)
+        pages_callback_declined(h, &r->state, token, description);
+    return request_page(r, 200, &h, NULL, 0);
+}
+
+int login_callback(request_t *r)
+{
+    char probe[2];
+    if (request_query(r, "error", probe, sizeof probe) != -1)
+        return s_declined(r);
+    char code[CODE_MAX + 1], state[STATE_MAX + 1];
+    int nc = request_query(r, "code", code, sizeof code);
+    int ns = request_query(r, "state", state, sizeof state);
+    if (nc <= 0 || ns <= 0)
+        return request_error(r, 400, "This login answer is incomplete",
+                             "The address RingCentral sent back lacks a valid code or state, so the login cannot "
+                             "finish. Start the login again.", NULL, 0);
+    if (!r->sid[0])
+        return request_fail_code(r, PROTO_STATE_MISMATCH, "this browser has no session that started this login");
+    proto_msg_t *req = s_message(r, PROTO_EXCHANGE,
+                                 (const char *[]) { "sid", r->sid, "code", code, "state", state, NULL });
+    sodium_memzero(code, sizeof code);
+    proto_msg_t *reply = request_call(r, RPC_AUTHSVC, req);
+    const char *new_sid = reply && proto_msg_type(reply) == PROTO_EXCHANGE_OK ? proto_msg_str(reply, "new_sid") : NULL;
+    int status;
+    char cookie[SESSION_SET_COOKIE_SIZE];
+    if (!new_sid)
+        status = request_fail(r, reply, "/", "Start again");
+    else if (session_set_cookie(cookie, sizeof cookie, new_sid, r->secure) < 0) {
+        log_error("login.exchange", "reason=\"authsvc gave a session id that is not valid\"");
+        status = request_fail_code(r, PROTO_INTERNAL, "the new session is not valid");
+    }
+    else {
+        snprintf(r->env, sizeof r->env, "%s", proto_msg_has(reply, "env") ? proto_msg_str(reply, "env") : "");
+        snprintf(r->user, sizeof r->user, "%s",
+                 proto_msg_has(reply, "owner_id") ? proto_msg_str(reply, "owner_id") : "");
+        r->state = (pages_state_t) { .demo_mode = r->state.demo_mode, .known = true, .logged_in = true,
+                                     .env = r->env, .user = r->user, .expires_in = -1 };
+        log_info("login.done", "env=%s", r->env[0] ? r->env : "-");
+        html_t *h = request_html();
+        if (h)
+            pages_callback_ok(h, &r->state);
+        reply_header_t extra[] = { { "Set-Cookie", cookie } };
+        status = request_page(r, 200, &h, extra, 1);
+    }
+    proto_msg_destroy(&reply);
+    return status;
+}
+
+int login_logout_page(request_t *r)
+{
+    proto_msg_t *error = NULL;
+    int logged_in = request_session(r, &error);
+    if (logged_in < 0) {
+        int status = request_fail(r, error, "/test", "Back to the test page");
+        proto_msg_destroy(&error);
+        return status;
+    }
+    if (!logged_in)
+        return reply_redirect(r->conn, 302, "/", NULL, 0);
+    char csrf[SESSION_CSRF_SIZE];
+    session_csrf(r->sid, csrf);
+    html_t *h = request_html();
+    if (h)
+        pages_logout(h, &r->state, csrf);
+    return request_page(r, 200, &h, NULL, 0);
+}
+
+//  Read the request body into buf (at most max bytes). Returns its length, or -1 when it is bigger or unreadable.
+static int s_read_body(request_t *r, char *buf, size_t max)
+{
+    if (r->ri->content_length > (long long) max)
+        return -1;
+    size_t len = 0;
+    for (;;) {
+        char *at = buf + len;
+        size_t room = max + 1 - len;    //  one byte more than allowed, to see an overflow
+        if (!room)
+            return -1;
+        int n = mg_read(r->conn, at, room);
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            break;
+        len += (size_t) n;
+    }
+    if (len > max)
+        return -1;
+    buf[len] = '\0';
+    return (int) len;
+}
+
+int login_logout(request_t *r)
+{
+    if (!session_same_origin(request_header(r, "Origin"), request_header(r, "Host"),
+                             request_header(r, "Sec-Fetch-Site"))) {
+        log_warn("logout.refused", "reason=cross_site");
+        return request_error(r, 403, "This logout came from another site",
+                             "Only this site's own Log out button can log you out. Open the test page and use "
+                             "it there.", NULL, 0);
+    }
+    char body[LOGIN_BODY_MAX + 2];
+    int len = s_read_body(r, body, LOGIN_BODY_MAX);
+    if (len < 0)
+        return request_error(r, 413, "Request too large", "This form sent more than a logout needs. Open the "
+                             "test page and log out there.", NULL, 0);
+    char token[SESSION_CSRF_SIZE + 1];
+    if (mg_get_var(body, (size_t) len, "csrf", token, sizeof token) < 0 || !session_csrf_ok(r->sid, token)) {
+        log_warn("logout.refused", "reason=csrf");
+        return request_error(r, 403, "This logout form is not valid",
+                             "The form does not belong to this session (it may be from before your last login). "
+                             "Open the test page and log out there.", NULL, 0);
+    }
+    proto_msg_t *reply = request_call(r, RPC_AUTHSVC, s_message(r, PROTO_LOGOUT, (const char *[]) { "sid", r->sid, NULL }));
+    int status;
+    if (!reply || (proto_msg_type(reply) == PROTO_ERROR && proto_error_code(reply) != PROTO_NOT_LOGGED_IN))
+        status = request_fail(r, reply, "/test", "Back to the test page");  //  keep the cookie: retry can work
+    else {
+        char cookie[SESSION_SET_COOKIE_SIZE];
+        session_clear_cookie(cookie, sizeof cookie, r->secure);
+        reply_header_t extra[] = { { "Set-Cookie", cookie } };
+        log_info("logout.done", "result=ok");
+        status = reply_redirect(r->conn, 303, "/", extra, 1);
+    }
+    proto_msg_destroy(&reply);
+    return status;
+}

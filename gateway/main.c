@@ -1,0 +1,53 @@
+//  gateway: the HTTP front of the demo (civetweb), talking to authsvc and apisvc over ZeroMQ.
+//  Load config, start, wait for SIGINT/SIGTERM, stop; destroy in reverse order.
+#include "common/config.h"
+#include "common/log.h"
+#include "common/rand.h"
+#include "gateway/rpc.h"
+#include "gateway/server.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <zmq.h>
+
+int main(void)
+{
+    char err[512];
+    config_t cfg;
+    int threads;
+    log_init("gateway", LOG_INFO);
+    if (config_load(&cfg, err, sizeof err) < 0 || server_threads_from_env(&threads, err, sizeof err) < 0) {
+        log_error("config.invalid", "reason=\"%s\"", err);
+        return 1;
+    }
+    log_init("gateway", (log_level_t) cfg.log_level);
+    if (rand_init() < 0) {
+        log_error("start", "reason=\"libsodium cannot be initialised\"");
+        return 1;
+    }
+    config_log(&cfg);
+
+    //  Every thread started from here on inherits the blocked signals; main waits for them.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, NULL);
+
+    void *zctx = zmq_ctx_new();
+    if (!zctx || zmq_ctx_set(zctx, ZMQ_MAX_SOCKETS, threads * RPC_SERVICE_COUNT + 64) < 0) {
+        log_error("start", "reason=\"no ZeroMQ context\"");
+        return 1;
+    }
+    server_t *server = server_start(&cfg, zctx, threads);
+    if (!server) {
+        zmq_ctx_term(zctx);
+        return 1;
+    }
+    int sig = 0;
+    sigwait(&signals, &sig);
+    log_info("stop", "signal=%d", sig);
+    server_stop(&server);
+    zmq_ctx_term(zctx);
+    return 0;
+}

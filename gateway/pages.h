@@ -1,0 +1,54 @@
+//  pages: every HTML page of the gateway, written into an html_t.
+//
+//  Each page shows the state of things in its header bar (environment, user,
+//  demo mode), links /static/app.css and /static/app.js (no inline script or
+//  style: the CSP forbids them) and hands data to the script in data-*
+//  attributes, escaped. Every value from a request or a service is escaped.
+#ifndef PAGES_H_INCLUDED
+#define PAGES_H_INCLUDED
+
+#include "common/config.h"
+#include "gateway/html.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+//  What the header bar shows.
+typedef struct {
+    bool demo_mode;
+    bool known;                 //  the session was looked up (else the bar says nothing about it)
+    bool logged_in;
+    const char *env;            //  "sandbox"; NULL or "" when unknown
+    const char *user;           //  the owner id; NULL or "" when unknown
+    int64_t expires_in;         //  seconds the access token has left; < 0 when unknown
+} pages_state_t;
+
+//  What an error page says.
+typedef struct {
+    int status;                 //  the HTTP status, shown as "Error 503"
+    const char *title;
+    const char *explain;        //  what happened and what to do
+    const char *detail;         //  the service's message; NULL for none
+    const char *back_href;      //  the way back; NULL for "/"
+    const char *back_label;     //  NULL for "Back to the start"
+} pages_error_t;
+
+//  The main page: both environments as log-in links (cfg gives which are configured and their servers).
+void pages_home(html_t *h, const pages_state_t *st, const config_t *cfg);
+//  The page that opens authorize_url in a popup, with a visible link to it as fallback.
+void pages_login(html_t *h, const pages_state_t *st, const char *env, const char *authorize_url);
+//  The redirect URI's page after a successful login: tells the opener, closes itself or goes to /test.
+void pages_callback_ok(html_t *h, const pages_state_t *st);
+//  The redirect URI's page when RingCentral answered error= (the user declined): tells the opener too.
+void pages_callback_declined(html_t *h, const pages_state_t *st, const char *error, const char *description);
+//  The test page: state, the API links and the Logout form carrying csrf.
+void pages_test(html_t *h, const pages_state_t *st, const char *csrf);
+//  The test page showing one API's answer: pretty is the re-indented JSON, or NULL to show body as it came.
+void pages_api(html_t *h, const pages_state_t *st, const char *csrf, const char *api, int upstream_status,
+               const char *content_type, const char *pretty, const char *body, size_t body_len);
+//  The GET /logout page: a button that posts the logout (a GET never logs out by itself).
+void pages_logout(html_t *h, const pages_state_t *st, const char *csrf);
+//  A clear error page with a title, an explanation and a way back.
+void pages_error(html_t *h, const pages_state_t *st, const pages_error_t *e);
+
+#endif

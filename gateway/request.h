@@ -1,0 +1,70 @@
+//  request: what a route handler knows about the request it serves, and its helpers.
+//
+//  request_init reads the session cookie (validated: anything but a rand_id is
+//  no session), the thread's rpc client and the server context. The helpers
+//  send pages with the header bar filled from what the request learnt.
+#ifndef REQUEST_H_INCLUDED
+#define REQUEST_H_INCLUDED
+
+#include "common/config.h"
+#include "common/rand.h"
+#include "gateway/pages.h"
+#include "gateway/reply.h"
+#include "gateway/rpc.h"
+#include "proto/proto.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct mg_connection;
+struct mg_request_info;
+
+//  Largest page a handler builds (the API page with its JSON is the big one).
+#define REQUEST_PAGE_MAX (24u << 20)
+
+//  What every request of one server shares (read only).
+typedef struct {
+    const config_t *cfg;
+    int64_t started_ms;         //  monotonic ms at start, for /healthz uptime
+} request_ctx_t;
+
+typedef struct {
+    struct mg_connection *conn;
+    const struct mg_request_info *ri;
+    const request_ctx_t *ctx;
+    rpc_t *rpc;                 //  this thread's service client; NULL when it could not be made
+    char sid[RAND_ID_SIZE];     //  the cookie's session id; "" when none or not valid
+    bool secure;                //  the request came over TLS (cookies get Secure)
+    pages_state_t state;        //  what the header bar shows
+    char env[16];               //  storage behind state.env
+    char user[256];             //  storage behind state.user
+} request_t;
+
+//  Fill r for conn. Never fails: a missing cookie or rpc client is recorded as such.
+void request_init(request_t *r, struct mg_connection *conn, const request_ctx_t *ctx);
+//  The value of a request header. Returns NULL when absent.
+const char *request_header(const request_t *r, const char *name);
+//  Decode query parameter name into buf. Returns its length, -1 when absent, -2 when too long for buf.
+int request_query(const request_t *r, const char *name, char *buf, size_t size);
+//  Send req (taking it) to a service. Returns the reply (OK or ERROR), or NULL out of memory.
+proto_msg_t *request_call(request_t *r, rpc_service_t service, proto_msg_t *req);
+//  A new request message of type for this thread (NULL out of memory or without an rpc client).
+proto_msg_t *request_message(request_t *r, proto_type_t type);
+//  Record a SESSION_OK reply (logged_in, env, owner_id, access_expires_in) in r->state. Returns logged_in.
+bool request_take_session(request_t *r, const proto_msg_t *session_ok);
+//  Ask authsvc about r->sid. Returns 1 logged in, 0 not (or no cookie), -1 on an ERROR (then *error_p holds it).
+int request_session(request_t *r, proto_msg_t **error_p);
+//  Send the page in h (destroying it) with status and extra headers. Returns the status sent.
+int request_page(request_t *r, int status, html_t **h_p, const reply_header_t *extra, size_t extra_count);
+//  A new page buffer of REQUEST_PAGE_MAX. Returns NULL out of memory.
+html_t *request_html(void);
+//  Send the page of a service ERROR, with the way back. Returns the status sent.
+int request_fail(request_t *r, const proto_msg_t *error, const char *back_href, const char *back_label);
+//  Send the page of code (as if a service had answered ERROR{code}) with detail. Returns the status sent.
+int request_fail_code(request_t *r, proto_code_t code, const char *detail);
+//  Send a gateway-made error page (404, 405, 400 ...). Returns the status sent.
+int request_error(request_t *r, int status, const char *title, const char *explain, const reply_header_t *extra,
+                  size_t extra_count);
+
+#endif

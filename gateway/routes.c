@@ -1,0 +1,166 @@
+//  routes: see routes.h.
+#include "gateway/routes.h"
+#include "common/log.h"
+#include "common/svc.h"
+#include "gateway/assets.h"
+#include "gateway/login.h"
+#include "gateway/request.h"
+#include "gateway/testpage.h"
+
+#include <civetweb.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct {
+    const char *path;
+    const char *method;
+    int (*handler)(request_t *r);
+    bool needs_session;     //  no valid session cookie: redirect to / (302, or 303 after a POST)
+} s_route_t;
+
+static int s_home(request_t *r);
+static int s_index(request_t *r);
+static int s_healthz(request_t *r);
+static int s_asset(request_t *r);
+
+//  THE route table.
+static const s_route_t s_routes[] = {
+    { "/", "GET", s_home, false },
+    { "/index", "GET", s_index, false },
+    { "/login", "GET", login_start, false },
+    { "/oauth2callback", "GET", login_callback, false },
+    { "/test", "GET", testpage_show, true },
+    { "/logout", "GET", login_logout_page, true },
+    { "/logout", "POST", login_logout, true },
+    { "/healthz", "GET", s_healthz, false },
+    { "/static/app.css", "GET", s_asset, false },
+    { "/static/app.js", "GET", s_asset, false },
+    { "/static/favicon.svg", "GET", s_asset, false },
+};
+#define ROUTE_COUNT (sizeof s_routes / sizeof s_routes[0])
+
+static int s_home(request_t *r)
+{
+    proto_msg_t *error = NULL;
+    //  The main page works even when authsvc does not: it then just does not show the login state.
+    if (request_session(r, &error) < 0)
+        r->state.known = false;
+    proto_msg_destroy(&error);
+    html_t *h = request_html();
+    if (h)
+        pages_home(h, &r->state, r->ctx->cfg);
+    return request_page(r, 200, &h, NULL, 0);
+}
+
+static int s_index(request_t *r)
+{
+    return reply_redirect(r->conn, 302, "/", NULL, 0);
+}
+
+static int s_asset(request_t *r)
+{
+    const assets_file_t *file = assets_find(r->ri->local_uri);
+    if (!file)
+        return request_error(r, 404, "Page not found", "There is no such page here.", NULL, 0);
+    return reply_asset(r->conn, file, request_header(r, "If-None-Match"));
+}
+
+//  {"ok":true,"pid":..,"uptime":..} of a PING_OK, or {"ok":false,"error":..,"message":..}.
+static json_t *s_ping_json(const proto_msg_t *reply)
+{
+    if (reply && proto_msg_type(reply) == PROTO_PING_OK)
+        return json_pack("{s:b, s:I, s:I}", "ok", 1, "pid", (json_int_t) proto_msg_int(reply, "pid", 0),
+                         "uptime", (json_int_t) proto_msg_int(reply, "uptime", 0));
+    const char *message = reply ? proto_msg_str(reply, "message") : NULL;
+    return json_pack("{s:b, s:s, s:s}", "ok", 0, "error",
+                     proto_code_name(reply ? proto_error_code(reply) : PROTO_INTERNAL), "message",
+                     message ? message : "");
+}
+
+//  200 with each service's PING: {"status":"ok"|"degraded","authsvc":"up"|"down","apisvc":...,
+//  "gateway":{pid,uptime},"services":{"authsvc":{ok,pid,uptime | ok,error,message},...}}.
+static int s_healthz(request_t *r)
+{
+    proto_msg_t *pings[RPC_SERVICE_COUNT] = { request_message(r, PROTO_PING), request_message(r, PROTO_PING) };
+    rpc_call_t calls[RPC_SERVICE_COUNT] = { { RPC_AUTHSVC, pings[0], NULL }, { RPC_APISVC, pings[1], NULL } };
+    if (pings[0] && pings[1])
+        rpc_call_many(r->rpc, calls, RPC_SERVICE_COUNT);
+    bool all = true;
+    json_t *root = json_object(), *services = json_object();
+    for (int i = 0; i < RPC_SERVICE_COUNT; i++) {
+        bool up = calls[i].reply && proto_msg_type(calls[i].reply) == PROTO_PING_OK;
+        all = all && up;
+        const char *name = rpc_service_name(calls[i].service);
+        json_object_set_new(root, name, json_string(up ? "up" : "down"));
+        json_object_set_new(services, name, s_ping_json(calls[i].reply));
+        proto_msg_destroy(&pings[i]);
+        proto_msg_destroy(&calls[i].reply);
+    }
+    json_object_set_new(root, "status", json_string(all ? "ok" : "degraded"));
+    json_object_set_new(root, "gateway", json_pack("{s:I, s:I}", "pid", (json_int_t) getpid(), "uptime",
+                                                   (json_int_t) ((svc_mono_ms() - r->ctx->started_ms) / 1000)));
+    json_object_set_new(root, "services", services);
+    char *body = json_dumps(root, JSON_COMPACT);
+    json_decref(root);
+    if (!body)
+        return request_fail_code(r, PROTO_INTERNAL, "out of memory");
+    int status = reply_send(r->conn, 200, "application/json", body, strlen(body), NULL, 0);
+    free(body);
+    return status < 0 ? 200 : status;
+}
+
+//  The methods a path answers, as an Allow value ("GET, POST"); "" when the path is unknown.
+static void s_allow(const char *path, char *out, size_t size)
+{
+    out[0] = '\0';
+    size_t len = 0;
+    for (size_t i = 0; i < ROUTE_COUNT; i++) {
+        if (strcmp(s_routes[i].path, path) != 0)
+            continue;
+        int n = snprintf(out + len, size - len, "%s%s", len ? ", " : "", s_routes[i].method);
+        if (n < 0 || (size_t) n >= size - len)
+            break;
+        len += (size_t) n;
+    }
+}
+
+static int s_dispatch(request_t *r, const char **route_p)
+{
+    const char *path = r->ri->local_uri ? r->ri->local_uri : "";
+    const char *method = r->ri->request_method ? r->ri->request_method : "";
+    for (size_t i = 0; i < ROUTE_COUNT; i++) {
+        const s_route_t *route = &s_routes[i];
+        if (strcmp(route->path, path) != 0 || strcmp(route->method, method) != 0)
+            continue;
+        *route_p = route->path;
+        if (route->needs_session && !r->sid[0])
+            return reply_redirect(r->conn, strcmp(method, "POST") == 0 ? 303 : 302, "/", NULL, 0);
+        return route->handler(r);
+    }
+    char allow[32];
+    s_allow(path, allow, sizeof allow);
+    if (!allow[0]) {
+        *route_p = "(none)";
+        return request_error(r, 404, "Page not found", "There is no such page here.", NULL, 0);
+    }
+    *route_p = "(method)";
+    reply_header_t extra[] = { { "Allow", allow } };
+    return request_error(r, 405, "Method not allowed", "This page cannot be used that way.", extra, 1);
+}
+
+int routes_handle(struct mg_connection *conn, void *cbdata)
+{
+    int64_t t0 = svc_mono_ms();
+    request_t r;
+    request_init(&r, conn, cbdata);
+    const char *route = "(none)";
+    int status = r.ri ? s_dispatch(&r, &route) : -1;
+    //  The route, never the path or query string: the callback's carries the code and state.
+    log_info("http", "method=%.10s route=%s status=%d ms=%lld",
+             r.ri && r.ri->request_method ? r.ri->request_method : "-", route, status,
+             (long long) (svc_mono_ms() - t0));
+    return status >= 100 && status <= 999 ? status : 500;
+}

@@ -1,0 +1,23 @@
+//  routes: THE route table of the gateway and the one civetweb handler that dispatches on it.
+//
+//      path              method  handler                  needs a session cookie
+//      /                 GET     main page                 -
+//      /index            GET     302 to /                  -
+//      /login            GET     login_start               -
+//      /oauth2callback   GET     login_callback            -
+//      /test             GET     testpage_show             yes (else 302 to /)
+//      /logout           GET     login_logout_page         yes (else 302 to /)
+//      /logout           POST    login_logout              yes (else 303 to /)
+//      /healthz          GET     PING both services        -
+//      /static/...       GET     compiled-in assets        -
+//  Any other path is a 404 page, another method a 405 page with Allow. One log
+//  line per request: method, route (never the query string), status, ms.
+#ifndef ROUTES_H_INCLUDED
+#define ROUTES_H_INCLUDED
+
+struct mg_connection;
+
+//  The civetweb request handler of every path; cbdata is the server's const request_ctx_t *. Returns the status sent.
+int routes_handle(struct mg_connection *conn, void *cbdata);
+
+#endif

@@ -1,0 +1,168 @@
+//  server: see server.h.
+#include "gateway/server.h"
+#include "common/log.h"
+#include "common/svc.h"
+#include "gateway/reply.h"
+#include "gateway/request.h"
+#include "gateway/routes.h"
+#include "gateway/rpc.h"
+
+#include <civetweb.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+struct _server_t {
+    config_t cfg;               //  our own copy: everything below points into it
+    request_ctx_t rctx;
+    rpc_config_t rpc_cfg;
+    void *zctx;
+    struct mg_context *mg;
+};
+
+int server_threads_from_env(int *threads, char *err, size_t err_size)
+{
+    const char *v = getenv("GATEWAY_THREADS");
+    *threads = SERVER_THREADS_DEFAULT;
+    if (!v || !*v)
+        return 0;
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || *end || n < 1 || n > SERVER_THREADS_MAX) {
+        snprintf(err, err_size, "GATEWAY_THREADS must be a whole number from 1 to %d (got \"%.20s\")",
+                 SERVER_THREADS_MAX, v);
+        return -1;
+    }
+    *threads = (int) n;
+    return 0;
+}
+
+//  Each worker thread gets its own service client (ZeroMQ sockets belong to one thread).
+static void *s_init_thread(const struct mg_context *ctx, int thread_type)
+{
+    if (thread_type != 1)
+        return NULL;
+    server_t *self = mg_get_user_data(ctx);
+    rpc_t *rpc = rpc_new(self->zctx, &self->rpc_cfg);
+    if (!rpc)
+        log_error("server.thread", "reason=\"no rpc client (out of memory)\"");
+    return rpc;
+}
+
+static void s_exit_thread(const struct mg_context *ctx, int thread_type, void *thread_pointer)
+{
+    (void) ctx;
+    if (thread_type == 1) {
+        rpc_t *rpc = thread_pointer;
+        rpc_destroy(&rpc);
+    }
+}
+
+//  civetweb answers malformed or oversized requests itself: give them the gateway's page.
+static int s_http_error(struct mg_connection *conn, int status, const char *errmsg)
+{
+    (void) errmsg;   //  may quote the request: not logged, not shown
+    server_t *self = mg_get_user_data(mg_get_context(conn));
+    pages_state_t st = { .demo_mode = self->cfg.demo_mode, .expires_in = -1 };
+    pages_error_t e = { status, status == 413 || status == 431 ? "Request too large" : "Bad request",
+                        "The request could not be read: it was malformed or too large.", NULL, NULL, NULL };
+    if (status == 404)
+        e = (pages_error_t) { 404, "Page not found", "There is no such page here.", NULL, NULL, NULL };
+    int sent = reply_error_page(conn, &st, &e, NULL, 0);
+    log_info("http", "method=- route=(civetweb) status=%d", sent);
+    return 0;
+}
+
+//  civetweb's own messages, on one line, cut before anything that may be a query string.
+static int s_log_message(const struct mg_connection *conn, const char *message)
+{
+    (void) conn;
+    char clean[160];
+    size_t n = 0;
+    for (const char *p = message; *p && *p != '?' && n < sizeof clean - 1; p++)
+        clean[n++] = (*p >= 0x20 && *p < 0x7f && *p != '"') ? *p : ' ';
+    clean[n] = '\0';
+    log_warn("civetweb", "msg=\"%s\"", clean);
+    return 1;
+}
+
+//  Room for every worker's sockets and connections: raise the soft fd limit to the hard one.
+static void s_raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+            log_warn("server.fds", "reason=\"cannot raise the open file limit\"");
+    }
+}
+
+server_t *server_start(const config_t *cfg, void *zmq_ctx, int threads)
+{
+    server_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        log_error("server.start", "reason=\"out of memory\"");
+        return NULL;
+    }
+    self->cfg = *cfg;
+    self->zctx = zmq_ctx;
+    self->rctx = (request_ctx_t) { &self->cfg, svc_mono_ms() };
+    self->rpc_cfg = (rpc_config_t) { { self->cfg.authsvc_endpoint, self->cfg.apisvc_endpoint },
+                                     self->cfg.service_timeout_ms, self->cfg.timeout_ms };
+    s_raise_fd_limit();
+
+    char ports[96], nthreads[16];
+    snprintf(ports, sizeof ports, "%s:%d", self->cfg.gateway_bind, self->cfg.gateway_port);
+    snprintf(nthreads, sizeof nthreads, "%d", threads);
+    const char *options[] = {
+        "listening_ports", ports,
+        "num_threads", nthreads,
+        "enable_keep_alive", "yes",
+        "keep_alive_timeout_ms", "2000",
+        "request_timeout_ms", "10000",
+        "max_request_size", "16384",
+        "tcp_nodelay", "1",
+        "enable_directory_listing", "no",
+        "access_control_allow_origin", "",
+        NULL
+    };
+    struct mg_callbacks callbacks;
+    memset(&callbacks, 0, sizeof callbacks);
+    callbacks.init_thread = s_init_thread;
+    callbacks.exit_thread = s_exit_thread;
+    callbacks.http_error = s_http_error;
+    callbacks.log_message = s_log_message;
+
+    mg_init_library(0);
+    self->mg = mg_start(&callbacks, self, options);
+    if (!self->mg) {
+        log_error("server.start", "listen=%s reason=\"civetweb could not start (port in use?)\"", ports);
+        mg_exit_library();
+        free(self);
+        return NULL;
+    }
+    mg_set_request_handler(self->mg, "**", routes_handle, &self->rctx);
+    log_info("server.start", "listen=%s:%d threads=%d", self->cfg.gateway_bind, server_port(self), threads);
+    return self;
+}
+
+int server_port(const server_t *self)
+{
+    struct mg_server_port ports[4];
+    int n = mg_get_server_ports(self->mg, 4, ports);
+    return n > 0 ? ports[0].port : -1;
+}
+
+void server_stop(server_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    server_t *self = *self_p;
+    mg_stop(self->mg);
+    mg_exit_library();
+    free(self);
+    *self_p = NULL;
+}

@@ -1,0 +1,101 @@
+//  session_test: the cookie, the CSRF token, the same-origin check.
+#include "gateway/session.h"
+#include "tests/testlib.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void t_sid_from_cookie(void)
+{
+    char good[RAND_ID_SIZE], sid[RAND_ID_SIZE], header[256];
+    CHECK(rand_id(good, sizeof good) == 0);
+
+    snprintf(header, sizeof header, "rcsid=%s", good);
+    CHECK(session_sid_from_cookie(header, sid) == 0 && strcmp(sid, good) == 0);
+    snprintf(header, sizeof header, "theme=dark; rcsid=%s; other=1", good);
+    CHECK(session_sid_from_cookie(header, sid) == 0 && strcmp(sid, good) == 0);
+
+    CHECK(session_sid_from_cookie(NULL, sid) == -1 && sid[0] == '\0');
+    CHECK(session_sid_from_cookie("theme=dark", sid) == -1 && sid[0] == '\0');
+    CHECK(session_sid_from_cookie("rcsid=", sid) == -1);
+    CHECK(session_sid_from_cookie("rcsid=short", sid) == -1);
+    //  right length, wrong alphabet
+    CHECK(session_sid_from_cookie("rcsid=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"", sid) == -1);
+    CHECK(session_sid_from_cookie("rcsid=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.", sid) == -1);
+    //  too long for an id
+    snprintf(header, sizeof header, "rcsid=%sX", good);
+    CHECK(session_sid_from_cookie(header, sid) == -1 && sid[0] == '\0');
+    //  a cookie whose name merely ends in rcsid is not ours
+    snprintf(header, sizeof header, "xrcsid=%s", good);
+    CHECK(session_sid_from_cookie(header, sid) == -1);
+}
+
+static void t_set_cookie(void)
+{
+    char sid[RAND_ID_SIZE], out[SESSION_SET_COOKIE_SIZE], want[SESSION_SET_COOKIE_SIZE];
+    CHECK(rand_id(sid, sizeof sid) == 0);
+    CHECK(session_set_cookie(out, sizeof out, sid, false) == 0);
+    snprintf(want, sizeof want, "rcsid=%s; Path=/; HttpOnly; SameSite=Lax", sid);
+    CHECK(strcmp(out, want) == 0);
+    CHECK(session_set_cookie(out, sizeof out, sid, true) == 0);
+    CHECK(strstr(out, "; Secure") != NULL);
+    CHECK(session_set_cookie(out, sizeof out, "not an id", false) == -1);
+    CHECK(session_set_cookie(out, 20, sid, false) == -1);
+
+    CHECK(session_clear_cookie(out, sizeof out, false) == 0);
+    CHECK(strcmp(out, "rcsid=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax") == 0);
+    CHECK(session_clear_cookie(out, sizeof out, true) == 0 && strstr(out, "; Secure"));
+}
+
+static void t_csrf(void)
+{
+    char a[RAND_ID_SIZE], b[RAND_ID_SIZE], ta[SESSION_CSRF_SIZE], ta2[SESSION_CSRF_SIZE], tb[SESSION_CSRF_SIZE];
+    CHECK(rand_id(a, sizeof a) == 0 && rand_id(b, sizeof b) == 0);
+    CHECK(session_csrf(a, ta) == 0 && session_csrf(a, ta2) == 0 && session_csrf(b, tb) == 0);
+    CHECK(strcmp(ta, ta2) == 0);                    //  derived: the same for the same session
+    CHECK(strcmp(ta, tb) != 0);                     //  and different for another
+    CHECK(strlen(ta) == SESSION_CSRF_SIZE - 1);
+    CHECK(strstr(ta, a) == NULL);                   //  tells nothing of the id
+    CHECK(session_csrf_ok(a, ta));
+    CHECK(!session_csrf_ok(a, tb));
+    CHECK(!session_csrf_ok(b, ta));
+    CHECK(!session_csrf_ok(a, ""));
+    CHECK(!session_csrf_ok(a, NULL));
+    CHECK(!session_csrf_ok(NULL, ta));
+    char cut[SESSION_CSRF_SIZE];
+    snprintf(cut, sizeof cut, "%.*s", (int) strlen(ta) - 1, ta);
+    CHECK(!session_csrf_ok(a, cut));                //  a prefix is not the token
+    char longer[SESSION_CSRF_SIZE + 2];
+    snprintf(longer, sizeof longer, "%sA", ta);
+    CHECK(!session_csrf_ok(a, longer));
+    CHECK(session_csrf("bogus", ta) == -1 && ta[0] == '\0');
+    CHECK(!session_csrf_ok("bogus", ""));
+}
+
+static void t_same_origin(void)
+{
+    CHECK(session_same_origin(NULL, "localhost:5000", NULL));
+    CHECK(session_same_origin("http://localhost:5000", "localhost:5000", "same-origin"));
+    CHECK(session_same_origin("https://demo.example", "demo.example", NULL));
+    CHECK(session_same_origin("http://LOCALHOST:5000", "localhost:5000", NULL));
+    CHECK(!session_same_origin("http://evil.example", "localhost:5000", NULL));
+    CHECK(!session_same_origin("http://localhost:5001", "localhost:5000", NULL));
+    CHECK(!session_same_origin("null", "localhost:5000", NULL));
+    CHECK(!session_same_origin("http://localhost:5000", NULL, NULL));
+    CHECK(!session_same_origin(NULL, "localhost:5000", "cross-site"));
+    CHECK(session_same_origin(NULL, "localhost:5000", "none"));
+}
+
+static const test_case_t cases[] = {
+    { "sid_from_cookie", t_sid_from_cookie },
+    { "set_cookie", t_set_cookie },
+    { "csrf", t_csrf },
+    { "same_origin", t_same_origin },
+};
+
+int main(int argc, char **argv)
+{
+    if (rand_init() < 0)
+        return 2;
+    return TEST_MAIN(argc, argv, cases);
+}

@@ -1,0 +1,79 @@
+// Issue 3: deploy/start, status and stop; demo mode; two stacks side by side.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './lib/stack.mjs';
+import { Browser } from './lib/browser.mjs';
+
+const BUILD = process.env.BUILD || 'build';
+const stacks = [];
+
+function run(script, env) {
+  return new Promise(resolve => {
+    execFile(`deploy/${script}`, [], { env: { ...process.env, ...env, NO_BUILD: '1', BUILD }, timeout: 60000 },
+      (err, stdout, stderr) => resolve({ code: err ? (err.code ?? 1) : 0, out: stdout + stderr }));
+  });
+}
+
+async function newStack() {
+  const dir = mkdtempSync(join(tmpdir(), 'rcdeploy-'));
+  const port = await freePort(), mockPort = await freePort();
+  const env = {
+    RUN_DIR: join(dir, 'run'), DATA_DIR: join(dir, 'data'), RC_ENV_DIR: join(dir, 'environment'),
+    GATEWAY_PORT: String(port), MOCK_PORT: String(mockPort), PUBLIC_URL: `http://127.0.0.1:${port}`,
+  };
+  const s = { dir, env, url: `http://127.0.0.1:${port}` };
+  stacks.push(s);
+  return s;
+}
+
+after(async () => {
+  for (const s of stacks) {
+    await run('stop', s.env);
+    if (!process.env.TEST_KEEP_TMP) rmSync(s.dir, { recursive: true, force: true });
+  }
+});
+
+test('two demo-mode stacks start side by side, answer, report status, and stop', async () => {
+  const a = await newStack(), b = await newStack();
+  const [ra, rb] = await Promise.all([run('start', a.env), run('start', b.env)]);
+  assert.equal(ra.code, 0, ra.out);
+  assert.equal(rb.code, 0, rb.out);
+  assert.match(ra.out, /DEMO MODE/);
+  for (const s of [a, b]) {
+    const home = await (await fetch(s.url + '/')).text();
+    assert.match(home, /demo mode/i, 'the main page says demo mode');
+    const st = await run('status', s.env);
+    assert.equal(st.code, 0, st.out);
+    for (const name of ['mockrc', 'authsvc', 'apisvc', 'gateway']) assert.match(st.out, new RegExp(`${name}\\s+running`));
+    assert.match(readFileSync(join(s.env.RUN_DIR, 'authsvc.log'), 'utf8'), /DEMO MODE/);
+  }
+  // A login through stack a works and does not exist in stack b.
+  const br = new Browser(a.url);
+  await br.login('sandbox');
+  assert.equal((await br.get('/test')).status, 200);
+  const other = new Browser(b.url);
+  other.cookies = new Map(br.cookies);
+  assert.equal((await other.get('/test')).status, 302);
+
+  const pids = ['gateway', 'authsvc', 'apisvc', 'mockrc'].map(n => Number(readFileSync(join(a.env.RUN_DIR, `${n}.pid`), 'utf8')));
+  const stop = await run('stop', a.env);
+  assert.equal(stop.code, 0, stop.out);
+  for (const pid of pids) assert.throws(() => process.kill(pid, 0), 'every process of stack a is gone');
+  assert.ok(!existsSync(join(a.env.RUN_DIR, 'gateway.pid')));
+  const st = await run('status', a.env);
+  assert.notEqual(st.code, 0);
+  assert.match(st.out, /gateway\s+stopped/);
+  // Stack b is untouched.
+  assert.equal((await fetch(b.url + '/')).status, 200);
+});
+
+test('start fails loudly, with the log tail, when a service cannot start', async () => {
+  const s = await newStack();
+  const r = await run('start', { ...s.env, LOG_LEVEL: 'nonsense' });
+  assert.notEqual(r.code, 0);
+  assert.match(r.out, /LOG_LEVEL/);
+});

@@ -1,0 +1,33 @@
+//  user: one mock RingCentral user (one per approved login) and its API data.
+//
+//  The JSON bodies of the three APIs are built once, at creation, so the API
+//  path is a lookup and a send. A user is reference counted: the state holds
+//  one reference, a request being answered holds another.
+#ifndef MOCKRC_USER_H_INCLUDED
+#define MOCKRC_USER_H_INCLUDED
+
+#include <stddef.h>
+
+typedef enum {
+    USER_API_EXTENSION,             //  GET /restapi/v1.0/account/~/extension
+    USER_API_EXTENSION_CALL_LOG,    //  GET /restapi/v1.0/account/~/extension/~/call-log
+    USER_API_ACCOUNT_CALL_LOG,      //  GET /restapi/v1.0/account/~/call-log
+    USER_API_COUNT
+} user_api_t;
+
+typedef struct _user_t user_t;
+
+//  Create user number n (1, 2, ...), with URIs under base_url. Returns NULL when out of memory.
+user_t *user_new(unsigned n, const char *base_url);
+//  Take one more reference. Returns self.
+user_t *user_ref(user_t *self);
+//  Drop one reference (freeing the user with the last one) and set *self_p to NULL. Safe with NULL.
+void user_unref(user_t **self_p);
+//  The owner_id of the token response ("100001" for user 1); also the user's extension id.
+const char *user_owner_id(const user_t *self);
+//  The user's extension name ("Mock User 1").
+const char *user_name(const user_t *self);
+//  The JSON body of api for this user, its length in *len. Never NULL for a valid api.
+const char *user_api_body(const user_t *self, user_api_t api, size_t *len);
+
+#endif
