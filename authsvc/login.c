@@ -1,5 +1,6 @@
 //  login: see login.h.
 #include "authsvc/login.h"
+#include "authsvc/logout.h"
 #include "authsvc/oauth.h"
 #include "common/log.h"
 #include "common/rand.h"
@@ -15,6 +16,19 @@ typedef struct {
     char env[STORE_ENV_MAX];
     int64_t started_ms;
 } s_exchange_t;
+
+//  True when the session sid was rotated from prev (a login in another tab finished first).
+static bool s_rotated_from(authsvc_t *self, const char *sid, const char *prev)
+{
+    store_session_t *rec = calloc(1, sizeof *rec);
+    bool yes = rec && store_session_get(self->store, sid, rec) == STORE_OK && rec->prev_sid[0]
+               && strcmp(rec->prev_sid, prev) == 0;
+    if (rec) {
+        memset(rec, 0, sizeof *rec);
+        free(rec);
+    }
+    return yes;
+}
 
 void login_auth_url(authsvc_t *self, const svc_peer_t *peer, proto_msg_t *req)
 {
@@ -70,7 +84,16 @@ static void s_exchange_done(const http_response_t *resp, void *arg)
     if (code == PROTO_OK) {
         char new_sid[RAND_ID_SIZE];
         snprintf(rec->env, sizeof rec->env, "%s", job->env);
+        snprintf(rec->prev_sid, sizeof rec->prev_sid, "%s", job->sid);
         rec->version = 1;
+        //  A login over an earlier one (another tab, or logging in again): end the earlier tokens.
+        store_session_t *old = calloc(1, sizeof *old);
+        if (old && store_session_get(self->store, job->sid, old) == STORE_OK)
+            logout_revoke_detached(self, old);
+        if (old) {
+            memset(old, 0, sizeof *old);
+            free(old);
+        }
         int src = rand_id(new_sid, sizeof new_sid) == 0
                       ? store_session_rotate(self->store, job->sid, new_sid, rec)
                       : STORE_EINVAL;
@@ -120,9 +143,11 @@ void login_exchange(authsvc_t *self, const svc_peer_t *peer, proto_msg_t *req)
     //  Single use: the pending login is gone after this, whatever happens next.
     store_pending_t pending;
     int src = store_pending_take(self->store, proto_msg_str(req, "state"), svc_now_ms(), &pending);
-    if (src == STORE_ENOTFOUND || (src == STORE_OK && strcmp(pending.sid, sid) != 0)) {
+    if (src == STORE_OK && strcmp(pending.sid, sid) != 0 && !s_rotated_from(self, sid, pending.sid))
+        src = STORE_ENOTFOUND;  //  started by another browser session: login CSRF
+    if (src == STORE_ENOTFOUND) {
         log_warn("exchange.state_mismatch", "rid=%llx why=%s", (unsigned long long) rid,
-                 src == STORE_OK ? "other_session" : "unknown_or_expired");
+                 "unknown_expired_or_other_session");
         svc_reply_error(self->svc, peer, rid, PROTO_STATE_MISMATCH,
                         "this login was not started from this browser session, or it expired; start again", -1);
         memset(&pending, 0, sizeof pending);

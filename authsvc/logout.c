@@ -39,6 +39,21 @@ static void s_revoke_done(const http_response_t *resp, void *arg)
     free(job);
 }
 
+static void s_detached_done(const http_response_t *resp, void *arg)
+{
+    (void) arg;
+    if (resp->error != HTTP_OK || resp->status < 200 || resp->status >= 300)
+        log_warn("relogin.revoke_fail", "status=%ld error=%s", resp->status, http_strerror(resp->error));
+}
+
+void logout_revoke_detached(authsvc_t *self, const store_session_t *rec)
+{
+    int env = config_env_parse(rec->env);
+    if (env >= 0 && self->cfg->rc[env].configured
+        && oauth_start_revoke(self->http, &self->cfg->rc[env], rec->refresh_token, s_detached_done, NULL) != 0)
+        log_warn("relogin.revoke_fail", "error=\"could not start\"");
+}
+
 void logout_request(authsvc_t *self, const svc_peer_t *peer, proto_msg_t *req)
 {
     uint64_t rid = proto_msg_rid(req);

@@ -7,4 +7,7 @@
 //  LOGOUT {sid} -> LOGOUT_OK {} once the record is deleted (a missing record is already logged out).
 void logout_request(authsvc_t *self, const svc_peer_t *peer, proto_msg_t *req);
 
+//  Revoke rec's login at RingCentral without waiting for the answer (its tokens are being replaced). Failures are logged.
+void logout_revoke_detached(authsvc_t *self, const store_session_t *rec);
+
 #endif

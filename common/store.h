@@ -52,6 +52,8 @@ typedef struct {
     char scope[STORE_FIELD_MAX];
     uint64_t version;               //  +1 on every refresh
     int64_t refreshing_until;       //  refresh lease expiry (ms), 0 when none
+    char prev_sid[STORE_KEY_MAX];   //  the id this session had before its last rotation ("" if none), so a
+                                    //  login started in another tab before the rotation can still complete
 } store_session_t;
 
 typedef struct {

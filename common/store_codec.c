@@ -13,9 +13,11 @@ typedef struct {
     s_type_t type;
     size_t offset;
     size_t size;        //  of the char array (S_STR), with its NUL
+    bool optional;      //  added after records were first written: absent reads as empty / 0
 } s_field_t;
 
-#define S_FIELD(rec, type, member) { #member, type, offsetof(rec, member), sizeof(((rec *) 0)->member) }
+#define S_FIELD(rec, type, member) { #member, type, offsetof(rec, member), sizeof(((rec *) 0)->member), false }
+#define S_OPTIONAL(rec, type, member) { #member, type, offsetof(rec, member), sizeof(((rec *) 0)->member), true }
 
 static const s_field_t s_session_fields[] = {
     S_FIELD(store_session_t, S_STR, env),
@@ -27,6 +29,7 @@ static const s_field_t s_session_fields[] = {
     S_FIELD(store_session_t, S_STR, scope),
     S_FIELD(store_session_t, S_U64, version),
     S_FIELD(store_session_t, S_I64, refreshing_until),
+    S_OPTIONAL(store_session_t, S_STR, prev_sid),
 };
 
 static const s_field_t s_pending_fields[] = {
@@ -220,7 +223,10 @@ static int s_fill(const s_field_t *fields, size_t count, const msgpack_object *o
             break;
         }
     }
-    return seen == (1u << count) - 1 ? 0 : STORE_EINVAL;
+    for (size_t i = 0; i < count; i++)
+        if (!fields[i].optional && !(seen & (1u << i)))
+            return STORE_EINVAL;
+    return 0;
 }
 
 static int s_decode(const s_field_t *fields, size_t count, const void *data, size_t len, void *rec, size_t rec_size)

@@ -53,9 +53,20 @@ export class Browser {
     return Browser.authorizeUrl(r.text);
   }
 
-  // Approve at the (auto-approving) mock and return the callback path with code and state.
-  static async approve(authorizeUrl) {
-    const res = await fetch(authorizeUrl, { redirect: 'manual' });
+  // Approve (or deny) at the mock and return the callback path with code (or error) and state.
+  // An auto-approving mock redirects at once; otherwise its login form is submitted.
+  static async approve(authorizeUrl, decision = 'approve') {
+    let res = await fetch(authorizeUrl, { redirect: 'manual' });
+    if (res.status === 200) {
+      const page = await res.text();
+      const m = page.match(/name="request" value="([^"]+)"/);
+      if (!m) throw new Error('the authorize page has no login form');
+      res = await fetch(new URL('/restapi/oauth/authorize', authorizeUrl), {
+        method: 'POST', redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ request: m[1], decision }).toString(),
+      });
+    }
     const loc = res.headers.get('location');
     if (res.status !== 302 || !loc) throw new Error(`authorize answered ${res.status}`);
     const u = new URL(loc);
