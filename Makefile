@@ -30,7 +30,7 @@ lib_srcs   = $(filter-out %_test.c %/main.c,$(wildcard $(1)/*.c))
 COMMON_SRC := $(call lib_srcs,common)
 PROTO_SRC  := $(call lib_srcs,proto)
 TESTLIB_SRC:= tests/testlib.c
-SERVICES   := gateway authsvc apisvc tests/mockrc
+SERVICES   := gateway authsvc apisvc tests/mockrc tests/loadgen
 TEST_SRC   := $(wildcard common/*_test.c proto/*_test.c gateway/*_test.c authsvc/*_test.c apisvc/*_test.c tests/mockrc/*_test.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))

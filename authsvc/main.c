@@ -20,6 +20,16 @@ static void s_sweep(svc_t *svc, void *arg)
         log_info("sweep", "sessions=%zu pending=%zu", sessions, pending);
 }
 
+static int s_batch_begin(void *arg)
+{
+    return store_batch_begin(arg);
+}
+
+static int s_batch_commit(void *arg)
+{
+    return store_batch_commit(arg);
+}
+
 int main(void)
 {
     config_t cfg;
@@ -45,6 +55,8 @@ int main(void)
     int rc = 1;
     if (self.svc && svc_every(self.svc, SWEEP_INTERVAL_MS, s_sweep, &self) == 0
         && svc_every(self.svc, REFRESH_TICK_MS, refresh_tick, &self) == 0) {
+        //  Group commit: the writes of one turn of the loop share one durable commit.
+        svc_set_batch(self.svc, s_batch_begin, s_batch_commit, self.store);
         s_sweep(self.svc, &self);
         log_info("startup", "msg=ready");
         rc = svc_run(self.svc);

@@ -215,6 +215,11 @@ void store_close(store_t **self_p)
         return;
     store_t *self = *self_p;
     s_unregister(self);
+    if (self->batch) {          //  an uncommitted batch is dropped
+        mdb_txn_abort(self->batch);
+        self->batch = NULL;
+        pthread_rwlock_unlock(&self->map_lock);
+    }
     if (self->env)
         mdb_env_close(self->env);
     pthread_rwlock_destroy(&self->map_lock);

@@ -104,6 +104,13 @@ int store_pending_take(store_t *self, const char *state, int64_t now, store_pend
 //  write transactions so other writers get in between. Records that do not decode are logged and left alone.
 //  Counts go to *sessions_p and *pending_p when not NULL. Returns 0, STORE_EFULL or STORE_EIO.
 int store_sweep(store_t *self, int64_t now, size_t *sessions_p, size_t *pending_p);
+//  Group commit. Begin a write transaction that every store call made by THIS thread joins (each as a
+//  nested transaction, undone alone when it fails) until store_batch_commit: many writes, one durable
+//  commit. Other threads' writes wait for the commit. Returns 0, STORE_EINVAL (a batch is open), STORE_EFULL or STORE_EIO.
+int store_batch_begin(store_t *self);
+//  Commit the open batch durably (one sync for all its writes; nothing when it changed nothing).
+//  Returns 0, or STORE_EINVAL / STORE_EFULL / STORE_EIO (then nothing of the batch is stored).
+int store_batch_commit(store_t *self);
 //  Number of session records, expired ones not yet swept included (for status and tests). Returns the count, or a negative STORE_* code.
 int64_t store_session_count(store_t *self);
 //  Clear the reader slots of processes that died inside a read transaction (store_open does it once).

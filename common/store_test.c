@@ -27,6 +27,7 @@ static void t_session_roundtrip(void)
     s_fill(in.refresh_token, sizeof in.refresh_token, 'r');
     s_fill(in.owner_id, sizeof in.owner_id, 'o');
     s_fill(in.scope, sizeof in.scope, 's');
+    s_fill(in.prev_sid, sizeof in.prev_sid, 'p');
     in.expires_at = -5;
     in.refresh_expires_at = INT64_MAX;
     in.version = UINT64_MAX;
@@ -600,7 +601,60 @@ static void t_threads(void)
     store_close(&store);
 }
 
+//  Group commit: the writes of a batch are visible inside it at once, to other threads only after
+//  the one commit; a failing operation inside is undone alone.
+typedef struct {
+    store_t *store;
+    int rc;
+} s_peek_t;
+
+static void *s_peek(void *arg)
+{
+    s_peek_t *p = arg;
+    store_session_t rec;
+    p->rc = store_session_get_at(p->store, "b1", NOW, &rec);
+    return NULL;
+}
+
+static void t_batch(void)
+{
+    store_t *store = store_open(s_dir("batch"), 0);
+    CHECK(store != NULL);
+    store_session_t rec, out;
+    store_pending_t pend, pout;
+    s_session(&rec, 1, NOW + HOUR);
+    s_pending(&pend, "b1", NOW);
+    CHECK(store_batch_begin(store) == 0);
+    CHECK(store_batch_begin(store) == STORE_EINVAL);        //  one at a time
+    CHECK(store_session_put(store, "b1", &rec) == 0);
+    CHECK(store_session_put(store, "", &rec) == STORE_EINVAL);  //  fails alone
+    CHECK(store_pending_put(store, "st1", &pend) == 0);
+    CHECK(store_session_get_at(store, "b1", NOW, &out) == 0 && s_session_eq(&rec, &out));
+    CHECK(store_pending_take(store, "st1", NOW, &pout) == 0);
+    CHECK(store_pending_take(store, "st1", NOW, &pout) == STORE_ENOTFOUND);    //  single use inside too
+    s_peek_t peek = { store, 99 };
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, s_peek, &peek) == 0);
+    pthread_join(th, NULL);
+    CHECK(peek.rc == STORE_ENOTFOUND);      //  not committed yet: another thread does not see it
+    CHECK(store_batch_commit(store) == 0);
+    CHECK(store_batch_commit(store) == STORE_EINVAL);      //  none open
+    CHECK(pthread_create(&th, NULL, s_peek, &peek) == 0);
+    pthread_join(th, NULL);
+    CHECK(peek.rc == 0);
+    CHECK(store_pending_take(store, "st1", NOW, &pout) == STORE_ENOTFOUND);
+    //  An empty batch commits (and costs nothing); a batch left open is dropped at close.
+    CHECK(store_batch_begin(store) == 0 && store_batch_commit(store) == 0);
+    CHECK(store_batch_begin(store) == 0);
+    CHECK(store_session_delete(store, "b1") == 0);
+    store_close(&store);
+    store = store_open(s_dir("batch"), 0);
+    CHECK(store && store_session_get_at(store, "b1", NOW, &out) == 0);
+    store_close(&store);
+}
+
 static const test_case_t cases[] = {
+    { "batch", t_batch },
     { "session_roundtrip", t_session_roundtrip },
     { "pending_roundtrip", t_pending_roundtrip },
     { "bad_arguments", t_bad_arguments },

@@ -55,7 +55,7 @@ static inline bool s_session_eq(const store_session_t *a, const store_session_t 
            && strcmp(a->refresh_token, b->refresh_token) == 0 && a->expires_at == b->expires_at
            && a->refresh_expires_at == b->refresh_expires_at && strcmp(a->owner_id, b->owner_id) == 0
            && strcmp(a->scope, b->scope) == 0 && a->version == b->version
-           && a->refreshing_until == b->refreshing_until;
+           && a->refreshing_until == b->refreshing_until && strcmp(a->prev_sid, b->prev_sid) == 0;
 }
 
 static inline void s_pending(store_pending_t *rec, const char *sid, int64_t created_at)

@@ -109,12 +109,64 @@ static int s_run_once(store_t *self, int mode, const char *op, store_txn_fn *fn,
     return rc;
 }
 
+//  Inside a batch: the operation is a nested transaction of the batch, so a
+//  failed operation is undone alone and the batch goes on. No map growth here
+//  (remapping needs no live transaction).
+static int s_run_nested(store_t *self, int mode, const char *op, store_txn_fn *fn, void *arg)
+{
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(self->env, self->batch, 0, &txn);
+    if (rc != 0)
+        return store_txn_fail(op, rc);
+    bool commit = false;
+    rc = fn(self, txn, arg, &commit);
+    if ((mode & STORE_TXN_WRITE) && commit) {
+        int crc = mdb_txn_commit(txn);
+        if (crc == MDB_MAP_FULL && (mode & STORE_TXN_QUIET_FULL))
+            rc = STORE_EFULL;
+        else if (crc != 0)
+            rc = store_txn_fail(op, crc);
+    }
+    else
+        mdb_txn_abort(txn);
+    return rc;
+}
+
 int store_txn_run(store_t *self, int mode, const char *op, store_txn_fn *fn, void *arg)
 {
     if (!self)
         return STORE_EINVAL;
+    if (self->batch && pthread_equal(self->batch_owner, pthread_self()))
+        return s_run_nested(self, mode, op, fn, arg);
     int rc = s_run_once(self, mode, op, fn, arg);
     if (rc == STORE_EFULL && (mode & STORE_TXN_FREES) && s_grow(self, op))
         rc = s_run_once(self, mode, op, fn, arg);
     return rc;
+}
+
+int store_batch_begin(store_t *self)
+{
+    if (!self || self->batch)
+        return STORE_EINVAL;
+    pthread_rwlock_rdlock(&self->map_lock);
+    MDB_txn *txn;
+    int rc = s_begin(self, 0, &txn, "batch_begin");
+    if (rc != 0) {
+        pthread_rwlock_unlock(&self->map_lock);
+        return rc;
+    }
+    self->batch = txn;
+    self->batch_owner = pthread_self();
+    return 0;
+}
+
+int store_batch_commit(store_t *self)
+{
+    if (!self || !self->batch || !pthread_equal(self->batch_owner, pthread_self()))
+        return STORE_EINVAL;
+    //  LMDB skips the write and the sync of a transaction that changed nothing.
+    int rc = mdb_txn_commit(self->batch);
+    self->batch = NULL;
+    pthread_rwlock_unlock(&self->map_lock);
+    return rc == 0 ? 0 : store_txn_fail("batch_commit", rc);
 }

@@ -27,6 +27,8 @@ struct _store_t {
     pthread_rwlock_t map_lock;
     size_t map_size;            //  as configured at open
     int stale_at_open;          //  stale reader slots cleared by store_open
+    MDB_txn *batch;             //  the open group-commit transaction, or NULL
+    pthread_t batch_owner;      //  the thread whose store calls join it
 };
 
 //  Transaction modes: a read, or a write, with

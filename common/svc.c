@@ -3,6 +3,7 @@
 #include "common/log.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -30,6 +31,14 @@ typedef struct {
     void *arg;
 } s_timer_t;
 
+//  A reply held back until the turn's batch is committed.
+typedef struct {
+    svc_peer_t peer;
+    uint64_t rid;
+    char *data;
+    size_t size;
+} s_held_t;
+
 struct _svc_t {
     char name[32];
     void *router;
@@ -42,9 +51,17 @@ struct _svc_t {
     size_t timer_count;
     int64_t started_ms;
     volatile int stopping;
+    int (*batch_begin)(void *arg);
+    int (*batch_commit)(void *arg);
+    void *batch_arg;
+    bool in_batch;
+    s_held_t *held;
+    size_t held_count, held_cap;
 };
 
 static int s_signal_pipe[2] = { -1, -1 };
+
+static void s_batch_end(svc_t *self);
 
 static void s_on_signal(int sig)
 {
@@ -118,31 +135,76 @@ void svc_destroy(svc_t **self_p)
     if (!self_p || !*self_p)
         return;
     svc_t *self = *self_p;
+    s_batch_end(self);
+    free(self->held);
     if (self->router)
         zmq_close(self->router);
     free(self);
     *self_p = NULL;
 }
 
+static int s_send_raw(svc_t *self, const svc_peer_t *peer, uint64_t rid, const char *data, size_t size)
+{
+    //  A ROUTER drops messages for peers that are gone; DONTWAIT never blocks the loop.
+    if (zmq_send(self->router, peer->id, peer->len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0
+        || zmq_send(self->router, data, size, ZMQ_DONTWAIT) < 0) {
+        log_warn("svc.send", "rid=%llx error=\"%s\"", (unsigned long long) rid, zmq_strerror(zmq_errno()));
+        return -1;
+    }
+    return 0;
+}
+
 static int s_send(svc_t *self, const svc_peer_t *peer, const proto_msg_t *msg)
 {
     char *data = NULL;
     size_t size = 0;
+    uint64_t rid = proto_msg_rid(msg);
     if (proto_encode(msg, &data, &size) != 0) {
-        log_error("svc.encode", "type=%s rid=%llx", proto_type_name(proto_msg_type(msg)),
-                  (unsigned long long) proto_msg_rid(msg));
+        log_error("svc.encode", "type=%s rid=%llx", proto_type_name(proto_msg_type(msg)), (unsigned long long) rid);
         return -1;
     }
-    int rc = 0;
-    //  A ROUTER drops messages for peers that are gone; DONTWAIT never blocks the loop.
-    if (zmq_send(self->router, peer->id, peer->len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0
-        || zmq_send(self->router, data, size, ZMQ_DONTWAIT) < 0) {
-        log_warn("svc.send", "type=%s rid=%llx error=\"%s\"", proto_type_name(proto_msg_type(msg)),
-                 (unsigned long long) proto_msg_rid(msg), zmq_strerror(zmq_errno()));
-        rc = -1;
+    if (self->in_batch) {
+        if (self->held_count == self->held_cap) {
+            size_t cap = self->held_cap ? self->held_cap * 2 : 64;
+            s_held_t *held = realloc(self->held, cap * sizeof *held);
+            if (!held) {
+                free(data);
+                return -1;
+            }
+            self->held = held;
+            self->held_cap = cap;
+        }
+        self->held[self->held_count++] = (s_held_t) { *peer, rid, data, size };
+        return 0;
     }
+    int rc = s_send_raw(self, peer, rid, data, size);
     free(data);
     return rc;
+}
+
+void svc_set_batch(svc_t *self, int (*begin)(void *arg), int (*commit)(void *arg), void *arg)
+{
+    self->batch_begin = begin;
+    self->batch_commit = commit;
+    self->batch_arg = arg;
+}
+
+//  End the turn's batch: commit, then send the held replies (or, when the commit failed, errors).
+static void s_batch_end(svc_t *self)
+{
+    if (!self->in_batch)
+        return;
+    self->in_batch = false;
+    int rc = self->batch_commit(self->batch_arg);
+    for (size_t i = 0; i < self->held_count; i++) {
+        s_held_t *h = &self->held[i];
+        if (rc == 0)
+            s_send_raw(self, &h->peer, h->rid, h->data, h->size);
+        else
+            svc_reply_error(self, &h->peer, h->rid, PROTO_INTERNAL, "the token store failed", -1);
+        free(h->data);
+    }
+    self->held_count = 0;
 }
 
 int svc_reply(svc_t *self, const svc_peer_t *peer, const proto_msg_t *reply)
@@ -275,6 +337,8 @@ int svc_run(svc_t *self)
             log_info("svc.signal", "msg=stopping");
             break;
         }
+        if (self->batch_begin && self->batch_begin(self->batch_arg) == 0)
+            self->in_batch = true;
         //  ZMQ_FD is edge-triggered: drain each socket while ZMQ_EVENTS says POLLIN.
         for (int i = 0; i < SVC_BATCH && s_readable(self->router); i++)
             s_take_request(self);
@@ -294,6 +358,7 @@ int svc_run(svc_t *self)
             if (t->next_ms - now < wait_ms)
                 wait_ms = (long) (t->next_ms - now);
         }
+        s_batch_end(self);
         //  Sending may have consumed a socket's edge: never sleep on pending input.
         int pending = s_readable(self->router);
         for (size_t s = 0; !pending && s < self->socket_count; s++)
