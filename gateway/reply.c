@@ -1,5 +1,6 @@
 //  reply: see reply.h.
 #include "gateway/reply.h"
+#include "common/webout.h"
 #include "common/log.h"
 
 #include <civetweb.h>
@@ -127,43 +128,37 @@ bool reply_wants_json(const char *accept)
     return json > 0 && (json > html || (json == html && json_spec == 3 && html_spec == 1));
 }
 
-//  Status line and the headers every response has.
-static int s_start(struct mg_connection *conn, int status, const char *content_type, size_t len,
-                   const reply_header_t *extra, size_t extra_count)
+//  One response, written at once (common/webout), with the headers every response has.
+static int s_send(struct mg_connection *conn, int status, const char *content_type, const void *body, size_t len,
+                  const char *cache_control, const reply_header_t *extra, size_t extra_count)
 {
-    char length[24];
-    snprintf(length, sizeof length, "%zu", len);
-    if (mg_response_header_start(conn, status) < 0)
-        return -1;
-    if (content_type)
-        mg_response_header_add(conn, "Content-Type", content_type, -1);
-    mg_response_header_add(conn, "Content-Length", length, -1);
-    mg_response_header_add(conn, "X-Content-Type-Options", "nosniff", -1);
-    mg_response_header_add(conn, "Referrer-Policy", "no-referrer", -1);
-    mg_response_header_add(conn, "X-Frame-Options", "DENY", -1);
-    mg_response_header_add(conn, "Content-Security-Policy", REPLY_CSP, -1);
+    const char *headers[2 * (REPLY_EXTRA_MAX + 6) + 1];
+    size_t n = 0;
+    const char *fixed[][2] = {
+        { "X-Content-Type-Options", "nosniff" }, { "Referrer-Policy", "no-referrer" },
+        { "X-Frame-Options", "DENY" }, { "Content-Security-Policy", REPLY_CSP },
+    };
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
+        headers[n++] = fixed[i][0];
+        headers[n++] = fixed[i][1];
+    }
+    if (cache_control) {
+        headers[n++] = "Cache-Control";
+        headers[n++] = cache_control;
+    }
     for (size_t i = 0; i < extra_count && i < REPLY_EXTRA_MAX; i++)
-        if (extra[i].name && extra[i].value)
-            mg_response_header_add(conn, extra[i].name, extra[i].value, -1);
-    return 0;
-}
-
-static int s_body(struct mg_connection *conn, int status, const void *body, size_t len)
-{
-    if (mg_response_header_send(conn) < 0)
-        return -1;
-    if (len && mg_write(conn, body, len) < 0)
-        return -1;
-    return status;
+        if (extra[i].name && extra[i].value) {
+            headers[n++] = extra[i].name;
+            headers[n++] = extra[i].value;
+        }
+    headers[n] = NULL;
+    return webout_send(conn, status, content_type, headers, body, len) == 0 ? status : -1;
 }
 
 int reply_send(struct mg_connection *conn, int status, const char *content_type, const void *body, size_t len,
                const reply_header_t *extra, size_t extra_count)
 {
-    if (s_start(conn, status, content_type, len, extra, extra_count) < 0)
-        return -1;
-    mg_response_header_add(conn, "Cache-Control", "no-store", -1);
-    return s_body(conn, status, body, len);
+    return s_send(conn, status, content_type, body, len, "no-store", extra, extra_count);
 }
 
 //  The page of last resort, when a page could not be built: no allocation involved.
@@ -256,11 +251,8 @@ int reply_service_error_json(struct mg_connection *conn, const proto_msg_t *erro
 
 int reply_asset(struct mg_connection *conn, const assets_file_t *file, const char *if_none_match)
 {
-    reply_header_t extra[] = { { "ETag", file->etag }, { "Cache-Control", "no-cache" } };
+    reply_header_t extra[] = { { "ETag", file->etag } };
     bool fresh = if_none_match && strstr(if_none_match, file->etag);
     int status = fresh ? 304 : 200;
-    if (s_start(conn, status, file->content_type, fresh ? 0 : file->len, extra, 2) < 0)
-        return -1;
-    s_body(conn, status, file->body, fresh ? 0 : file->len);
-    return status;
+    return s_send(conn, status, file->content_type, file->body, fresh ? 0 : file->len, "no-cache", extra, 1);
 }

@@ -1,5 +1,6 @@
 //  web: see web.h.
 #include "tests/mockrc/web.h"
+#include "common/webout.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -13,46 +14,19 @@
 #include <sys/socket.h>
 #include <time.h>
 
-//  Whether civetweb keeps this connection open after the reply (its own rule:
-//  the client's Connection header, else HTTP/1.1 means keep-alive).
-static int s_keep_alive(const struct mg_connection *c)
-{
-    const char *h = mg_get_header(c, "Connection");
-    if (h)
-        return strcasestr(h, "keep-alive") != NULL;
-    const char *version = mg_get_request_info(c)->http_version;
-    return version && strcmp(version, "1.1") == 0;
-}
-
-//  The whole reply goes out in one write when it fits (one send() per request
-//  on the hot path, instead of one per header line with mg_response_header_*).
+//  The whole reply goes out in one write when it fits (common/webout).
 int web_send(struct mg_connection *c, int status, const char *content_type, const char *body, size_t len,
              const char *const *headers)
 {
-    char buf[16384];
-    char date[64];
-    time_t now = time(NULL);
-    struct tm tm;
-    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&now, &tm));
-    int n = snprintf(buf, sizeof buf,
-                     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-                     "Cache-Control: no-store\r\nDate: %s\r\nConnection: %s\r\n",
-                     status, mg_get_response_code_text(c, status), content_type, len, date,
-                     s_keep_alive(c) ? "keep-alive" : "close");
-    for (size_t i = 0; headers && headers[i] && headers[i + 1] && n > 0 && (size_t) n < sizeof buf; i += 2)
-        n += snprintf(buf + n, sizeof buf - (size_t) n, "%s: %s\r\n", headers[i], headers[i + 1]);
-    if (n < 0 || (size_t) n + 2 >= sizeof buf)
-        return 500;
-    memcpy(buf + n, "\r\n", 2);
-    n += 2;
-    if ((size_t) n + len <= sizeof buf) {
-        if (len)
-            memcpy(buf + n, body, len);
-        return mg_write(c, buf, (size_t) n + len) == n + (int) len ? status : 500;
+    //  The mock's replies are never cached, like RingCentral's API answers.
+    const char *all[2 * 8 + 3] = { "Cache-Control", "no-store" };
+    size_t n = 2;
+    for (size_t i = 0; headers && headers[i] && headers[i + 1] && n + 2 < sizeof all / sizeof all[0]; i += 2) {
+        all[n++] = headers[i];
+        all[n++] = headers[i + 1];
     }
-    if (mg_write(c, buf, (size_t) n) != n || mg_write(c, body, len) != (int) len)
-        return 500;
-    return status;
+    all[n] = NULL;
+    return webout_send(c, status, content_type, all, body, len) == 0 ? status : 500;
 }
 
 int web_json(struct mg_connection *c, int status, json_t *body, const char *const *headers)
