@@ -16,6 +16,8 @@ WARN      := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes -Wvla
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=c11 -D_GNU_SOURCE $(WARN) -fstack-protector-strong -I. -MMD -MP
 LDLIBS    += -lcivetweb -lpthread
+# Each binary maps only the libraries it uses (each costs resident pages per process).
+LDFLAGS   += -Wl,--as-needed
 ifeq ($(SAN),1)
 CFLAGS    += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS   += -fsanitize=address,undefined
