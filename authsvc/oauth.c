@@ -3,6 +3,7 @@
 #include "common/upstream.h"
 
 #include <jansson.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -51,17 +52,17 @@ static int s_post(http_t *http, const config_rc_t *rc, const char *path, const c
     return http_start(http, &req, done, arg);
 }
 
+//  Wipe what a form held (codes, tokens, verifier) before its stack frame is reused.
 static void s_wipe(char *buf, size_t size)
 {
-    volatile char *p = buf;
-    while (size--)
-        *p++ = 0;
+    sodium_memzero(buf, strnlen(buf, size));
 }
 
 int oauth_start_exchange(http_t *http, const config_rc_t *rc, const char *code, const char *verifier,
                          http_done_fn *done, void *arg)
 {
-    char form[OAUTH_FORM_MAX] = "";
+    char form[OAUTH_FORM_MAX];
+    form[0] = '\0';
     int rc_code = -1;
     if (http_form_add(form, sizeof form, "grant_type", "authorization_code") == 0
         && http_form_add(form, sizeof form, "code", code) == 0
@@ -74,7 +75,8 @@ int oauth_start_exchange(http_t *http, const config_rc_t *rc, const char *code, 
 
 int oauth_start_refresh(http_t *http, const config_rc_t *rc, const char *refresh_token, http_done_fn *done, void *arg)
 {
-    char form[OAUTH_FORM_MAX] = "";
+    char form[OAUTH_FORM_MAX];
+    form[0] = '\0';
     int rc_code = -1;
     if (http_form_add(form, sizeof form, "grant_type", "refresh_token") == 0
         && http_form_add(form, sizeof form, "refresh_token", refresh_token) == 0)
@@ -85,7 +87,8 @@ int oauth_start_refresh(http_t *http, const config_rc_t *rc, const char *refresh
 
 int oauth_start_revoke(http_t *http, const config_rc_t *rc, const char *token, http_done_fn *done, void *arg)
 {
-    char form[OAUTH_FORM_MAX] = "";
+    char form[OAUTH_FORM_MAX];
+    form[0] = '\0';
     int rc_code = -1;
     if (http_form_add(form, sizeof form, "token", token) == 0)
         rc_code = s_post(http, rc, "/restapi/oauth/revoke", form, done, arg);
@@ -151,8 +154,8 @@ int oauth_parse_tokens(const char *body, size_t len, int64_t now_ms, store_sessi
         why = "owner_id or scope malformed";
     json_decref(root);
     if (why) {
-        s_wipe(rec->access_token, sizeof rec->access_token);
-        s_wipe(rec->refresh_token, sizeof rec->refresh_token);
+        sodium_memzero(rec->access_token, sizeof rec->access_token);
+        sodium_memzero(rec->refresh_token, sizeof rec->refresh_token);
         if (why_p)
             *why_p = why;
         return -1;

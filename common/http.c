@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+//  Easy handles kept for reuse: creating one per request is most of a transfer's CPU.
+#define HTTP_IDLE_MAX 64
+
 typedef struct _s_transfer_t s_transfer_t;
 struct _s_transfer_t {
     s_transfer_t *prev, *next;      //  the client's list of running transfers
@@ -24,6 +27,8 @@ struct _http_t {
     long connect_timeout_ms, timeout_ms;
     size_t max_body;
     s_transfer_t *running;
+    CURL *idle[HTTP_IDLE_MAX];      //  finished easy handles kept for reuse (curl_easy_reset)
+    size_t idle_count;
 };
 
 static int s_global_init;
@@ -94,8 +99,15 @@ static void s_finish(s_transfer_t *t, CURLcode code)
         t->owner->running = t->next;
     if (t->next)
         t->next->prev = t->prev;
-    curl_multi_remove_handle(t->owner->multi, t->easy);
-    curl_easy_cleanup(t->easy);
+    http_t *owner = t->owner;
+    curl_multi_remove_handle(owner->multi, t->easy);
+    if (owner->idle_count < HTTP_IDLE_MAX) {
+        curl_easy_reset(t->easy);
+        owner->idle[owner->idle_count++] = t->easy;
+    }
+    else
+        curl_easy_cleanup(t->easy);
+    t->easy = NULL;
     t->done(&resp, t->arg);
     s_transfer_free(t);
 }
@@ -107,6 +119,8 @@ void http_destroy(http_t **self_p)
     http_t *self = *self_p;
     while (self->running)
         s_finish(self->running, CURLE_ABORTED_BY_CALLBACK);
+    while (self->idle_count)
+        curl_easy_cleanup(self->idle[--self->idle_count]);
     curl_multi_cleanup(self->multi);
     free(self);
     *self_p = NULL;
@@ -146,7 +160,7 @@ int http_start(http_t *self, const http_request_t *req, http_done_fn *done, void
     t->owner = self;
     t->done = done;
     t->arg = arg;
-    t->easy = curl_easy_init();
+    t->easy = self->idle_count ? self->idle[--self->idle_count] : curl_easy_init();
     if (!t->easy) {
         free(t);
         return -1;
