@@ -1,5 +1,6 @@
 //  api: see api.h.
 #include "apisvc/api.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/rand.h"
 #include "common/upstream.h"
@@ -8,6 +9,12 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+
+//  czmq.h pulls in <syslog.h>, whose LOG_INFO (6) and LOG_DEBUG (7) macros would replace
+//  log.h's levels in log_info()/log_debug(): every such line was silently dropped.
+#undef LOG_INFO
+#undef LOG_DEBUG
+_Static_assert(LOG_INFO == 1 && LOG_DEBUG == 0, "log.h levels, not syslog's");
 
 #define API_REFRESH_MARGIN_MS 60000
 #define API_SHORT_RETRY_S 2
@@ -98,6 +105,16 @@ static void s_fail(s_job_t *job, proto_code_t code, const char *message, int64_t
     s_job_free(job);
 }
 
+//  The session makes no upstream call for retry_after seconds.
+static void s_block(api_t *self, const char *sid, int64_t retry_after)
+{
+    int64_t *until = malloc(sizeof *until);
+    if (until) {
+        *until = clock_mono_ms() + retry_after * 1000;
+        zhashx_update(self->blocked, sid, until);
+    }
+}
+
 bool api_is_token_error(const char *body, size_t len)
 {
     static const char *codes[] = { "TokenInvalid", "TokenExpired", "OAU-149", "OAU-128", "OAU-213" };
@@ -161,16 +178,12 @@ static void s_call_done(const http_response_t *resp, void *arg)
         long ra = upstream_retry_after(resp);
         if (!job->retried && ra <= API_SHORT_RETRY_S) {
             job->retried = true;
-            job->retry_at = svc_mono_ms() + ra * 1000;
+            job->retry_at = clock_mono_ms() + ra * 1000;
             job->next = self->delayed;
             self->delayed = job;
             return;
         }
-        int64_t *until = malloc(sizeof *until);
-        if (until) {
-            *until = svc_mono_ms() + ra * 1000;
-            zhashx_update(self->blocked, job->sid, until);
-        }
+        s_block(self, job->sid, ra);
         s_fail(job, PROTO_RATE_LIMITED, "RingCentral rate limit reached; wait and try again", ra);
         return;
     }
@@ -205,7 +218,7 @@ static void s_load_and_go(s_job_t *job, bool may_refresh)
         s_fail(job, PROTO_INTERNAL, "the token store failed", -1);
         return;
     }
-    if (may_refresh && job->rec.expires_at - svc_now_ms() < API_REFRESH_MARGIN_MS) {
+    if (may_refresh && job->rec.expires_at - clock_now_ms() < API_REFRESH_MARGIN_MS) {
         job->refreshed = true;
         s_refresh(job);
     }
@@ -221,7 +234,12 @@ static void s_refresh_done(const proto_msg_t *reply, void *arg)
     else {
         proto_code_t code = proto_error_code(reply);
         const char *msg = proto_msg_str(reply, "message");
-        s_fail(job, code, msg ? msg : "the token refresh failed", proto_msg_int(reply, "retry_after", -1));
+        int64_t retry_after = proto_msg_int(reply, "retry_after", -1);
+        //  A rate-limited refresh: the token stays stale until the penalty is over, so every
+        //  call before then would only earn a 401 (and authsvc the same answer): wait it out here.
+        if (code == PROTO_RATE_LIMITED && retry_after > 0)
+            s_block(job->owner, job->sid, retry_after);
+        s_fail(job, code, msg ? msg : "the token refresh failed", retry_after);
     }
 }
 
@@ -243,7 +261,7 @@ void api_handle(svc_t *svc, const svc_peer_t *peer, proto_msg_t *req, void *arg)
     const char *sid = proto_msg_str(req, "sid");
     const char *path = proto_msg_type(req) == PROTO_API ? api_path(proto_msg_str(req, "api")) : NULL;
     int64_t *until = sid ? zhashx_lookup(self->blocked, sid) : NULL;
-    int64_t now = svc_mono_ms();
+    int64_t now = clock_mono_ms();
     if (proto_msg_type(req) != PROTO_API)
         svc_reply_error(svc, peer, rid, PROTO_BAD_REQUEST, "apisvc handles API requests only", -1);
     else if (!path)
@@ -275,7 +293,7 @@ void api_tick(svc_t *svc, void *arg)
 {
     (void) svc;
     api_t *self = arg;
-    int64_t now = svc_mono_ms();
+    int64_t now = clock_mono_ms();
     s_job_t *due = NULL;
     for (s_job_t **p = &self->delayed; *p;) {
         s_job_t *job = *p;

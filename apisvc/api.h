@@ -3,7 +3,8 @@
 //  A token expiring within 60 s is refreshed first (REFRESH through authsvc); a 401
 //  TokenExpired/TokenInvalid gets one refresh and one retry; a 429 is retried once
 //  when Retry-After <= 2 s, otherwise answered RATE_LIMITED and the session makes no
-//  further call until it has passed.
+//  further call until it has passed; a REFRESH answered RATE_LIMITED holds the session
+//  back the same way (its token stays stale until then).
 #ifndef API_H_INCLUDED
 #define API_H_INCLUDED
 

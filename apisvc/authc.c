@@ -1,7 +1,9 @@
 //  authc: see authc.h.
 #include "apisvc/authc.h"
+#include "common/clock.h"
 #include "common/log.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
@@ -11,9 +13,16 @@ struct _s_call_t {
     s_call_t *next;
     uint64_t rid;
     int64_t deadline_ms;
+    int64_t send_by_ms;     //  unsent (frame != NULL): give up when not connected by then
+    char *frame;            //  the encoded request until it is sent
+    size_t frame_size;
     authc_done_fn *done;
     void *arg;
 };
+
+//  How long a call waits for a connection to authsvc (one that is restarting, or that the
+//  DEALER is about to reconnect to) before it fails; well inside the gateway's patience.
+#define AUTHC_CONNECT_WAIT_MS 1000
 
 struct _authc_t {
     void *ctx;
@@ -28,8 +37,12 @@ struct _authc_t {
 static void *s_connect(authc_t *self)
 {
     void *s = zmq_socket(self->ctx, ZMQ_DEALER);
-    int zero = 0, ivl = 100, ivl_max = 1000;
+    //  IMMEDIATE: with authsvc gone (no connection) a send fails instead of queueing until the
+    //  deadline, so a call waits AUTHC_CONNECT_WAIT_MS at most for authsvc to be there. A local
+    //  reconnect is cheap: retry every 100..500 ms so a restarted authsvc is found well within that.
+    int zero = 0, one = 1, ivl = 100, ivl_max = 500;
     if (!s || zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero)
+        || zmq_setsockopt(s, ZMQ_IMMEDIATE, &one, sizeof one)
         || zmq_setsockopt(s, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl)
         || zmq_setsockopt(s, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max)
         || zmq_connect(s, self->endpoint) != 0) {
@@ -98,7 +111,22 @@ static void s_fail(s_call_t *call, const char *message)
     if (err)
         call->done(err, call->arg);
     proto_msg_destroy(&err);
+    free(call->frame);
     free(call);
+}
+
+//  Send the call's frame. Returns 0 (sent, frame freed), 1 (no connection yet: try again), or -1.
+static int s_send(authc_t *self, s_call_t *call)
+{
+    if (zmq_send(self->socket, call->frame, call->frame_size, ZMQ_DONTWAIT) < 0) {
+        if (zmq_errno() == EAGAIN)
+            return 1;
+        log_warn("authc.send", "error=\"%s\"", zmq_strerror(zmq_errno()));
+        return -1;
+    }
+    free(call->frame);
+    call->frame = NULL;
+    return 0;
 }
 
 void authc_destroy(authc_t **self_p)
@@ -125,22 +153,23 @@ uint64_t authc_next_rid(authc_t *self)
 int authc_call(authc_t *self, const proto_msg_t *req, authc_done_fn *done, void *arg)
 {
     s_call_t *call = calloc(1, sizeof *call);
-    char *data = NULL;
-    size_t size = 0;
-    if (!call || proto_encode(req, &data, &size) != 0) {
+    if (!call || proto_encode(req, &call->frame, &call->frame_size) != 0) {
         free(call);
         return -1;
     }
-    //  DONTWAIT: with no connection the DEALER queues up to its HWM; the deadline covers a dead authsvc.
-    int rc = zmq_send(self->socket, data, size, ZMQ_DONTWAIT);
-    free(data);
-    if (rc < 0) {
-        log_warn("authc.send", "error=\"%s\"", zmq_strerror(zmq_errno()));
+    int64_t now = clock_mono_ms();
+    call->rid = proto_msg_rid(req);
+    call->done = done;
+    call->arg = arg;
+    call->deadline_ms = now + self->timeout_ms;
+    call->send_by_ms = now + AUTHC_CONNECT_WAIT_MS;
+    //  Not connected (rc 1): the call stays unsent and authc_tick retries the send.
+    if (s_send(self, call) < 0) {
+        free(call->frame);
         free(call);
         return -1;
     }
-    *call = (s_call_t) { .next = self->calls, .rid = proto_msg_rid(req), .done = done, .arg = arg,
-                         .deadline_ms = svc_mono_ms() + self->timeout_ms };
+    call->next = self->calls;
     self->calls = call;
     return 0;
 }
@@ -149,11 +178,17 @@ void authc_tick(svc_t *svc, void *arg)
 {
     (void) svc;
     authc_t *self = arg;
-    int64_t now = svc_mono_ms();
-    int expired = 0;
+    int64_t now = clock_mono_ms();
+    int expired = 0, unreachable = 0;
     for (s_call_t **p = &self->calls; *p;) {
         s_call_t *call = *p;
-        if (call->deadline_ms <= now) {
+        int rc = call->frame ? s_send(self, call) : 0;
+        if (rc < 0 || (rc == 1 && call->send_by_ms <= now)) {
+            *p = call->next;
+            s_fail(call, "authsvc cannot be reached to refresh the token");
+            unreachable++;
+        }
+        else if (call->deadline_ms <= now) {
             *p = call->next;
             s_fail(call, "authsvc did not answer");
             expired++;
@@ -161,6 +196,6 @@ void authc_tick(svc_t *svc, void *arg)
         else
             p = &call->next;
     }
-    if (expired)
-        log_warn("authc.timeout", "calls=%d", expired);
+    if (expired || unreachable)
+        log_warn("authc.timeout", "calls=%d unreachable=%d", expired, unreachable);
 }

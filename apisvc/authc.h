@@ -1,7 +1,9 @@
 //  authc: apisvc's asynchronous client to authsvc (a DEALER polled in apisvc's event loop).
-//  Each call has a deadline; a call that authsvc does not answer in time ends with
-//  ERROR UNAVAILABLE (its late reply, if any, is dropped by request id). The DEALER
-//  reconnects by itself when authsvc restarts.
+//  A call waits up to 1 s for a connection to authsvc (dead or restarting), then ends with
+//  ERROR UNAVAILABLE "authsvc cannot be reached"; a call that a connected authsvc does not
+//  answer by its deadline ends with ERROR UNAVAILABLE "authsvc did not answer" (its late
+//  reply, if any, is dropped by request id). The DEALER reconnects by itself when authsvc
+//  restarts.
 #ifndef AUTHC_H_INCLUDED
 #define AUTHC_H_INCLUDED
 
@@ -17,11 +19,12 @@ typedef void (authc_done_fn)(const proto_msg_t *reply, void *arg);
 authc_t *authc_new(void *zmq_ctx, const char *endpoint, svc_t *svc, long timeout_ms);
 //  Fail every call still waiting (UNAVAILABLE), close, set *self_p to NULL. Safe with NULL.
 void authc_destroy(authc_t **self_p);
-//  Send req (not taken) and call done with the reply. Returns 0, or -1 (done is never called).
+//  Send req (not taken) and call done with the reply (or ERROR). Returns 0, or -1 out of memory
+//  or on a socket error (done is never called).
 int authc_call(authc_t *self, const proto_msg_t *req, authc_done_fn *done, void *arg);
 //  A fresh request id for a call.
 uint64_t authc_next_rid(authc_t *self);
-//  Timer: end calls past their deadline. Call every ~50 ms.
+//  Timer: send calls waiting for a connection, end calls past their deadline. Call every ~50 ms.
 void authc_tick(svc_t *svc, void *arg);
 
 #endif

@@ -38,8 +38,11 @@ int main(void)
     void *parts[2] = { NULL, NULL };
     if (ctx && store && http)
         svc = svc_new("apisvc", ctx, cfg.apisvc_endpoint, http, api_handle, NULL);
+    //  A REFRESH may take authsvc one RingCentral call. The gateway waits service_timeout +
+    //  2 x timeout for apisvc: room for the API call that found the token stale and this
+    //  refresh, so a hung authsvc is reported as such before the gateway gives up on apisvc.
     if (svc)
-        authc = authc_new(ctx, cfg.authsvc_endpoint, svc, cfg.timeout_ms + cfg.service_timeout_ms + 5000);
+        authc = authc_new(ctx, cfg.authsvc_endpoint, svc, cfg.timeout_ms + cfg.service_timeout_ms);
     if (authc)
         api = api_new(&cfg, store, http, authc);
     int rc = 1;

@@ -1,5 +1,6 @@
 //  login: see login.h.
 #include "authsvc/login.h"
+#include "common/clock.h"
 #include "authsvc/logout.h"
 #include "authsvc/oauth.h"
 #include "common/log.h"
@@ -41,7 +42,7 @@ void login_auth_url(authsvc_t *self, const svc_peer_t *peer, proto_msg_t *req)
     if (!rc)
         return;
     char state[RAND_ID_SIZE], challenge[RAND_ID_SIZE + 4], url[8192];
-    store_pending_t pending = { .created_at = svc_now_ms() };
+    store_pending_t pending = { .created_at = clock_now_ms() };
     snprintf(pending.sid, sizeof pending.sid, "%s", sid);
     snprintf(pending.env, sizeof pending.env, "%s", env);
     if (rand_id(state, sizeof state) || rand_id(pending.code_verifier, sizeof pending.code_verifier)
@@ -76,7 +77,7 @@ static void s_exchange_done(const http_response_t *resp, void *arg)
     if (code == PROTO_OK) {
         rec = calloc(1, sizeof *rec);
         const char *why = "out of memory";
-        if (!rec || oauth_parse_tokens(resp->body, resp->body_len, svc_now_ms(), rec, &why) != 0) {
+        if (!rec || oauth_parse_tokens(resp->body, resp->body_len, clock_now_ms(), rec, &why) != 0) {
             code = PROTO_UPSTREAM_ERROR;
             reason = why;
         }
@@ -142,7 +143,7 @@ void login_exchange(authsvc_t *self, const svc_peer_t *peer, proto_msg_t *req)
     }
     //  Single use: the pending login is gone after this, whatever happens next.
     store_pending_t pending;
-    int src = store_pending_take(self->store, proto_msg_str(req, "state"), svc_now_ms(), &pending);
+    int src = store_pending_take(self->store, proto_msg_str(req, "state"), clock_now_ms(), &pending);
     if (src == STORE_OK && strcmp(pending.sid, sid) != 0 && !s_rotated_from(self, sid, pending.sid))
         src = STORE_ENOTFOUND;  //  started by another browser session: login CSRF
     if (src == STORE_ENOTFOUND) {
@@ -162,7 +163,7 @@ void login_exchange(authsvc_t *self, const svc_peer_t *peer, proto_msg_t *req)
     if (rc && !job)
         svc_reply_error(self->svc, peer, rid, PROTO_INTERNAL, "out of memory", -1);
     if (job) {
-        *job = (s_exchange_t) { .owner = self, .peer = *peer, .rid = rid, .started_ms = svc_mono_ms() };
+        *job = (s_exchange_t) { .owner = self, .peer = *peer, .rid = rid, .started_ms = clock_mono_ms() };
         snprintf(job->sid, sizeof job->sid, "%s", sid);
         snprintf(job->env, sizeof job->env, "%s", pending.env);
         if (oauth_start_exchange(self->http, rc, proto_msg_str(req, "code"), pending.code_verifier,

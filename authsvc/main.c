@@ -1,5 +1,6 @@
 //  authsvc: authorize URL, code exchange, refresh (once), logout. See architecture.md.
 #include "authsvc/authsvc.h"
+#include "common/clock.h"
 #include "authsvc/refresh.h"
 #include "common/log.h"
 #include "common/rand.h"
@@ -16,7 +17,7 @@ static void s_sweep(svc_t *svc, void *arg)
     (void) svc;
     authsvc_t *self = arg;
     size_t sessions = 0, pending = 0;
-    if (store_sweep(self->store, svc_now_ms(), &sessions, &pending) == STORE_OK && (sessions || pending))
+    if (store_sweep(self->store, clock_now_ms(), &sessions, &pending) == STORE_OK && (sessions || pending))
         log_info("sweep", "sessions=%zu pending=%zu", sessions, pending);
 }
 

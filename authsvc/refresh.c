@@ -1,5 +1,6 @@
 //  refresh: see refresh.h.
 #include "authsvc/refresh.h"
+#include "common/clock.h"
 #include "authsvc/oauth.h"
 #include "common/log.h"
 #include "common/rand.h"
@@ -79,7 +80,7 @@ static void s_reply_session(authsvc_t *self, const svc_peer_t *peer, uint64_t ri
     else if (reply) {
         int ok = proto_msg_set_bool(reply, "logged_in", src == STORE_OK) == 0;
         if (src == STORE_OK) {
-            int64_t left = (rec->expires_at - svc_now_ms()) / 1000;
+            int64_t left = (rec->expires_at - clock_now_ms()) / 1000;
             ok = ok && proto_msg_set_str(reply, "env", rec->env) == 0
                  && proto_msg_set_int(reply, "access_expires_in", left) == 0
                  && proto_msg_set_int(reply, "version", (int64_t) rec->version) == 0
@@ -123,7 +124,7 @@ static void s_finish(s_job_t *job, proto_code_t code, uint64_t version, const ch
     }
     job->state = JOB_IDLE;
     memset(&job->rec, 0, sizeof job->rec);
-    if (job->blocked_until <= svc_now_ms()) {
+    if (job->blocked_until <= clock_now_ms()) {
         zhashx_delete(self->refresh->jobs, job->sid);
         s_job_free(job);
     }
@@ -135,7 +136,7 @@ static void s_refresh_done(const http_response_t *resp, void *arg)
     authsvc_t *self = job->owner;
     const char *reason = NULL;
     proto_code_t code = oauth_classify(resp, &reason);
-    if (code == PROTO_OK && oauth_parse_tokens(resp->body, resp->body_len, svc_now_ms(), &job->rec, &reason) != 0)
+    if (code == PROTO_OK && oauth_parse_tokens(resp->body, resp->body_len, clock_now_ms(), &job->rec, &reason) != 0)
         code = PROTO_UPSTREAM_ERROR;
     if (code == PROTO_OK) {
         int src = store_refresh_complete(self->store, job->sid, &job->rec);
@@ -161,7 +162,7 @@ static void s_refresh_done(const http_response_t *resp, void *arg)
     long retry = -1;
     if (code == PROTO_RATE_LIMITED) {
         retry = resp->retry_after > 0 ? resp->retry_after : 60;
-        job->blocked_until = svc_now_ms() + retry * 1000;
+        job->blocked_until = clock_now_ms() + retry * 1000;
     }
     s_finish(job, code, 0, code == PROTO_RATE_LIMITED ? "RingCentral rate limit on token refresh; wait and try again"
                            : code == PROTO_UPSTREAM_TIMEOUT ? "RingCentral did not answer the token refresh in time"
@@ -174,7 +175,7 @@ static void s_begin(s_job_t *job)
 {
     authsvc_t *self = job->owner;
     int64_t lease_ms = self->cfg->timeout_ms + 5000;
-    int src = store_refresh_claim(self->store, job->sid, job->seen_version, svc_now_ms(), lease_ms, &job->rec);
+    int src = store_refresh_claim(self->store, job->sid, job->seen_version, clock_now_ms(), lease_ms, &job->rec);
     if (src == STORE_ESTALE) {
         s_finish(job, PROTO_OK, job->rec.version, NULL, -1);
         return;
@@ -234,7 +235,7 @@ static void s_join(authsvc_t *self, const char *sid, uint64_t seen_version, cons
 static bool s_blocked(authsvc_t *self, const char *sid, const svc_peer_t *peer, uint64_t rid, proto_type_t type)
 {
     s_job_t *job = zhashx_lookup(self->refresh->jobs, sid);
-    int64_t now = svc_now_ms();
+    int64_t now = clock_now_ms();
     if (!job || job->blocked_until <= now)
         return false;
     if (type == PROTO_SESSION)
@@ -281,7 +282,7 @@ void refresh_session(authsvc_t *self, const svc_peer_t *peer, proto_msg_t *req)
     }
     store_session_t *rec = calloc(1, sizeof *rec);
     int src = rec ? store_session_get(self->store, sid, rec) : STORE_EIO;
-    int64_t now = svc_now_ms();
+    int64_t now = clock_now_ms();
     if (src != STORE_OK && src != STORE_ENOTFOUND)
         authsvc_store_error(self, peer, rid, "session.store", src);
     else if (src == STORE_OK && rec->expires_at - now < REFRESH_MARGIN_MS && rec->refresh_expires_at > now) {
@@ -300,7 +301,7 @@ void refresh_tick(svc_t *svc, void *arg)
 {
     (void) svc;
     authsvc_t *self = arg;
-    int64_t now = svc_now_ms();
+    int64_t now = clock_now_ms();
     //  Collect first: settling a job deletes it from the table.
     s_job_t *due[64];
     size_t n = 0;

@@ -1,5 +1,6 @@
 //  svc: see svc.h.
 #include "common/svc.h"
+#include "common/clock.h"
 #include "common/log.h"
 
 #include <errno.h>
@@ -73,20 +74,6 @@ static void s_on_signal(int sig)
     errno = saved;
 }
 
-int64_t svc_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t svc_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 svc_t *svc_new(const char *name, void *zmq_ctx, const char *endpoint, http_t *http,
                svc_handler_fn *handler, void *arg)
 {
@@ -97,7 +84,7 @@ svc_t *svc_new(const char *name, void *zmq_ctx, const char *endpoint, http_t *ht
     self->http = http;
     self->handler = handler;
     self->handler_arg = arg;
-    self->started_ms = svc_mono_ms();
+    self->started_ms = clock_mono_ms();
     self->router = zmq_socket(zmq_ctx, ZMQ_ROUTER);
     int zero = 0, hwm = 100000;
     if (!self->router
@@ -235,7 +222,7 @@ int svc_every(svc_t *self, long interval_ms, svc_timer_fn *fn, void *arg)
 {
     if (self->timer_count == SVC_MAX_TIMERS)
         return -1;
-    self->timers[self->timer_count++] = (s_timer_t) { interval_ms, svc_mono_ms() + interval_ms, fn, arg };
+    self->timers[self->timer_count++] = (s_timer_t) { interval_ms, clock_mono_ms() + interval_ms, fn, arg };
     return 0;
 }
 
@@ -250,7 +237,7 @@ static void s_on_ping(svc_t *self, const svc_peer_t *peer, proto_msg_t *req)
     if (reply) {
         proto_msg_set_str(reply, "service", self->name);
         proto_msg_set_int(reply, "pid", getpid());
-        proto_msg_set_int(reply, "uptime", (svc_mono_ms() - self->started_ms) / 1000);
+        proto_msg_set_int(reply, "uptime", (clock_mono_ms() - self->started_ms) / 1000);
         s_send(self, peer, reply);
         proto_msg_destroy(&reply);
     }
@@ -347,7 +334,7 @@ int svc_run(svc_t *self)
                 self->sockets[s].fn(self, self->sockets[s].socket, self->sockets[s].arg);
         if (self->http)
             http_perform(self->http);
-        int64_t now = svc_mono_ms();
+        int64_t now = clock_mono_ms();
         long wait_ms = 1000;
         for (size_t i = 0; i < self->timer_count; i++) {
             s_timer_t *t = &self->timers[i];

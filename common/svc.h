@@ -55,9 +55,5 @@ void svc_set_batch(svc_t *self, int (*begin)(void *arg), int (*commit)(void *arg
 int svc_run(svc_t *self);
 //  Make svc_run return after the current iteration.
 void svc_stop(svc_t *self);
-//  Wall-clock time in milliseconds since the epoch.
-int64_t svc_now_ms(void);
-//  Monotonic time in milliseconds.
-int64_t svc_mono_ms(void);
 
 #endif

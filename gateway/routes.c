@@ -1,7 +1,7 @@
 //  routes: see routes.h.
 #include "gateway/routes.h"
+#include "common/clock.h"
 #include "common/log.h"
-#include "common/svc.h"
 #include "gateway/assets.h"
 #include "gateway/login.h"
 #include "gateway/request.h"
@@ -101,7 +101,7 @@ static int s_healthz(request_t *r)
     }
     json_object_set_new(root, "status", json_string(all ? "ok" : "degraded"));
     json_object_set_new(root, "gateway", json_pack("{s:I, s:I}", "pid", (json_int_t) getpid(), "uptime",
-                                                   (json_int_t) ((svc_mono_ms() - r->ctx->started_ms) / 1000)));
+                                                   (json_int_t) ((clock_mono_ms() - r->ctx->started_ms) / 1000)));
     json_object_set_new(root, "services", services);
     char *body = json_dumps(root, JSON_COMPACT);
     json_decref(root);
@@ -153,7 +153,7 @@ static int s_dispatch(request_t *r, const char **route_p)
 
 int routes_handle(struct mg_connection *conn, void *cbdata)
 {
-    int64_t t0 = svc_mono_ms();
+    int64_t t0 = clock_mono_ms();
     request_t r;
     request_init(&r, conn, cbdata);
     const char *route = "(none)";
@@ -161,6 +161,6 @@ int routes_handle(struct mg_connection *conn, void *cbdata)
     //  The route, never the path or query string: the callback's carries the code and state.
     log_info("http", "method=%.10s route=%s status=%d ms=%lld",
              r.ri && r.ri->request_method ? r.ri->request_method : "-", route, status,
-             (long long) (svc_mono_ms() - t0));
+             (long long) (clock_mono_ms() - t0));
     return status >= 100 && status <= 999 ? status : 500;
 }

@@ -1,7 +1,7 @@
 //  rpc: see rpc.h.
 #include "gateway/rpc.h"
+#include "common/clock.h"
 #include "common/log.h"
-#include "common/svc.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -268,7 +268,7 @@ int rpc_call_many(rpc_t *self, rpc_call_t *calls, size_t count)
         return -1;
     s_pending_t pend[RPC_SERVICE_COUNT] = { 0 };
     long timeout = self->cfg.service_timeout_ms;
-    int64_t t0 = svc_mono_ms();
+    int64_t t0 = clock_mono_ms();
     for (size_t i = 0; i < count; i++) {
         assert(calls[i].service < RPC_SERVICE_COUNT);
         for (size_t j = 0; j < i; j++)
@@ -290,13 +290,13 @@ int rpc_call_many(rpc_t *self, rpc_call_t *calls, size_t count)
         }
         if (!k)
             break;
-        int64_t now = svc_mono_ms();
+        int64_t now = clock_mono_ms();
         if (zmq_poll(items, (int) k, wake > now ? (long) (wake - now) : 0) < 0 && errno != EINTR) {
             for (size_t j = 0; j < k; j++)
-                s_fail(self, owner[j], PROTO_INTERNAL, "could not be polled", svc_mono_ms() - t0);
+                s_fail(self, owner[j], PROTO_INTERNAL, "could not be polled", clock_mono_ms() - t0);
             break;
         }
-        now = svc_mono_ms();
+        now = clock_mono_ms();
         for (size_t j = 0; j < k; j++) {
             s_pending_t *p = owner[j];
             if (p->phase == S_WRITABLE && (items[j].revents & ZMQ_POLLOUT)

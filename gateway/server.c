@@ -1,7 +1,7 @@
 //  server: see server.h.
 #include "gateway/server.h"
+#include "common/clock.h"
 #include "common/log.h"
-#include "common/svc.h"
 #include "gateway/reply.h"
 #include "gateway/request.h"
 #include "gateway/routes.h"
@@ -109,7 +109,7 @@ server_t *server_start(const config_t *cfg, void *zmq_ctx, int threads)
     }
     self->cfg = *cfg;
     self->zctx = zmq_ctx;
-    self->rctx = (request_ctx_t) { &self->cfg, svc_mono_ms() };
+    self->rctx = (request_ctx_t) { &self->cfg, clock_mono_ms() };
     self->rpc_cfg = (rpc_config_t) { { self->cfg.authsvc_endpoint, self->cfg.apisvc_endpoint },
                                      self->cfg.service_timeout_ms, self->cfg.timeout_ms };
     s_raise_fd_limit();
