@@ -1,0 +1,328 @@
+// Issue 5: the demo used the way a person uses it, in Debian's Chromium driven by
+// playwright-core, against the mock RingCentral (its real login page: no
+// auto-approve) and a whole stack on free loopback ports. Chromium's popup
+// blocker is left ON (Playwright turns it off by default), so clicking a log-in
+// link must open the login window the way it would for a person.
+//
+// Each step leaves a screenshot in tests/browser/screenshots/ (ignored by git);
+// docs/screenshots/ holds one committed set of them.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { startMock } from '../integration/lib/mock.mjs';
+import { startStack, clientsFor, freePort } from '../integration/lib/stack.mjs';
+
+const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const VIEWPORT = { width: 1000, height: 700 };
+const WAIT_MS = 10000;          // every wait of a step; a run takes a few seconds in all
+const APIS = [
+  { name: 'extension', label: 'Extensions' },
+  { name: 'extension-call-log', label: 'My call log' },
+  { name: 'account-call-log', label: 'Account call log' },
+];
+
+let mock, stack, browser;
+const problems = [];            // console errors and page errors of our own pages, per test
+
+before(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  for (const f of readdirSync(SHOTS)) if (f.endsWith('.png')) rmSync(join(SHOTS, f));
+  // The redirect URI and the pages share the host 127.0.0.1, so the session cookie set by the
+  // callback is the one the pages send.
+  const port = await freePort();
+  const clients = clientsFor(`http://127.0.0.1:${port}/oauth2callback`);
+  mock = await startMock({ clients, autoApprove: false });
+  mock.clients = clients;
+  stack = await startStack({ mock, gatewayPort: port, env: { DEMO_MODE: '1' } });
+  // launch() starts Chromium with a new, empty user-data-dir of its own; every test gets fresh contexts.
+  browser = await chromium.launch({
+    executablePath: CHROMIUM, headless: true, timeout: 30000,
+    ignoreDefaultArgs: ['--disable-popup-blocking'],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+           '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await stack?.stop();
+  await mock?.stop();
+});
+
+// A new browser context (its own cookies), watched for script errors and CSP violations on our pages.
+async function newContext({ blockPopups = false } = {}) {
+  const ctx = await browser.newContext({ viewport: VIEWPORT });
+  ctx.setDefaultTimeout(WAIT_MS);
+  ctx.setDefaultNavigationTimeout(WAIT_MS);
+  if (blockPopups)  // as a strict popup blocker would: window.open gives nothing
+    await ctx.addInitScript(() => { window.open = () => null; });
+  ctx.on('page', page => {
+    page.on('pageerror', e => problems.push(`page error on ${page.url()}: ${e.message}`));
+    page.on('console', m => {
+      if (m.type() !== 'error' || !page.url().startsWith(stack.url)) return;
+      // An error page's own status (400, 404) is logged as a failed load: that one is expected.
+      if (/^Failed to load resource/.test(m.text()) && m.location().url === page.url()) return;
+      problems.push(`console on ${page.url()}: ${m.text()}`);
+    });
+  });
+  return ctx;
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+}
+
+// A test body that, when it fails, leaves screenshots of the pages it had open and the stack's log tail.
+function scenario(name, body) {
+  test(name, { timeout: 60000 }, async () => {
+    problems.length = 0;
+    const contexts = [];
+    const track = async opts => { const c = await newContext(opts); contexts.push(c); return c; };
+    try {
+      await body(track);
+      assert.deepEqual(problems, [], 'no script error or CSP violation on the demo pages');
+    } catch (e) {
+      let i = 0;
+      for (const c of contexts)
+        for (const p of c.pages())
+          await p.screenshot({ path: join(SHOTS, `FAILED-${name.replace(/\W+/g, '_')}-${i++}.png`) }).catch(() => {});
+      e.message += `\n${diagnose()}`;
+      throw e;
+    } finally {
+      for (const c of contexts) await c.close().catch(() => {});
+    }
+  });
+}
+
+// What a failure report needs to know about the stack: its processes and the tails of their logs.
+function diagnose() {
+  const lines = [];
+  for (const [name, p] of stack.procs)
+    lines.push(`${name}: pid ${p.pid} ${p.exitCode === null && p.signalCode === null ? 'running' : `exited (${p.exitCode ?? p.signalCode})`}`);
+  lines.push(`run dir ${stack.runDir} ${existsSync(stack.runDir) ? 'exists' : 'IS GONE'}`);
+  for (const name of stack.procs.keys()) lines.push(`--- ${name} log (tail):\n${stack.log(name).slice(-1500)}`);
+  lines.push(`--- mock log (tail):\n${mock.log().slice(-1000)}`);
+  return lines.join('\n');
+}
+
+const pathOf = page => { const u = new URL(page.url()); return u.pathname + u.search; };
+
+// The state chips of the header bar, as text.
+async function chips(page) {
+  return (await page.locator('header .state li').allInnerTexts()).map(t => t.trim());
+}
+
+// From /, log in to env through the popup and its Authorize button; returns the owner id shown.
+// shots: a screenshot name prefix, or undefined for none.
+async function popupLogin(page, env, { shots } = {}) {
+  await page.goto(stack.url + '/');
+  const popupEvent = page.waitForEvent('popup');
+  await page.getByRole('link', { name: `Log in to ${env}` }).click();
+  const popup = await popupEvent;
+  await popup.waitForURL(u => u.pathname === '/restapi/oauth/authorize');
+  const authUrl = new URL(popup.url());
+  assert.equal(authUrl.origin, mock.url, 'the popup is at the (mock) RingCentral');
+  assert.equal(authUrl.searchParams.get('client_id'), `test-client-${env}`);
+  await popup.getByRole('button', { name: 'Authorize' }).waitFor();
+  assert.match(await popup.title(), /Sign in/);
+  await page.waitForURL(u => u.pathname === '/login');
+  assert.match(await page.locator('#login-status').innerText(), /window that opened/);
+  if (shots !== undefined) {
+    await shot(page, `${shots}02-login-waiting`);
+    await shot(popup, `${shots}03-popup-login`);
+  }
+  const closed = popup.waitForEvent('close');
+  // The popup may close itself before the click has finished waiting on its navigation.
+  await popup.getByRole('button', { name: 'Authorize' }).click().catch(e => { if (!popup.isClosed()) throw e; });
+  await closed;
+  await page.bringToFront();
+  await page.waitForURL(`${stack.url}/test`);
+  return checkTestPage(page, env);
+}
+
+// On /test: the environment, the user and demo mode are shown; returns the owner id.
+async function checkTestPage(page, env) {
+  const main = page.locator('main[data-page="test"]');
+  await main.waitFor();
+  const owner = await main.getAttribute('data-owner');
+  assert.match(owner, /^\d+$/, 'the test page knows the user');
+  assert.equal(await main.getAttribute('data-env'), env);
+  const bar = await chips(page);
+  assert.ok(bar.includes(`Environment: ${env}`), `the bar shows the environment: ${bar}`);
+  assert.ok(bar.includes(`User: ${owner}`), `the bar shows the user: ${bar}`);
+  assert.ok(bar.includes('Demo mode'), `the bar shows demo mode: ${bar}`);
+  assert.match(await page.locator('dl.facts').innerText(), new RegExp(`Environment\\s+${env}[\\s\\S]*${owner}`));
+  return owner;
+}
+
+// Click one API link on the page and check the JSON shown belongs to owner and is re-indented.
+async function checkApi(page, api, owner) {
+  await page.getByRole('link', { name: api.label, exact: true }).click();
+  await page.waitForURL(u => u.pathname === '/test' && u.searchParams.get('api') === api.name);
+  await page.locator(`main[data-page="api"][data-api="${api.name}"]`).waitFor();
+  const text = await page.locator('pre.json').textContent();
+  assert.match(text, /^\{\n {2}"/, 'the JSON is pretty-printed (two-space indent)');
+  assert.ok(text.split('\n').length > 20, 'the JSON spans many lines');
+  const body = JSON.parse(text);
+  const n = Number(owner) - 100000;
+  assert.ok(Array.isArray(body.records) && body.records.length > 0, `${api.name} has records`);
+  if (api.name === 'extension') {
+    assert.equal(String(body.records[0].id), owner, 'the first extension is the user\'s own');
+    assert.equal(body.records[0].name, `Mock User ${n}`);
+  } else {
+    assert.ok(body.records.length === (api.name === 'account-call-log' ? 4 : 3), `${api.name}: ${body.records.length}`);
+    assert.ok(body.uri.includes(`/account/${400000000 + n}/`), `${api.name} is the user's account: ${body.uri}`);
+  }
+  assert.match(await page.locator('main .card .detail').first().innerText(), /HTTP 200/);
+  assert.equal(await page.locator('ul.apis a[aria-current="page"]').innerText(), api.label);
+  return body;
+}
+
+// Log out with the button; back on /, and /test now sends this browser to /.
+async function logout(page, ctx) {
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.waitForURL(`${stack.url}/`);
+  await page.locator('main[data-page="home"]').waitFor();
+  assert.ok((await chips(page)).includes('Not logged in'));
+  assert.ok(!(await ctx.cookies(stack.url)).some(c => c.name === 'rcsid'), 'the session cookie is gone');
+  const res = await page.goto(`${stack.url}/test`);
+  assert.equal(pathOf(page), '/', '/test redirects to / after logout');
+  assert.equal(res.request().redirectedFrom()?.url(), `${stack.url}/test`);
+}
+
+scenario('/ shows both environment links and demo mode', async track => {
+  const page = await (await track()).newPage();
+  await page.goto(stack.url + '/');
+  for (const env of ['production', 'sandbox']) {
+    const link = page.getByRole('link', { name: `Log in to ${env}` });
+    assert.equal(await link.getAttribute('href'), `/login?env=${env}`);
+    assert.ok(await link.isVisible());
+  }
+  assert.ok((await chips(page)).includes('Demo mode'));
+  assert.match(await page.locator('.notice.warn').innerText(), /DEMO MODE/);
+  await shot(page, '01-home');
+});
+
+for (const [i, env] of ['sandbox', 'production'].entries()) {
+  scenario(`${env}: popup login, the three APIs, logout`, async track => {
+    const ctx = await track();
+    const page = await ctx.newPage();
+    const prefix = i === 0 ? '' : 'production-';
+    const owner = await popupLogin(page, env, { shots: prefix });
+    await shot(page, `${prefix}04-test-page`);
+    for (const [k, api] of APIS.entries()) {
+      await checkApi(page, api, owner);
+      await shot(page, `${prefix}0${5 + k}-api-${api.name}`);
+    }
+    await page.goto(`${stack.url}/test`);
+    await logout(page, ctx);
+    await shot(page, `${prefix}08-logged-out`);
+  });
+}
+
+scenario('Deny in the popup: a clear message in the main window and a way to try again', async track => {
+  const ctx = await track();
+  const page = await ctx.newPage();
+  await page.goto(stack.url + '/');
+  const popupEvent = page.waitForEvent('popup');
+  await page.getByRole('link', { name: 'Log in to sandbox' }).click();
+  const popup = await popupEvent;
+  await popup.waitForURL(u => u.pathname === '/restapi/oauth/authorize');
+  const closed = popup.waitForEvent('close');
+  await popup.getByRole('button', { name: 'Deny' }).click().catch(e => { if (!popup.isClosed()) throw e; });
+  await closed;   // the main window explains; the popup is not left behind
+  await page.bringToFront();
+  const status = page.locator('#login-status.error');
+  await status.waitFor();
+  assert.match(await status.innerText(), /You declined the login/);
+  assert.equal(pathOf(page), '/login?env=sandbox');
+  const retry = page.getByRole('button', { name: 'Try again' });
+  assert.ok(await retry.isVisible(), 'a way to try again');
+  assert.ok(await page.getByRole('link', { name: 'Back to the start' }).isVisible(), 'a way back');
+  assert.ok(!(await chips(page)).some(c => c.startsWith('User:')), 'not logged in');
+  await shot(page, '09-declined');
+  // Try again (a click: the popup blocker lets it through) and this time authorize.
+  const again = page.waitForEvent('popup');
+  await retry.click();
+  const popup2 = await again;
+  await popup2.waitForURL(u => u.pathname === '/restapi/oauth/authorize');
+  const closed2 = popup2.waitForEvent('close');
+  await popup2.getByRole('button', { name: 'Authorize' }).click().catch(e => { if (!popup2.isClosed()) throw e; });
+  await closed2;
+  await page.bringToFront();
+  await page.waitForURL(`${stack.url}/test`);
+  await checkTestPage(page, 'sandbox');
+});
+
+scenario('popups blocked: the visible fallback link completes the login', async track => {
+  const ctx = await track({ blockPopups: true });
+  const page = await ctx.newPage();
+  let popups = 0;
+  page.on('popup', () => popups++);
+  await page.goto(stack.url + '/');
+  await page.getByRole('link', { name: 'Log in to production' }).click();
+  await page.waitForURL(u => u.pathname === '/login');
+  const status = page.locator('#login-status.warn');
+  await status.waitFor();
+  assert.match(await status.innerText(), /blocked the login window/);
+  const fallback = page.getByRole('link', { name: 'Log in in this tab' });
+  assert.ok(await fallback.isVisible(), 'the fallback link is visible');
+  await shot(page, '10-popup-blocked');
+  await fallback.click();
+  await page.waitForURL(u => u.pathname === '/restapi/oauth/authorize');
+  await page.getByRole('button', { name: 'Authorize' }).click();
+  await page.waitForURL(`${stack.url}/test`);   // through /oauth2callback, which moves on by itself
+  const owner = await checkTestPage(page, 'production');
+  await checkApi(page, APIS[0], owner);
+  assert.equal(popups, 0, 'no window was opened');
+});
+
+scenario('two browsers logged in at the same time each see only their own data', async track => {
+  const [ctxA, ctxB] = [await track(), await track()];
+  const [pageA, pageB] = [await ctxA.newPage(), await ctxB.newPage()];
+  const [ownerA, ownerB] = await Promise.all([popupLogin(pageA, 'sandbox'), popupLogin(pageB, 'sandbox')]);
+  assert.notEqual(ownerA, ownerB, 'two different users');
+  // Each one's pages, interleaved, show only its own user.
+  for (const api of APIS) {
+    const [a, b] = await Promise.all([checkApi(pageA, api, ownerA), checkApi(pageB, api, ownerB)]);
+    assert.notDeepEqual(a, b);
+    assert.ok(!JSON.stringify(a).includes(`/extension/${ownerB}`), 'A never sees B\'s extension');
+    assert.ok(!JSON.stringify(b).includes(`/extension/${ownerA}`), 'B never sees A\'s extension');
+  }
+  await checkApi(pageA, APIS[0], ownerA);
+  await checkApi(pageB, APIS[0], ownerB);
+  await shot(pageA, '11-user-a-extension');
+  await shot(pageB, '12-user-b-extension');
+  // One logging out leaves the other logged in.
+  await pageA.goto(`${stack.url}/test`);
+  await logout(pageA, ctxA);
+  await pageB.goto(`${stack.url}/test`);
+  assert.equal(await checkTestPage(pageB, 'sandbox'), ownerB);
+});
+
+scenario('every error page explains what happened and leads back', async track => {
+  const page = await (await track()).newPage();
+  const cases = [
+    { path: '/login?env=bogus', status: 400, title: /Unknown environment/ },
+    { path: '/oauth2callback?code=abc&state=never-issued', status: 400, title: /login link is not valid/ },
+    { path: '/oauth2callback?error=access_denied&error_description=The%20user%20denied%20access', status: 200,
+      title: /You declined the login/, shot: '13-declined-in-tab' },
+    { path: '/nowhere', status: 404, title: /not found/i },
+  ];
+  for (const c of cases) {
+    const res = await page.goto(stack.url + c.path);
+    assert.equal(res.status(), c.status, c.path);
+    assert.match(await page.locator('main h1').innerText(), c.title, c.path);
+    assert.ok((await page.locator('main p').allInnerTexts()).join(' ').length > 20, `${c.path} explains`);
+    if (c.shot) await shot(page, c.shot);
+    await page.getByRole('link', { name: 'Back to the start' }).click();
+    await page.waitForURL(`${stack.url}/`);
+  }
+  // An API the test page does not offer, while logged out: back to the start.
+  await page.goto(`${stack.url}/test?api=nope`);
+  assert.equal(pathOf(page), '/');
+});
