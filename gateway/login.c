@@ -7,7 +7,6 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 //  Query values longer than the protocol allows are refused before any service sees them.
 #define CODE_MAX 2048
@@ -174,19 +173,10 @@ static int s_read_body(request_t *r, char *buf, size_t max)
     return (int) len;
 }
 
-//  Whether the logout form was posted by one of our own pages. A browser that says Sec-Fetch-Site: same-origin
-//  is believed: it then sends "Origin: null", because every page goes out with Referrer-Policy: no-referrer.
-static bool s_from_our_page(request_t *r)
-{
-    const char *site = request_header(r, "Sec-Fetch-Site");
-    if (site && strcasecmp(site, "same-origin") == 0)
-        return true;
-    return session_same_origin(request_header(r, "Origin"), request_header(r, "Host"), site);
-}
-
 int login_logout(request_t *r)
 {
-    if (!s_from_our_page(r)) {
+    if (!session_same_origin(request_header(r, "Origin"), request_header(r, "Host"),
+                             request_header(r, "Sec-Fetch-Site"))) {
         log_warn("logout.refused", "reason=cross_site");
         return request_error(r, 403, "This logout came from another site",
                              "Only this site's own Log out button can log you out. Open the test page and use "

@@ -30,7 +30,8 @@ int session_csrf(const char *sid, char out[SESSION_CSRF_SIZE]);
 //  True when token is the CSRF token of sid (compared in constant time). False for any NULL.
 bool session_csrf_ok(const char *sid, const char *token);
 //  True unless the request says it comes from another site: an Origin header whose
-//  host is not the Host header (or "null"), or Sec-Fetch-Site: cross-site. NULL headers are absent.
+//  host is not the Host header (or "null" without Sec-Fetch-Site: same-origin), or Sec-Fetch-Site: cross-site.
+//  NULL headers are absent.
 bool session_same_origin(const char *origin, const char *host, const char *sec_fetch_site);
 
 #endif
