@@ -10,11 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-//  czmq.h pulls in <syslog.h>, whose LOG_INFO (6) and LOG_DEBUG (7) macros would replace
-//  log.h's levels in log_info()/log_debug(): every such line was silently dropped.
-#undef LOG_INFO
-#undef LOG_DEBUG
-_Static_assert(LOG_INFO == 1 && LOG_DEBUG == 0, "log.h levels, not syslog's");
 
 #define API_REFRESH_MARGIN_MS 60000
 #define API_SHORT_RETRY_S 2
@@ -38,6 +33,7 @@ struct _s_job_t {
     char sid[STORE_KEY_MAX];
     const char *name, *path;
     bool refreshed, retried;
+    bool loaded;            //  rec holds the session (a job delayed on arrival has not read it yet)
     int64_t retry_at;
     store_session_t rec;
 };
@@ -177,10 +173,13 @@ static void s_call_done(const http_response_t *resp, void *arg)
     if (code == PROTO_RATE_LIMITED) {
         long ra = upstream_retry_after(resp);
         if (!job->retried && ra <= API_SHORT_RETRY_S) {
+            //  Wait it out and retry once; the session's other requests meanwhile wait too
+            //  (api_handle delays them) instead of hammering RingCentral.
             job->retried = true;
             job->retry_at = clock_mono_ms() + ra * 1000;
             job->next = self->delayed;
             self->delayed = job;
+            s_block(self, job->sid, ra);
             return;
         }
         s_block(self, job->sid, ra);
@@ -218,6 +217,7 @@ static void s_load_and_go(s_job_t *job, bool may_refresh)
         s_fail(job, PROTO_INTERNAL, "the token store failed", -1);
         return;
     }
+    job->loaded = true;
     if (may_refresh && job->rec.expires_at - clock_now_ms() < API_REFRESH_MARGIN_MS) {
         job->refreshed = true;
         s_refresh(job);
@@ -269,7 +269,7 @@ void api_handle(svc_t *svc, const svc_peer_t *peer, proto_msg_t *req, void *arg)
                         "unknown api (use extension, extension-call-log or account-call-log)", -1);
     else if (!rand_id_is_valid(sid))
         svc_reply_error(svc, peer, rid, PROTO_NOT_LOGGED_IN, "not logged in", -1);
-    else if (until && *until > now)
+    else if (until && *until - now > API_SHORT_RETRY_S * 1000)
         svc_reply_error(svc, peer, rid, PROTO_RATE_LIMITED, "RingCentral rate limit reached; wait and try again",
                         (*until - now + 999) / 1000);
     else {
@@ -283,7 +283,14 @@ void api_handle(svc_t *svc, const svc_peer_t *peer, proto_msg_t *req, void *arg)
                 if (s_apis[i].path == path)
                     job->name = s_apis[i].name;     //  static: outlives req
             snprintf(job->sid, sizeof job->sid, "%s", sid);
-            s_load_and_go(job, true);
+            if (until && *until > now) {
+                //  A short penalty: wait it out (api_tick starts the job), as the request that got it does.
+                job->retry_at = *until;
+                job->next = self->delayed;
+                self->delayed = job;
+            }
+            else
+                s_load_and_go(job, true);
         }
     }
     proto_msg_destroy(&req);
@@ -309,7 +316,10 @@ void api_tick(svc_t *svc, void *arg)
         s_job_t *job = due;
         due = job->next;
         job->next = NULL;
-        s_call(job);
+        if (job->loaded)
+            s_call(job);
+        else
+            s_load_and_go(job, true);
     }
     //  Forget penalties that are over (bounded work per tick).
     const char *expired[32];

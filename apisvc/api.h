@@ -2,8 +2,8 @@
 //  RingCentral APIs called with the session's access token (read from the store).
 //  A token expiring within 60 s is refreshed first (REFRESH through authsvc); a 401
 //  TokenExpired/TokenInvalid gets one refresh and one retry; a 429 is retried once
-//  when Retry-After <= 2 s, otherwise answered RATE_LIMITED and the session makes no
-//  further call until it has passed; a REFRESH answered RATE_LIMITED holds the session
+//  when Retry-After <= 2 s (the session's other requests wait it out too), otherwise
+//  answered RATE_LIMITED and the session makes no further call until it has passed; a REFRESH answered RATE_LIMITED holds the session
 //  back the same way (its token stays stale until then).
 #ifndef API_H_INCLUDED
 #define API_H_INCLUDED

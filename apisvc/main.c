@@ -19,7 +19,7 @@ int main(void)
 {
     config_t cfg;
     char err[256];
-    log_init("apisvc", LOG_INFO);
+    log_init("apisvc", LOGL_INFO);
     if (config_load(&cfg, err, sizeof err) != 0) {
         log_error("config.invalid", "error=\"%s\"", err);
         return 2;

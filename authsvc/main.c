@@ -35,7 +35,7 @@ int main(void)
 {
     config_t cfg;
     char err[256];
-    log_init("authsvc", LOG_INFO);
+    log_init("authsvc", LOGL_INFO);
     if (config_load(&cfg, err, sizeof err) != 0) {
         log_error("config.invalid", "error=\"%s\"", err);
         return 2;

@@ -9,7 +9,7 @@
 #include <time.h>
 
 static char s_svc[32] = "-";
-static log_level_t s_level = LOG_INFO;
+static log_level_t s_level = LOGL_INFO;
 static const char *s_names[] = { "debug", "info", "warn", "error" };
 
 void log_init(const char *svc, log_level_t level)
@@ -21,7 +21,7 @@ void log_init(const char *svc, log_level_t level)
 int log_level_parse(const char *name)
 {
     if (!name || !*name)
-        return LOG_INFO;
+        return LOGL_INFO;
     for (int i = 0; i < 4; i++)
         if (strcasecmp(name, s_names[i]) == 0)
             return i;
@@ -35,7 +35,7 @@ int log_enabled(log_level_t level)
 
 void log_emit(log_level_t level, const char *ev, const char *fmt, ...)
 {
-    if (level < s_level || level > LOG_ERROR)
+    if (level < s_level || level > LOGL_ERROR)
         return;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);

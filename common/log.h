@@ -1,4 +1,4 @@
-//  log: one line per event, key=value, to stderr.
+//  log: one line per event, key=value, to stderr. (Levels are LOGL_*: syslog.h, pulled in by czmq.h, owns LOG_*.)
 //      ts=2026-12-01T07:30:00.123Z lvl=warn svc=authsvc ev=exchange.fail rid=7f3a reason=invalid_grant
 //  Never pass tokens, secrets, cookies, codes, session ids or raw bodies:
 //  log_redact() gives a safe stand-in when a line needs to tell values apart.
@@ -7,11 +7,11 @@
 
 #include <stddef.h>
 
-typedef enum { LOG_DEBUG = 0, LOG_INFO = 1, LOG_WARN = 2, LOG_ERROR = 3 } log_level_t;
+typedef enum { LOGL_DEBUG = 0, LOGL_INFO = 1, LOGL_WARN = 2, LOGL_ERROR = 3 } log_level_t;
 
 //  Set the service name and the threshold. Level names: debug, info, warn, error.
 void log_init(const char *svc, log_level_t level);
-//  Parse a level name (NULL or "" gives LOG_INFO). Returns -1 for an unknown name.
+//  Parse a level name (NULL or "" gives LOGL_INFO). Returns -1 for an unknown name.
 int log_level_parse(const char *name);
 //  True when a line at level would be written.
 int log_enabled(log_level_t level);
@@ -21,9 +21,9 @@ void log_emit(log_level_t level, const char *ev, const char *fmt, ...)
 //  A short non-reversible tag of a secret (first 6 hex of its SHA-256) for correlating lines.
 const char *log_redact(const char *secret, char out[8]);
 
-#define log_debug(ev, ...) log_emit(LOG_DEBUG, ev, __VA_ARGS__)
-#define log_info(ev, ...)  log_emit(LOG_INFO, ev, __VA_ARGS__)
-#define log_warn(ev, ...)  log_emit(LOG_WARN, ev, __VA_ARGS__)
-#define log_error(ev, ...) log_emit(LOG_ERROR, ev, __VA_ARGS__)
+#define log_debug(ev, ...) log_emit(LOGL_DEBUG, ev, __VA_ARGS__)
+#define log_info(ev, ...)  log_emit(LOGL_INFO, ev, __VA_ARGS__)
+#define log_warn(ev, ...)  log_emit(LOGL_WARN, ev, __VA_ARGS__)
+#define log_error(ev, ...) log_emit(LOGL_ERROR, ev, __VA_ARGS__)
 
 #endif

@@ -676,6 +676,6 @@ static const test_case_t cases[] = {
 int main(int argc, char **argv)
 {
     //  Store logs at warn and above only (full maps, stale readers, corrupt records).
-    log_init("store_test", getenv("STORE_TEST_LOG") ? LOG_DEBUG : LOG_WARN);
+    log_init("store_test", getenv("STORE_TEST_LOG") ? LOGL_DEBUG : LOGL_WARN);
     return TEST_MAIN(argc, argv, cases);
 }

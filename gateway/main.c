@@ -15,7 +15,7 @@ int main(void)
     char err[512];
     config_t cfg;
     int threads;
-    log_init("gateway", LOG_INFO);
+    log_init("gateway", LOGL_INFO);
     if (config_load(&cfg, err, sizeof err) < 0 || server_threads_from_env(&threads, err, sizeof err) < 0) {
         log_error("config.invalid", "reason=\"%s\"", err);
         return 1;

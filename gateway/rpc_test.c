@@ -266,7 +266,7 @@ static const test_case_t cases[] = {
 
 int main(int argc, char **argv)
 {
-    log_init("rpc_test", LOG_ERROR);
+    log_init("rpc_test", LOGL_ERROR);
     if (rand_init() < 0)
         return 2;
     s_zctx = zmq_ctx_new();

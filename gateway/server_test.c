@@ -538,7 +538,7 @@ static const test_case_t cases[] = {
 
 int main(int argc, char **argv)
 {
-    log_init("server_test", LOG_WARN);
+    log_init("server_test", LOGL_WARN);
     if (rand_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
         return 2;
     int rc = TEST_MAIN(argc, argv, cases);

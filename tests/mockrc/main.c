@@ -139,7 +139,7 @@ int main(int argc, char **argv)
     //  glibc's fastbin consolidation was the mock's largest cost under load.
     mallopt(M_MXFAST, 0);
     int level = log_level_parse(getenv("LOG_LEVEL"));
-    log_init("mockrc", level < 0 ? LOG_INFO : (log_level_t) level);
+    log_init("mockrc", level < 0 ? LOGL_INFO : (log_level_t) level);
     if (rand_init() != 0) {
         log_error("mockrc.start_failed", "reason=libsodium");
         return 1;

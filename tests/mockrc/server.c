@@ -34,7 +34,7 @@ static int s_log_message(const struct mg_connection *c, const char *message)
 
 static void s_end_request(const struct mg_connection *c, int status)
 {
-    if (!log_enabled(LOG_DEBUG))
+    if (!log_enabled(LOGL_DEBUG))
         return;
     const struct mg_request_info *ri = mg_get_request_info(c);
     //  The path only: query strings and bodies may carry codes and tokens.

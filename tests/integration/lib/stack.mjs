@@ -40,13 +40,23 @@ export function clientsFor(redirectUri) {
   }));
 }
 
+// apisvcCount > 1: ZeroMQ lets one process bind an endpoint (a second ipc bind silently steals
+// the socket file) and a gateway talks to one APISVC_ENDPOINT. So the stack runs apisvcCount
+// "lines": apisvc<i> binds ipc://RUN_DIR/apisvc<i>.sock and has its own gateway<i> on its own
+// port (stack.urls[i]; line 0 keeps the plain names, stack.url and gatewayPort). All lines share
+// DATA_DIR, so a session cookie works on every gateway, and by default one authsvc. authsvcCount
+// (<= apisvcCount) > 1 gives line i its own authsvc<i> (ipc://RUN_DIR/authsvc<i>.sock; lines past
+// the last authsvc use the last one): refreshes then race across processes (the LMDB lease).
 export async function startStack({ mock, envs = ['production', 'sandbox'], env: extraEnv = {},
-                                   apisvcCount = 1, gatewayPort } = {}) {
+                                   apisvcCount = 1, authsvcCount = 1, gatewayPort } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'rcstack-'));
   const runDir = join(dir, 'run'), dataDir = join(dir, 'data'), envDir = join(dir, 'environment');
   for (const d of [runDir, dataDir, envDir]) mkdirSync(d, { recursive: true });
   const port = gatewayPort || await freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
+  const ports = [port];
+  for (let i = 1; i < apisvcCount; i++) ports.push(await freePort());
+  const urls = ports.map(p => `http://127.0.0.1:${p}`);
   for (const c of mock.clients) {
     if (!envs.includes(c.env)) continue;
     writeFileSync(join(envDir, `.env-${c.env}`),
@@ -58,15 +68,27 @@ export async function startStack({ mock, envs = ['production', 'sandbox'], env: 
     SERVICE_TIMEOUT_MS: '3000', ...extraEnv,
   };
   const procs = new Map();
+  // The environment of one process of line i: its apisvc's and authsvc's endpoints, its gateway's port.
+  const numbered = (base, i) => (i === 0 ? base : `${base}${i}`);
+  const envFor = name => {
+    const m = name.match(/^(authsvc|apisvc|gateway)([0-9]*)$/);
+    if (!m) return env;
+    const i = Number(m[2] || 0), a = Math.min(i, authsvcCount - 1);
+    const own = { ...env };
+    if (i > 0) own.APISVC_ENDPOINT = `ipc://${join(runDir, `apisvc${i}.sock`)}`;
+    if (m[1] === 'authsvc' ? i > 0 : a > 0) own.AUTHSVC_ENDPOINT = `ipc://${join(runDir, `authsvc${m[1] === 'authsvc' ? i : a}.sock`)}`;
+    if (m[1] === 'gateway') own.GATEWAY_PORT = String(ports[i]);
+    return own;
+  };
   const stack = {
-    url: publicUrl, port, dir, runDir, dataDir, envDir, env, procs,
+    url: publicUrl, urls, port, ports, numbered, dir, runDir, dataDir, envDir, env, procs,
     logPath: name => join(runDir, `${name}.log`),
     log: name => { try { return readFileSync(join(runDir, `${name}.log`), 'utf8'); } catch { return ''; } },
     allLogs() { return [...procs.keys()].map(n => stack.log(n)).join('\n'); },
     start(name) {
       const bin = name.replace(/[0-9]+$/, '');
       const fd = openSync(join(runDir, `${name}.log`), 'a');
-      const child = spawn(join(BUILD, 'bin', bin), [], { env, stdio: ['ignore', fd, fd] });
+      const child = spawn(join(BUILD, 'bin', bin), [], { env: envFor(name), stdio: ['ignore', fd, fd] });
       closeSync(fd);
       child.exited = new Promise(r => child.on('exit', (code, sig) => { live.delete(child); r({ code, sig }); }));
       live.add(child);
@@ -80,14 +102,18 @@ export async function startStack({ mock, envs = ['production', 'sandbox'], env: 
       await p.exited;
     },
     async restart(name) { await stack.kill(name, 'SIGTERM'); stack.start(name); await stack.ready(); },
-    async health() {
-      const r = await fetch(`${publicUrl}/healthz`);
+    async health(url = publicUrl) {
+      const r = await fetch(`${url}/healthz`);
       return r.ok ? r.json() : null;
     },
+    // Every gateway answers and sees its authsvc and apisvc up.
     async ready(timeoutMs = 10000) {
       await waitFor(async () => {
-        const h = await stack.health();
-        return h && h.authsvc === 'up' && h.apisvc === 'up';
+        for (const u of urls) {
+          const h = await stack.health(u);
+          if (!(h && h.authsvc === 'up' && h.apisvc === 'up')) return false;
+        }
+        return true;
       }, { timeoutMs, what: 'stack health' });
     },
     async stop() {
@@ -102,9 +128,9 @@ export async function startStack({ mock, envs = ['production', 'sandbox'], env: 
       if (!process.env.TEST_KEEP_TMP) rmSync(dir, { recursive: true, force: true });
     },
   };
-  stack.start('authsvc');
-  for (let i = 0; i < apisvcCount; i++) stack.start(i === 0 ? 'apisvc' : `apisvc${i}`);
-  stack.start('gateway');
+  for (let i = 0; i < Math.min(authsvcCount, apisvcCount); i++) stack.start(numbered('authsvc', i));
+  for (let i = 0; i < apisvcCount; i++) stack.start(numbered('apisvc', i));
+  for (let i = 0; i < apisvcCount; i++) stack.start(numbered('gateway', i));
   try { await stack.ready(); } catch (e) {
     const logs = stack.allLogs();
     await stack.stop();
