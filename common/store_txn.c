@@ -86,25 +86,31 @@ static bool s_grow(store_t *self, const char *op)
     return grown;
 }
 
+//  Do fn's work in txn, then commit it (a write that asked for it) or abort it. Returns fn's code or the commit's.
+static int s_work(store_t *self, MDB_txn *txn, int mode, const char *op, store_txn_fn *fn, void *arg)
+{
+    bool commit = false;
+    int rc = fn(self, txn, arg, &commit);
+    if ((mode & STORE_TXN_WRITE) && commit) {
+        int crc = mdb_txn_commit(txn);
+        if (crc == MDB_MAP_FULL && (mode & STORE_TXN_QUIET_FULL))
+            rc = STORE_EFULL;
+        else if (crc != 0)
+            rc = store_txn_fail(op, crc);
+    }
+    else
+        mdb_txn_abort(txn);
+    return rc;
+}
+
 static int s_run_once(store_t *self, int mode, const char *op, store_txn_fn *fn, void *arg)
 {
     bool write = mode & STORE_TXN_WRITE;
     pthread_rwlock_rdlock(&self->map_lock);
     MDB_txn *txn;
     int rc = s_begin(self, write ? 0 : MDB_RDONLY, &txn, op);
-    if (rc == 0) {
-        bool commit = false;
-        rc = fn(self, txn, arg, &commit);
-        if (write && commit) {
-            int crc = mdb_txn_commit(txn);
-            if (crc == MDB_MAP_FULL && (mode & STORE_TXN_QUIET_FULL))
-                rc = STORE_EFULL;
-            else if (crc != 0)
-                rc = store_txn_fail(op, crc);
-        }
-        else
-            mdb_txn_abort(txn);
-    }
+    if (rc == 0)
+        rc = s_work(self, txn, mode, op, fn, arg);
     pthread_rwlock_unlock(&self->map_lock);
     return rc;
 }
@@ -118,18 +124,7 @@ static int s_run_nested(store_t *self, int mode, const char *op, store_txn_fn *f
     int rc = mdb_txn_begin(self->env, self->batch, 0, &txn);
     if (rc != 0)
         return store_txn_fail(op, rc);
-    bool commit = false;
-    rc = fn(self, txn, arg, &commit);
-    if ((mode & STORE_TXN_WRITE) && commit) {
-        int crc = mdb_txn_commit(txn);
-        if (crc == MDB_MAP_FULL && (mode & STORE_TXN_QUIET_FULL))
-            rc = STORE_EFULL;
-        else if (crc != 0)
-            rc = store_txn_fail(op, crc);
-    }
-    else
-        mdb_txn_abort(txn);
-    return rc;
+    return s_work(self, txn, mode, op, fn, arg);
 }
 
 int store_txn_run(store_t *self, int mode, const char *op, store_txn_fn *fn, void *arg)
