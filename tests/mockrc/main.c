@@ -11,7 +11,6 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,9 +134,6 @@ int main(int argc, char **argv)
         s_usage();
         return 2;
     }
-    //  No fastbins: with hundreds of worker threads freeing jansson's small blocks,
-    //  glibc's fastbin consolidation was the mock's largest cost under load.
-    mallopt(M_MXFAST, 0);
     int level = log_level_parse(getenv("LOG_LEVEL"));
     log_init("mockrc", level < 0 ? LOGL_INFO : (log_level_t) level);
     if (rand_init() != 0) {
