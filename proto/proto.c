@@ -581,3 +581,23 @@ const char *proto_msg_describe(const proto_msg_t *self, char *buf, size_t size)
     }
     return buf;
 }
+
+bool proto_msg_equal(const proto_msg_t *a, const proto_msg_t *b)
+{
+    if (!a || !b || proto_msg_type(a) != proto_msg_type(b) || proto_msg_rid(a) != proto_msg_rid(b))
+        return false;
+    const proto_msgdef_t *def = proto_schema(proto_msg_type(a));
+    for (size_t i = 0; i < def->field_count; i++) {
+        const char *name = def->fields[i].name;
+        if (proto_msg_has(a, name) != proto_msg_has(b, name))
+            return false;
+        if (def->fields[i].type == PROTO_F_STR && proto_msg_has(a, name)
+            && (proto_msg_strlen(a, name) != proto_msg_strlen(b, name)
+                || memcmp(proto_msg_str(a, name), proto_msg_str(b, name), proto_msg_strlen(a, name)) != 0))
+            return false;
+        if (proto_msg_int(a, name, 42) != proto_msg_int(b, name, 42)
+            || proto_msg_bool(a, name, true) != proto_msg_bool(b, name, true))
+            return false;
+    }
+    return true;
+}

@@ -108,6 +108,9 @@ int64_t proto_msg_int(const proto_msg_t *self, const char *field, int64_t dflt);
 //  The value of a bool field. Returns dflt when unset.
 bool proto_msg_bool(const proto_msg_t *self, const char *field, bool dflt);
 
+//  True when a and b have the same type, request id and field values (false when either is NULL).
+bool proto_msg_equal(const proto_msg_t *a, const proto_msg_t *b);
+
 //  Encode into a new malloc'd buffer (*data_p, freed by the caller). Returns 0, or -1 when a required field is unset.
 int proto_encode(const proto_msg_t *self, char **data_p, size_t *size_p);
 //  Decode untrusted bytes. Returns NULL and sets *why_p (static text) on any error; *rid_p gets the request id when it could be read (else 0).
