@@ -40,60 +40,49 @@ int oauth_authorize_url(const config_rc_t *rc, const char *state, const char *ch
     return rc_code;
 }
 
-static int s_post(http_t *http, const config_rc_t *rc, const char *path, const char *form,
-                  http_done_fn *done, void *arg)
+//  POST the form of fields (name, value pairs) to path with Basic auth, then wipe it
+//  (it holds codes, tokens or the verifier). Returns 0, or -1 (done is never called).
+static int s_post(http_t *http, const config_rc_t *rc, const char *path, const char *const (*fields)[2],
+                  size_t count, http_done_fn *done, void *arg)
 {
-    char url[CONFIG_VALUE_MAX + 64];
-    snprintf(url, sizeof url, "%s%s", rc->server_url, path);
-    http_request_t req = {
-        .method = "POST", .url = url, .form = form,
-        .basic_user = rc->client_id, .basic_pass = rc->client_secret,
-    };
-    return http_start(http, &req, done, arg);
-}
-
-//  Wipe what a form held (codes, tokens, verifier) before its stack frame is reused.
-static void s_wipe(char *buf, size_t size)
-{
-    sodium_memzero(buf, strnlen(buf, size));
+    char form[OAUTH_FORM_MAX];
+    form[0] = '\0';
+    int rc_code = 0;
+    for (size_t i = 0; rc_code == 0 && i < count; i++)
+        rc_code = http_form_add(form, sizeof form, fields[i][0], fields[i][1]);
+    if (rc_code == 0) {
+        char url[CONFIG_VALUE_MAX + 64];
+        snprintf(url, sizeof url, "%s%s", rc->server_url, path);
+        http_request_t req = {
+            .method = "POST", .url = url, .form = form,
+            .basic_user = rc->client_id, .basic_pass = rc->client_secret,
+        };
+        rc_code = http_start(http, &req, done, arg);
+    }
+    sodium_memzero(form, strnlen(form, sizeof form));
+    return rc_code;
 }
 
 int oauth_start_exchange(http_t *http, const config_rc_t *rc, const char *code, const char *verifier,
                          http_done_fn *done, void *arg)
 {
-    char form[OAUTH_FORM_MAX];
-    form[0] = '\0';
-    int rc_code = -1;
-    if (http_form_add(form, sizeof form, "grant_type", "authorization_code") == 0
-        && http_form_add(form, sizeof form, "code", code) == 0
-        && http_form_add(form, sizeof form, "redirect_uri", rc->redirect_url) == 0
-        && http_form_add(form, sizeof form, "code_verifier", verifier) == 0)
-        rc_code = s_post(http, rc, "/restapi/oauth/token", form, done, arg);
-    s_wipe(form, sizeof form);
-    return rc_code;
+    const char *const fields[][2] = {
+        { "grant_type", "authorization_code" }, { "code", code },
+        { "redirect_uri", rc->redirect_url }, { "code_verifier", verifier },
+    };
+    return s_post(http, rc, "/restapi/oauth/token", fields, sizeof fields / sizeof fields[0], done, arg);
 }
 
 int oauth_start_refresh(http_t *http, const config_rc_t *rc, const char *refresh_token, http_done_fn *done, void *arg)
 {
-    char form[OAUTH_FORM_MAX];
-    form[0] = '\0';
-    int rc_code = -1;
-    if (http_form_add(form, sizeof form, "grant_type", "refresh_token") == 0
-        && http_form_add(form, sizeof form, "refresh_token", refresh_token) == 0)
-        rc_code = s_post(http, rc, "/restapi/oauth/token", form, done, arg);
-    s_wipe(form, sizeof form);
-    return rc_code;
+    const char *const fields[][2] = { { "grant_type", "refresh_token" }, { "refresh_token", refresh_token } };
+    return s_post(http, rc, "/restapi/oauth/token", fields, sizeof fields / sizeof fields[0], done, arg);
 }
 
 int oauth_start_revoke(http_t *http, const config_rc_t *rc, const char *token, http_done_fn *done, void *arg)
 {
-    char form[OAUTH_FORM_MAX];
-    form[0] = '\0';
-    int rc_code = -1;
-    if (http_form_add(form, sizeof form, "token", token) == 0)
-        rc_code = s_post(http, rc, "/restapi/oauth/revoke", form, done, arg);
-    s_wipe(form, sizeof form);
-    return rc_code;
+    const char *const fields[][2] = { { "token", token } };
+    return s_post(http, rc, "/restapi/oauth/revoke", fields, sizeof fields / sizeof fields[0], done, arg);
 }
 
 //  Copy a JSON string member into dst. Returns 0, 1 when absent and optional, or -1.
