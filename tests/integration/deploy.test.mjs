@@ -77,3 +77,38 @@ test('start fails loudly, with the log tail, when a service cannot start', async
   assert.notEqual(r.code, 0);
   assert.match(r.out, /LOG_LEVEL/);
 });
+
+// deploy/deps on a fresh machine: dpkg-query knows none of the missing
+// packages and exits 1; the script must still install them (it once exited
+// silently under pipefail). Fake dpkg-query, apt-get and id on PATH.
+test('deploy/deps installs what dpkg-query does not know, and is quiet when all is there', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rcdeps-'));
+  const { writeFileSync, chmodSync } = await import('node:fs');
+  const fake = (name, body) => {
+    writeFileSync(join(dir, name), `#!/bin/sh\n${body}\n`);
+    chmodSync(join(dir, name), 0o755);
+  };
+  const deps = (known) => new Promise(resolve => {
+    fake('dpkg-query', `for p in ${known}; do echo "$p install ok installed"; done\necho "dpkg-query: no packages found matching x" >&2; exit 1`);
+    fake('apt-get', `echo "$@" >> "${join(dir, 'apt.log')}"`);
+    fake('id', 'echo 0');
+    execFile('deploy/deps', [], { env: { ...process.env, PATH: `${dir}:${process.env.PATH}` }, timeout: 10000 },
+      (err, stdout, stderr) => resolve({ code: err ? (err.code ?? 1) : 0, out: stdout + stderr }));
+  });
+  try {
+    const r = await deps('build-essential pkg-config');
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /deps: installed .*libzmq3-dev.*liblmdb-dev/);
+    const apt = readFileSync(join(dir, 'apt.log'), 'utf8');
+    assert.match(apt, /^install -y -q .*libczmq-dev/m);
+    assert.doesNotMatch(apt, /build-essential/, 'what is installed is not asked for again');
+    rmSync(join(dir, 'apt.log'));
+    const all = 'build-essential pkg-config libzmq3-dev libczmq-dev libcivetweb-dev libcurl4-openssl-dev libmsgpack-dev liblmdb-dev libjansson-dev libsodium-dev wrk curl clang libclang-rt-14-dev valgrind';
+    const q = await deps(all);
+    assert.equal(q.code, 0, q.out);
+    assert.equal(q.out, '', 'nothing to say when everything is installed');
+    assert.equal(existsSync(join(dir, 'apt.log')), false, 'apt-get not run');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
