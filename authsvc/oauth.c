@@ -40,10 +40,10 @@ int oauth_authorize_url(const config_rc_t *rc, const char *state, const char *ch
     return rc_code;
 }
 
-//  POST the form of fields (name, value pairs) to path with Basic auth, then wipe it
-//  (it holds codes, tokens or the verifier). Returns 0, or -1 (done is never called).
+//  POST the form of fields (name, value pairs) to path with Basic auth (total timeout timeout_ms,
+//  0: the client's), then wipe it (it holds codes, tokens or the verifier). Returns 0, or -1 (done is never called).
 static int s_post(http_t *http, const config_rc_t *rc, const char *path, const char *const (*fields)[2],
-                  size_t count, http_done_fn *done, void *arg)
+                  size_t count, long timeout_ms, http_done_fn *done, void *arg)
 {
     char form[OAUTH_FORM_MAX];
     form[0] = '\0';
@@ -55,7 +55,7 @@ static int s_post(http_t *http, const config_rc_t *rc, const char *path, const c
         snprintf(url, sizeof url, "%s%s", rc->server_url, path);
         http_request_t req = {
             .method = "POST", .url = url, .form = form,
-            .basic_user = rc->client_id, .basic_pass = rc->client_secret,
+            .basic_user = rc->client_id, .basic_pass = rc->client_secret, .timeout_ms = timeout_ms,
         };
         rc_code = http_start(http, &req, done, arg);
     }
@@ -70,19 +70,20 @@ int oauth_start_exchange(http_t *http, const config_rc_t *rc, const char *code, 
         { "grant_type", "authorization_code" }, { "code", code },
         { "redirect_uri", rc->redirect_url }, { "code_verifier", verifier },
     };
-    return s_post(http, rc, "/restapi/oauth/token", fields, sizeof fields / sizeof fields[0], done, arg);
+    return s_post(http, rc, "/restapi/oauth/token", fields, sizeof fields / sizeof fields[0], 0, done, arg);
 }
 
-int oauth_start_refresh(http_t *http, const config_rc_t *rc, const char *refresh_token, http_done_fn *done, void *arg)
+int oauth_start_refresh(http_t *http, const config_rc_t *rc, const char *refresh_token, long timeout_ms,
+                        http_done_fn *done, void *arg)
 {
     const char *const fields[][2] = { { "grant_type", "refresh_token" }, { "refresh_token", refresh_token } };
-    return s_post(http, rc, "/restapi/oauth/token", fields, sizeof fields / sizeof fields[0], done, arg);
+    return s_post(http, rc, "/restapi/oauth/token", fields, sizeof fields / sizeof fields[0], timeout_ms, done, arg);
 }
 
 int oauth_start_revoke(http_t *http, const config_rc_t *rc, const char *token, http_done_fn *done, void *arg)
 {
     const char *const fields[][2] = { { "token", token } };
-    return s_post(http, rc, "/restapi/oauth/revoke", fields, sizeof fields / sizeof fields[0], done, arg);
+    return s_post(http, rc, "/restapi/oauth/revoke", fields, sizeof fields / sizeof fields[0], 0, done, arg);
 }
 
 //  Copy a JSON string member into dst. Returns 0, 1 when absent and optional, or -1.

@@ -16,8 +16,9 @@ int oauth_authorize_url(const config_rc_t *rc, const char *state, const char *ch
 //  Start the authorization_code grant (Basic auth, code_verifier). Returns 0, or -1 (done is never called).
 int oauth_start_exchange(http_t *http, const config_rc_t *rc, const char *code, const char *verifier,
                          http_done_fn *done, void *arg);
-//  Start the refresh_token grant. Returns 0, or -1 (done is never called).
-int oauth_start_refresh(http_t *http, const config_rc_t *rc, const char *refresh_token, http_done_fn *done, void *arg);
+//  Start the refresh_token grant, with a total timeout of timeout_ms (0: the client's). Returns 0, or -1 (done is never called).
+int oauth_start_refresh(http_t *http, const config_rc_t *rc, const char *refresh_token, long timeout_ms,
+                        http_done_fn *done, void *arg);
 //  Start a revoke of token (ends the whole login). Returns 0, or -1 (done is never called).
 int oauth_start_revoke(http_t *http, const config_rc_t *rc, const char *token, http_done_fn *done, void *arg);
 //  Fill the token fields of rec (tokens, expiries from now_ms, owner_id, scope) from a 200 token response. Returns 0, or -1 with a reason.

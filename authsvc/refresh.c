@@ -12,12 +12,28 @@
 //  A SESSION whose access token expires within this margin refreshes first.
 #define REFRESH_MARGIN_MS 60000
 
+//  A refresh outlives the requests that wait for it. RingCentral rotates the refresh token
+//  when it completes a refresh, and the new pair exists only in its answer: a transfer we
+//  abort may still complete there, leaving us a dead refresh token (next refresh:
+//  invalid_grant, the login is over). So each waiter gets UPSTREAM_TIMEOUT after the
+//  configured timeout (a prompt 504), while the transfer runs on up to a hard timeout of
+//  max(REFRESH_HARD_MIN_MS, REFRESH_HARD_FACTOR x timeout) and its answer is applied whenever
+//  it comes (200: commit; 400: delete; else: release). The LMDB lease covers the whole
+//  transfer plus a margin, so no request or process sends the old refresh token meanwhile:
+//  requests that come in the mean time join the job (or wait on the other process's lease)
+//  and get the late answer, or UPSTREAM_TIMEOUT after their own timeout. The price: a process
+//  that dies mid-refresh blocks that session's refreshes until its lease runs out.
+#define REFRESH_HARD_MIN_MS 30000
+#define REFRESH_HARD_FACTOR 3
+#define REFRESH_LEASE_MARGIN_MS 5000
+
 typedef struct _s_waiter_t s_waiter_t;
 struct _s_waiter_t {
     s_waiter_t *next;
     svc_peer_t peer;
     uint64_t rid;
     proto_type_t type;      //  PROTO_REFRESH or PROTO_SESSION
+    int64_t deadline;       //  clock_mono_ms(): answered UPSTREAM_TIMEOUT from then on
 };
 
 typedef enum { JOB_IDLE, JOB_UPSTREAM, JOB_WAIT_OTHER } s_state_t;
@@ -30,6 +46,7 @@ typedef struct {
     int64_t wait_until;     //  JOB_WAIT_OTHER: when the other process's lease runs out
     int64_t blocked_until;  //  after a 429: no upstream call before this
     s_waiter_t *waiters;
+    bool late;              //  JOB_UPSTREAM: waiters were already answered UPSTREAM_TIMEOUT
     store_session_t rec;    //  the claimed record (JOB_UPSTREAM)
 } s_job_t;
 
@@ -123,6 +140,7 @@ static void s_finish(s_job_t *job, proto_code_t code, uint64_t version, const ch
         free(w);
     }
     job->state = JOB_IDLE;
+    job->late = false;
     memset(&job->rec, 0, sizeof job->rec);
     if (job->blocked_until <= clock_now_ms()) {
         zhashx_delete(self->refresh->jobs, job->sid);

@@ -171,7 +171,7 @@ int http_start(http_t *self, const http_request_t *req, http_done_fn *done, void
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, s_write);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, self->connect_timeout_ms);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, self->timeout_ms);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : self->timeout_ms);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);

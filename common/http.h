@@ -36,6 +36,7 @@ typedef struct {
     const char *basic_user;     //  Authorization: Basic, with basic_pass, or NULL
     const char *basic_pass;
     const char *form;           //  application/x-www-form-urlencoded body (copied), or NULL
+    long timeout_ms;            //  total timeout of this transfer; 0 = the client's default
 } http_request_t;
 
 //  Called once per transfer with its response; the response is freed after the call returns.

@@ -265,6 +265,7 @@ typedef struct {
     const store_session_t *in;
     uint64_t seen_version;
     int64_t lease_ms;
+    int64_t until;              //  store_session_hold
     const char *buf;            //  an encoded record
     size_t len;
 } s_sess_arg_t;
@@ -420,9 +421,12 @@ static int s_complete_fn(store_t *self, MDB_txn *txn, void *arg, bool *commit)
         return rc;
     if (a->rec->version != a->in->version)
         return STORE_ESTALE;
+    int64_t held = a->rec->rate_limited_until;
     *a->rec = *a->in;
     a->rec->version = a->in->version + 1;
     a->rec->refreshing_until = 0;
+    if (held > a->rec->rate_limited_until)
+        a->rec->rate_limited_until = held;      //  a hold set since the caller read the record stays
     rc = s_session_write(self, txn, a->sid, a->rec, "refresh_complete");
     *commit = rc == 0;
     return rc;
@@ -439,6 +443,7 @@ int store_refresh_complete(store_t *self, const char *sid, store_session_t *rec)
     if (rc == 0) {
         rec->version = next.version;
         rec->refreshing_until = 0;
+        rec->rate_limited_until = next.rate_limited_until;
     }
     return rc;
 }
@@ -463,6 +468,39 @@ int store_refresh_release(store_t *self, const char *sid)
     store_session_t cur;
     s_sess_arg_t a = { .sid = sid, .rec = &cur };
     return store_txn_run(self, STORE_TXN_WRITE, "refresh_release", s_release_fn, &a);
+}
+
+//  ---------------------------------------------------------------------------
+//  The rate-limit hold
+
+static int s_hold_write_fn(store_t *self, MDB_txn *txn, void *arg, bool *commit)
+{
+    s_sess_arg_t *a = arg;
+    int rc = s_session_read(self, txn, a->sid, a->rec, "session_hold");
+    if (rc != 0)
+        return rc;
+    if (store_codec_session_expired(a->rec, a->now))
+        return STORE_ENOTFOUND;
+    if (a->rec->rate_limited_until >= a->until)
+        return 0;               //  held as long already: never lowered
+    a->rec->rate_limited_until = a->until;
+    rc = s_session_write(self, txn, a->sid, a->rec, "session_hold");
+    *commit = rc == 0;
+    return rc;
+}
+
+int store_session_hold(store_t *self, const char *sid, int64_t now, int64_t until)
+{
+    MDB_val k;
+    int64_t ahead;
+    if (store_txn_key(sid, &k) != 0 || until <= 0 || __builtin_sub_overflow(until, now, &ahead) || ahead <= 0
+        || ahead > STORE_HOLD_MAX_MS)
+        return STORE_EINVAL;
+    store_session_t cur;
+    s_sess_arg_t a = { .sid = sid, .now = now, .rec = &cur, .until = until };
+    int rc = store_txn_run(self, STORE_TXN_WRITE, "session_hold", s_hold_write_fn, &a);
+    memset(&cur, 0, sizeof cur);
+    return rc;
 }
 
 //  ---------------------------------------------------------------------------

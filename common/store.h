@@ -40,6 +40,7 @@ enum {
 #define STORE_TOKEN_MAX 4096        //  longest access or refresh token, with NUL
 #define STORE_FIELD_MAX 256         //  owner_id, scope, code_verifier, with NUL
 #define STORE_PENDING_TTL_MS (10 * 60 * 1000)
+#define STORE_HOLD_MAX_MS (60 * 60 * 1000)     //  longest rate-limit hold a session takes (store_session_hold)
 #define STORE_DEFAULT_MAP_SIZE ((size_t) 256 << 20)
 
 typedef struct {
@@ -54,6 +55,8 @@ typedef struct {
     int64_t refreshing_until;       //  refresh lease expiry (ms), 0 when none
     char prev_sid[STORE_KEY_MAX];   //  the id this session had before its last rotation ("" if none), so a
                                     //  login started in another tab before the rotation can still complete
+    int64_t rate_limited_until;     //  no upstream call for this session before then (ms; a 429's Retry-After), 0 when none;
+                                    //  absent in records written before it existed (reads as 0)
 } store_session_t;
 
 typedef struct {
@@ -88,11 +91,18 @@ int store_session_delete(store_t *self, const char *sid);
 //  STORE_EINVAL (bad sid, lease_ms <= 0, corrupt record) or STORE_EIO. rec is filled on 0, ESTALE and EBUSY.
 int store_refresh_claim(store_t *self, const char *sid, uint64_t seen_version, int64_t now, int64_t lease_ms, store_session_t *rec);
 //  Commit the refreshed tokens of rec for sid: only when the stored version is still rec->version; writes version + 1 and clears the lease.
+//  The stored rate_limited_until is kept when later than rec's (a hold set meanwhile is not lost).
 //  rec->version is updated to the new version. Returns 0, STORE_ESTALE, STORE_ENOTFOUND, STORE_EFULL, STORE_EINVAL or STORE_EIO.
 int store_refresh_complete(store_t *self, const char *sid, store_session_t *rec);
 //  Drop the refresh lease of sid without changing the tokens (the refresh failed but the tokens stay).
 //  Returns 0, STORE_ENOTFOUND, STORE_EFULL, STORE_EINVAL or STORE_EIO.
 int store_refresh_release(store_t *self, const char *sid);
+
+//  Hold sid back from upstream calls until `until` (ms, now < until <= now + STORE_HOLD_MAX_MS): raises
+//  rate_limited_until to until, never lowers it (an equal or later hold stays, nothing written). One write
+//  transaction; other fields are left alone. Returns 0, STORE_ENOTFOUND (no record, or expired at now:
+//  nothing written), STORE_EFULL, STORE_EINVAL (bad sid, until out of range, corrupt record) or STORE_EIO.
+int store_session_hold(store_t *self, const char *sid, int64_t now, int64_t until);
 
 //  Store a pending login under state, durably. Returns 0, STORE_EFULL, STORE_EINVAL or STORE_EIO.
 int store_pending_put(store_t *self, const char *state, const store_pending_t *rec);

@@ -107,21 +107,6 @@ static void *s_open(rpc_t *self, rpc_service_t svc)
     return s;
 }
 
-//  The service's socket. One that is not writable right now is replaced by a fresh
-//  one: it may be backing off its reconnects to a service that has just restarted.
-static void *s_ready_socket(rpc_t *self, rpc_service_t svc)
-{
-    if (self->sock[svc]) {
-        int events = 0;
-        size_t len = sizeof events;
-        if (zmq_getsockopt(self->sock[svc], ZMQ_EVENTS, &events, &len) == 0 && (events & ZMQ_POLLOUT))
-            return self->sock[svc];
-        s_reset(self, svc);
-    }
-    self->sock[svc] = s_open(self, svc);
-    return self->sock[svc];
-}
-
 //  End the call with an ERROR made here; a transport failure also resets the socket.
 static void s_fail(rpc_t *self, s_pending_t *p, proto_code_t code, const char *why, int64_t ms)
 {
@@ -240,6 +225,14 @@ static void s_expire(rpc_t *self, s_pending_t *p, int64_t now, int64_t t0, long 
     }
 }
 
+//  The request went out at now: wait for the reply (a liveness PING after 2/3 of the timeout).
+static void s_sent(s_pending_t *p, int64_t now, int64_t t0, long timeout)
+{
+    p->phase = S_REPLY;
+    p->sent = now;
+    p->deadline = p->is_ping ? p->overall : s_min(t0 + timeout * 2 / 3, p->overall);
+}
+
 static void s_start(rpc_t *self, s_pending_t *p, rpc_call_t *call, int64_t t0, long timeout)
 {
     p->call = call;
@@ -256,7 +249,17 @@ static void s_start(rpc_t *self, s_pending_t *p, rpc_call_t *call, int64_t t0, l
                   proto_type_name(proto_msg_type(call->request)));
         return;
     }
-    p->sock = s_ready_socket(self, call->service);
+    //  The common case: the socket is connected and takes the frame at once.
+    rpc_service_t svc = call->service;
+    if (self->sock[svc] && s_send(self->sock[svc], p->frame, p->frame_size) == 0) {
+        p->sock = self->sock[svc];
+        s_sent(p, t0, t0, timeout);
+        return;
+    }
+    //  Not writable (ZMQ_IMMEDIATE: no connection): replace it by a fresh one, which may be
+    //  backing off its reconnects to a service that has just restarted, and wait for it.
+    s_reset(self, svc);
+    p->sock = self->sock[svc] = s_open(self, svc);
     if (!p->sock)
         s_fail(self, p, PROTO_UNAVAILABLE, "cannot be connected to", 0);
 }
@@ -300,11 +303,8 @@ int rpc_call_many(rpc_t *self, rpc_call_t *calls, size_t count)
         for (size_t j = 0; j < k; j++) {
             s_pending_t *p = owner[j];
             if (p->phase == S_WRITABLE && (items[j].revents & ZMQ_POLLOUT)
-                && s_send(p->sock, p->frame, p->frame_size) == 0) {
-                p->phase = S_REPLY;
-                p->sent = now;
-                p->deadline = p->is_ping ? p->overall : s_min(t0 + timeout * 2 / 3, p->overall);
-            }
+                && s_send(p->sock, p->frame, p->frame_size) == 0)
+                s_sent(p, now, t0, timeout);
             else if (p->phase != S_WRITABLE && (items[j].revents & ZMQ_POLLIN))
                 s_drain(self, p, now, t0, timeout);
             if (p->phase != S_DONE && now >= p->deadline)

@@ -100,6 +100,13 @@ static void s_raise_fd_limit(void)
     }
 }
 
+static int s_no_auth(struct mg_connection *conn, void *cbdata)
+{
+    (void) conn;
+    (void) cbdata;
+    return 1;
+}
+
 server_t *server_start(const config_t *cfg, void *zmq_ctx, int threads)
 {
     server_t *self = calloc(1, sizeof *self);
@@ -145,6 +152,9 @@ server_t *server_start(const config_t *cfg, void *zmq_ctx, int threads)
         return NULL;
     }
     mg_set_request_handler(self->mg, "**", routes_handle, &self->rctx);
+    //  The gateway has no password-protected paths; without an authorization handler civetweb
+    //  looks for a .htpasswd file (a stat) on every request.
+    mg_set_auth_handler(self->mg, "**", s_no_auth, NULL);
     log_info("server.start", "listen=%s:%d threads=%d", self->cfg.gateway_bind, server_port(self), threads);
     return self;
 }
