@@ -1,22 +1,26 @@
-//  rpc: one thread's client of the services (authsvc, apisvc) over ZeroMQ.
+//  rpc: the gateway's client of the services (authsvc, apisvc) over ZeroMQ.
 //
-//  A ZeroMQ socket belongs to one thread, so each civetweb worker thread owns
-//  one rpc_t with one DEALER per service, created on first use. A request is
-//  ONE frame (proto_encode'd); the service's ROUTER answers with ONE frame on
-//  the same DEALER, matched by request id (any other id is a stale reply and
-//  is dropped).
+//  One hub per process owns one DEALER per service and one thread that does all
+//  the ZeroMQ work; each civetweb worker thread has an rpc_t handle, hands its
+//  encoded requests to the hub and sleeps until the hub has the replies. So a
+//  service sees one connection from the gateway however many worker threads
+//  there are (per-thread sockets cost every thread a connection, pipes and
+//  buffers in both processes, and a wake-up per message on each side). A request
+//  is ONE frame (proto_encode'd); the service's ROUTER answers with ONE frame,
+//  matched by request id (unique per hub; any other id is stale and dropped).
 //
 //  Liveness: a dead or hung service costs at most service_timeout_ms:
 //    - up to 1/3 of it for the socket to become writable (ZMQ_IMMEDIATE: only
 //      when a service is connected), else UNAVAILABLE;
-//    - up to 2/3 of it (from the start) for the reply; then a PING on the same
-//      socket and up to 1/3 more for any answer. A PING_OK proves the service
-//      loop alive (it may be waiting on RingCentral): keep waiting, pinging
-//      again every 2/3, up to 2 x rc_timeout_ms + service_timeout_ms in all;
-//      but a PING_OK whose uptime says the service started after the request
-//      went out means the request died with the old process: UNAVAILABLE.
-//  After UNAVAILABLE the socket is closed, and the next call makes a fresh one
-//  so that it reaches a restarted service at once.
+//    - up to 2/3 of it (from the start) for the reply; then a PING and up to
+//      1/3 more for any answer. A PING_OK proves the service loop alive (it may
+//      be waiting on RingCentral): keep waiting, pinging again every 2/3, up to
+//      3 x rc_timeout_ms + service_timeout_ms in all (apisvc's worst case is a
+//      call, a refresh and a retry); but a PING_OK whose uptime says the service
+//      started after the request went out means the request died with the old
+//      process: UNAVAILABLE.
+//  When a service is unreachable or stops answering, the hub replaces its socket
+//  so that the next call reaches a restarted service at once.
 #ifndef RPC_H_INCLUDED
 #define RPC_H_INCLUDED
 
@@ -39,11 +43,18 @@ typedef struct {
     proto_msg_t *reply;     //  out, owned by the caller: the service's reply or an ERROR made here
 } rpc_call_t;
 
+typedef struct _rpc_hub_t rpc_hub_t;
 typedef struct _rpc_t rpc_t;
 
-//  A new client for the calling thread (no socket yet). Returns NULL out of memory.
-rpc_t *rpc_new(void *zmq_ctx, const rpc_config_t *cfg);
-//  Close the sockets and free the client, set *self_p to NULL. Call from the owning thread. Safe with NULL.
+//  Start the hub (its thread and sockets) for cfg, which it copies (the endpoints stay borrowed).
+//  Returns NULL when a socket or the thread cannot be made.
+rpc_hub_t *rpc_hub_new(void *zmq_ctx, const rpc_config_t *cfg);
+//  Stop the hub: calls still waiting end UNAVAILABLE; join its thread, close its sockets, free it,
+//  set *hub_p to NULL. Every rpc_t of it must be idle (no call in progress). Safe with NULL.
+void rpc_hub_destroy(rpc_hub_t **hub_p);
+//  A new client handle for the calling thread. Returns NULL out of memory.
+rpc_t *rpc_new(rpc_hub_t *hub);
+//  Free the client handle (not during a call), set *self_p to NULL. Safe with NULL.
 void rpc_destroy(rpc_t **self_p);
 //  A new request message of type with a fresh request id. Returns NULL out of memory.
 proto_msg_t *rpc_request(rpc_t *self, proto_type_t type);

@@ -5,7 +5,7 @@
 #include "gateway/rpc.h"
 
 #define TIMEOUT_MS 300      //  SERVICE_TIMEOUT_MS of these tests
-#define RC_TIMEOUT_MS 400   //  overall wait of a live service: 2 x 400 + 300 = 1100 ms
+#define RC_TIMEOUT_MS 400   //  overall wait of a live service: 3 x 400 + 300 = 1500 ms
 #define MARGIN_MS 250
 
 static void *s_zctx;
@@ -15,6 +15,7 @@ typedef struct {
     char endpoint[RPC_SERVICE_COUNT][256];
     rpc_config_t cfg;
     fake_t fake[RPC_SERVICE_COUNT];
+    rpc_hub_t *hub;
     rpc_t *rpc;
 } s_env_t;
 
@@ -30,7 +31,9 @@ static void s_up(s_env_t *e, bool start)
     }
     e->cfg.service_timeout_ms = TIMEOUT_MS;
     e->cfg.rc_timeout_ms = RC_TIMEOUT_MS;
-    e->rpc = rpc_new(s_zctx, &e->cfg);
+    e->hub = rpc_hub_new(s_zctx, &e->cfg);
+    CHECK(e->hub != NULL);
+    e->rpc = rpc_new(e->hub);
     CHECK(e->rpc != NULL);
 }
 
@@ -38,6 +41,8 @@ static void s_down(s_env_t *e)
 {
     rpc_destroy(&e->rpc);
     CHECK(e->rpc == NULL);
+    rpc_hub_destroy(&e->hub);
+    CHECK(e->hub == NULL);
     for (int i = 0; i < RPC_SERVICE_COUNT; i++)
         fake_destroy(&e->fake[i]);
 }
@@ -173,7 +178,7 @@ static void t_too_slow(void)
     long ms;
     proto_msg_t *reply = s_session(&e, "sid", &ms);
     CHECK(s_is(reply, PROTO_ERROR, PROTO_UNAVAILABLE));
-    long overall = 2 * RC_TIMEOUT_MS + TIMEOUT_MS;
+    long overall = 3 * RC_TIMEOUT_MS + TIMEOUT_MS;
     CHECK(ms >= overall - 50 && ms <= overall + MARGIN_MS);
     proto_msg_destroy(&reply);
     s_down(&e);
@@ -185,7 +190,9 @@ static void t_restarted_meanwhile(void)
     s_up(&e, true);
     e.cfg.service_timeout_ms = 1500;    //  pings after 1 s: enough to tell a restart by its uptime
     rpc_destroy(&e.rpc);
-    e.rpc = rpc_new(s_zctx, &e.cfg);
+    rpc_hub_destroy(&e.hub);
+    e.hub = rpc_hub_new(s_zctx, &e.cfg);
+    e.rpc = rpc_new(e.hub);
     fake_set_mode(&e.fake[0], FAKE_SILENT, 0, false);
     proto_msg_t *req = rpc_request(e.rpc, PROTO_SESSION);
     proto_msg_set_str(req, "sid", "s");
@@ -252,6 +259,57 @@ static void t_ping(void)
     s_down(&e);
 }
 
+//  Many worker threads through one hub: every reply reaches the thread that asked.
+#define MANY_THREADS 16
+#define MANY_CALLS 300
+
+typedef struct {
+    s_env_t *env;
+    int index;
+    int wrong;
+} s_worker_t;
+
+static void *s_worker(void *arg)
+{
+    s_worker_t *w = arg;
+    rpc_t *rpc = rpc_new(w->env->hub);
+    bool mine = w->index % 2 == 0;      //  even threads ask about the logged-in sid
+    for (int i = 0; i < MANY_CALLS && rpc; i++) {
+        proto_msg_t *req = rpc_request(rpc, PROTO_SESSION);
+        proto_msg_set_str(req, "sid", mine ? w->env->fake[0].logged_in_sid : "someone-else");
+        proto_msg_t *reply = rpc_call(rpc, RPC_AUTHSVC, req);
+        if (!s_is(reply, PROTO_SESSION_OK, 0) || proto_msg_rid(reply) != proto_msg_rid(req)
+            || proto_msg_bool(reply, "logged_in", !mine) != mine)
+            w->wrong++;
+        proto_msg_destroy(&reply);
+        proto_msg_destroy(&req);
+    }
+    if (!rpc)
+        w->wrong = MANY_CALLS;
+    rpc_destroy(&rpc);
+    return NULL;
+}
+
+static void t_many_threads_one_hub(void)
+{
+    s_env_t e;
+    s_up(&e, true);
+    pthread_t threads[MANY_THREADS];
+    s_worker_t workers[MANY_THREADS];
+    for (int i = 0; i < MANY_THREADS; i++) {
+        workers[i] = (s_worker_t) { &e, i, 0 };
+        CHECK(pthread_create(&threads[i], NULL, s_worker, &workers[i]) == 0);
+    }
+    int wrong = 0;
+    for (int i = 0; i < MANY_THREADS; i++) {
+        pthread_join(threads[i], NULL);
+        wrong += workers[i].wrong;
+    }
+    CHECK(wrong == 0);
+    CHECK(fake_count(&e.fake[0], PROTO_SESSION) == MANY_THREADS * MANY_CALLS);
+    s_down(&e);
+}
+
 static const test_case_t cases[] = {
     { "reply_matched", t_reply_matched },
     { "error_passes_through", t_error_passes_through },
@@ -262,6 +320,7 @@ static const test_case_t cases[] = {
     { "restarted_meanwhile", t_restarted_meanwhile },
     { "two_services_at_once", t_two_services_at_once },
     { "ping", t_ping },
+    { "many_threads_one_hub", t_many_threads_one_hub },
 };
 
 int main(int argc, char **argv)

@@ -18,6 +18,7 @@ struct _server_t {
     config_t cfg;               //  our own copy: everything below points into it
     request_ctx_t rctx;
     rpc_config_t rpc_cfg;
+    rpc_hub_t *hub;
     void *zctx;
     struct mg_context *mg;
 };
@@ -40,13 +41,13 @@ int server_threads_from_env(int *threads, char *err, size_t err_size)
     return 0;
 }
 
-//  Each worker thread gets its own service client (ZeroMQ sockets belong to one thread).
+//  Each worker thread gets its own handle on the process's service client hub.
 static void *s_init_thread(const struct mg_context *ctx, int thread_type)
 {
     if (thread_type != 1)
         return NULL;
     server_t *self = mg_get_user_data(ctx);
-    rpc_t *rpc = rpc_new(self->zctx, &self->rpc_cfg);
+    rpc_t *rpc = rpc_new(self->hub);
     if (!rpc)
         log_error("server.thread", "reason=\"no rpc client (out of memory)\"");
     return rpc;
@@ -120,6 +121,12 @@ server_t *server_start(const config_t *cfg, void *zmq_ctx, int threads)
     self->rpc_cfg = (rpc_config_t) { { self->cfg.authsvc_endpoint, self->cfg.apisvc_endpoint },
                                      self->cfg.service_timeout_ms, self->cfg.timeout_ms };
     s_raise_fd_limit();
+    self->hub = rpc_hub_new(zmq_ctx, &self->rpc_cfg);
+    if (!self->hub) {
+        log_error("server.start", "reason=\"no service client (ZeroMQ sockets or thread)\"");
+        free(self);
+        return NULL;
+    }
 
     char ports[96], nthreads[16];
     snprintf(ports, sizeof ports, "%s:%d", self->cfg.gateway_bind, self->cfg.gateway_port);
@@ -148,6 +155,7 @@ server_t *server_start(const config_t *cfg, void *zmq_ctx, int threads)
     if (!self->mg) {
         log_error("server.start", "listen=%s reason=\"civetweb could not start (port in use?)\"", ports);
         mg_exit_library();
+        rpc_hub_destroy(&self->hub);
         free(self);
         return NULL;
     }
@@ -173,6 +181,7 @@ void server_stop(server_t **self_p)
     server_t *self = *self_p;
     mg_stop(self->mg);
     mg_exit_library();
+    rpc_hub_destroy(&self->hub);     //  after the workers: none is in a call now
     free(self);
     *self_p = NULL;
 }
