@@ -13,6 +13,9 @@
 
 #define API_REFRESH_MARGIN_MS 60000
 #define API_SHORT_RETRY_S 2
+//  How long a RATE_LIMITED answer waits for authsvc to commit the session's hold (HOLD), so
+//  that the other apisvc processes hold back too as soon as the caller has seen the 429.
+#define API_HOLD_WAIT_MS 1000
 
 static const struct {
     const char *name;
@@ -35,6 +38,8 @@ struct _s_job_t {
     bool refreshed, retried;
     bool loaded;            //  rec holds the session (a job delayed on arrival has not read it yet)
     int64_t retry_at;
+    int64_t retry_after;    //  of the RATE_LIMITED answer waiting for HOLD_OK
+    char message[256];      //  its message
     store_session_t rec;
 };
 
@@ -43,7 +48,8 @@ struct _api_t {
     store_t *store;
     http_t *http;
     authc_t *authc;
-    zhashx_t *blocked;      //  sid -> int64_t* (ms) until which the session waits out a 429
+    zhashx_t *blocked;      //  sid -> int64_t* (mono ms) until which the session waits out a 429 (this
+                            //  process, at once; the session record's rate_limited_until holds the others)
     s_job_t *delayed;
 };
 
@@ -101,14 +107,29 @@ static void s_fail(s_job_t *job, proto_code_t code, const char *message, int64_t
     s_job_free(job);
 }
 
-//  The session makes no upstream call for retry_after seconds.
-static void s_block(api_t *self, const char *sid, int64_t retry_after)
+static void s_hold_done(const proto_msg_t *reply, void *arg);
+
+//  The session makes no upstream call for retry_after seconds: at once in this process, and (HOLD to
+//  authsvc, which writes rate_limited_until in the session record) in every apisvc process. job: the
+//  request to answer RATE_LIMITED once authsvc has answered the HOLD, or NULL not to wait. Returns 0, or -1
+//  when no HOLD was sent (job is then still the caller's).
+static int s_block(api_t *self, const char *sid, int64_t retry_after, s_job_t *job)
 {
+    int64_t ms = retry_after < STORE_HOLD_MAX_MS / 1000 ? retry_after * 1000 : STORE_HOLD_MAX_MS;
     int64_t *until = malloc(sizeof *until);
     if (until) {
-        *until = clock_mono_ms() + retry_after * 1000;
+        *until = clock_mono_ms() + ms;
         zhashx_update(self->blocked, sid, until);
     }
+    proto_msg_t *req = proto_msg_new(PROTO_HOLD, authc_next_rid(self->authc));
+    int rc = -1;
+    if (req && proto_msg_set_str(req, "sid", sid) == 0 && proto_msg_set_int(req, "until", clock_now_ms() + ms) == 0)
+        rc = authc_call_within(self->authc, req, API_HOLD_WAIT_MS, s_hold_done, job);
+    if (rc != 0)
+        log_warn("api.hold_fail", "rid=%llx error=\"could not send HOLD\"",
+                 (unsigned long long) (req ? proto_msg_rid(req) : 0));
+    proto_msg_destroy(&req);
+    return rc;
 }
 
 bool api_is_token_error(const char *body, size_t len)
@@ -134,6 +155,28 @@ bool api_is_token_error(const char *body, size_t len)
 
 static void s_call(s_job_t *job);
 static void s_refresh(s_job_t *job);
+
+//  Answer RATE_LIMITED (retry_after seconds, > 0) and hold the session back that long everywhere: the
+//  answer goes once authsvc has recorded the hold (or could not), at most API_HOLD_WAIT_MS later.
+static void s_rate_limited(s_job_t *job, const char *message, int64_t retry_after)
+{
+    snprintf(job->message, sizeof job->message, "%s", message);
+    job->retry_after = retry_after;
+    if (s_block(job->owner, job->sid, retry_after, job) != 0)
+        s_fail(job, PROTO_RATE_LIMITED, job->message, retry_after);
+}
+
+static void s_hold_done(const proto_msg_t *reply, void *arg)
+{
+    s_job_t *job = arg;
+    if (proto_msg_type(reply) != PROTO_HOLD_OK) {
+        const char *msg = proto_msg_str(reply, "message");
+        log_warn("api.hold_fail", "rid=%llx code=%s error=\"%s\"", (unsigned long long) proto_msg_rid(reply),
+                 proto_code_name(proto_error_code(reply)), msg ? msg : "");
+    }
+    if (job)
+        s_fail(job, PROTO_RATE_LIMITED, job->message, job->retry_after);
+}
 
 static void s_call_done(const http_response_t *resp, void *arg)
 {
@@ -179,11 +222,10 @@ static void s_call_done(const http_response_t *resp, void *arg)
             job->retry_at = clock_mono_ms() + ra * 1000;
             job->next = self->delayed;
             self->delayed = job;
-            s_block(self, job->sid, ra);
+            s_block(self, job->sid, ra, NULL);
             return;
         }
-        s_block(self, job->sid, ra);
-        s_fail(job, PROTO_RATE_LIMITED, "RingCentral rate limit reached; wait and try again", ra);
+        s_rate_limited(job, "RingCentral rate limit reached; wait and try again", ra);
         return;
     }
     s_fail(job, code, upstream_message(code, resp), -1);
@@ -217,8 +259,25 @@ static void s_load_and_go(s_job_t *job, bool may_refresh)
         s_fail(job, PROTO_INTERNAL, "the token store failed", -1);
         return;
     }
+    //  A 429 penalty recorded by any apisvc process (HOLD): answer, or wait out a short rest, without a call.
+    int64_t now = clock_now_ms(), left;
+    if (__builtin_sub_overflow(job->rec.rate_limited_until, now, &left))
+        left = job->rec.rate_limited_until > 0 ? INT64_MAX : INT64_MIN;
+    if (left > API_SHORT_RETRY_S * 1000) {
+        if (left > STORE_HOLD_MAX_MS)
+            left = STORE_HOLD_MAX_MS;
+        s_fail(job, PROTO_RATE_LIMITED, "RingCentral rate limit reached; wait and try again", (left + 999) / 1000);
+        return;
+    }
+    if (left > 0) {
+        job->loaded = false;        //  read again when due (api_tick)
+        job->retry_at = clock_mono_ms() + left;
+        job->next = job->owner->delayed;
+        job->owner->delayed = job;
+        return;
+    }
     job->loaded = true;
-    if (may_refresh && job->rec.expires_at - clock_now_ms() < API_REFRESH_MARGIN_MS) {
+    if (may_refresh && job->rec.expires_at - now < API_REFRESH_MARGIN_MS) {
         job->refreshed = true;
         s_refresh(job);
     }
@@ -236,10 +295,11 @@ static void s_refresh_done(const proto_msg_t *reply, void *arg)
         const char *msg = proto_msg_str(reply, "message");
         int64_t retry_after = proto_msg_int(reply, "retry_after", -1);
         //  A rate-limited refresh: the token stays stale until the penalty is over, so every
-        //  call before then would only earn a 401 (and authsvc the same answer): wait it out here.
+        //  call before then would only earn a 401 (and authsvc the same answer): wait it out, in every process.
         if (code == PROTO_RATE_LIMITED && retry_after > 0)
-            s_block(job->owner, job->sid, retry_after);
-        s_fail(job, code, msg ? msg : "the token refresh failed", retry_after);
+            s_rate_limited(job, msg ? msg : "the token refresh was rate limited", retry_after);
+        else
+            s_fail(job, code, msg ? msg : "the token refresh failed", retry_after);
     }
 }
 
@@ -319,7 +379,7 @@ void api_tick(svc_t *svc, void *arg)
         if (job->loaded)
             s_call(job);
         else
-            s_load_and_go(job, true);
+            s_load_and_go(job, !job->refreshed);
     }
     //  Forget penalties that are over (bounded work per tick).
     const char *expired[32];

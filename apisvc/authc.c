@@ -152,6 +152,11 @@ uint64_t authc_next_rid(authc_t *self)
 
 int authc_call(authc_t *self, const proto_msg_t *req, authc_done_fn *done, void *arg)
 {
+    return authc_call_within(self, req, self->timeout_ms, done, arg);
+}
+
+int authc_call_within(authc_t *self, const proto_msg_t *req, long timeout_ms, authc_done_fn *done, void *arg)
+{
     s_call_t *call = calloc(1, sizeof *call);
     if (!call || proto_encode(req, &call->frame, &call->frame_size) != 0) {
         free(call);
@@ -161,8 +166,8 @@ int authc_call(authc_t *self, const proto_msg_t *req, authc_done_fn *done, void 
     call->rid = proto_msg_rid(req);
     call->done = done;
     call->arg = arg;
-    call->deadline_ms = now + self->timeout_ms;
-    call->send_by_ms = now + AUTHC_CONNECT_WAIT_MS;
+    call->deadline_ms = now + timeout_ms;
+    call->send_by_ms = now + (timeout_ms < AUTHC_CONNECT_WAIT_MS ? timeout_ms : AUTHC_CONNECT_WAIT_MS);
     //  Not connected (rc 1): the call stays unsent and authc_tick retries the send.
     if (s_send(self, call) < 0) {
         free(call->frame);

@@ -22,6 +22,9 @@ void authc_destroy(authc_t **self_p);
 //  Send req (not taken) and call done with the reply (or ERROR). Returns 0, or -1 out of memory
 //  or on a socket error (done is never called).
 int authc_call(authc_t *self, const proto_msg_t *req, authc_done_fn *done, void *arg);
+//  authc_call with its own deadline: the reply (or ERROR UNAVAILABLE) comes within about timeout_ms
+//  (a short wait for a connection included). Returns as authc_call.
+int authc_call_within(authc_t *self, const proto_msg_t *req, long timeout_ms, authc_done_fn *done, void *arg);
 //  A fresh request id for a call.
 uint64_t authc_next_rid(authc_t *self);
 //  Timer: send calls waiting for a connection, end calls past their deadline. Call every ~50 ms.

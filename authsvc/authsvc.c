@@ -1,5 +1,6 @@
 //  authsvc: the command table and shared helpers.
 #include "authsvc/authsvc.h"
+#include "authsvc/hold.h"
 #include "authsvc/login.h"
 #include "authsvc/logout.h"
 #include "authsvc/refresh.h"
@@ -19,6 +20,7 @@ static const struct {
     { PROTO_SESSION, refresh_session },
     { PROTO_REFRESH, refresh_request },
     { PROTO_LOGOUT, logout_request },
+    { PROTO_HOLD, hold_request },
 };
 
 void authsvc_handle(svc_t *svc, const svc_peer_t *peer, proto_msg_t *req, void *arg)

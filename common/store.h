@@ -55,8 +55,8 @@ typedef struct {
     int64_t refreshing_until;       //  refresh lease expiry (ms), 0 when none
     char prev_sid[STORE_KEY_MAX];   //  the id this session had before its last rotation ("" if none), so a
                                     //  login started in another tab before the rotation can still complete
-    int64_t rate_limited_until;     //  no upstream call for this session before then (ms; a 429's Retry-After), 0 when none;
-                                    //  absent in records written before it existed (reads as 0)
+    int64_t rate_limited_until;     //  no upstream call for this session before then (ms; a 429's Retry-After),
+                                    //  0 when none (also in records written before the field existed)
 } store_session_t;
 
 typedef struct {

@@ -1,7 +1,8 @@
 //  store_codec: the msgpack form of the store's records (internal to common/store*).
 //
 //  A session is the map {env, access_token, refresh_token, expires_at,
-//  refresh_expires_at, owner_id, scope, version, refreshing_until}; a pending
+//  refresh_expires_at, owner_id, scope, version, refreshing_until} plus the
+//  optional prev_sid and rate_limited_until (absent in older records); a pending
 //  login is {sid, env, code_verifier, created_at}. Both are described by one
 //  field table each (store_codec.c) that the encoder and decoder walk.
 //  Decoding treats the bytes as untrusted (a corrupt or foreign file): size,

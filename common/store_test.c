@@ -32,11 +32,13 @@ static void t_session_roundtrip(void)
     in.refresh_expires_at = INT64_MAX;
     in.version = UINT64_MAX;
     in.refreshing_until = INT64_MIN;
+    in.rate_limited_until = INT64_MAX;
     char sid[STORE_KEY_MAX];
     s_fill(sid, sizeof sid, 'k');
     CHECK(store_session_put(store, sid, &in) == 0);
     CHECK(store_session_get_at(store, sid, NOW, &out) == 0);
     CHECK(s_session_eq(&in, &out));
+    CHECK(out.rate_limited_until == INT64_MAX);
     CHECK(strlen(out.access_token) == STORE_TOKEN_MAX - 1);
 
     //  Ordinary values, replaced in place.
@@ -44,6 +46,7 @@ static void t_session_roundtrip(void)
     CHECK(store_session_put(store, sid, &in) == 0);
     CHECK(store_session_get_at(store, sid, NOW, &out) == 0);
     CHECK(s_session_eq(&in, &out));
+    CHECK(out.rate_limited_until == 0);
     CHECK(strcmp(out.env, "sandbox") == 0 && strcmp(out.owner_id, "owner-7") == 0);
     CHECK(store_session_count(store) == 1);
     CHECK(store_session_get_at(store, "missing", NOW, &out) == STORE_ENOTFOUND);
@@ -316,6 +319,80 @@ static void t_lease(void)
     store_close(&store);
 }
 
+static void t_hold(void)
+{
+    store_t *store = store_open(s_dir("hold"), 0);
+    CHECK(store != NULL);
+    store_session_t rec, out;
+    s_session(&rec, 3, NOW + HOUR);
+    CHECK(store_session_put(store, "sid", &rec) == 0);
+    CHECK(store_session_get_at(store, "sid", NOW, &out) == 0 && out.rate_limited_until == 0);
+
+    //  Set: only the hold changes.
+    CHECK(store_session_hold(store, "sid", NOW, NOW + 30000) == 0);
+    CHECK(store_session_get_at(store, "sid", NOW, &out) == 0);
+    CHECK(out.rate_limited_until == NOW + 30000 && s_session_eq(&rec, &out));
+    //  Never lowered (a shorter or equal hold leaves it); raised by a longer one.
+    CHECK(store_session_hold(store, "sid", NOW + 1000, NOW + 10000) == 0);
+    CHECK(store_session_hold(store, "sid", NOW, NOW + 30000) == 0);
+    CHECK(store_session_get_at(store, "sid", NOW, &out) == 0 && out.rate_limited_until == NOW + 30000);
+    CHECK(store_session_hold(store, "sid", NOW + 1000, NOW + 60000) == 0);
+    CHECK(store_session_get_at(store, "sid", NOW, &out) == 0 && out.rate_limited_until == NOW + 60000);
+
+    //  Bounds: in the future, at most STORE_HOLD_MAX_MS ahead; a well-formed key.
+    CHECK(store_session_hold(store, "sid", NOW, NOW) == STORE_EINVAL);
+    CHECK(store_session_hold(store, "sid", NOW, NOW - 1) == STORE_EINVAL);
+    CHECK(store_session_hold(store, "sid", NOW, 0) == STORE_EINVAL);
+    CHECK(store_session_hold(store, "sid", NOW, -5) == STORE_EINVAL);
+    CHECK(store_session_hold(store, "sid", NOW, NOW + STORE_HOLD_MAX_MS + 1) == STORE_EINVAL);
+    CHECK(store_session_hold(store, "sid", INT64_MIN, INT64_MAX) == STORE_EINVAL);     //  no overflow
+    CHECK(store_session_hold(store, "", NOW, NOW + 1000) == STORE_EINVAL);
+    CHECK(store_session_hold(store, NULL, NOW, NOW + 1000) == STORE_EINVAL);
+    char longkey[STORE_KEY_MAX + 1];
+    s_fill(longkey, sizeof longkey, 'k');
+    CHECK(store_session_hold(store, longkey, NOW, NOW + 1000) == STORE_EINVAL);
+    CHECK(store_session_get_at(store, "sid", NOW, &out) == 0 && out.rate_limited_until == NOW + 60000);
+    CHECK(store_session_hold(store, "sid", NOW, NOW + STORE_HOLD_MAX_MS) == 0);
+    CHECK(store_session_get_at(store, "sid", NOW, &out) == 0 && out.rate_limited_until == NOW + STORE_HOLD_MAX_MS);
+
+    //  A missing or expired session is not created or revived.
+    CHECK(store_session_hold(store, "gone", NOW, NOW + 1000) == STORE_ENOTFOUND);
+    CHECK(store_session_get_at(store, "gone", NOW, &out) == STORE_ENOTFOUND);
+    CHECK(store_session_count(store) == 1);
+    s_session(&rec, 4, NOW - 1);
+    CHECK(store_session_put(store, "old", &rec) == 0);
+    CHECK(store_session_hold(store, "old", NOW, NOW + 1000) == STORE_ENOTFOUND);
+    CHECK(store_session_get_at(store, "old", NOW - 2, &out) == 0 && out.rate_limited_until == 0);
+
+    //  A refresh completed from a record read before a hold keeps the hold (never lowered);
+    //  one that carries a later hold keeps its own.
+    s_session(&rec, 5, NOW + HOUR);
+    CHECK(store_session_put(store, "ref", &rec) == 0);
+    store_session_t got;
+    CHECK(store_refresh_claim(store, "ref", 1, NOW, 5000, &got) == 0 && got.rate_limited_until == 0);
+    CHECK(store_session_hold(store, "ref", NOW, NOW + 20000) == 0);
+    snprintf(got.access_token, sizeof got.access_token, "access-new");
+    CHECK(store_refresh_complete(store, "ref", &got) == 0);
+    CHECK(got.version == 2 && got.rate_limited_until == NOW + 20000);
+    CHECK(store_session_get_at(store, "ref", NOW, &out) == 0);
+    CHECK(out.version == 2 && out.rate_limited_until == NOW + 20000 && strcmp(out.access_token, "access-new") == 0);
+    CHECK(store_refresh_claim(store, "ref", 2, NOW, 5000, &got) == 0 && got.rate_limited_until == NOW + 20000);
+    got.rate_limited_until = NOW + 40000;
+    CHECK(store_refresh_complete(store, "ref", &got) == 0 && got.rate_limited_until == NOW + 40000);
+    CHECK(store_session_get_at(store, "ref", NOW, &out) == 0 && out.rate_limited_until == NOW + 40000);
+    //  The lease's claim and release leave the hold alone.
+    CHECK(store_refresh_claim(store, "ref", 3, NOW, 5000, &got) == 0);
+    CHECK(store_refresh_release(store, "ref") == 0);
+    CHECK(store_session_get_at(store, "ref", NOW, &out) == 0 && out.rate_limited_until == NOW + 40000);
+
+    //  Durable: still there after a reopen.
+    store_close(&store);
+    store = store_open(s_dir("hold"), 0);
+    CHECK(store && store_session_get_at(store, "sid", NOW, &out) == 0
+          && out.rate_limited_until == NOW + STORE_HOLD_MAX_MS);
+    store_close(&store);
+}
+
 //  msgpack of a map with the given (key, value-writer) pairs, for corrupt records.
 typedef struct {
     char buf[16384];
@@ -386,13 +463,18 @@ static void t_corrupt_records(void)
     s_raw_session(r, NULL, NULL, 0, false);
     CHECK(store_test_put_raw(store, "sessions", "good", r->buf, r->len) == 0);
     CHECK(store_session_get_at(store, "good", NOW, &out) == 0 && strcmp(out.scope, "x") == 0);
+    //  ... a record from before rate_limited_until existed: no hold; one can be set (the field is added).
+    CHECK(out.rate_limited_until == 0 && out.prev_sid[0] == '\0');
+    CHECK(store_session_hold(store, "good", NOW, NOW + 5000) == 0);
+    CHECK(store_session_get_at(store, "good", NOW, &out) == 0 && out.rate_limited_until == NOW + 5000);
+    CHECK(strcmp(out.scope, "x") == 0 && out.version == (uint64_t) (NOW + HOUR));
     s_raw_session(r, NULL, NULL, 0, true);
     CHECK(store_test_put_raw(store, "sessions", "extra", r->buf, r->len) == 0);
     CHECK(store_session_get_at(store, "extra", NOW, &out) == 0);
 
     const char *bad[] = { "missing", "wrongtype", "wrongint", "garbage", "empty", "huge_array", "trailing",
                           "long_token", "nul_in_str", "negative_version", "deep", "not_a_map", "dup",
-                          "truncated", "huge_str" };
+                          "truncated", "huge_str", "hold_wrongtype", "hold_dup" };
     s_raw_session(r, "refresh_token", NULL, 0, false);
     CHECK(store_test_put_raw(store, "sessions", bad[0], r->buf, r->len) == 0);
     s_raw_session(r, NULL, "access_token", 'b', false);
@@ -431,12 +513,26 @@ static void t_corrupt_records(void)
     CHECK(store_test_put_raw(store, "sessions", bad[13], r->buf, r->len - 3) == 0);
     //  A str32 header claiming 4 GiB.
     CHECK(store_test_put_raw(store, "sessions", bad[14], "\x81\xa3" "env" "\xdb\xff\xff\xff\xf0" "xx", 12) == 0);
+    //  The optional rate_limited_until must still be an int, and only once.
+    s_raw_session(r, NULL, NULL, 0, false);
+    r->buf[0] = (char) 0x8a;            //  fixmap of 10
+    s_pack_str(&pk, "rate_limited_until");
+    s_pack_str(&pk, "soon");
+    CHECK(store_test_put_raw(store, "sessions", bad[15], r->buf, r->len) == 0);
+    s_raw_session(r, NULL, NULL, 0, false);
+    r->buf[0] = (char) 0x8b;            //  fixmap of 11
+    s_pack_str(&pk, "rate_limited_until");
+    msgpack_pack_int64(&pk, NOW);
+    s_pack_str(&pk, "rate_limited_until");
+    msgpack_pack_int64(&pk, NOW + 1);
+    CHECK(store_test_put_raw(store, "sessions", bad[16], r->buf, r->len) == 0);
 
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int rc = store_session_get_at(store, bad[i], NOW, &out);
         if (!CHECK(rc == STORE_EINVAL))
             printf("#   record %s gave %d\n", bad[i], rc);
         CHECK(store_refresh_claim(store, bad[i], 1, NOW, 1000, &out) == STORE_EINVAL);
+        CHECK(store_session_hold(store, bad[i], NOW, NOW + 1000) == STORE_EINVAL);
     }
     //  The sweep leaves what it cannot read and still does its work.
     store_session_t rec;
@@ -666,6 +762,7 @@ static const test_case_t cases[] = {
     { "sweep_counts", t_sweep_counts },
     { "sweep_batches", t_sweep_batches },
     { "lease", t_lease },
+    { "hold", t_hold },
     { "corrupt_records", t_corrupt_records },
     { "map_full", t_map_full },
     { "map_full_sweep", t_map_full_sweep },

@@ -75,6 +75,11 @@ static const proto_field_t s_ping_ok[] = {
     INT("pid", REQ),
     INT("uptime", REQ),
 };
+//  apisvc -> authsvc after a 429: the session makes no upstream call before `until` (ms since the epoch).
+static const proto_field_t s_hold[] = {
+    STR("sid", REQ, SID_MAX, SECRET),
+    INT("until", REQ),
+};
 static const proto_field_t s_error[] = {
     STR("code", REQ, 32, PLAIN),
     STR("message", REQ, 1024, PLAIN),
@@ -100,6 +105,8 @@ static const proto_msgdef_t s_defs[PROTO_TYPE_COUNT] = {
     ROW(PROTO_API_OK, "API_OK", s_api_ok),
     EMPTY(PROTO_PING, "PING"),
     ROW(PROTO_PING_OK, "PING_OK", s_ping_ok),
+    ROW(PROTO_HOLD, "HOLD", s_hold),
+    EMPTY(PROTO_HOLD_OK, "HOLD_OK"),
     ROW(PROTO_ERROR, "ERROR", s_error),
 };
 
@@ -112,6 +119,7 @@ static const proto_type_t s_replies[PROTO_TYPE_COUNT] = {
     [PROTO_LOGOUT] = PROTO_LOGOUT_OK,
     [PROTO_API] = PROTO_API_OK,
     [PROTO_PING] = PROTO_PING_OK,
+    [PROTO_HOLD] = PROTO_HOLD_OK,
 };
 
 //  Wire names of the error codes, indexed by proto_code_t.

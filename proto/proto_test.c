@@ -66,6 +66,16 @@ static void t_type_names(void)
     CHECK(proto_type_parse("AUTH_URL\0X", 10) == PROTO_INVALID);
     CHECK(proto_type_parse("", 0) == PROTO_INVALID);
     CHECK(proto_type_parse(NULL, 3) == PROTO_INVALID);
+    //  HOLD {sid, until} -> HOLD_OK {}: both fields required.
+    CHECK(proto_type_parse("HOLD", 4) == PROTO_HOLD && proto_reply_type(PROTO_HOLD) == PROTO_HOLD_OK);
+    proto_msg_t *hold = proto_msg_new(PROTO_HOLD, 9);
+    char *data = NULL;
+    size_t size = 0;
+    CHECK(hold && proto_msg_set_str(hold, "sid", "s") == 0 && proto_encode(hold, &data, &size) == -1);
+    CHECK(proto_msg_set_int(hold, "until", 1800000000000) == 0 && proto_encode(hold, &data, &size) == 0);
+    CHECK(proto_msg_set_str(hold, "until", "soon") == -1);
+    free(data);
+    proto_msg_destroy(&hold);
 }
 
 static void t_code_names(void)

@@ -106,9 +106,7 @@ for (const [what, lines] of [['two apisvc, one authsvc', [1, 2]], ['two apisvc, 
   });
 }
 
-test('a 429 with Retry-After 30 holds the session back in every apisvc process', {
-  todo: 'apisvc keeps the penalty in process memory; sharing it needs the store or authsvc (outside apisvc/)',
-}, async () => {
+test('a 429 with Retry-After 30 holds the session back in every apisvc process', async () => {
   const views = await loggedIn('sandbox');
   await mock.fault({ target: 'api', kind: '429', count: 1, retry_after: 30 });
   const r = await views[1].get('/test?api=extension', JSON_ACCEPT);
@@ -121,4 +119,31 @@ test('a 429 with Retry-After 30 holds the session back in every apisvc process',
   const other = await views[2].get('/test?api=extension', JSON_ACCEPT);
   assert.equal(other.status, 429, `another apisvc process: ${other.status}`);
   assert.equal(apiCalls(await counters()), c0, 'another apisvc process did not call RingCentral either');
+  assert.ok(Number(other.headers.get('retry-after')) > 25 && Number(other.headers.get('retry-after')) <= 30,
+            `Retry-After from the shared hold: ${other.headers.get('retry-after')}`);
+  // Line 0 has its own authsvc: the hold is in the session record, not in one authsvc's memory.
+  const third = await views[0].get('/test?api=account-call-log', JSON_ACCEPT);
+  assert.equal(third.status, 429, `line 0: ${third.status}`);
+  assert.equal(apiCalls(await counters()), c0, 'no apisvc process called RingCentral');
+  // Another session is not held back.
+  const free = await loggedIn('sandbox');
+  const ok = await free[2].get('/test?api=extension', JSON_ACCEPT);
+  assert.equal(ok.status, 200, ok.text.slice(0, 200));
+});
+
+test('the 429 hold survives an apisvc restart', async () => {
+  const views = await loggedIn('production');
+  await mock.fault({ target: 'api', kind: '429', count: 1, retry_after: 30 });
+  const r = await views[1].get('/test?api=extension-call-log', JSON_ACCEPT);
+  assert.equal(r.status, 429);
+  assert.equal(r.headers.get('retry-after'), '30');
+  await stack.restart('apisvc1');
+  const c0 = apiCalls(await counters());
+  const l0 = logged('apisvc1');
+  const again = await views[1].get('/test?api=extension', JSON_ACCEPT);
+  assert.equal(again.status, 429, `after the restart: ${again.status} ${again.text.slice(0, 200)}`);
+  const ra = Number(again.headers.get('retry-after'));
+  assert.ok(ra > 0 && ra <= 30, `Retry-After ${ra}`);
+  assert.equal(apiCalls(await counters()), c0, 'the restarted apisvc did not call RingCentral');
+  assert.equal(logged('apisvc1'), l0);
 });
