@@ -158,8 +158,8 @@ static void s_refresh_done(const http_response_t *resp, void *arg)
         code = PROTO_UPSTREAM_ERROR;
     if (code == PROTO_OK) {
         int src = store_refresh_complete(self->store, job->sid, &job->rec);
-        log_info("refresh.ok", "version=%llu ms=%ld store=%s", (unsigned long long) job->rec.version,
-                 resp->elapsed_ms, store_strerror(src));
+        log_info("refresh.ok", "version=%llu ms=%ld late=%d store=%s", (unsigned long long) job->rec.version,
+                 resp->elapsed_ms, job->late, store_strerror(src));
         if (src == STORE_OK)
             s_finish(job, PROTO_OK, job->rec.version, NULL, -1);
         else if (src == STORE_ENOTFOUND)
@@ -168,14 +168,16 @@ static void s_refresh_done(const http_response_t *resp, void *arg)
             s_finish(job, PROTO_INTERNAL, 0, "the token store failed", -1);
         return;
     }
-    log_warn("refresh.fail", "status=%ld reason=%s ms=%ld", resp->status, reason, resp->elapsed_ms);
+    log_warn("refresh.fail", "status=%ld reason=%s ms=%ld late=%d", resp->status, reason, resp->elapsed_ms, job->late);
     if (code == PROTO_UPSTREAM_REJECTED) {
         //  Final (invalid_grant): the login is over; the user logs in again.
         store_session_delete(self->store, job->sid);
         s_finish(job, PROTO_NOT_LOGGED_IN, 0, "the RingCentral login has ended; log in again", -1);
         return;
     }
-    //  Not final: the tokens stay; drop the lease so the next request may try again.
+    //  Not final: the tokens stay; drop the lease so the next request may try again. (After the
+    //  hard timeout, or a cancel at shutdown, RingCentral may have rotated them all the same:
+    //  nothing better to do then.)
     store_refresh_release(self->store, job->sid);
     long retry = -1;
     if (code == PROTO_RATE_LIMITED) {
@@ -192,7 +194,10 @@ static void s_refresh_done(const http_response_t *resp, void *arg)
 static void s_begin(s_job_t *job)
 {
     authsvc_t *self = job->owner;
-    int64_t lease_ms = self->cfg->timeout_ms + 5000;
+    int64_t hard_ms = (int64_t) self->cfg->timeout_ms * REFRESH_HARD_FACTOR;
+    if (hard_ms < REFRESH_HARD_MIN_MS)
+        hard_ms = REFRESH_HARD_MIN_MS;
+    int64_t lease_ms = hard_ms + REFRESH_LEASE_MARGIN_MS;
     int src = store_refresh_claim(self->store, job->sid, job->seen_version, clock_now_ms(), lease_ms, &job->rec);
     if (src == STORE_ESTALE) {
         s_finish(job, PROTO_OK, job->rec.version, NULL, -1);
@@ -216,7 +221,8 @@ static void s_begin(s_job_t *job)
         return;
     }
     job->state = JOB_UPSTREAM;
-    if (oauth_start_refresh(self->http, rc, job->rec.refresh_token, s_refresh_done, job) != 0) {
+    job->late = false;
+    if (oauth_start_refresh(self->http, rc, job->rec.refresh_token, (long) hard_ms, s_refresh_done, job) != 0) {
         store_refresh_release(self->store, job->sid);
         s_finish(job, PROTO_INTERNAL, 0, "could not start the token refresh", -1);
     }
@@ -241,7 +247,8 @@ static void s_join(authsvc_t *self, const char *sid, uint64_t seen_version, cons
         svc_reply_error(self->svc, peer, rid, PROTO_INTERNAL, "out of memory", -1);
         return;
     }
-    *w = (s_waiter_t) { .next = job->waiters, .peer = *peer, .rid = rid, .type = type };
+    *w = (s_waiter_t) { .next = job->waiters, .peer = *peer, .rid = rid, .type = type,
+                        .deadline = clock_mono_ms() + self->cfg->timeout_ms };
     job->waiters = w;
     if (job->state == JOB_IDLE) {
         job->seen_version = seen_version;
@@ -315,48 +322,93 @@ void refresh_session(authsvc_t *self, const svc_peer_t *peer, proto_msg_t *req)
     }
 }
 
+//  Answer the waiters of job whose deadline has passed: REFRESH with UPSTREAM_TIMEOUT, SESSION with the
+//  record as it is. The job itself goes on (a transfer, or the wait for another process's lease).
+static void s_expire(s_job_t *job, int64_t now_mono)
+{
+    authsvc_t *self = job->owner;
+    int count = 0;
+    for (s_waiter_t **p = &job->waiters; *p;) {
+        s_waiter_t *w = *p;
+        if (w->deadline > now_mono) {
+            p = &w->next;
+            continue;
+        }
+        *p = w->next;
+        if (w->type == PROTO_SESSION)
+            s_reply_session(self, &w->peer, w->rid, job->sid);
+        else
+            svc_reply_error(self->svc, &w->peer, w->rid, PROTO_UPSTREAM_TIMEOUT,
+                            "RingCentral did not answer the token refresh in time", -1);
+        free(w);
+        count++;
+    }
+    if (count && job->state == JOB_UPSTREAM) {
+        job->late = true;
+        log_warn("refresh.slow", "waiters=%d msg=\"answered UPSTREAM_TIMEOUT; the refresh goes on\"", count);
+    }
+}
+
+//  The jobs of the table, in a new array (settling a job deletes it from the table, so loops walk
+//  this copy; settling one job never frees another). Returns NULL when there are none or out of memory.
+static s_job_t **s_all_jobs(refresh_t *self, size_t *count_p)
+{
+    size_t size = zhashx_size(self->jobs), n = 0;
+    s_job_t **all = size ? calloc(size, sizeof *all) : NULL;
+    for (s_job_t *job = all ? zhashx_first(self->jobs) : NULL; job && n < size; job = zhashx_next(self->jobs))
+        all[n++] = job;
+    *count_p = n;
+    return all;
+}
+
 void refresh_tick(svc_t *svc, void *arg)
 {
     (void) svc;
     authsvc_t *self = arg;
-    int64_t now = clock_now_ms();
-    //  Collect first: settling a job deletes it from the table.
-    s_job_t *due[64];
     size_t n = 0;
-    for (s_job_t *job = zhashx_first(self->refresh->jobs); job && n < 64; job = zhashx_next(self->refresh->jobs)) {
-        if (job->state == JOB_WAIT_OTHER || (job->state == JOB_IDLE && !job->waiters && job->blocked_until <= now))
-            due[n++] = job;
-    }
-    store_session_t *rec = calloc(1, sizeof *rec);
+    s_job_t **all = s_all_jobs(self->refresh, &n);
+    store_session_t *rec = all ? calloc(1, sizeof *rec) : NULL;
+    int64_t now = clock_now_ms(), now_mono = clock_mono_ms();
     for (size_t i = 0; rec && i < n; i++) {
-        s_job_t *job = due[i];
-        if (job->state == JOB_IDLE) {   //  a 429 pause that ran out
-            zhashx_delete(self->refresh->jobs, job->sid);
-            s_job_free(job);
-            continue;
+        s_job_t *job = all[i];
+        if (job->state == JOB_WAIT_OTHER) {
+            int src = store_session_get(self->store, job->sid, rec);
+            if (src == STORE_ENOTFOUND) {
+                s_finish(job, PROTO_NOT_LOGGED_IN, 0, "not logged in", -1);
+                continue;
+            }
+            if (src == STORE_OK && rec->version != job->seen_version) {
+                s_finish(job, PROTO_OK, rec->version, NULL, -1);
+                continue;
+            }
+            if (src == STORE_OK && rec->refreshing_until <= now) {
+                s_begin(job);   //  the other process gave up or died: claim it ourselves
+                continue;
+            }
         }
-        int src = store_session_get(self->store, job->sid, rec);
-        if (src == STORE_ENOTFOUND)
-            s_finish(job, PROTO_NOT_LOGGED_IN, 0, "not logged in", -1);
-        else if (src == STORE_OK && rec->version != job->seen_version)
-            s_finish(job, PROTO_OK, rec->version, NULL, -1);
-        else if (src == STORE_OK && rec->refreshing_until <= now)
-            s_begin(job);   //  the other process gave up or died: claim it ourselves
+        s_expire(job, now_mono);
+        if (job->state == JOB_WAIT_OTHER && !job->waiters)
+            s_finish(job, PROTO_OK, 0, NULL, -1);   //  nobody waits any more: drop the job
+        else if (job->state == JOB_IDLE && !job->waiters && job->blocked_until <= now) {
+            zhashx_delete(self->refresh->jobs, job->sid);   //  a 429 pause that ran out
+            s_job_free(job);
+        }
+        //  JOB_UPSTREAM: the transfer's end settles it, whoever still waits.
     }
     if (rec) {
         memset(rec, 0, sizeof *rec);
         free(rec);
     }
+    free(all);
 }
 
 void refresh_abort_all(authsvc_t *self)
 {
-    s_job_t *all[1024];
     size_t n = 0;
-    for (s_job_t *job = zhashx_first(self->refresh->jobs); job && n < 1024; job = zhashx_next(self->refresh->jobs))
-        all[n++] = job;
+    s_job_t **all = s_all_jobs(self->refresh, &n);
     for (size_t i = 0; i < n; i++) {
         all[i]->blocked_until = 0;
         s_finish(all[i], PROTO_UNAVAILABLE, 0, "authsvc is stopping", -1);
     }
+    free(all);
 }

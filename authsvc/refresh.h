@@ -7,6 +7,11 @@
 //  the lease runs out. A REFRESH whose seen_version is already superseded is
 //  answered with the current version and no upstream call. After a 429 the
 //  session's refreshes wait out Retry-After.
+//  Two timeouts: every waiter is answered (UPSTREAM_TIMEOUT for REFRESH) at most
+//  RC timeout after it came, but the RingCentral call itself runs on up to a much
+//  longer hard timeout under a lease that covers it, and its late answer is
+//  applied as a timely one would be (RingCentral may complete a refresh we stopped
+//  waiting for, and rotate the refresh token: see refresh.c).
 #ifndef REFRESH_H_INCLUDED
 #define REFRESH_H_INCLUDED
 
@@ -20,9 +25,9 @@ void refresh_destroy(refresh_t **self_p);
 void refresh_session(authsvc_t *self, const svc_peer_t *peer, proto_msg_t *req);
 //  REFRESH {sid, seen_version} -> REFRESH_OK {version}, or ERROR NOT_LOGGED_IN / RATE_LIMITED / UPSTREAM_*.
 void refresh_request(authsvc_t *self, const svc_peer_t *peer, proto_msg_t *req);
-//  Timer: move on the jobs that wait for another process's lease. Call every ~50 ms.
+//  Timer: move on the jobs that wait for another process's lease, answer waiters past their timeout. Call every ~50 ms.
 void refresh_tick(svc_t *svc, void *arg);
-//  Answer every waiter with ERROR UNAVAILABLE (at shutdown).
+//  Answer every waiter with ERROR UNAVAILABLE (at shutdown, after http_destroy: no transfer may still run).
 void refresh_abort_all(authsvc_t *self);
 
 #endif
