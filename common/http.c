@@ -1,9 +1,13 @@
 //  http: see http.h.
 #include "common/http.h"
+#include "common/clock.h"
 #include "common/log.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 //  Easy handles kept for reuse: creating one per request is most of a transfer's CPU.
 #define HTTP_IDLE_MAX 64
@@ -29,7 +33,40 @@ struct _http_t {
     s_transfer_t *running;
     CURL *idle[HTTP_IDLE_MAX];      //  finished easy handles kept for reuse (curl_easy_reset)
     size_t idle_count;
+    int running_count;
+    //  curl says which sockets to watch (CURLMOPT_SOCKETFUNCTION) and when to call back
+    //  (CURLMOPT_TIMERFUNCTION): only ready sockets are handled, never a scan of all transfers
+    //  (which made each turn of the loop cost O(transfers in flight)).
+    int epfd;
+    int64_t timer_due_ms;           //  monotonic; -1 when curl wants no call back
 };
+
+static int s_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+    (void) easy;
+    (void) socketp;
+    http_t *self = userp;
+    if (what == CURL_POLL_REMOVE) {
+        epoll_ctl(self->epfd, EPOLL_CTL_DEL, fd, NULL);
+        return 0;
+    }
+    struct epoll_event ev = { .events = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u),
+                              .data.fd = fd };
+    if (epoll_ctl(self->epfd, EPOLL_CTL_MOD, fd, &ev) != 0
+        && (errno != ENOENT || epoll_ctl(self->epfd, EPOLL_CTL_ADD, fd, &ev) != 0)) {
+        log_error("http.epoll", "error=\"%s\"", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int s_timer_cb(CURLM *multi, long timeout_ms, void *userp)
+{
+    (void) multi;
+    http_t *self = userp;
+    self->timer_due_ms = timeout_ms < 0 ? -1 : clock_mono_ms() + timeout_ms;
+    return 0;
+}
 
 static int s_global_init;
 
@@ -43,11 +80,19 @@ http_t *http_new(long connect_timeout_ms, long timeout_ms, size_t max_body)
     http_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
-    self->multi = curl_multi_init();
+    self->timer_due_ms = -1;
+    self->epfd = epoll_create1(EPOLL_CLOEXEC);
+    self->multi = self->epfd >= 0 ? curl_multi_init() : NULL;
     if (!self->multi) {
+        if (self->epfd >= 0)
+            close(self->epfd);
         free(self);
         return NULL;
     }
+    curl_multi_setopt(self->multi, CURLMOPT_SOCKETFUNCTION, s_socket_cb);
+    curl_multi_setopt(self->multi, CURLMOPT_SOCKETDATA, self);
+    curl_multi_setopt(self->multi, CURLMOPT_TIMERFUNCTION, s_timer_cb);
+    curl_multi_setopt(self->multi, CURLMOPT_TIMERDATA, self);
     //  Keep many idle connections so a burst does not reconnect; HTTP/1.1 keep-alive.
     curl_multi_setopt(self->multi, CURLMOPT_MAXCONNECTS, 512L);
     self->connect_timeout_ms = connect_timeout_ms;
@@ -100,6 +145,7 @@ static void s_finish(s_transfer_t *t, CURLcode code)
     if (t->next)
         t->next->prev = t->prev;
     http_t *owner = t->owner;
+    owner->running_count--;
     curl_multi_remove_handle(owner->multi, t->easy);
     if (owner->idle_count < HTTP_IDLE_MAX) {
         curl_easy_reset(t->easy);
@@ -122,6 +168,7 @@ void http_destroy(http_t **self_p)
     while (self->idle_count)
         curl_easy_cleanup(self->idle[--self->idle_count]);
     curl_multi_cleanup(self->multi);
+    close(self->epfd);
     free(self);
     *self_p = NULL;
 }
@@ -210,13 +257,24 @@ int http_start(http_t *self, const http_request_t *req, http_done_fn *done, void
     if (t->next)
         t->next->prev = t;
     self->running = t;
+    self->running_count++;
     return 0;
 }
 
 int http_perform(http_t *self)
 {
-    int running = 0;
-    curl_multi_perform(self->multi, &running);
+    int running = 0;        //  curl's count, unused: running_count also covers transfers without socket activity
+    struct epoll_event evs[64];
+    int n = epoll_wait(self->epfd, evs, 64, 0);
+    for (int i = 0; i < n; i++) {
+        int flags = (evs[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) | (evs[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0)
+                    | (evs[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+        curl_multi_socket_action(self->multi, evs[i].data.fd, flags, &running);
+    }
+    if (self->timer_due_ms >= 0 && clock_mono_ms() >= self->timer_due_ms) {
+        self->timer_due_ms = -1;
+        curl_multi_socket_action(self->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    }
     CURLMsg *msg;
     int left;
     while ((msg = curl_multi_info_read(self->multi, &left))) {
@@ -228,17 +286,20 @@ int http_perform(http_t *self)
         if (t)
             s_finish(t, code);
     }
-    return running;
+    return self->running_count;
 }
 
-int http_poll(http_t *self, struct curl_waitfd *extra, unsigned extra_count, int timeout_ms)
+int http_fd(const http_t *self)
 {
-    CURLMcode rc = curl_multi_poll(self->multi, extra, extra_count, timeout_ms, NULL);
-    if (rc != CURLM_OK) {
-        log_error("http.poll", "error=\"%s\"", curl_multi_strerror(rc));
+    return self->epfd;
+}
+
+long http_wait_ms(const http_t *self)
+{
+    if (self->timer_due_ms < 0)
         return -1;
-    }
-    return 0;
+    int64_t left = self->timer_due_ms - clock_mono_ms();
+    return left > 0 ? (long) left : 0;
 }
 
 int http_form_add(char *buf, size_t size, const char *key, const char *value)

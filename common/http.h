@@ -48,10 +48,13 @@ http_t *http_new(long connect_timeout_ms, long timeout_ms, size_t max_body);
 void http_destroy(http_t **self_p);
 //  Start a transfer; done is called from http_perform. Returns 0, or -1 (done is then never called).
 int http_start(http_t *self, const http_request_t *req, http_done_fn *done, void *arg);
-//  Move every transfer on and call done for those that ended. Returns how many are still running.
+//  Move on the transfers whose sockets are ready or whose time has come, and call done for those
+//  that ended. Never blocks. Returns how many transfers are still running.
 int http_perform(http_t *self);
-//  Wait up to timeout_ms for curl activity or one of the extra fds. Returns 0, or -1 on error.
-int http_poll(http_t *self, struct curl_waitfd *extra, unsigned extra_count, int timeout_ms);
+//  A file descriptor that polls readable when http_perform has socket work (an epoll set).
+int http_fd(const http_t *self);
+//  Milliseconds until http_perform must run even without socket activity (curl's timers); -1: none.
+long http_wait_ms(const http_t *self);
 //  Append "key=value" (both URL-encoded by libcurl) to a form in buf. Returns 0, or -1 when buf is too small.
 int http_form_add(char *buf, size_t size, const char *key, const char *value);
 //  The name of an http_error_t for logs.

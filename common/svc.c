@@ -311,18 +311,23 @@ static int s_zmq_fd(void *socket)
 
 int svc_run(svc_t *self)
 {
-    struct curl_waitfd fds[SVC_MAX_SOCKETS + 2];
-    unsigned nfds = 0;
-    fds[nfds++] = (struct curl_waitfd) { .fd = s_signal_pipe[0], .events = CURL_WAIT_POLLIN };
-    fds[nfds++] = (struct curl_waitfd) { .fd = s_zmq_fd(self->router), .events = CURL_WAIT_POLLIN };
+    //  A handful of descriptors: the signal pipe, the ROUTER, the extra sockets and curl's epoll set.
+    struct pollfd fds[SVC_MAX_SOCKETS + 3];
+    nfds_t nfds = 0;
+    fds[nfds++] = (struct pollfd) { .fd = s_signal_pipe[0], .events = POLLIN };
+    fds[nfds++] = (struct pollfd) { .fd = s_zmq_fd(self->router), .events = POLLIN };
     for (size_t i = 0; i < self->socket_count; i++)
-        fds[nfds++] = (struct curl_waitfd) { .fd = s_zmq_fd(self->sockets[i].socket), .events = CURL_WAIT_POLLIN };
+        fds[nfds++] = (struct pollfd) { .fd = s_zmq_fd(self->sockets[i].socket), .events = POLLIN };
+    if (self->http)
+        fds[nfds++] = (struct pollfd) { .fd = http_fd(self->http), .events = POLLIN };
 
     while (!self->stopping) {
-        char buf[16];
-        if (read(s_signal_pipe[0], buf, sizeof buf) > 0) {
-            log_info("svc.signal", "msg=stopping");
-            break;
+        if (fds[0].revents & POLLIN) {
+            char buf[16];
+            if (read(s_signal_pipe[0], buf, sizeof buf) > 0) {
+                log_info("svc.signal", "msg=stopping");
+                break;
+            }
         }
         if (self->batch_begin && self->batch_begin(self->batch_arg) == 0)
             self->in_batch = true;
@@ -352,13 +357,14 @@ int svc_run(svc_t *self)
             pending = s_readable(self->sockets[s].socket);
         if (pending)
             wait_ms = 0;
-        if (self->http)
-            http_poll(self->http, fds, nfds, (int) wait_ms);
-        else {
-            struct pollfd pfds[SVC_MAX_SOCKETS + 2];
-            for (unsigned i = 0; i < nfds; i++)
-                pfds[i] = (struct pollfd) { .fd = fds[i].fd, .events = POLLIN };
-            poll(pfds, nfds, (int) wait_ms);
+        if (self->http) {
+            long curl_ms = http_wait_ms(self->http);
+            if (curl_ms >= 0 && curl_ms < wait_ms)
+                wait_ms = curl_ms;
+        }
+        if (poll(fds, nfds, (int) wait_ms) < 0 && errno != EINTR) {
+            log_error("svc.poll", "error=\"%s\"", strerror(errno));
+            usleep(10000);      //  never spin on a persistent error
         }
     }
     return 0;
