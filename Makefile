@@ -11,7 +11,7 @@ CC    ?= cc
 SAN   ?= 0
 BUILD ?= $(if $(filter 1,$(SAN)),build-san,build)
 
-PKGS      := libzmq libczmq libcurl msgpack lmdb jansson libsodium
+PKGS      := libzmq libczmq libcurl msgpack lmdb jansson libsodium yajl
 WARN      := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes -Wvla
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=c11 -D_GNU_SOURCE $(WARN) -fstack-protector-strong -I. -MMD -MP

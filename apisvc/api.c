@@ -1,5 +1,6 @@
 //  api: see api.h.
 #include "apisvc/api.h"
+#include "apisvc/json_check.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/rand.h"
@@ -186,10 +187,7 @@ static void s_call_done(const http_response_t *resp, void *arg)
     log_info("api.call", "rid=%llx api=%s status=%ld error=%s ms=%ld", (unsigned long long) job->rid, job->name,
              resp->status, http_strerror(resp->error), resp->elapsed_ms);
     if (code == PROTO_OK) {
-        json_t *root = json_loadb(resp->body, resp->body_len, 0, NULL);
-        bool ok = json_is_object(root) || json_is_array(root);
-        json_decref(root);
-        if (!ok) {
+        if (!json_check_document(resp->body, resp->body_len)) {
             s_fail(job, PROTO_UPSTREAM_ERROR, "RingCentral sent a malformed (non-JSON) answer", -1);
             return;
         }
