@@ -6,6 +6,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <sodium.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -45,9 +46,10 @@ struct _rpc_hub_t {
     atomic_uint_fast64_t next_rid;
     int wake_fd;                        //  eventfd: a worker queued calls, or stop
     pthread_t thread;
-    pthread_mutex_t lock;               //  guards queue, stopping and every rpc_t's outstanding
-    s_pending_t *queue;
-    bool stopping;
+    //  Workers push calls here (a lock-free stack: no lock that 256 threads and the hub would
+    //  contend for); the hub takes the whole stack at once.
+    _Atomic(s_pending_t *) queue;
+    atomic_bool stopping;
     //  Hub thread only: the calls it is working on.
     s_pending_t **active;
     size_t active_count, active_cap;
@@ -56,8 +58,7 @@ struct _rpc_hub_t {
 
 struct _rpc_t {
     rpc_hub_t *hub;
-    pthread_cond_t done;        //  signalled when outstanding reaches 0
-    size_t outstanding;         //  under hub->lock
+    sem_t done;                 //  posted by the hub once for each call of this thread it has ended
 };
 
 static const char *s_names[RPC_SERVICE_COUNT] = { "authsvc", "apisvc" };
@@ -301,11 +302,8 @@ static bool s_others_waiting(const rpc_hub_t *self, const s_pending_t *p)
 //  Take the calls queued by workers: send each at once when its socket takes it.
 static bool s_take_queue(rpc_hub_t *self, int64_t now)
 {
-    pthread_mutex_lock(&self->lock);
-    s_pending_t *q = self->queue;
-    self->queue = NULL;
-    self->quitting = self->stopping;
-    pthread_mutex_unlock(&self->lock);
+    s_pending_t *q = atomic_exchange(&self->queue, NULL);
+    self->quitting = atomic_load(&self->stopping);
     //  The queue is newest first: reverse it so that calls go out in order.
     s_pending_t *in_order = NULL;
     while (q) {
@@ -322,11 +320,7 @@ static bool s_take_queue(rpc_hub_t *self, int64_t now)
         if (s_add_active(self, p) < 0) {
             p->call->reply = proto_error_new(p->rid, PROTO_INTERNAL, "out of memory", -1);
             p->phase = S_DONE;
-            //  Not in the active list: finish it here.
-            pthread_mutex_lock(&self->lock);
-            if (--p->owner->outstanding == 0)
-                pthread_cond_signal(&p->owner->done);
-            pthread_mutex_unlock(&self->lock);
+            sem_post(&p->owner->done);      //  not in the active list: end it here
             continue;
         }
         if (self->quitting) {
@@ -345,27 +339,17 @@ static bool s_take_queue(rpc_hub_t *self, int64_t now)
     return self->quitting;
 }
 
-//  Hand finished calls back to their threads, in one pass under the lock.
+//  Hand finished calls back to their threads.
 static void s_finish_done(rpc_hub_t *self)
 {
     size_t kept = 0;
-    bool locked = false;
     for (size_t i = 0; i < self->active_count; i++) {
         s_pending_t *p = self->active[i];
-        if (p->phase != S_DONE) {
+        if (p->phase != S_DONE)
             self->active[kept++] = p;
-            continue;
-        }
-        if (!locked) {
-            pthread_mutex_lock(&self->lock);
-            locked = true;
-        }
-        //  After this the owner may return and free p: no touching it again.
-        if (--p->owner->outstanding == 0)
-            pthread_cond_signal(&p->owner->done);
+        else
+            sem_post(&p->owner->done);      //  the owner may now return and free p: hands off
     }
-    if (locked)
-        pthread_mutex_unlock(&self->lock);
     self->active_count = kept;
 }
 
@@ -429,7 +413,8 @@ rpc_hub_t *rpc_hub_new(void *zmq_ctx, const rpc_config_t *cfg)
     //  Ids only need to be unique per hub; a random start tells runs apart in logs.
     atomic_init(&self->next_rid, ((uint64_t) randombytes_random() << 32) | randombytes_random());
     self->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    pthread_mutex_init(&self->lock, NULL);
+    atomic_init(&self->queue, NULL);
+    atomic_init(&self->stopping, false);
     bool ok = self->wake_fd >= 0;
     for (int s = 0; ok && s < RPC_SERVICE_COUNT; s++)
         ok = (self->sock[s] = s_open(self, (rpc_service_t) s)) != NULL;
@@ -443,7 +428,6 @@ rpc_hub_t *rpc_hub_new(void *zmq_ctx, const rpc_config_t *cfg)
                 zmq_close(self->sock[s]);
         if (self->wake_fd >= 0)
             close(self->wake_fd);
-        pthread_mutex_destroy(&self->lock);
         free(self);
         return NULL;
     }
@@ -463,16 +447,13 @@ void rpc_hub_destroy(rpc_hub_t **hub_p)
     if (!hub_p || !*hub_p)
         return;
     rpc_hub_t *self = *hub_p;
-    pthread_mutex_lock(&self->lock);
-    self->stopping = true;
-    pthread_mutex_unlock(&self->lock);
+    atomic_store(&self->stopping, true);
     s_wake(self);
     pthread_join(self->thread, NULL);
     for (int s = 0; s < RPC_SERVICE_COUNT; s++)
         if (self->sock[s])
             zmq_close(self->sock[s]);
     close(self->wake_fd);
-    pthread_mutex_destroy(&self->lock);
     free(self->active);
     free(self);
     *hub_p = NULL;
@@ -487,7 +468,10 @@ rpc_t *rpc_new(rpc_hub_t *hub)
     if (!self)
         return NULL;
     self->hub = hub;
-    pthread_cond_init(&self->done, NULL);
+    if (sem_init(&self->done, 0, 0) != 0) {
+        free(self);
+        return NULL;
+    }
     return self;
 }
 
@@ -495,7 +479,7 @@ void rpc_destroy(rpc_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
-    pthread_cond_destroy(&(*self_p)->done);
+    sem_destroy(&(*self_p)->done);
     free(*self_p);
     *self_p = NULL;
 }
@@ -535,25 +519,23 @@ int rpc_call_many(rpc_t *self, rpc_call_t *calls, size_t count)
         }
         queued++;
     }
-    if (queued) {
-        pthread_mutex_lock(&hub->lock);
-        //  A non-empty queue means a wake-up is already on its way to the hub.
-        bool was_empty = hub->queue == NULL;
-        for (size_t i = 0; i < count; i++)
-            if (pend[i].phase == S_QUEUED) {
-                pend[i].next_queued = hub->queue;
-                hub->queue = &pend[i];
-            }
-        self->outstanding = queued;
-        pthread_mutex_unlock(&hub->lock);
-        if (was_empty)
-            s_wake(hub);
-        //  The hub ends every call by its deadline (or at stop), so this wait is bounded.
-        pthread_mutex_lock(&hub->lock);
-        while (self->outstanding > 0)
-            pthread_cond_wait(&self->done, &hub->lock);
-        pthread_mutex_unlock(&hub->lock);
+    //  Push each call; a stack that was not empty means a wake-up is already on its way to the hub.
+    bool wake = false;
+    for (size_t i = 0; i < count; i++) {
+        if (pend[i].phase != S_QUEUED)
+            continue;
+        s_pending_t *p = &pend[i];
+        p->next_queued = atomic_load(&hub->queue);
+        while (!atomic_compare_exchange_weak(&hub->queue, &p->next_queued, p)) {
+        }
+        wake |= p->next_queued == NULL;
     }
+    if (wake)
+        s_wake(hub);
+    //  The hub ends every call by its deadline (or at stop), so this wait is bounded.
+    for (size_t i = 0; i < queued; i++)
+        while (sem_wait(&self->done) != 0 && errno == EINTR) {
+        }
     int rc = 0;
     for (size_t i = 0; i < count; i++) {
         free(pend[i].frame);
