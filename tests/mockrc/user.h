@@ -1,7 +1,7 @@
 //  user: one mock RingCentral user (one per approved login) and its API data.
 //
-//  The JSON bodies of the three APIs are built once, at creation, so the API
-//  path is a lookup and a send. A user is reference counted: the state holds
+//  The JSON bodies of the three APIs are built once, on the first API call of the
+//  user (not at login), so the API path is then a lookup and a send. A user is reference counted: the state holds
 //  one reference, a request being answered holds another.
 #ifndef MOCKRC_USER_H_INCLUDED
 #define MOCKRC_USER_H_INCLUDED
@@ -27,7 +27,8 @@ void user_unref(user_t **self_p);
 const char *user_owner_id(const user_t *self);
 //  The user's extension name ("Mock User 1").
 const char *user_name(const user_t *self);
-//  The JSON body of api for this user, its length in *len. Never NULL for a valid api.
-const char *user_api_body(const user_t *self, user_api_t api, size_t *len);
+//  The JSON body of api for this user (built on first use), its length in *len; "" for an
+//  invalid api; NULL when it cannot be built (out of memory).
+const char *user_api_body(user_t *self, user_api_t api, size_t *len);
 
 #endif
