@@ -56,6 +56,7 @@ struct _svc_t {
     int (*batch_commit)(void *arg);
     void *batch_arg;
     bool in_batch;
+    bool sent;                  //  something was sent on the ROUTER in this turn of the loop
     s_held_t *held;
     size_t held_count, held_cap;
 };
@@ -133,6 +134,7 @@ void svc_destroy(svc_t **self_p)
 static int s_send_raw(svc_t *self, const svc_peer_t *peer, uint64_t rid, const char *data, size_t size)
 {
     //  A ROUTER drops messages for peers that are gone; DONTWAIT never blocks the loop.
+    self->sent = true;
     if (zmq_send(self->router, peer->id, peer->len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0
         || zmq_send(self->router, data, size, ZMQ_DONTWAIT) < 0) {
         log_warn("svc.send", "rid=%llx error=\"%s\"", (unsigned long long) rid, zmq_strerror(zmq_errno()));
@@ -331,9 +333,12 @@ int svc_run(svc_t *self)
         }
         if (self->batch_begin && self->batch_begin(self->batch_arg) == 0)
             self->in_batch = true;
-        //  ZMQ_FD is edge-triggered: drain each socket while ZMQ_EVENTS says POLLIN.
-        for (int i = 0; i < SVC_BATCH && s_readable(self->router); i++)
-            s_take_request(self);
+        //  ZMQ_FD is edge-triggered: drain the ROUTER until a receive finds nothing (each
+        //  ZMQ_EVENTS query costs system calls: no asking before every request).
+        self->sent = false;
+        int taken = 0;
+        while (taken < SVC_BATCH && s_take_request(self) == 0)
+            taken++;
         for (size_t s = 0; s < self->socket_count; s++)
             for (int i = 0; i < SVC_BATCH && s_readable(self->sockets[s].socket); i++)
                 self->sockets[s].fn(self, self->sockets[s].socket, self->sockets[s].arg);
@@ -352,7 +357,7 @@ int svc_run(svc_t *self)
         }
         s_batch_end(self);
         //  Sending may have consumed a socket's edge: never sleep on pending input.
-        int pending = s_readable(self->router);
+        int pending = taken == SVC_BATCH || (self->sent && s_readable(self->router));
         for (size_t s = 0; !pending && s < self->socket_count; s++)
             pending = s_readable(self->sockets[s].socket);
         if (pending)
