@@ -35,9 +35,11 @@ int api_handle(struct mg_connection *c, state_t *st, int arg)
     }
     size_t len;
     const char *body = user_api_body(user, (user_api_t) arg, &len);
+    //  Counted before the answer leaves: a client that reads the counters next must see it.
+    if (body)
+        counters_add(state_counters(st), s_apis[arg].ok);
     int status = body ? web_send(c, 200, "application/json", body, len, NULL)
                       : rc_api_error(c, 500, "CMN-101", "CMN-101", "Internal error (out of memory)", NULL);
     user_unref(&user);
-    counters_add(state_counters(st), s_apis[arg].ok);
     return status;
 }
