@@ -381,7 +381,7 @@ void refresh_tick(svc_t *svc, void *arg)
                 s_finish(job, PROTO_OK, rec->version, NULL, -1);
                 continue;
             }
-            if (src == STORE_OK && rec->refreshing_until <= now) {
+            if (src == STORE_OK && !store_lease_live(rec, now)) {
                 s_begin(job);   //  the other process gave up or died: claim it ourselves
                 continue;
             }

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -375,6 +376,16 @@ int64_t store_session_count(store_t *self)
 //  ---------------------------------------------------------------------------
 //  The refresh lease
 
+bool store_lease_live(const store_session_t *rec, int64_t now)
+{
+    if (rec->refreshing_until <= now)
+        return false;
+    pid_t pid = (pid_t) rec->refreshing_pid;
+    if (pid <= 0 || pid == getpid() || rec->refreshing_pid != (int64_t) pid)
+        return true;        //  unknown, or ours (the caller's own single-flight covers it)
+    return !(kill(pid, 0) != 0 && errno == ESRCH);
+}
+
 static int s_claim_fn(store_t *self, MDB_txn *txn, void *arg, bool *commit)
 {
     s_sess_arg_t *a = arg;
@@ -385,12 +396,16 @@ static int s_claim_fn(store_t *self, MDB_txn *txn, void *arg, bool *commit)
         return STORE_ENOTFOUND;
     if (a->rec->version != a->seen_version)
         return STORE_ESTALE;
-    if (a->rec->refreshing_until > a->now)
+    if (store_lease_live(a->rec, a->now))
         return STORE_EBUSY;
     int64_t until;
     if (__builtin_add_overflow(a->now, a->lease_ms, &until))
         return STORE_EINVAL;
+    if (a->rec->refreshing_until > a->now)
+        log_warn("store.lease_orphaned", "pid=%lld msg=\"the lease holder is gone: claimed\"",
+                 (long long) a->rec->refreshing_pid);
     a->rec->refreshing_until = until;
+    a->rec->refreshing_pid = getpid();
     rc = s_session_write(self, txn, a->sid, a->rec, "refresh_claim");
     *commit = rc == 0;
     return rc;
@@ -425,6 +440,7 @@ static int s_complete_fn(store_t *self, MDB_txn *txn, void *arg, bool *commit)
     *a->rec = *a->in;
     a->rec->version = a->in->version + 1;
     a->rec->refreshing_until = 0;
+    a->rec->refreshing_pid = 0;
     if (held > a->rec->rate_limited_until)
         a->rec->rate_limited_until = held;      //  a hold set since the caller read the record stays
     rc = s_session_write(self, txn, a->sid, a->rec, "refresh_complete");
@@ -443,6 +459,7 @@ int store_refresh_complete(store_t *self, const char *sid, store_session_t *rec)
     if (rc == 0) {
         rec->version = next.version;
         rec->refreshing_until = 0;
+        rec->refreshing_pid = 0;
         rec->rate_limited_until = next.rate_limited_until;
     }
     return rc;
@@ -455,6 +472,7 @@ static int s_release_fn(store_t *self, MDB_txn *txn, void *arg, bool *commit)
     if (rc != 0 || a->rec->refreshing_until == 0)
         return rc;
     a->rec->refreshing_until = 0;
+    a->rec->refreshing_pid = 0;
     rc = s_session_write(self, txn, a->sid, a->rec, "refresh_release");
     *commit = rc == 0;
     return rc;

@@ -21,6 +21,7 @@
 #define STORE_H_INCLUDED
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct _store_t store_t;
@@ -57,6 +58,8 @@ typedef struct {
                                     //  login started in another tab before the rotation can still complete
     int64_t rate_limited_until;     //  no upstream call for this session before then (ms; a 429's Retry-After),
                                     //  0 when none (also in records written before the field existed)
+    int64_t refreshing_pid;         //  the process holding the refresh lease (0 when none or unknown): a lease
+                                    //  whose process is gone is void, as LMDB treats its reader slots
 } store_session_t;
 
 typedef struct {
@@ -85,9 +88,12 @@ int store_session_rotate(store_t *self, const char *old_sid, const char *new_sid
 //  Delete the session record of sid. Returns 0, STORE_ENOTFOUND, STORE_EINVAL, STORE_EFULL (map full even after growing) or STORE_EIO.
 int store_session_delete(store_t *self, const char *sid);
 
-//  Claim the refresh lease of sid until now + lease_ms, in one write transaction. rec gets the current record.
-//  Returns 0 (claimed), STORE_ESTALE (rec->version != seen_version: already refreshed, nothing claimed),
-//  STORE_EBUSY (another lease is live), STORE_ENOTFOUND (also when expired at now), STORE_EFULL,
+//  Whether rec's refresh lease is held at now: not run out, and its process (refreshing_pid) still exists.
+//  The services sharing a store share a PID namespace (LMDB's stale-reader check assumes the same).
+bool store_lease_live(const store_session_t *rec, int64_t now);
+//  Claim the refresh lease of sid until now + lease_ms for this process, in one write transaction. rec gets
+//  the current record. Returns 0 (claimed), STORE_ESTALE (rec->version != seen_version: already refreshed,
+//  nothing claimed), STORE_EBUSY (another lease is live: store_lease_live), STORE_ENOTFOUND (also when expired at now), STORE_EFULL,
 //  STORE_EINVAL (bad sid, lease_ms <= 0, corrupt record) or STORE_EIO. rec is filled on 0, ESTALE and EBUSY.
 int store_refresh_claim(store_t *self, const char *sid, uint64_t seen_version, int64_t now, int64_t lease_ms, store_session_t *rec);
 //  Commit the refreshed tokens of rec for sid: only when the stored version is still rec->version; writes version + 1 and clears the lease.

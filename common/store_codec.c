@@ -31,6 +31,7 @@ static const s_field_t s_session_fields[] = {
     S_FIELD(store_session_t, S_I64, refreshing_until),
     S_OPTIONAL(store_session_t, S_STR, prev_sid),
     S_OPTIONAL(store_session_t, S_I64, rate_limited_until),
+    S_OPTIONAL(store_session_t, S_I64, refreshing_pid),
 };
 
 static const s_field_t s_pending_fields[] = {

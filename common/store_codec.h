@@ -2,7 +2,7 @@
 //
 //  A session is the map {env, access_token, refresh_token, expires_at,
 //  refresh_expires_at, owner_id, scope, version, refreshing_until} plus the
-//  optional prev_sid and rate_limited_until (absent in older records); a pending
+//  optional prev_sid, rate_limited_until and refreshing_pid (absent in older records); a pending
 //  login is {sid, env, code_verifier, created_at}. Both are described by one
 //  field table each (store_codec.c) that the encoder and decoder walk.
 //  Decoding treats the bytes as untrusted (a corrupt or foreign file): size,

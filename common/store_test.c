@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static void t_session_roundtrip(void)
 {
@@ -316,6 +318,30 @@ static void t_lease(void)
     CHECK(other.refreshing_until == 0 && other.version == 2 && strcmp(other.refresh_token, "refresh-new") == 0);
     CHECK(store_refresh_release(store, "sid") == 0);        //  nothing to release
     CHECK(store_refresh_claim(store, "sid", 2, NOW, 5000, &other) == 0);
+    CHECK(other.refreshing_pid == getpid());
+    CHECK(store_refresh_release(store, "sid") == 0);
+    CHECK(store_session_get_at(store, "sid", NOW, &other) == 0 && other.refreshing_pid == 0);
+
+    //  A live lease of a process that is gone (killed mid-refresh) is void: claimed at once, not after it runs out.
+    pid_t child = fork();
+    if (child == 0)
+        _exit(0);
+    CHECK(child > 0 && waitpid(child, NULL, 0) == child);
+    CHECK(store_session_get_at(store, "sid", NOW, &other) == 0);
+    other.refreshing_until = NOW + 30000;
+    other.refreshing_pid = child;
+    CHECK(store_session_put(store, "sid", &other) == 0);
+    CHECK(!store_lease_live(&other, NOW));
+    CHECK(store_refresh_claim(store, "sid", 2, NOW, 5000, &got) == 0);
+    CHECK(got.refreshing_pid == getpid() && got.refreshing_until == NOW + 5000);
+    //  ... but one of a process that exists (pid 1), or of an unknown process (0, older records), holds.
+    for (int64_t pid = 0; pid <= 1; pid++) {
+        other.refreshing_until = NOW + 30000;
+        other.refreshing_pid = pid;
+        CHECK(store_session_put(store, "sid", &other) == 0);
+        CHECK(store_lease_live(&other, NOW) && !store_lease_live(&other, NOW + 30000));
+        CHECK(store_refresh_claim(store, "sid", 2, NOW, 5000, &got) == STORE_EBUSY);
+    }
     store_close(&store);
 }
 

@@ -409,6 +409,26 @@ test('authsvc killed: a fresh token still works, a stale one is a quick clear 50
   await waitFor(async () => (await b.get('/test?api=extension', JSON_ACCEPT)).status === 200, { what: 'API after restart' });
 });
 
+test('authsvc killed in the middle of a refresh: once restarted it refreshes at once (the dead lease is void)', async () => {
+  const { b } = await loggedIn('production');
+  await mock.expireAll();
+  //  The refresh call hangs at RingCentral without rotating anything (had RingCentral completed it, the
+  //  login would be lost whatever we did: our process died with the new tokens).
+  await mock.fault({ target: 'refresh', kind: 'hang', delay_ms: 5000, count: 1 });
+  const first = b.get('/test?api=extension', JSON_ACCEPT);      //  authsvc claims the lease, the call hangs
+  await new Promise(r => setTimeout(r, 500));
+  await stack.kill('authsvc', 'SIGKILL');
+  stack.start('authsvc');
+  await stack.ready();
+  assert.equal((await first).status >= 500, true, 'the request in flight ends with an error');
+  //  The lease would last max(30 s, 3 x RC timeout) + 5 s; its process is gone, so the next refresh goes ahead.
+  const t0 = Date.now();
+  const r = await b.get('/test?api=extension', JSON_ACCEPT);
+  assert.equal(r.status, 200, `${r.status} ${r.text.slice(0, 200)}`);
+  assert.ok(Date.now() - t0 < RC_TIMEOUT_MS, `took ${Date.now() - t0} ms`);
+  assert.match(stack.log('authsvc'), /store\.lease_orphaned/);
+});
+
 test('authsvc hung: a stale token is a clear 503 before the gateway gives up on apisvc', async () => {
   const { b } = await loggedIn('production');
   await mock.expireAll();

@@ -780,6 +780,15 @@ test('fault drop: the connection closes without a reply (fetch rejects)', async 
   assert.equal((await api('extension', t.access_token)).status, 200);
 });
 
+test('fault hang: waits delay_ms, then closes without a reply; a hung refresh does not rotate', async () => {
+  const t = await withLogin();
+  await mock.fault({ target: 'refresh', kind: 'hang', delay_ms: 300 });
+  const t0 = Date.now();
+  await assert.rejects(refresh(APP, t.refresh_token));
+  assert.ok(Date.now() - t0 >= 290, `closed after ${Date.now() - t0} ms`);
+  assert.equal((await refresh(APP, t.refresh_token)).status, 200, 'the refresh token was not used up');
+});
+
 test('fault targets: "code" spares refresh, "token" hits both grants, "any" hits authorize', async () => {
   const t = await withLogin();
   await mock.fault({ target: 'code', kind: '500' });

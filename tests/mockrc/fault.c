@@ -27,7 +27,7 @@ static const struct {
 
 static const char *s_kinds[] = {
     [FAULT_500] = "500", [FAULT_503] = "503", [FAULT_429] = "429",
-    [FAULT_SLOW] = "slow", [FAULT_GARBAGE] = "garbage", [FAULT_DROP] = "drop",
+    [FAULT_SLOW] = "slow", [FAULT_GARBAGE] = "garbage", [FAULT_DROP] = "drop", [FAULT_HANG] = "hang",
 };
 
 struct _fault_queue_t {
@@ -106,7 +106,7 @@ int fault_parse(const json_t *spec, fault_t *out, char *err, size_t err_size)
 
 const char *fault_kind_name(fault_kind_t kind)
 {
-    return kind <= FAULT_DROP ? s_kinds[kind] : "?";
+    return kind <= FAULT_HANG ? s_kinds[kind] : "?";
 }
 
 json_t *fault_json(const fault_t *fault)

@@ -22,7 +22,7 @@ typedef enum {
     FAULT_ACCOUNT_CALL_LOG = 1u << 7,
 } fault_leaf_t;
 
-typedef enum { FAULT_500, FAULT_503, FAULT_429, FAULT_SLOW, FAULT_GARBAGE, FAULT_DROP } fault_kind_t;
+typedef enum { FAULT_500, FAULT_503, FAULT_429, FAULT_SLOW, FAULT_GARBAGE, FAULT_DROP, FAULT_HANG } fault_kind_t;
 
 typedef struct {
     unsigned targets;       //  set of fault_leaf_t

@@ -83,7 +83,10 @@ int rc_begin(state_t *st, struct mg_connection *c, unsigned leaf)
     case FAULT_GARBAGE:
         web_send(c, 200, "application/json", garbage, sizeof garbage - 1, NULL);
         return 1;
+    case FAULT_HANG:
     case FAULT_DROP:
+        if (f.kind == FAULT_HANG)
+            state_sleep_ms(st, f.delay_ms);     //  then close without a reply, having done nothing
         if (web_drop(c) != 0)
             log_warn("fault.drop_failed", "reason=socket_not_found");
         return 1;
