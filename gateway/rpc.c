@@ -43,6 +43,7 @@ struct _rpc_hub_t {
     rpc_config_t cfg;
     void *sock[RPC_SERVICE_COUNT];      //  owned by the hub thread
     unsigned gen[RPC_SERVICE_COUNT];    //  bumped whenever a socket is replaced
+    int64_t opened[RPC_SERVICE_COUNT];  //  when each socket was made (monotonic ms)
     atomic_uint_fast64_t next_rid;
     int wake_fd;                        //  eventfd: a worker queued calls, or stop
     pthread_t thread;
@@ -60,6 +61,12 @@ struct _rpc_t {
     rpc_hub_t *hub;
     sem_t done;                 //  posted by the hub once for each call of this thread it has ended
 };
+
+//  A refused connection is retried after 10 ms, then 20, 40... up to 1 s. A socket younger
+//  than RPC_FRESH_MS is still in its first quick retries: it is not replaced for being
+//  unconnected (replacing it would only start the connecting over).
+#define RPC_RECONNECT_IVL_MS 10
+#define RPC_FRESH_MS 50
 
 static const char *s_names[RPC_SERVICE_COUNT] = { "authsvc", "apisvc" };
 
@@ -88,7 +95,7 @@ static void *s_open(rpc_hub_t *self, rpc_service_t svc)
         log_error("rpc.socket", "svc=%s err=\"%s\"", s_names[svc], zmq_strerror(errno));
         return NULL;
     }
-    int linger = 0, immediate = 1, ivl = 100, ivl_max = 1000, hwm = 0;
+    int linger = 0, immediate = 1, ivl = RPC_RECONNECT_IVL_MS, ivl_max = 1000, hwm = 0;
     int64_t maxmsg = PROTO_FRAME_MAX;
     if (zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger)
         || zmq_setsockopt(s, ZMQ_IMMEDIATE, &immediate, sizeof immediate)
@@ -115,6 +122,7 @@ static void s_reset(rpc_hub_t *self, rpc_service_t svc)
     if (self->sock[svc])
         zmq_close(self->sock[svc]);
     self->sock[svc] = s_open(self, svc);
+    self->opened[svc] = clock_mono_ms();
     self->gen[svc]++;
 }
 
@@ -329,8 +337,10 @@ static bool s_take_queue(rpc_hub_t *self, int64_t now)
         }
         s_try_send(self, p, now);
         //  Not writable (ZMQ_IMMEDIATE: no connection), and this call is the first to find
-        //  out: a fresh socket connects at once, where this one may be backing off.
-        if (p->phase == S_WRITABLE && !s_others_waiting(self, p)) {
+        //  out: a fresh socket connects at once, where this one may be backing off. Unless it
+        //  is fresh itself: then it is still connecting (or retrying every few ms).
+        if (p->phase == S_WRITABLE && !s_others_waiting(self, p)
+            && now - self->opened[p->call->service] >= RPC_FRESH_MS) {
             s_reset(self, p->call->service);
             p->gen = self->gen[p->call->service];
             s_try_send(self, p, now);
@@ -416,8 +426,10 @@ rpc_hub_t *rpc_hub_new(void *zmq_ctx, const rpc_config_t *cfg)
     atomic_init(&self->queue, NULL);
     atomic_init(&self->stopping, false);
     bool ok = self->wake_fd >= 0;
-    for (int s = 0; ok && s < RPC_SERVICE_COUNT; s++)
+    for (int s = 0; ok && s < RPC_SERVICE_COUNT; s++) {
         ok = (self->sock[s] = s_open(self, (rpc_service_t) s)) != NULL;
+        self->opened[s] = clock_mono_ms();
+    }
     if (ok && pthread_create(&self->thread, NULL, s_run, self) != 0) {
         log_error("rpc.thread", "err=\"%s\"", strerror(errno));
         ok = false;
