@@ -1,4 +1,4 @@
-//  server: the gateway's civetweb server, hardened, with one rpc client per worker thread.
+//  server: the gateway's civetweb server, hardened; its worker threads reach the services through one rpc hub.
 //
 //  No document root, no directory listing, no CORS preflight answers; one
 //  request handler ("**") dispatching on the route table; requests bounded
@@ -26,7 +26,7 @@ int server_threads_from_env(int *threads, char *err, size_t err_size);
 server_t *server_start(const config_t *cfg, void *zmq_ctx, int threads);
 //  The TCP port the server listens on. Returns -1 when it cannot be told.
 int server_port(const server_t *self);
-//  Stop serving (waits for the worker threads, closing their sockets), free, set *self_p to NULL. Safe with NULL.
+//  Stop serving (waits for the worker threads, then stops the rpc hub), free, set *self_p to NULL. Safe with NULL.
 void server_stop(server_t **self_p);
 
 #endif
