@@ -82,6 +82,16 @@ static bool s_is(const proto_msg_t *m, proto_type_t type, proto_code_t code)
     return m && proto_msg_type(m) == type && (type != PROTO_ERROR || proto_error_code(m) == code);
 }
 
+//  SESSION{sid} to authsvc when only the kind of answer matters: whether it was type (and code);
+//  its duration in *ms.
+static bool s_session_is(s_env_t *e, const char *sid, proto_type_t type, proto_code_t code, long *ms)
+{
+    proto_msg_t *reply = s_session(e, sid, ms);
+    bool is = s_is(reply, type, code);
+    proto_msg_destroy(&reply);
+    return is;
+}
+
 static void t_reply_matched(void)
 {
     s_env_t e;
@@ -95,11 +105,8 @@ static void t_reply_matched(void)
     proto_msg_destroy(&reply);
     //  a stale reply (another id) and a garbage frame before the real one are dropped
     fake_set_mode(&e.fake[0], FAKE_ANSWER, 0, true);
-    for (int i = 0; i < 3; i++) {
-        reply = s_session(&e, e.fake[0].logged_in_sid, &ms);
-        CHECK(s_is(reply, PROTO_SESSION_OK, 0));
-        proto_msg_destroy(&reply);
-    }
+    for (int i = 0; i < 3; i++)
+        CHECK(s_session_is(&e, e.fake[0].logged_in_sid, PROTO_SESSION_OK, 0, &ms));
     s_down(&e);
 }
 
@@ -121,25 +128,17 @@ static void t_dead_then_back(void)
     s_env_t e;
     s_up(&e, false);       //  nothing bound at the endpoints
     long ms;
-    proto_msg_t *reply = s_session(&e, "sid", &ms);
-    CHECK(s_is(reply, PROTO_ERROR, PROTO_UNAVAILABLE));
+    CHECK(s_session_is(&e, "sid", PROTO_ERROR, PROTO_UNAVAILABLE, &ms));
     CHECK(ms <= TIMEOUT_MS + MARGIN_MS);
-    proto_msg_destroy(&reply);
     //  the service comes up: the very next call reaches it, same client, no restart
     CHECK(fake_start(&e.fake[0]));
-    reply = s_session(&e, "sid", &ms);
-    CHECK(s_is(reply, PROTO_SESSION_OK, 0));
-    proto_msg_destroy(&reply);
+    CHECK(s_session_is(&e, "sid", PROTO_SESSION_OK, 0, &ms));
     //  and it goes away again: bounded again
     fake_stop(&e.fake[0]);
-    reply = s_session(&e, "sid", &ms);
-    CHECK(s_is(reply, PROTO_ERROR, PROTO_UNAVAILABLE));
+    CHECK(s_session_is(&e, "sid", PROTO_ERROR, PROTO_UNAVAILABLE, &ms));
     CHECK(ms <= TIMEOUT_MS + MARGIN_MS);
-    proto_msg_destroy(&reply);
     CHECK(fake_start(&e.fake[0]));
-    reply = s_session(&e, "sid", &ms);
-    CHECK(s_is(reply, PROTO_SESSION_OK, 0));
-    proto_msg_destroy(&reply);
+    CHECK(s_session_is(&e, "sid", PROTO_SESSION_OK, 0, &ms));
     s_down(&e);
 }
 
@@ -149,15 +148,11 @@ static void t_hung_then_answers(void)
     s_up(&e, true);
     fake_set_mode(&e.fake[0], FAKE_SILENT, 0, false);
     long ms;
-    proto_msg_t *reply = s_session(&e, "sid", &ms);
-    CHECK(s_is(reply, PROTO_ERROR, PROTO_UNAVAILABLE));
+    CHECK(s_session_is(&e, "sid", PROTO_ERROR, PROTO_UNAVAILABLE, &ms));
     CHECK(ms >= TIMEOUT_MS * 9 / 10 && ms <= TIMEOUT_MS + MARGIN_MS);
     CHECK(fake_count(&e.fake[0], PROTO_PING) == 1);     //  it was asked whether it lives
-    proto_msg_destroy(&reply);
     fake_set_mode(&e.fake[0], FAKE_ANSWER, 0, false);
-    reply = s_session(&e, "sid", &ms);
-    CHECK(s_is(reply, PROTO_SESSION_OK, 0));
-    proto_msg_destroy(&reply);
+    CHECK(s_session_is(&e, "sid", PROTO_SESSION_OK, 0, &ms));
     s_down(&e);
 }
 
@@ -168,11 +163,9 @@ static void t_slow_but_alive(void)
     //  the reply comes after 2.5 service timeouts, but PINGs are answered at once
     fake_set_mode(&e.fake[0], FAKE_ANSWER, TIMEOUT_MS * 5 / 2, false);
     long ms;
-    proto_msg_t *reply = s_session(&e, "sid", &ms);
-    CHECK(s_is(reply, PROTO_SESSION_OK, 0));
+    CHECK(s_session_is(&e, "sid", PROTO_SESSION_OK, 0, &ms));
     CHECK(ms >= TIMEOUT_MS * 5 / 2);
     CHECK(fake_count(&e.fake[0], PROTO_PING) >= 2);
-    proto_msg_destroy(&reply);
     s_down(&e);
 }
 
@@ -182,11 +175,9 @@ static void t_too_slow(void)
     s_up(&e, true);
     fake_set_mode(&e.fake[0], FAKE_ANSWER, 3000, false);
     long ms;
-    proto_msg_t *reply = s_session(&e, "sid", &ms);
-    CHECK(s_is(reply, PROTO_ERROR, PROTO_UNAVAILABLE));
+    CHECK(s_session_is(&e, "sid", PROTO_ERROR, PROTO_UNAVAILABLE, &ms));
     long overall = 3 * RC_TIMEOUT_MS + TIMEOUT_MS;
     CHECK(ms >= overall - 50 && ms <= overall + MARGIN_MS);
-    proto_msg_destroy(&reply);
     s_down(&e);
 }
 
