@@ -206,6 +206,35 @@ static void t_claim_race(void)
     CHECK(wins == ROUNDS && busy == ROUNDS);
 }
 
+//  Fork a process that opens the store at dir and stays inside a write (write) or read
+//  transaction; SIGKILL it once it says it is inside. Returns whether it got in and was killed.
+static bool s_kill_inside_txn(const char *dir, bool write)
+{
+    int ready[2], hold[2];
+    if (pipe(ready) != 0 || pipe(hold) != 0)
+        return false;
+    pid_t pid = s_fork();
+    if (pid == 0) {
+        close(ready[0]);
+        close(hold[1]);
+        store_t *mine = store_open(dir, 0);
+        if (!mine)
+            _exit(2);
+        if (write)
+            store_test_hold_write(mine, ready[1], hold[0]);     //  blocks until killed
+        else
+            store_test_hold_read(mine, ready[1], hold[0]);
+        _exit(3);
+    }
+    close(ready[1]);
+    close(hold[0]);
+    bool inside = s_read_byte(ready[0]) == (write ? 'w' : 'r');
+    bool killed = s_kill(pid);
+    close(ready[0]);
+    close(hold[1]);
+    return inside && killed;
+}
+
 static void t_kill_in_write(void)
 {
     //  A process SIGKILLed while it holds the single writer lock (LMDB's robust
@@ -217,24 +246,7 @@ static void t_kill_in_write(void)
     store_session_t rec, out;
     s_session(&rec, 1, NOW + HOUR);
     CHECK(store_session_put(store, "before", &rec) == 0);
-    int ready[2], hold[2];
-    CHECK(pipe(ready) == 0 && pipe(hold) == 0);
-    pid_t pid = s_fork();
-    if (pid == 0) {
-        close(ready[0]);
-        close(hold[1]);
-        store_t *mine = store_open(dir, 0);
-        if (!mine)
-            _exit(2);
-        store_test_hold_write(mine, ready[1], hold[0]);     //  blocks until killed
-        _exit(3);
-    }
-    close(ready[1]);
-    close(hold[0]);
-    CHECK(s_read_byte(ready[0]) == 'w');        //  the child is inside its write transaction
-    CHECK(s_kill(pid));
-    close(ready[0]);
-    close(hold[1]);
+    CHECK(s_kill_inside_txn(dir, true));
 
     //  This process recovers the writer lock and goes on.
     s_session(&rec, 2, NOW + HOUR);
@@ -283,24 +295,7 @@ static void t_kill_in_read(void)
     store_session_t rec, out;
     s_session(&rec, 1, NOW + HOUR);
     CHECK(store_session_put(store, "sid", &rec) == 0);
-    int ready[2], hold[2];
-    CHECK(pipe(ready) == 0 && pipe(hold) == 0);
-    pid_t pid = s_fork();
-    if (pid == 0) {
-        close(ready[0]);
-        close(hold[1]);
-        store_t *mine = store_open(dir, 0);
-        if (!mine)
-            _exit(2);
-        store_test_hold_read(mine, ready[1], hold[0]);
-        _exit(3);
-    }
-    close(ready[1]);
-    close(hold[0]);
-    CHECK(s_read_byte(ready[0]) == 'r');        //  the child is inside its read transaction
-    CHECK(s_kill(pid));
-    close(ready[0]);
-    close(hold[1]);
+    CHECK(s_kill_inside_txn(dir, false));
 
     //  Now the reporter opens the store and tells how many slots its open cleared.
     CHECK(s_write_byte(go[1], 'g'));
@@ -321,24 +316,7 @@ static void t_reader_check(void)
     const char *dir = s_dir("reader_check");
     store_t *store = store_open(dir, 0);
     CHECK(store != NULL);
-    int ready[2], hold[2];
-    CHECK(pipe(ready) == 0 && pipe(hold) == 0);
-    pid_t pid = s_fork();
-    if (pid == 0) {
-        close(ready[0]);
-        close(hold[1]);
-        store_t *mine = store_open(dir, 0);
-        if (!mine)
-            _exit(2);
-        store_test_hold_read(mine, ready[1], hold[0]);
-        _exit(3);
-    }
-    close(ready[1]);
-    close(hold[0]);
-    CHECK(s_read_byte(ready[0]) == 'r');
-    CHECK(s_kill(pid));
-    close(ready[0]);
-    close(hold[1]);
+    CHECK(s_kill_inside_txn(dir, false));
     CHECK(store_reader_check(store) == 1);
     CHECK(store_reader_check(store) == 0);
     store_close(&store);
