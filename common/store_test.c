@@ -35,6 +35,7 @@ static void t_session_roundtrip(void)
     in.version = UINT64_MAX;
     in.refreshing_until = INT64_MIN;
     in.rate_limited_until = INT64_MAX;
+    in.refreshing_pid = INT64_MAX;
     char sid[STORE_KEY_MAX];
     s_fill(sid, sizeof sid, 'k');
     CHECK(store_session_put(store, sid, &in) == 0);
@@ -357,6 +358,7 @@ static void t_hold(void)
     //  Set: only the hold changes.
     CHECK(store_session_hold(store, "sid", NOW, NOW + 30000) == 0);
     CHECK(store_session_get_at(store, "sid", NOW, &out) == 0);
+    rec.rate_limited_until = NOW + 30000;
     CHECK(out.rate_limited_until == NOW + 30000 && s_session_eq(&rec, &out));
     //  Never lowered (a shorter or equal hold leaves it); raised by a longer one.
     CHECK(store_session_hold(store, "sid", NOW + 1000, NOW + 10000) == 0);

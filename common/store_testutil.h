@@ -35,7 +35,7 @@ static inline void s_fill(char *dst, size_t size, char c)
     dst[size - 1] = '\0';
 }
 
-//  A session with every field set; expires (refresh token) at expires.
+//  A logged-in session (tokens, owner, scope, version 1; no lease, hold or previous id); expires (refresh token) at expires.
 static inline void s_session(store_session_t *rec, int seed, int64_t expires)
 {
     memset(rec, 0, sizeof *rec);
@@ -55,7 +55,8 @@ static inline bool s_session_eq(const store_session_t *a, const store_session_t 
            && strcmp(a->refresh_token, b->refresh_token) == 0 && a->expires_at == b->expires_at
            && a->refresh_expires_at == b->refresh_expires_at && strcmp(a->owner_id, b->owner_id) == 0
            && strcmp(a->scope, b->scope) == 0 && a->version == b->version
-           && a->refreshing_until == b->refreshing_until && strcmp(a->prev_sid, b->prev_sid) == 0;
+           && a->refreshing_until == b->refreshing_until && strcmp(a->prev_sid, b->prev_sid) == 0
+           && a->rate_limited_until == b->rate_limited_until && a->refreshing_pid == b->refreshing_pid;
 }
 
 static inline void s_pending(store_pending_t *rec, const char *sid, int64_t created_at)
