@@ -12,8 +12,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { startMock } from '../integration/lib/mock.mjs';
-import { startStack, clientsFor, freePort } from '../integration/lib/stack.mjs';
+import { startMockedStack } from '../integration/lib/stack.mjs';
 
 const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -31,13 +30,7 @@ const problems = [];            // console errors and page errors of our own pag
 before(async () => {
   mkdirSync(SHOTS, { recursive: true });
   for (const f of readdirSync(SHOTS)) if (f.endsWith('.png')) rmSync(join(SHOTS, f));
-  // The redirect URI and the pages share the host 127.0.0.1, so the session cookie set by the
-  // callback is the one the pages send.
-  const port = await freePort();
-  const clients = clientsFor(`http://127.0.0.1:${port}/oauth2callback`);
-  mock = await startMock({ clients, autoApprove: false });
-  mock.clients = clients;
-  stack = await startStack({ mock, gatewayPort: port, env: { DEMO_MODE: '1' } });
+  ({ mock, stack } = await startMockedStack({ autoApprove: false, env: { DEMO_MODE: '1' } }));
   // launch() starts Chromium with a new, empty user-data-dir of its own; every test gets fresh contexts.
   browser = await chromium.launch({
     executablePath: CHROMIUM, headless: true, timeout: 30000,

@@ -5,8 +5,7 @@
 // behind two authsvc (the LMDB lease decides across processes).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startMock } from './lib/mock.mjs';
-import { startStack, clientsFor, freePort } from './lib/stack.mjs';
+import { startMockedStack } from './lib/stack.mjs';
 import { Browser } from './lib/browser.mjs';
 
 const APIS = ['extension', 'extension-call-log', 'account-call-log'];
@@ -15,12 +14,7 @@ const JSON_ACCEPT = { headers: { accept: 'application/json' } };
 let mock, stack;
 
 before(async () => {
-  const port = await freePort();
-  const clients = clientsFor(`http://127.0.0.1:${port}/oauth2callback`);
-  mock = await startMock({ clients, autoApprove: true });
-  mock.clients = clients;
-  stack = await startStack({ mock, gatewayPort: port, apisvcCount: 3, authsvcCount: 2,
-                             env: { RC_TIMEOUT_MS: '1500' } });
+  ({ mock, stack } = await startMockedStack({ apisvcCount: 3, authsvcCount: 2, env: { RC_TIMEOUT_MS: '1500' } }));
 });
 
 after(async () => {

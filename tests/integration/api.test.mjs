@@ -2,8 +2,7 @@
 // each API in both environments, refresh exactly once, upstream faults, and speed under latency.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startMock } from './lib/mock.mjs';
-import { startStack, clientsFor, freePort, waitFor } from './lib/stack.mjs';
+import { startMockedStack, waitFor } from './lib/stack.mjs';
 import { Browser } from './lib/browser.mjs';
 
 const RC_TIMEOUT_MS = 1500;
@@ -17,11 +16,7 @@ const JSON_ACCEPT = { headers: { accept: 'application/json' } };
 let mock, stack;
 
 before(async () => {
-  const port = await freePort();
-  const clients = clientsFor(`http://127.0.0.1:${port}/oauth2callback`);
-  mock = await startMock({ clients, autoApprove: true });
-  mock.clients = clients;
-  stack = await startStack({ mock, gatewayPort: port, env: { RC_TIMEOUT_MS: String(RC_TIMEOUT_MS) } });
+  ({ mock, stack } = await startMockedStack({ env: { RC_TIMEOUT_MS: String(RC_TIMEOUT_MS) } }));
 });
 
 after(async () => {

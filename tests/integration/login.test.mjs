@@ -1,18 +1,13 @@
 // Issue 3: the login flow end to end through gateway + authsvc against the mock RingCentral.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startMock } from './lib/mock.mjs';
-import { startStack, clientsFor, freePort, waitFor } from './lib/stack.mjs';
+import { startMockedStack, waitFor } from './lib/stack.mjs';
 import { Browser } from './lib/browser.mjs';
 
 let mock, stack;
 
 before(async () => {
-  const port = await freePort();
-  const clients = clientsFor(`http://127.0.0.1:${port}/oauth2callback`);
-  mock = await startMock({ clients, autoApprove: true });
-  mock.clients = clients;
-  stack = await startStack({ mock, gatewayPort: port, env: { RC_TIMEOUT_MS: '1500' } });
+  ({ mock, stack } = await startMockedStack({ env: { RC_TIMEOUT_MS: '1500' } }));
 });
 
 after(async () => {

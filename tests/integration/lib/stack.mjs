@@ -6,6 +6,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync, openSync, 
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startMock } from './mock.mjs';
 
 const BUILD = process.env.BUILD || 'build';
 const live = new Set();
@@ -34,6 +35,22 @@ export async function waitFor(check, { timeoutMs = 10000, intervalMs = 25, what 
 }
 
 // The clients registered at the mock for each environment.
+// A mock RingCentral whose clients redirect to a gateway port picked here, then a stack whose
+// gateway listens there (stackOptions as for startStack). The redirect URI and the pages share
+// the host 127.0.0.1, so the session cookie the callback sets is the one the pages get.
+export async function startMockedStack({ autoApprove = true, ...stackOptions } = {}) {
+  const port = await freePort();
+  const clients = clientsFor(`http://127.0.0.1:${port}/oauth2callback`);
+  const mock = await startMock({ clients, autoApprove });
+  mock.clients = clients;
+  try {
+    return { mock, stack: await startStack({ mock, gatewayPort: port, ...stackOptions }) };
+  } catch (e) {
+    await mock.stop();
+    throw e;
+  }
+}
+
 export function clientsFor(redirectUri) {
   return ['production', 'sandbox'].map(env => ({
     env, id: `test-client-${env}`, secret: `test-secret-${env}-x7`, redirectUri,
