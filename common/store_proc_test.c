@@ -83,6 +83,34 @@ static bool s_kill(pid_t pid)
     return r == pid && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
 }
 
+//  Fork a child joined to this process by two pipes: *up carries bytes from the child to the
+//  parent, *down from the parent to the child. Each side gets its own ends (the others are closed)
+//  and closes them when done. Returns the pid (0 in the child), or -1 (nothing left open).
+static pid_t s_fork_linked(int *up, int *down)
+{
+    int u[2], d[2];
+    if (pipe(u) != 0)
+        return -1;
+    if (pipe(d) != 0) {
+        close(u[0]);
+        close(u[1]);
+        return -1;
+    }
+    pid_t pid = s_fork();
+    if (pid < 0) {
+        for (int i = 0; i < 2; i++) {
+            close(u[i]);
+            close(d[i]);
+        }
+        return -1;
+    }
+    close(pid == 0 ? u[0] : u[1]);
+    close(pid == 0 ? d[1] : d[0]);
+    *up = pid == 0 ? u[1] : u[0];
+    *down = pid == 0 ? d[0] : d[1];
+    return pid;
+}
+
 //  Child of t_two_writers: opens its own store, waits for go, writes its N, exits 0 when all went well.
 static void s_writer_child(const char *dir, int ready_fd, int go_fd, int n)
 {
@@ -106,20 +134,15 @@ static void t_two_writers(void)
 {
     const char *dir = s_dir("two_writers");
     enum { N = 100 };
-    int ready[2], go[2];
-    CHECK(pipe(ready) == 0 && pipe(go) == 0);
-    pid_t pid = s_fork();
-    if (pid == 0) {
-        close(ready[0]);
-        close(go[1]);
-        s_writer_child(dir, ready[1], go[0], N);
-    }
-    close(ready[1]);
-    close(go[0]);
+    int ready, go;
+    pid_t pid = s_fork_linked(&ready, &go);
+    CHECK(pid >= 0);
+    if (pid == 0)
+        s_writer_child(dir, ready, go, N);
     store_t *store = store_open(dir, 0);
     CHECK(store != NULL);
-    CHECK(s_read_byte(ready[0]) == 'r');
-    CHECK(s_write_byte(go[1], 'g'));
+    CHECK(s_read_byte(ready) == 'r');
+    CHECK(s_write_byte(go, 'g'));
     store_session_t rec, out;
     char key[32];
     int bad = 0, seen_child = 0;
@@ -144,8 +167,8 @@ static void t_two_writers(void)
         found += store_session_get_at(store, key, NOW, &out) == 0;
     }
     CHECK(found == 2 * N);
-    close(ready[0]);
-    close(go[1]);
+    close(ready);
+    close(go);
     store_close(&store);
 }
 
@@ -174,34 +197,30 @@ static void t_claim_race(void)
     int wins = 0, busy = 0;
     for (int round = 0; round < ROUNDS; round++) {
         snprintf(key, sizeof key, "sid-%d", round);
-        int ready[2], go[2];
-        CHECK(pipe(ready) == 0 && pipe(go) == 0);
-        pid_t pid = s_fork();
+        int ready, go;
+        pid_t pid = s_fork_linked(&ready, &go);
+        CHECK(pid >= 0);
         if (pid == 0) {
-            close(ready[0]);
-            close(go[1]);
             store_t *mine = store_open(dir, 0);
             store_session_t got;
-            if (!mine || !s_write_byte(ready[1], 'r') || s_read_byte(go[0]) != 'g')
+            if (!mine || !s_write_byte(ready, 'r') || s_read_byte(go) != 'g')
                 _exit(3);
             int code = s_claim_code(store_refresh_claim(mine, key, 1, NOW, 30000, &got));
             store_close(&mine);
             _exit(code);
         }
-        close(ready[1]);
-        close(go[0]);
         store = store_open(dir, 0);
         CHECK(store != NULL);
-        CHECK(s_read_byte(ready[0]) == 'r');
-        CHECK(s_write_byte(go[1], 'g'));
+        CHECK(s_read_byte(ready) == 'r');
+        CHECK(s_write_byte(go, 'g'));
         int mine = s_claim_code(store_refresh_claim(store, key, 1, NOW, 30000, &rec));
         int theirs = s_wait(pid);
         CHECK((mine == 0 && theirs == 1) || (mine == 1 && theirs == 0));
         wins += (mine == 0) + (theirs == 0);
         busy += (mine == 1) + (theirs == 1);
         store_close(&store);
-        close(ready[0]);
-        close(go[1]);
+        close(ready);
+        close(go);
     }
     CHECK(wins == ROUNDS && busy == ROUNDS);
 }
@@ -210,28 +229,24 @@ static void t_claim_race(void)
 //  transaction; SIGKILL it once it says it is inside. Returns whether it got in and was killed.
 static bool s_kill_inside_txn(const char *dir, bool write)
 {
-    int ready[2], hold[2];
-    if (pipe(ready) != 0 || pipe(hold) != 0)
+    int ready, hold;
+    pid_t pid = s_fork_linked(&ready, &hold);
+    if (pid < 0)
         return false;
-    pid_t pid = s_fork();
     if (pid == 0) {
-        close(ready[0]);
-        close(hold[1]);
         store_t *mine = store_open(dir, 0);
         if (!mine)
             _exit(2);
         if (write)
-            store_test_hold_write(mine, ready[1], hold[0]);     //  blocks until killed
+            store_test_hold_write(mine, ready, hold);     //  blocks until killed
         else
-            store_test_hold_read(mine, ready[1], hold[0]);
+            store_test_hold_read(mine, ready, hold);
         _exit(3);
     }
-    close(ready[1]);
-    close(hold[0]);
-    bool inside = s_read_byte(ready[0]) == (write ? 'w' : 'r');
+    bool inside = s_read_byte(ready) == (write ? 'w' : 'r');
     bool killed = s_kill(pid);
-    close(ready[0]);
-    close(hold[1]);
+    close(ready);
+    close(hold);
     return inside && killed;
 }
 
@@ -273,22 +288,18 @@ static void t_kill_in_read(void)
     const char *dir = s_dir("kill_in_read");
     //  The reporting child is forked first so that it inherits no open store
     //  (a child exiting normally would otherwise leave the parent's env behind).
-    int go[2], report[2];
-    CHECK(pipe(go) == 0 && pipe(report) == 0);
-    pid_t reporter = s_fork();
+    int report, go;
+    pid_t reporter = s_fork_linked(&report, &go);
+    CHECK(reporter >= 0);
     if (reporter == 0) {
-        close(go[1]);
-        close(report[0]);
-        if (s_read_byte(go[0]) != 'g')
+        if (s_read_byte(go) != 'g')
             _exit(2);
         store_t *mine = store_open(dir, 0);
         int cleared = mine ? store_test_stale_at_open(mine) : -1;
-        s_write_byte(report[1], (char) ('0' + cleared));
+        s_write_byte(report, (char) ('0' + cleared));
         store_close(&mine);
         _exit(0);
     }
-    close(go[0]);
-    close(report[1]);
 
     store_t *store = store_open(dir, 0);
     CHECK(store != NULL);
@@ -298,11 +309,11 @@ static void t_kill_in_read(void)
     CHECK(s_kill_inside_txn(dir, false));
 
     //  Now the reporter opens the store and tells how many slots its open cleared.
-    CHECK(s_write_byte(go[1], 'g'));
-    CHECK(s_read_byte(report[0]) == '1');
+    CHECK(s_write_byte(go, 'g'));
+    CHECK(s_read_byte(report) == '1');
     CHECK(s_wait(reporter) == 0);
-    close(go[1]);
-    close(report[0]);
+    close(go);
+    close(report);
     //  Nothing left to clear, and writes and reads go on.
     CHECK(store_reader_check(store) == 0);
     CHECK(store_session_put(store, "sid2", &rec) == 0);
