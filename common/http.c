@@ -33,7 +33,6 @@ struct _http_t {
     s_transfer_t *running;
     CURL *idle[HTTP_IDLE_MAX];      //  finished easy handles kept for reuse (curl_easy_reset)
     size_t idle_count;
-    int running_count;
     //  curl says which sockets to watch (CURLMOPT_SOCKETFUNCTION) and when to call back
     //  (CURLMOPT_TIMERFUNCTION): only ready sockets are handled, never a scan of all transfers
     //  (which made each turn of the loop cost O(transfers in flight)).
@@ -145,7 +144,6 @@ static void s_finish(s_transfer_t *t, CURLcode code)
     if (t->next)
         t->next->prev = t->prev;
     http_t *owner = t->owner;
-    owner->running_count--;
     curl_multi_remove_handle(owner->multi, t->easy);
     if (owner->idle_count < HTTP_IDLE_MAX) {
         curl_easy_reset(t->easy);
@@ -257,13 +255,12 @@ int http_start(http_t *self, const http_request_t *req, http_done_fn *done, void
     if (t->next)
         t->next->prev = t;
     self->running = t;
-    self->running_count++;
     return 0;
 }
 
-int http_perform(http_t *self)
+void http_perform(http_t *self)
 {
-    int running = 0;        //  curl's count, unused: running_count also covers transfers without socket activity
+    int running = 0;        //  curl's count of transfers; not needed here
     struct epoll_event evs[64];
     int n = epoll_wait(self->epfd, evs, 64, 0);
     for (int i = 0; i < n; i++) {
@@ -286,7 +283,6 @@ int http_perform(http_t *self)
         if (t)
             s_finish(t, code);
     }
-    return self->running_count;
 }
 
 int http_fd(const http_t *self)

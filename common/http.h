@@ -49,8 +49,8 @@ void http_destroy(http_t **self_p);
 //  Start a transfer; done is called from http_perform. Returns 0, or -1 (done is then never called).
 int http_start(http_t *self, const http_request_t *req, http_done_fn *done, void *arg);
 //  Move on the transfers whose sockets are ready or whose time has come, and call done for those
-//  that ended. Never blocks. Returns how many transfers are still running.
-int http_perform(http_t *self);
+//  that ended. Never blocks.
+void http_perform(http_t *self);
 //  A file descriptor that polls readable when http_perform has socket work (an epoll set).
 int http_fd(const http_t *self);
 //  Milliseconds until http_perform must run even without socket activity (curl's timers); -1: none.
