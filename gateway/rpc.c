@@ -411,6 +411,18 @@ static void *s_run(void *arg)
     return NULL;
 }
 
+//  Close what the hub holds and free it (its thread not running).
+static void s_hub_free(rpc_hub_t *self)
+{
+    for (int s = 0; s < RPC_SERVICE_COUNT; s++)
+        if (self->sock[s])
+            zmq_close(self->sock[s]);
+    if (self->wake_fd >= 0)
+        close(self->wake_fd);
+    free(self->active);
+    free(self);
+}
+
 rpc_hub_t *rpc_hub_new(void *zmq_ctx, const rpc_config_t *cfg)
 {
     rpc_hub_t *self = calloc(1, sizeof *self);
@@ -435,12 +447,7 @@ rpc_hub_t *rpc_hub_new(void *zmq_ctx, const rpc_config_t *cfg)
         ok = false;
     }
     if (!ok) {
-        for (int s = 0; s < RPC_SERVICE_COUNT; s++)
-            if (self->sock[s])
-                zmq_close(self->sock[s]);
-        if (self->wake_fd >= 0)
-            close(self->wake_fd);
-        free(self);
+        s_hub_free(self);
         return NULL;
     }
     return self;
@@ -462,12 +469,7 @@ void rpc_hub_destroy(rpc_hub_t **hub_p)
     atomic_store(&self->stopping, true);
     s_wake(self);
     pthread_join(self->thread, NULL);
-    for (int s = 0; s < RPC_SERVICE_COUNT; s++)
-        if (self->sock[s])
-            zmq_close(self->sock[s]);
-    close(self->wake_fd);
-    free(self->active);
-    free(self);
+    s_hub_free(self);
     *hub_p = NULL;
 }
 
