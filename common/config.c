@@ -77,6 +77,31 @@ static int s_is_http_url(const char *v)
     return strncmp(v, "http://", 7) == 0 || strncmp(v, "https://", 8) == 0;
 }
 
+static void s_strip_slashes(char *url)
+{
+    size_t n = strlen(url);
+    while (n && url[n - 1] == '/')
+        url[--n] = '\0';
+}
+
+//  GATEWAY_INTERNAL_PORT: a plain port. civetweb's "NNNNs" (TLS) is refused with the reason.
+static int s_internal_port(config_t *cfg, char *err, size_t err_size)
+{
+    const char *v = getenv("GATEWAY_INTERNAL_PORT");
+    size_t n = v ? strlen(v) : 0;
+    if (n && (v[n - 1] == 's' || v[n - 1] == 'S')) {
+        snprintf(err, err_size, "GATEWAY_INTERNAL_PORT=%.20s asks for TLS in the gateway: refused, because Debian 12's "
+                 "civetweb 1.15 crashes on its first TLS connection under OpenSSL 3; HTTPS is served by the nginx "
+                 "front (set TLS_CERT and TLS_KEY)", v);
+        return -1;
+    }
+    long port = 0;
+    if (s_getenv_long(&port, "GATEWAY_INTERNAL_PORT", 0, 0, 65535, err, err_size))
+        return -1;
+    cfg->gateway_internal_port = (int) port;
+    return 0;
+}
+
 int config_load_env_file(const char *path, config_rc_t *rc, char *err, size_t err_size)
 {
     memset(rc, 0, sizeof *rc);
@@ -129,9 +154,7 @@ int config_load_env_file(const char *path, config_rc_t *rc, char *err, size_t er
         snprintf(err, err_size, "%s: RC_SERVER_URL and RC_REDIRECT_URL must be http(s) URLs and RC_CLIENT_SECRET set", path);
         return -1;
     }
-    size_t n = strlen(rc->server_url);
-    while (n && rc->server_url[n - 1] == '/')
-        rc->server_url[--n] = '\0';
+    s_strip_slashes(rc->server_url);
     rc->configured = true;
     return 0;
 }
@@ -147,9 +170,22 @@ int config_load(config_t *cfg, char *err, size_t err_size)
         || s_getenv_long(&port, "GATEWAY_PORT", 5000, 1, 65535, err, err_size)
         || s_getenv_long(&cfg->connect_timeout_ms, "RC_CONNECT_TIMEOUT_MS", 3000, 1, 600000, err, err_size)
         || s_getenv_long(&cfg->timeout_ms, "RC_TIMEOUT_MS", 10000, 1, 600000, err, err_size)
-        || s_getenv_long(&cfg->service_timeout_ms, "SERVICE_TIMEOUT_MS", 3000, 1, 600000, err, err_size))
+        || s_getenv_long(&cfg->service_timeout_ms, "SERVICE_TIMEOUT_MS", 3000, 1, 600000, err, err_size)
+        || s_getenv_long(&cfg->data_map_mb, "DATA_MAP_MB", 256, 1, 1L << 20, err, err_size)
+        || s_internal_port(cfg, err, err_size))
         return -1;
     cfg->gateway_port = (int) port;
+    char dflt_url[64];
+    snprintf(dflt_url, sizeof dflt_url, "http://localhost:%d", cfg->gateway_port);
+    if (s_getenv(cfg->public_url, sizeof cfg->public_url, "PUBLIC_URL", dflt_url, err, err_size))
+        return -1;
+    if (!s_is_http_url(cfg->public_url) || strpbrk(cfg->public_url, "?#\"<> \t\r\n")) {
+        snprintf(err, err_size, "PUBLIC_URL must be an http(s) URL without query or spaces (got \"%.60s\")",
+                 cfg->public_url);
+        return -1;
+    }
+    s_strip_slashes(cfg->public_url);
+    cfg->public_https = strncmp(cfg->public_url, "https://", 8) == 0;
     level = log_level_parse(getenv("LOG_LEVEL"));
     if (level < 0) {
         snprintf(err, err_size, "LOG_LEVEL must be debug, info, warn or error");
@@ -178,11 +214,11 @@ int config_load(config_t *cfg, char *err, size_t err_size)
 
 void config_log(const config_t *cfg)
 {
-    log_info("config", "rc_env_dir=%s data_dir=%s run_dir=%s authsvc=%s apisvc=%s gateway=%s:%d "
-             "connect_timeout_ms=%ld timeout_ms=%ld service_timeout_ms=%ld demo_mode=%d",
-             cfg->rc_env_dir, cfg->data_dir, cfg->run_dir, cfg->authsvc_endpoint, cfg->apisvc_endpoint,
-             cfg->gateway_bind, cfg->gateway_port, cfg->connect_timeout_ms, cfg->timeout_ms,
-             cfg->service_timeout_ms, cfg->demo_mode);
+    log_info("config", "rc_env_dir=%s data_dir=%s data_map_mb=%ld run_dir=%s authsvc=%s apisvc=%s public=%s:%d "
+             "internal_port=%d public_url=%s connect_timeout_ms=%ld timeout_ms=%ld service_timeout_ms=%ld demo_mode=%d",
+             cfg->rc_env_dir, cfg->data_dir, cfg->data_map_mb, cfg->run_dir, cfg->authsvc_endpoint,
+             cfg->apisvc_endpoint, cfg->gateway_bind, cfg->gateway_port, cfg->gateway_internal_port, cfg->public_url,
+             cfg->connect_timeout_ms, cfg->timeout_ms, cfg->service_timeout_ms, cfg->demo_mode);
     for (int i = 0; i < CONFIG_ENV_COUNT; i++) {
         const config_rc_t *rc = &cfg->rc[i];
         if (rc->configured)

@@ -1,7 +1,10 @@
 //  config: the settings of architecture.md "Configuration", read and checked once at start.
 //
-//  Process environment: RC_ENV_DIR (default "environment"), GATEWAY_PORT (5000),
-//  GATEWAY_BIND (127.0.0.1), DATA_DIR (var/data), RUN_DIR (var/run),
+//  Process environment: RC_ENV_DIR (default "environment"), GATEWAY_PORT (5000) and
+//  GATEWAY_BIND (127.0.0.1): the public side, served by the nginx front; GATEWAY_INTERNAL_PORT
+//  (0: any free port): the gateway's own loopback port behind the front (a TLS port, "8443s",
+//  is refused); PUBLIC_URL (http://localhost:$GATEWAY_PORT): what browsers use, whose scheme
+//  decides the Secure / __Host- cookie; DATA_MAP_MB (256): the LMDB map; DATA_DIR (var/data), RUN_DIR (var/run),
 //  AUTHSVC_ENDPOINT / APISVC_ENDPOINT (ipc://$RUN_DIR/authsvc.sock, .../apisvc.sock),
 //  LOG_LEVEL (info), RC_CONNECT_TIMEOUT_MS (3000), RC_TIMEOUT_MS (10000),
 //  SERVICE_TIMEOUT_MS (3000: how long the gateway waits for a service), DEMO_MODE (0/1).
@@ -35,7 +38,11 @@ typedef struct {
     char authsvc_endpoint[CONFIG_PATH_MAX];
     char apisvc_endpoint[CONFIG_PATH_MAX];
     char gateway_bind[64];
-    int gateway_port;
+    int gateway_port;                       //  the front's public port
+    int gateway_internal_port;              //  civetweb's loopback port (0: any free one)
+    char public_url[CONFIG_VALUE_MAX];      //  no trailing slash
+    bool public_https;                      //  public_url is https://
+    long data_map_mb;                       //  LMDB map size in MiB
     int log_level;
     long connect_timeout_ms;
     long timeout_ms;

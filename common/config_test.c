@@ -90,6 +90,42 @@ static void t_load_environment(void)
     unsetenv("LOG_LEVEL");
 }
 
+static void t_front_and_store(void)
+{
+    char err[512] = "";
+    config_t cfg;
+    setenv("RC_ENV_DIR", test_tmpdir(), 1);
+    setenv("GATEWAY_PORT", "6124", 1);
+    unsetenv("PUBLIC_URL");
+    unsetenv("GATEWAY_INTERNAL_PORT");
+    unsetenv("DATA_MAP_MB");
+    CHECK(config_load(&cfg, err, sizeof err) == 0);
+    CHECK(strcmp(cfg.public_url, "http://localhost:6124") == 0 && !cfg.public_https);
+    CHECK(cfg.gateway_internal_port == 0);
+    CHECK(cfg.data_map_mb == 256);
+    setenv("PUBLIC_URL", "https://demo.example.com:8443/", 1);
+    setenv("GATEWAY_INTERNAL_PORT", "7001", 1);
+    setenv("DATA_MAP_MB", "4", 1);
+    CHECK(config_load(&cfg, err, sizeof err) == 0);
+    CHECK(strcmp(cfg.public_url, "https://demo.example.com:8443") == 0 && cfg.public_https);
+    CHECK(cfg.gateway_internal_port == 7001 && cfg.data_map_mb == 4);
+    //  A TLS port for civetweb is refused, saying why.
+    setenv("GATEWAY_INTERNAL_PORT", "8443s", 1);
+    CHECK(config_load(&cfg, err, sizeof err) == -1);
+    CHECK(strstr(err, "TLS") != NULL && strstr(err, "nginx") != NULL);
+    setenv("GATEWAY_INTERNAL_PORT", "7001", 1);
+    setenv("PUBLIC_URL", "localhost:5000", 1);
+    CHECK(config_load(&cfg, err, sizeof err) == -1 && strstr(err, "PUBLIC_URL") != NULL);
+    setenv("PUBLIC_URL", "http://a b", 1);
+    CHECK(config_load(&cfg, err, sizeof err) == -1);
+    unsetenv("PUBLIC_URL");
+    setenv("DATA_MAP_MB", "0", 1);
+    CHECK(config_load(&cfg, err, sizeof err) == -1 && strstr(err, "DATA_MAP_MB") != NULL);
+    unsetenv("DATA_MAP_MB");
+    unsetenv("GATEWAY_INTERNAL_PORT");
+    unsetenv("GATEWAY_PORT");
+}
+
 static void t_env_names(void)
 {
     CHECK(config_env_parse("production") == CONFIG_PRODUCTION);
@@ -105,6 +141,7 @@ static const test_case_t cases[] = {
     { "env_file_missing_or_template", t_env_file_missing_or_template },
     { "env_file_bad", t_env_file_bad },
     { "load_environment", t_load_environment },
+    { "front_and_store", t_front_and_store },
     { "env_names", t_env_names },
 };
 
