@@ -9,22 +9,45 @@ cd "$top"
 : "${GATEWAY_PORT:=5000}"
 : "${GATEWAY_BIND:=127.0.0.1}"
 : "${MOCK_PORT:=5001}"
-: "${PUBLIC_URL:=http://localhost:$GATEWAY_PORT}"
 : "${START_TIMEOUT:=15}"
 : "${STOP_TIMEOUT:=5}"
-export RUN_DIR DATA_DIR RC_ENV_DIR GATEWAY_PORT GATEWAY_BIND
-SERVICES=(authsvc apisvc gateway)
+# TLS=1 (make run TLS=1) without TLS_CERT/TLS_KEY: a self-signed localhost certificate that
+# deploy/start makes in DATA_DIR/tls (kept across runs, so a browser's exception stays valid).
+if [ "${TLS:-0}" = 1 ] && [ -z "${TLS_CERT:-}${TLS_KEY:-}" ]; then
+  TLS_CERT="$DATA_DIR/tls/localhost.crt" TLS_KEY="$DATA_DIR/tls/localhost.key" TLS_SELF_SIGNED=1
+fi
+if [ -n "${TLS_CERT:-}" ]; then scheme=https; else scheme=http; fi
+: "${PUBLIC_URL:=$scheme://localhost:$GATEWAY_PORT}"
+export RUN_DIR DATA_DIR RC_ENV_DIR GATEWAY_PORT GATEWAY_BIND PUBLIC_URL TLS_CERT TLS_KEY
+# The processes of a stack, in start order; nginx (the public front) last.
+SERVICES=(authsvc apisvc gateway nginx)
 
 # pid_of NAME: the pid in RUN_DIR/NAME.pid when that process is alive and is ours.
 pid_of() {
-  local f="$RUN_DIR/$1.pid" pid
+  local f="$RUN_DIR/$1.pid" pid mark="bin/$1\b"
   [ -f "$f" ] || return 1
   pid=$(cat "$f" 2>/dev/null)
   [[ "$pid" =~ ^[0-9]+$ ]] || return 1
   kill -0 "$pid" 2>/dev/null || return 1
-  # Never signal a recycled pid: the process must be our binary.
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "bin/$1\b" || return 1
+  # Never signal a recycled pid: the process must be our binary (nginx: with our configuration).
+  [ "$1" = nginx ] && mark="-c $(cd "$RUN_DIR" && pwd)/nginx.conf"
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qe "$mark" || return 1
   echo "$pid"
+}
+
+# The gateway's own loopback port behind the front: GATEWAY_INTERNAL_PORT, or the one
+# deploy/start picked (RUN_DIR/gateway.port), for status and stop.
+internal_port() {
+  if [ -n "${GATEWAY_INTERNAL_PORT:-}" ]; then echo "$GATEWAY_INTERNAL_PORT"
+  else cat "$RUN_DIR/gateway.port" 2>/dev/null; fi
+}
+
+# curl of the public side (-k: our own certificate may be self-signed; this is a probe).
+public_curl() {
+  curl -fsS -k --max-time 5 "$@"
+}
+public_probe_url() {
+  echo "$scheme://$GATEWAY_BIND:$GATEWAY_PORT"
 }
 
 # has_credentials: true when an env file has a client id (not demo mode).
