@@ -8,11 +8,12 @@
 // docs/screenshots/ holds one committed set of them.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { startMockedStack } from '../integration/lib/stack.mjs';
+import { startMockedStack, makeCertificate } from '../integration/lib/stack.mjs';
 
 const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -47,8 +48,8 @@ after(async () => {
 });
 
 // A new browser context (its own cookies), watched for script errors and CSP violations on our pages.
-async function newContext({ blockPopups = false } = {}) {
-  const ctx = await browser.newContext({ viewport: VIEWPORT });
+async function newContext({ blockPopups = false, ignoreHTTPSErrors = false } = {}) {
+  const ctx = await browser.newContext({ viewport: VIEWPORT, ignoreHTTPSErrors });
   ctx.setDefaultTimeout(WAIT_MS);
   ctx.setDefaultNavigationTimeout(WAIT_MS);
   if (blockPopups)  // as a strict popup blocker would: window.open gives nothing
@@ -318,4 +319,32 @@ scenario('every error page explains what happened and leads back', async track =
   // An API the test page does not offer, while logged out: back to the start.
   await page.goto(`${stack.url}/test?api=nope`);
   assert.equal(pathOf(page), '/');
+});
+
+scenario('HTTPS at the front: popup login, the three APIs, logout; the cookie is __Host- and Secure', async track => {
+  const dir = mkdtempSync(join(tmpdir(), 'rcbrowser-tls-'));
+  const plain = { mock, stack };
+  const tls = await startMockedStack({ autoApprove: false, env: { DEMO_MODE: '1' }, tls: makeCertificate(dir) });
+  ({ mock, stack } = tls);    // the helpers above use the stack of the moment
+  try {
+    assert.match(stack.url, /^https:/);
+    const ctx = await track({ ignoreHTTPSErrors: true });
+    const page = await ctx.newPage();
+    const owner = await popupLogin(page, 'sandbox');
+    const cookie = (await ctx.cookies(stack.url)).find(c => c.name === '__Host-rcsid');
+    assert.ok(cookie, 'the session cookie is __Host-rcsid');
+    assert.equal(cookie.secure, true);
+    assert.equal(cookie.httpOnly, true);
+    assert.equal(cookie.path, '/');
+    for (const api of APIS) await checkApi(page, api, owner);
+    await shot(page, '14-https-api');
+    await page.goto(`${stack.url}/test`);
+    await logout(page, ctx);
+    assert.ok(!(await ctx.cookies(stack.url)).some(c => c.name === '__Host-rcsid'), 'the cookie is gone');
+  } finally {
+    ({ mock, stack } = plain);
+    await tls.stack.stop();
+    await tls.mock.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
