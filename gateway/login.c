@@ -38,7 +38,7 @@ int login_start(request_t *r)
     bool fresh = !r->sid[0];
     if (fresh && rand_id(r->sid, sizeof r->sid) < 0)
         return request_fail_code(r, PROTO_INTERNAL, "no session id could be made");
-    log_info("login.start", "env=%s new_session=%d", env, fresh);
+    log_info("login.start", "env=%s new_session=%d client=%s", env, fresh, r->client);
     proto_msg_t *reply = request_call(r, RPC_AUTHSVC,
                                       s_message(r, PROTO_AUTH_URL, (const char *[]) { "sid", r->sid, "env", env, NULL }));
     const char *url = reply && proto_msg_type(reply) == PROTO_AUTH_URL_OK ? proto_msg_str(reply, "url") : NULL;
@@ -79,7 +79,7 @@ static int s_declined(request_t *r)
     int nd = request_query(r, "error_description", description, sizeof description);
     if (nd == -2)
         snprintf(description, sizeof description, "(a description too long to show)");
-    log_info("login.declined", "error=%s", token);
+    log_info("login.declined", "error=%s client=%s", token, r->client);
     html_t *h = request_html();
     if (h)
         pages_callback_declined(h, &r->state, token, description);
@@ -119,7 +119,7 @@ int login_callback(request_t *r)
                  proto_msg_has(reply, "owner_id") ? proto_msg_str(reply, "owner_id") : "");
         r->state = (pages_state_t) { .demo_mode = r->state.demo_mode, .known = true, .logged_in = true,
                                      .env = r->env, .user = r->user, .expires_in = -1 };
-        log_info("login.done", "env=%s", r->env[0] ? r->env : "-");
+        log_info("login.done", "env=%s client=%s", r->env[0] ? r->env : "-", r->client);
         html_t *h = request_html();
         if (h)
             pages_callback_ok(h, &r->state);
@@ -149,47 +149,25 @@ int login_logout_page(request_t *r)
     return request_page(r, 200, &h, NULL, 0);
 }
 
-//  Read the request body into buf (at most max bytes). Returns its length, or -1 when it is bigger or unreadable.
-static int s_read_body(request_t *r, char *buf, size_t max)
-{
-    if (r->ri->content_length > (long long) max)
-        return -1;
-    size_t len = 0;
-    for (;;) {
-        char *at = buf + len;
-        size_t room = max + 1 - len;    //  one byte more than allowed, to see an overflow
-        if (!room)
-            return -1;
-        int n = mg_read(r->conn, at, room);
-        if (n < 0)
-            return -1;
-        if (n == 0)
-            break;
-        len += (size_t) n;
-    }
-    if (len > max)
-        return -1;
-    buf[len] = '\0';
-    return (int) len;
-}
-
 int login_logout(request_t *r)
 {
     if (!session_same_origin(request_header(r, "Origin"), request_header(r, "Host"),
-                             request_header(r, "Sec-Fetch-Site"))) {
-        log_warn("logout.refused", "reason=cross_site");
+                             request_header(r, "Sec-Fetch-Site"), r->secure)) {
+        log_warn("logout.refused", "reason=cross_site client=%s", r->client);
         return request_error(r, 403, "This logout came from another site",
                              "Only this site's own Log out button can log you out. Open the test page and use "
                              "it there.", NULL, 0);
     }
-    char body[LOGIN_BODY_MAX + 2];
-    int len = s_read_body(r, body, LOGIN_BODY_MAX);
-    if (len < 0)
+    char body[LOGIN_BODY_MAX + 1];
+    int len = request_body(r, body, LOGIN_BODY_MAX);
+    if (len == REQUEST_BODY_TOO_LARGE)
         return request_error(r, 413, "Request too large", "This form sent more than a logout needs. Open the "
                              "test page and log out there.", NULL, 0);
+    if (len < 0)
+        return request_body_fail(r, len);
     char token[SESSION_CSRF_SIZE + 1];
     if (mg_get_var(body, (size_t) len, "csrf", token, sizeof token) < 0 || !session_csrf_ok(r->sid, token)) {
-        log_warn("logout.refused", "reason=csrf");
+        log_warn("logout.refused", "reason=csrf client=%s", r->client);
         return request_error(r, 403, "This logout form is not valid",
                              "The form does not belong to this session (it may be from before your last login). "
                              "Open the test page and log out there.", NULL, 0);
@@ -202,7 +180,7 @@ int login_logout(request_t *r)
         char cookie[SESSION_SET_COOKIE_SIZE];
         session_clear_cookie(cookie, sizeof cookie, r->secure);
         reply_header_t extra[] = { { "Set-Cookie", cookie } };
-        log_info("logout.done", "result=ok");
+        log_info("logout.done", "result=ok client=%s", r->client);
         status = reply_redirect(r->conn, 303, "/", extra, 1);
     }
     proto_msg_destroy(&reply);

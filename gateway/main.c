@@ -1,17 +1,21 @@
 //  gateway: the HTTP front of the demo (civetweb), talking to authsvc and apisvc over ZeroMQ.
 //  Load config, start, wait for SIGINT/SIGTERM, stop; destroy in reverse order.
+//  With arguments, a mode for deploy/ (gateway/front.h) that prints and exits, before any config.
 #include "common/config.h"
 #include "common/log.h"
 #include "common/rand.h"
-#include "gateway/rpc.h"
+#include "gateway/front.h"
 #include "gateway/server.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <zmq.h>
 
-int main(void)
+int main(int argc, char **argv)
 {
+    int mode = front_main(argc, argv, stdout, stderr);
+    if (mode >= 0)
+        return mode;
     char err[512];
     config_t cfg;
     int threads;
@@ -34,8 +38,10 @@ int main(void)
     sigaddset(&signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &signals, NULL);
 
+    //  The rpc hub holds the only sockets (one DEALER per service, replaced one at a time):
+    //  ZeroMQ's default ZMQ_MAX_SOCKETS (1023) has room, whatever the thread count.
     void *zctx = zmq_ctx_new();
-    if (!zctx || zmq_ctx_set(zctx, ZMQ_MAX_SOCKETS, threads * RPC_SERVICE_COUNT + 64) < 0) {
+    if (!zctx) {
         log_error("start", "reason=\"no ZeroMQ context\"");
         return 1;
     }

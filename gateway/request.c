@@ -1,10 +1,48 @@
 //  request: see request.h.
 #include "gateway/request.h"
+#include "common/clock.h"
+#include "common/log.h"
 #include "gateway/session.h"
 
+#include <arpa/inet.h>
 #include <civetweb.h>
 #include <stdio.h>
 #include <string.h>
+
+//  True when addr is a loopback address: 127.0.0.0/8, ::1, or ::ffff:127.x.y.z.
+static bool s_is_loopback(const char *addr)
+{
+    unsigned char a[16];
+    if (inet_pton(AF_INET, addr, a) == 1)
+        return a[0] == 127;
+    if (inet_pton(AF_INET6, addr, a) != 1)
+        return false;
+    static const unsigned char one[16] = { [15] = 1 };
+    static const unsigned char mapped[12] = { [10] = 0xff, [11] = 0xff };
+    return memcmp(a, one, 16) == 0 || (memcmp(a, mapped, 12) == 0 && a[12] == 127);
+}
+
+//  The canonical text of a valid IPv4 or IPv6 address into out. Returns 0, or -1 when it is not one.
+static int s_canonical_addr(const char *addr, char *out, size_t size)
+{
+    unsigned char a[16];
+    //  inet_pton takes dotted quads only (no octal, no short forms) and IPv6 without a zone.
+    if (strlen(addr) >= REQUEST_CLIENT_SIZE)
+        return -1;
+    if (inet_pton(AF_INET, addr, a) == 1)
+        return inet_ntop(AF_INET, a, out, (socklen_t) size) ? 0 : -1;
+    if (inet_pton(AF_INET6, addr, a) == 1)
+        return inet_ntop(AF_INET6, a, out, (socklen_t) size) ? 0 : -1;
+    return -1;
+}
+
+void request_client_addr(const char *peer, const char *real_ip, char *out, size_t size)
+{
+    if (real_ip && peer && s_is_loopback(peer) && s_canonical_addr(real_ip, out, size) == 0)
+        return;
+    //  civetweb writes the peer itself (inet_ntop); "-" when there is none.
+    snprintf(out, size, "%s", peer && *peer ? peer : "-");
+}
 
 void request_init(request_t *r, struct mg_connection *conn, const request_ctx_t *ctx)
 {
@@ -13,10 +51,74 @@ void request_init(request_t *r, struct mg_connection *conn, const request_ctx_t 
     r->ri = mg_get_request_info(conn);
     r->ctx = ctx;
     r->rpc = mg_get_thread_pointer(conn);
-    r->secure = r->ri && r->ri->is_ssl;
-    session_sid_from_cookie(mg_get_header(conn, "Cookie"), r->sid);
+    r->secure = ctx->cfg->public_https;
+    request_client_addr(r->ri ? r->ri->remote_addr : NULL, mg_get_header(conn, "X-Real-IP"), r->client,
+                        sizeof r->client);
+    session_sid_from_cookie(mg_get_header(conn, "Cookie"), r->secure, r->sid);
     r->state.demo_mode = ctx->cfg->demo_mode;
     r->state.expires_in = -1;
+}
+
+int request_body(request_t *r, char *buf, size_t max)
+{
+    buf[0] = '\0';
+    long long want = r->ri->content_length;
+    if (want < 0) {
+        if (mg_get_header(r->conn, "Transfer-Encoding"))
+            return REQUEST_BODY_NO_LENGTH;
+        want = 0;   //  no Content-Length, not chunked: no body
+    }
+    if (want > (long long) max)
+        return REQUEST_BODY_TOO_LARGE;
+    int64_t t0 = clock_mono_ms();
+    int64_t deadline = t0 + r->ctx->body_timeout_ms;
+    size_t len = 0;
+    while (len < (size_t) want) {
+        //  One byte at a time: mg_read returns only when it has all it was asked for (or a single
+        //  wait of request_timeout_ms passed), however long a trickle of bytes takes.
+        int n = clock_mono_ms() < deadline ? mg_read(r->conn, buf + len, 1) : 0;
+        if (n < 0) {
+            log_info("body.unreadable", "client=%s got=%zu of=%lld", r->client, len, want);
+            return REQUEST_BODY_UNREADABLE;
+        }
+        if (n == 0) {
+            log_warn("body.timeout", "client=%s got=%zu of=%lld ms=%lld", r->client, len, want,
+                     (long long) (clock_mono_ms() - t0));
+            return REQUEST_BODY_TIMEOUT;
+        }
+        len++;
+    }
+    buf[len] = '\0';
+    r->body_read = true;
+    return (int) len;
+}
+
+bool request_body_unread(const request_t *r)
+{
+    if (r->body_read || !r->ri)
+        return false;
+    return r->ri->content_length > 0 || (r->ri->content_length < 0 && mg_get_header(r->conn, "Transfer-Encoding"));
+}
+
+int request_body_fail(request_t *r, int code)
+{
+    //  What is left of the body is not read: civetweb must close the connection, not read on.
+    mg_disable_connection_keep_alive(r->conn);
+    reply_header_t extra[] = { { "Connection", "close" } };
+    switch (code) {
+    case REQUEST_BODY_TIMEOUT:
+        return request_error(r, 408, "The request took too long",
+                             "Your browser did not send the whole form in time, so the server stopped waiting. "
+                             "Try again.", extra, 1);
+    case REQUEST_BODY_TOO_LARGE:
+        return request_error(r, 413, "Request too large", "This request sent more than this page takes.", extra, 1);
+    case REQUEST_BODY_NO_LENGTH:
+        return request_error(r, 411, "Length required",
+                             "This request did not say how long its body is; this server needs that.", extra, 1);
+    default:
+        return request_error(r, 400, "Bad request", "The request could not be read to its end. Try again.", extra,
+                             1);
+    }
 }
 
 const char *request_header(const request_t *r, const char *name)

@@ -1,8 +1,18 @@
 //  request: what a route handler knows about the request it serves, and its helpers.
 //
 //  request_init reads the session cookie (validated: anything but a rand_id is
-//  no session), the thread's rpc client and the server context. The helpers
-//  send pages with the header bar filled from what the request learnt.
+//  no session; its name follows PUBLIC_URL's scheme), the client's address, the
+//  thread's rpc client and the server context. The helpers send pages with the
+//  header bar filled from what the request learnt.
+//
+//  The client's address is the TCP peer's, or the X-Real-IP header when the peer is
+//  the front (a loopback address) and the header is a plain IPv4 or IPv6 address.
+//  A request body is read with an overall deadline (REQUEST_BODY_TIMEOUT_MS): civetweb's
+//  mg_read waits for every byte it is asked for as long as bytes keep coming, so the
+//  body is read one byte at a time (each read bounded by civetweb's request_timeout_ms)
+//  and the clock checked between reads. A request whose body was not read to its end is
+//  not kept alive (civetweb would otherwise read the rest after the handler, with no
+//  deadline).
 #ifndef REQUEST_H_INCLUDED
 #define REQUEST_H_INCLUDED
 
@@ -23,10 +33,22 @@ struct mg_request_info;
 //  Largest page a handler builds (the API page with its JSON is the big one).
 #define REQUEST_PAGE_MAX (24u << 20)
 
+//  The longest a whole request body may take to arrive (GATEWAY_BODY_TIMEOUT_MS overrides it).
+#define REQUEST_BODY_TIMEOUT_MS 10000
+//  Room for a client address (INET6_ADDRSTRLEN).
+#define REQUEST_CLIENT_SIZE 46
+
+//  What request_body returns when it has no body to give.
+#define REQUEST_BODY_TOO_LARGE (-1)     //  Content-Length over the limit
+#define REQUEST_BODY_TIMEOUT (-2)       //  not all there by the deadline
+#define REQUEST_BODY_UNREADABLE (-3)    //  the connection failed or closed before the end
+#define REQUEST_BODY_NO_LENGTH (-4)     //  chunked (no Content-Length): not taken
+
 //  What every request of one server shares (read only).
 typedef struct {
     const config_t *cfg;
     int64_t started_ms;         //  monotonic ms at start, for /healthz uptime
+    long body_timeout_ms;       //  REQUEST_BODY_TIMEOUT_MS, or GATEWAY_BODY_TIMEOUT_MS read at start
 } request_ctx_t;
 
 typedef struct {
@@ -35,7 +57,9 @@ typedef struct {
     const request_ctx_t *ctx;
     rpc_t *rpc;                 //  this thread's service client; NULL when it could not be made
     char sid[RAND_ID_SIZE];     //  the cookie's session id; "" when none or not valid
-    bool secure;                //  the request came over TLS (cookies get Secure)
+    bool secure;                //  PUBLIC_URL is https: the cookie is __Host-rcsid, Secure; origins are https
+    bool body_read;             //  request_body read the whole body
+    char client[REQUEST_CLIENT_SIZE];   //  the client's address (see above); never "" after request_init
     pages_state_t state;        //  what the header bar shows
     char env[16];               //  storage behind state.env
     char user[256];             //  storage behind state.user
@@ -43,6 +67,16 @@ typedef struct {
 
 //  Fill r for conn. Never fails: a missing cookie or rpc client is recorded as such.
 void request_init(request_t *r, struct mg_connection *conn, const request_ctx_t *ctx);
+//  Write the client's address into out: real_ip (canonical form) when peer is a loopback address and real_ip
+//  is a valid IPv4 or IPv6 address, else peer ("-" when peer is empty or NULL). Never fails; out is bounded.
+void request_client_addr(const char *peer, const char *real_ip, char *out, size_t size);
+//  Read the whole body (at most max bytes, NUL-terminated: buf has max + 1 bytes) by the deadline.
+//  Returns its length, or a REQUEST_BODY_* code (logged when the deadline passed).
+int request_body(request_t *r, char *buf, size_t max);
+//  Send the page for a REQUEST_BODY_* code (408, 400, 411, 413) and close the connection. Returns the status sent.
+int request_body_fail(request_t *r, int code);
+//  True when the request came with a body that request_body has not read to its end.
+bool request_body_unread(const request_t *r);
 //  The value of a request header. Returns NULL when absent.
 const char *request_header(const request_t *r, const char *name);
 //  Decode query parameter name into buf. Returns its length, -1 when absent, -2 when too long for buf.

@@ -158,9 +158,12 @@ int routes_handle(struct mg_connection *conn, void *cbdata)
     request_init(&r, conn, cbdata);
     const char *route = "(none)";
     int status = r.ri ? s_dispatch(&r, &route) : -1;
+    //  A body left unread would be read by civetweb after us, with no deadline: close instead.
+    if (request_body_unread(&r))
+        mg_disable_connection_keep_alive(conn);
     //  The route, never the path or query string: the callback's carries the code and state.
-    log_info("http", "method=%.10s route=%s status=%d ms=%lld",
+    log_info("http", "method=%.10s route=%s status=%d ms=%lld client=%s",
              r.ri && r.ri->request_method ? r.ri->request_method : "-", route, status,
-             (long long) (clock_mono_ms() - t0));
+             (long long) (clock_mono_ms() - t0), r.client);
     return status >= 100 && status <= 999 ? status : 500;
 }

@@ -73,7 +73,10 @@ static int s_http_error(struct mg_connection *conn, int status, const char *errm
     if (status == 404)
         e = (pages_error_t) { 404, "Page not found", "There is no such page here.", NULL, NULL, NULL };
     int sent = reply_error_page(conn, &st, &e, NULL, 0);
-    log_info("http", "method=- route=(civetweb) status=%d", sent);
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    char client[REQUEST_CLIENT_SIZE];
+    request_client_addr(ri ? ri->remote_addr : "", mg_get_header(conn, "X-Real-IP"), client, sizeof client);
+    log_info("http", "method=- route=(civetweb) status=%d client=%s", sent, client);
     return 0;
 }
 
@@ -108,8 +111,30 @@ static int s_no_auth(struct mg_connection *conn, void *cbdata)
     return 1;
 }
 
+//  GATEWAY_BODY_TIMEOUT_MS (tests shorten it): 100 ms to 10 minutes. Returns 0, or -1 and logs why.
+static int s_body_timeout_from_env(long *ms)
+{
+    const char *v = getenv("GATEWAY_BODY_TIMEOUT_MS");
+    *ms = REQUEST_BODY_TIMEOUT_MS;
+    if (!v || !*v)
+        return 0;
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || *end || n < 100 || n > 600000) {
+        log_error("server.start", "reason=\"GATEWAY_BODY_TIMEOUT_MS must be a whole number from 100 to 600000 "
+                  "(got %.20s)\"", v);
+        return -1;
+    }
+    *ms = n;
+    return 0;
+}
+
 server_t *server_start(const config_t *cfg, void *zmq_ctx, int threads)
 {
+    long body_timeout_ms;
+    if (s_body_timeout_from_env(&body_timeout_ms) < 0)
+        return NULL;
     server_t *self = calloc(1, sizeof *self);
     if (!self) {
         log_error("server.start", "reason=\"out of memory\"");
@@ -117,7 +142,7 @@ server_t *server_start(const config_t *cfg, void *zmq_ctx, int threads)
     }
     self->cfg = *cfg;
     self->zctx = zmq_ctx;
-    self->rctx = (request_ctx_t) { &self->cfg, clock_mono_ms() };
+    self->rctx = (request_ctx_t) { &self->cfg, clock_mono_ms(), body_timeout_ms };
     self->rpc_cfg = (rpc_config_t) { { self->cfg.authsvc_endpoint, self->cfg.apisvc_endpoint },
                                      self->cfg.service_timeout_ms, self->cfg.timeout_ms };
     s_raise_fd_limit();
@@ -128,15 +153,19 @@ server_t *server_start(const config_t *cfg, void *zmq_ctx, int threads)
         return NULL;
     }
 
-    char ports[96], nthreads[16];
-    snprintf(ports, sizeof ports, "%s:%d", self->cfg.gateway_bind, self->cfg.gateway_port);
+    char ports[32], nthreads[16], keep_alive[16], request_timeout[16];
+    snprintf(ports, sizeof ports, "127.0.0.1:%d", self->cfg.gateway_internal_port);
     snprintf(nthreads, sizeof nthreads, "%d", threads);
+    snprintf(keep_alive, sizeof keep_alive, "%d", SERVER_KEEP_ALIVE_MS);
+    snprintf(request_timeout, sizeof request_timeout, "%d", SERVER_REQUEST_TIMEOUT_MS);
     const char *options[] = {
         "listening_ports", ports,
+        "access_control_list", SERVER_ACL,
         "num_threads", nthreads,
+        "listen_backlog", "1024",
         "enable_keep_alive", "yes",
-        "keep_alive_timeout_ms", "2000",
-        "request_timeout_ms", "10000",
+        "keep_alive_timeout_ms", keep_alive,
+        "request_timeout_ms", request_timeout,
         "max_request_size", "16384",
         "tcp_nodelay", "1",
         "enable_directory_listing", "no",
@@ -163,7 +192,8 @@ server_t *server_start(const config_t *cfg, void *zmq_ctx, int threads)
     //  The gateway has no password-protected paths; without an authorization handler civetweb
     //  looks for a .htpasswd file (a stat) on every request.
     mg_set_auth_handler(self->mg, "**", s_no_auth, NULL);
-    log_info("server.start", "listen=%s:%d threads=%d", self->cfg.gateway_bind, server_port(self), threads);
+    log_info("server.start", "listen=127.0.0.1:%d admit=127.0.0.1 threads=%d keep_alive_ms=%d body_timeout_ms=%ld "
+             "public_url=%s", server_port(self), threads, SERVER_KEEP_ALIVE_MS, body_timeout_ms, self->cfg.public_url);
     return self;
 }
 

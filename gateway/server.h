@@ -1,10 +1,16 @@
 //  server: the gateway's civetweb server, hardened; its worker threads reach the services through one rpc hub.
 //
-//  No document root, no directory listing, no CORS preflight answers; one
-//  request handler ("**") dispatching on the route table; requests bounded
-//  (max_request_size 16 KiB, request_timeout_ms); keep-alive on (a kept-alive
-//  connection holds a worker thread, hence many threads). Errors civetweb
-//  answers itself (malformed or oversized requests) get the gateway's error page.
+//  It sits behind the nginx front: it listens on 127.0.0.1:GATEWAY_INTERNAL_PORT only
+//  and admits connections from 127.0.0.1 only (access_control_list; others are
+//  closed at accept). No document root, no directory listing, no CORS preflight
+//  answers; one request handler ("**") dispatching on the route table; requests
+//  bounded (max_request_size 16 KiB, request_timeout_ms 10 s for the header and for
+//  each single read, REQUEST_BODY_TIMEOUT_MS for a whole body); keep-alive on, kept
+//  75 s (longer than the front's upstream keepalive_timeout, so the front never
+//  reuses a connection civetweb is closing). A kept-alive connection holds a worker
+//  thread, hence many threads: each costs a 100 KiB stack (Debian's civetweb), of
+//  which only the pages a request touches are resident. Errors civetweb answers
+//  itself (malformed or oversized requests) get the gateway's error page.
 #ifndef SERVER_H_INCLUDED
 #define SERVER_H_INCLUDED
 
@@ -12,17 +18,24 @@
 
 #include <stddef.h>
 
-//  Worker threads when GATEWAY_THREADS is not set.
-#define SERVER_THREADS_DEFAULT 256
+//  Worker threads when GATEWAY_THREADS is not set: at least 1,000 requests in flight at once.
+#define SERVER_THREADS_DEFAULT 1024
 //  Most worker threads GATEWAY_THREADS may ask for.
-#define SERVER_THREADS_MAX 1024
+#define SERVER_THREADS_MAX 4096
+//  civetweb's access_control_list: only the front (on this host) may connect.
+#define SERVER_ACL "-0.0.0.0/0,+127.0.0.1"
+//  How long civetweb keeps an idle connection: longer than the front's upstream keepalive_timeout (30 s).
+#define SERVER_KEEP_ALIVE_MS 75000
+//  civetweb's bound on reading a request header, and on each single read of a body.
+#define SERVER_REQUEST_TIMEOUT_MS 10000
 
 typedef struct _server_t server_t;
 
 //  Read GATEWAY_THREADS (1..SERVER_THREADS_MAX, default SERVER_THREADS_DEFAULT). Returns 0, or -1 with a reason in err.
 int server_threads_from_env(int *threads, char *err, size_t err_size);
-//  Start serving on cfg->gateway_bind:cfg->gateway_port (port 0: any free port) with threads
-//  workers talking to the services through zmq_ctx. Returns NULL and logs why on failure.
+//  Start serving on 127.0.0.1:cfg->gateway_internal_port (0: any free port) with threads workers
+//  talking to the services through zmq_ctx; reads GATEWAY_BODY_TIMEOUT_MS (default
+//  REQUEST_BODY_TIMEOUT_MS) once. Returns NULL and logs why on failure.
 server_t *server_start(const config_t *cfg, void *zmq_ctx, int threads);
 //  The TCP port the server listens on. Returns -1 when it cannot be told.
 int server_port(const server_t *self);

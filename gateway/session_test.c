@@ -11,23 +11,57 @@ static void t_sid_from_cookie(void)
     CHECK(rand_id(good, sizeof good) == 0);
 
     snprintf(header, sizeof header, "rcsid=%s", good);
-    CHECK(session_sid_from_cookie(header, sid) == 0 && strcmp(sid, good) == 0);
+    CHECK(session_sid_from_cookie(header, false, sid) == 0 && strcmp(sid, good) == 0);
     snprintf(header, sizeof header, "theme=dark; rcsid=%s; other=1", good);
-    CHECK(session_sid_from_cookie(header, sid) == 0 && strcmp(sid, good) == 0);
+    CHECK(session_sid_from_cookie(header, false, sid) == 0 && strcmp(sid, good) == 0);
+    snprintf(header, sizeof header, "theme=dark;rcsid=%s;other=1", good);      //  no spaces
+    CHECK(session_sid_from_cookie(header, false, sid) == 0 && strcmp(sid, good) == 0);
+    snprintf(header, sizeof header, "rcsid=\"%s\"", good);                     //  a quoted value
+    CHECK(session_sid_from_cookie(header, false, sid) == 0 && strcmp(sid, good) == 0);
 
-    CHECK(session_sid_from_cookie(NULL, sid) == -1 && sid[0] == '\0');
-    CHECK(session_sid_from_cookie("theme=dark", sid) == -1 && sid[0] == '\0');
-    CHECK(session_sid_from_cookie("rcsid=", sid) == -1);
-    CHECK(session_sid_from_cookie("rcsid=short", sid) == -1);
+    CHECK(session_sid_from_cookie(NULL, false, sid) == -1 && sid[0] == '\0');
+    CHECK(session_sid_from_cookie("", false, sid) == -1 && sid[0] == '\0');
+    CHECK(session_sid_from_cookie(";;; ;", false, sid) == -1);
+    CHECK(session_sid_from_cookie("theme=dark", false, sid) == -1 && sid[0] == '\0');
+    CHECK(session_sid_from_cookie("rcsid=", false, sid) == -1);
+    CHECK(session_sid_from_cookie("rcsid", false, sid) == -1);
+    CHECK(session_sid_from_cookie("rcsid=short", false, sid) == -1);
     //  right length, wrong alphabet
-    CHECK(session_sid_from_cookie("rcsid=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"", sid) == -1);
-    CHECK(session_sid_from_cookie("rcsid=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.", sid) == -1);
+    CHECK(session_sid_from_cookie("rcsid=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"", false, sid) == -1);
+    CHECK(session_sid_from_cookie("rcsid=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.", false, sid) == -1);
     //  too long for an id
     snprintf(header, sizeof header, "rcsid=%sX", good);
-    CHECK(session_sid_from_cookie(header, sid) == -1 && sid[0] == '\0');
-    //  a cookie whose name merely ends in rcsid is not ours
+    CHECK(session_sid_from_cookie(header, false, sid) == -1 && sid[0] == '\0');
+    //  a cookie whose name merely ends in rcsid, or differs in case, is not ours
     snprintf(header, sizeof header, "xrcsid=%s", good);
-    CHECK(session_sid_from_cookie(header, sid) == -1);
+    CHECK(session_sid_from_cookie(header, false, sid) == -1);
+    snprintf(header, sizeof header, "RCSID=%s", good);
+    CHECK(session_sid_from_cookie(header, false, sid) == -1);
+}
+
+//  PUBLIC_URL https: the cookie is __Host-rcsid, and only that one is read.
+static void t_sid_from_cookie_secure(void)
+{
+    char good[RAND_ID_SIZE], sid[RAND_ID_SIZE], header[256];
+    CHECK(rand_id(good, sizeof good) == 0);
+    CHECK(strcmp(session_cookie_name(true), "__Host-rcsid") == 0);
+    CHECK(strcmp(session_cookie_name(false), "rcsid") == 0);
+
+    snprintf(header, sizeof header, "__Host-rcsid=%s", good);
+    CHECK(session_sid_from_cookie(header, true, sid) == 0 && strcmp(sid, good) == 0);
+    CHECK(session_sid_from_cookie(header, false, sid) == -1);      //  plain mode reads rcsid only
+    snprintf(header, sizeof header, "rcsid=%s", good);
+    CHECK(session_sid_from_cookie(header, true, sid) == -1);       //  a plain cookie is not taken over https
+    //  the prefix is exact: a "__host-" cookie escaped the browser's __Host- rules
+    snprintf(header, sizeof header, "__host-rcsid=%s", good);
+    CHECK(session_sid_from_cookie(header, true, sid) == -1);
+    snprintf(header, sizeof header, "__Secure-rcsid=%s", good);
+    CHECK(session_sid_from_cookie(header, true, sid) == -1);
+    char other[RAND_ID_SIZE];
+    CHECK(rand_id(other, sizeof other) == 0);
+    snprintf(header, sizeof header, "rcsid=%s; __Host-rcsid=%s", other, good);
+    CHECK(session_sid_from_cookie(header, true, sid) == 0 && strcmp(sid, good) == 0);
+    CHECK(session_sid_from_cookie(header, false, sid) == 0 && strcmp(sid, other) == 0);
 }
 
 static void t_set_cookie(void)
@@ -37,14 +71,28 @@ static void t_set_cookie(void)
     CHECK(session_set_cookie(out, sizeof out, sid, false) == 0);
     snprintf(want, sizeof want, "rcsid=%s; Path=/; HttpOnly; SameSite=Lax", sid);
     CHECK(strcmp(out, want) == 0);
-    CHECK(session_set_cookie(out, sizeof out, sid, true) == 0);
-    CHECK(strstr(out, "; Secure") != NULL);
     CHECK(session_set_cookie(out, sizeof out, "not an id", false) == -1);
     CHECK(session_set_cookie(out, 20, sid, false) == -1);
-
     CHECK(session_clear_cookie(out, sizeof out, false) == 0);
     CHECK(strcmp(out, "rcsid=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax") == 0);
-    CHECK(session_clear_cookie(out, sizeof out, true) == 0 && strstr(out, "; Secure"));
+}
+
+//  __Host-: Secure, Path=/, no Domain (else the browser drops it).
+static void t_set_cookie_secure(void)
+{
+    char sid[RAND_ID_SIZE], out[SESSION_SET_COOKIE_SIZE], want[SESSION_SET_COOKIE_SIZE];
+    CHECK(rand_id(sid, sizeof sid) == 0);
+    CHECK(session_set_cookie(out, sizeof out, sid, true) == 0);
+    snprintf(want, sizeof want, "__Host-rcsid=%s; Path=/; HttpOnly; SameSite=Lax; Secure", sid);
+    CHECK(strcmp(out, want) == 0);
+    CHECK(!strstr(out, "Domain"));
+    CHECK(session_clear_cookie(out, sizeof out, true) == 0);
+    CHECK(strcmp(out, "__Host-rcsid=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax; Secure") == 0);
+    //  what one mode writes, the same mode reads back
+    char header[SESSION_SET_COOKIE_SIZE], back[RAND_ID_SIZE];
+    CHECK(session_set_cookie(header, sizeof header, sid, true) == 0);
+    header[strcspn(header, ";")] = '\0';
+    CHECK(session_sid_from_cookie(header, true, back) == 0 && strcmp(back, sid) == 0);
 }
 
 static void t_csrf(void)
@@ -74,24 +122,33 @@ static void t_csrf(void)
 
 static void t_same_origin(void)
 {
-    CHECK(session_same_origin(NULL, "localhost:5000", NULL));
-    CHECK(session_same_origin("http://localhost:5000", "localhost:5000", "same-origin"));
-    CHECK(session_same_origin("https://demo.example", "demo.example", NULL));
-    CHECK(session_same_origin("http://LOCALHOST:5000", "localhost:5000", NULL));
-    CHECK(!session_same_origin("http://evil.example", "localhost:5000", NULL));
-    CHECK(!session_same_origin("http://localhost:5001", "localhost:5000", NULL));
-    CHECK(!session_same_origin("null", "localhost:5000", NULL));
-    CHECK(!session_same_origin("http://localhost:5000", NULL, NULL));
-    CHECK(!session_same_origin(NULL, "localhost:5000", "cross-site"));
+    CHECK(session_same_origin(NULL, "localhost:5000", NULL, false));
+    CHECK(session_same_origin("http://localhost:5000", "localhost:5000", "same-origin", false));
+    CHECK(session_same_origin("http://LOCALHOST:5000", "localhost:5000", NULL, false));
+    CHECK(!session_same_origin("http://evil.example", "localhost:5000", NULL, false));
+    CHECK(!session_same_origin("http://localhost:5001", "localhost:5000", NULL, false));
+    CHECK(!session_same_origin("null", "localhost:5000", NULL, false));
+    CHECK(!session_same_origin("http://localhost:5000", NULL, NULL, false));
+    CHECK(!session_same_origin(NULL, "localhost:5000", "cross-site", false));
     //  Our own form under Referrer-Policy: no-referrer: Chromium sends Origin: null with Sec-Fetch-Site: same-origin.
-    CHECK(session_same_origin("null", "localhost:5000", "same-origin"));
-    CHECK(!session_same_origin("null", "localhost:5000", "same-site"));
-    CHECK(session_same_origin(NULL, "localhost:5000", "none"));
+    CHECK(session_same_origin("null", "localhost:5000", "same-origin", false));
+    CHECK(!session_same_origin("null", "localhost:5000", "same-site", false));
+    CHECK(session_same_origin(NULL, "localhost:5000", "none", false));
+    //  The scheme is PUBLIC_URL's: over https, an http page of the same host is another origin
+    //  (Host has no port for both 80 and 443), and the other way round.
+    CHECK(session_same_origin("https://demo.example", "demo.example", NULL, true));
+    CHECK(session_same_origin("HTTPS://demo.example", "demo.example", NULL, true));
+    CHECK(!session_same_origin("http://demo.example", "demo.example", NULL, true));
+    CHECK(!session_same_origin("https://demo.example", "demo.example", NULL, false));
+    CHECK(!session_same_origin("https://evil.example", "demo.example", NULL, true));
+    CHECK(session_same_origin("null", "demo.example", "same-origin", true));
 }
 
 static const test_case_t cases[] = {
     { "sid_from_cookie", t_sid_from_cookie },
+    { "sid_from_cookie_secure", t_sid_from_cookie_secure },
     { "set_cookie", t_set_cookie },
+    { "set_cookie_secure", t_set_cookie_secure },
     { "csrf", t_csrf },
     { "same_origin", t_same_origin },
 };
