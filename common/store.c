@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define S_MAX_DBS 4
+#define S_MAX_DBS 8
 #define S_MAX_READERS 256
 
 //  ---------------------------------------------------------------------------
@@ -144,12 +144,11 @@ static int s_open_dbs_fn(store_t *self, MDB_txn *txn, void *arg, bool *commit)
 {
     (void) arg;
     int rc = mdb_dbi_open(txn, "sessions", MDB_CREATE, &self->sessions);
-    if (rc == 0)
-        rc = mdb_dbi_open(txn, "pending", MDB_CREATE, &self->pending);
     if (rc != 0)
         return store_txn_fail("open", rc);
-    *commit = true;
-    return 0;
+    rc = store_pending_open(self, txn);
+    *commit = rc == 0;
+    return rc;
 }
 
 store_t *store_open(const char *dir, size_t map_size)
@@ -176,6 +175,7 @@ store_t *store_open(const char *dir, size_t map_size)
         return NULL;
     }
     self->map_size = map_size ? map_size : STORE_DEFAULT_MAP_SIZE;
+    self->pending_max = STORE_PENDING_MAX;
     const char *step = "env_create";
     int rc = mdb_env_create(&self->env);
     if (rc == 0 && (step = "set_maxdbs", rc = mdb_env_set_maxdbs(self->env, S_MAX_DBS)) == 0
@@ -205,8 +205,8 @@ store_t *store_open(const char *dir, size_t map_size)
     }
     MDB_envinfo info;
     mdb_env_info(self->env, &info);
-    log_info("store.open", "dir=%s map_size=%zu max_readers=%u stale_readers=%d", dir, info.me_mapsize,
-             info.me_maxreaders, dead);
+    log_info("store.open", "dir=%s map_size=%zu reserve=%zu max_readers=%u stale_readers=%d", dir, info.me_mapsize,
+             store_reserve(self->map_size), info.me_maxreaders, dead);
     return self;
 }
 
@@ -455,7 +455,8 @@ int store_refresh_complete(store_t *self, const char *sid, store_session_t *rec)
         return STORE_EINVAL;
     store_session_t next;
     s_sess_arg_t a = { .sid = sid, .rec = &next, .in = rec };
-    int rc = store_txn_run(self, STORE_TXN_WRITE, "refresh_complete", s_complete_fn, &a);
+    int rc = store_txn_run(self, STORE_TXN_WRITE | STORE_TXN_FREES | STORE_TXN_ALONE, "refresh_complete",
+                           s_complete_fn, &a);
     if (rc == 0) {
         rec->version = next.version;
         rec->refreshing_until = 0;
@@ -485,7 +486,41 @@ int store_refresh_release(store_t *self, const char *sid)
         return STORE_EINVAL;
     store_session_t cur;
     s_sess_arg_t a = { .sid = sid, .rec = &cur };
-    return store_txn_run(self, STORE_TXN_WRITE, "refresh_release", s_release_fn, &a);
+    return store_txn_run(self, STORE_TXN_WRITE | STORE_TXN_FREES, "refresh_release", s_release_fn, &a);
+}
+
+static int s_extend_fn(store_t *self, MDB_txn *txn, void *arg, bool *commit)
+{
+    s_sess_arg_t *a = arg;
+    int rc = s_session_read(self, txn, a->sid, a->rec, "refresh_extend");
+    if (rc != 0)
+        return rc;
+    if (store_codec_session_expired(a->rec, a->now))
+        return STORE_ENOTFOUND;
+    if (a->rec->version != a->seen_version)
+        return STORE_ESTALE;
+    if (a->rec->refreshing_pid != (int64_t) getpid() && store_lease_live(a->rec, a->now))
+        return STORE_EBUSY;
+    int64_t until;
+    if (__builtin_add_overflow(a->now, a->lease_ms, &until))
+        return STORE_EINVAL;
+    a->rec->refreshing_until = until;
+    a->rec->refreshing_pid = getpid();
+    rc = s_session_write(self, txn, a->sid, a->rec, "refresh_extend");
+    *commit = rc == 0;
+    return rc;
+}
+
+int store_refresh_extend(store_t *self, const char *sid, uint64_t version, int64_t now, int64_t lease_ms)
+{
+    MDB_val k;
+    if (lease_ms <= 0 || store_txn_key(sid, &k) != 0)
+        return STORE_EINVAL;
+    store_session_t cur;
+    s_sess_arg_t a = { .sid = sid, .now = now, .rec = &cur, .seen_version = version, .lease_ms = lease_ms };
+    int rc = store_txn_run(self, STORE_TXN_WRITE | STORE_TXN_FREES, "refresh_extend", s_extend_fn, &a);
+    memset(&cur, 0, sizeof cur);
+    return rc;
 }
 
 //  ---------------------------------------------------------------------------

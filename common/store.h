@@ -3,9 +3,15 @@
 //  the record format is store_codec.c).
 //
 //  One store_t (one MDB_env) per process, safe to use from many threads
-//  (MDB_NOTLS: read transactions are not tied to threads). Two named databases:
-//  "sessions" (session id -> session record) and "pending" (state -> pending
-//  login). Values are msgpack maps. Commits are durable (no MDB_NOSYNC):
+//  (MDB_NOTLS: read transactions are not tied to threads). Named databases:
+//  "sessions" (session id -> session record), "pending" (state -> pending
+//  login) and its two indexes "pending_sid" (sid -> created_at + state) and
+//  "pending_time" (created_at + state -> sid), kept in step with "pending" in the
+//  same transactions so that the per-session limit, the global cap and the sweep
+//  are O(log n) and never scans. Values are msgpack maps.
+//  Pending logins never fill the map: STORE_PENDING_PER_SID per session, STORE_PENDING_MAX
+//  in all (oldest evicted), and none once the live data would leave less than
+//  store_reserve(map_size) free, so that writes of logged-in sessions always have room. Commits are durable (no MDB_NOSYNC):
 //  when a put returns 0 the record survives a crash of the process or machine.
 //  Stale reader slots left by killed processes are cleared at open.
 //  LMDB rules that hold here too: open a directory at most once per process
@@ -41,6 +47,8 @@ enum {
 #define STORE_TOKEN_MAX 4096        //  longest access or refresh token, with NUL
 #define STORE_FIELD_MAX 256         //  owner_id, scope, code_verifier, with NUL
 #define STORE_PENDING_TTL_MS (10 * 60 * 1000)
+#define STORE_PENDING_PER_SID 4             //  pending logins one pre-login session keeps (tabs); a 5th replaces its oldest
+#define STORE_PENDING_MAX 50000             //  pending logins in all; a new one beyond evicts the oldest (see store_pending.c)
 #define STORE_HOLD_MAX_MS (60 * 60 * 1000)     //  longest rate-limit hold a session takes (store_session_hold)
 #define STORE_DEFAULT_MAP_SIZE ((size_t) 256 << 20)
 
@@ -97,9 +105,15 @@ bool store_lease_live(const store_session_t *rec, int64_t now);
 //  STORE_EINVAL (bad sid, lease_ms <= 0, corrupt record) or STORE_EIO. rec is filled on 0, ESTALE and EBUSY.
 int store_refresh_claim(store_t *self, const char *sid, uint64_t seen_version, int64_t now, int64_t lease_ms, store_session_t *rec);
 //  Commit the refreshed tokens of rec for sid: only when the stored version is still rec->version; writes version + 1 and clears the lease.
+//  Its own transaction (never joins a batch: store_batch_begin), and the map may grow a little for it, as for deletes.
 //  The stored rate_limited_until is kept when later than rec's (a hold set meanwhile is not lost).
 //  rec->version is updated to the new version. Returns 0, STORE_ESTALE, STORE_ENOTFOUND, STORE_EFULL, STORE_EINVAL or STORE_EIO.
 int store_refresh_complete(store_t *self, const char *sid, store_session_t *rec);
+//  Hold (or take back) the refresh lease of sid until now + lease_ms for this process while the stored version is
+//  still `version` (a refreshed pair kept in memory whose commit failed: no other process may refresh meanwhile).
+//  May grow the map a little, as deletes do. Returns 0, STORE_ESTALE, STORE_EBUSY (another process's lease is live),
+//  STORE_ENOTFOUND, STORE_EFULL, STORE_EINVAL or STORE_EIO.
+int store_refresh_extend(store_t *self, const char *sid, uint64_t version, int64_t now, int64_t lease_ms);
 //  Drop the refresh lease of sid without changing the tokens (the refresh failed but the tokens stay).
 //  Returns 0, STORE_ENOTFOUND, STORE_EFULL, STORE_EINVAL or STORE_EIO.
 int store_refresh_release(store_t *self, const char *sid);
@@ -110,11 +124,21 @@ int store_refresh_release(store_t *self, const char *sid);
 //  nothing written), STORE_EFULL, STORE_EINVAL (bad sid, until out of range, corrupt record) or STORE_EIO.
 int store_session_hold(store_t *self, const char *sid, int64_t now, int64_t until);
 
-//  Store a pending login under state, durably. Returns 0, STORE_EFULL, STORE_EINVAL or STORE_EIO.
+//  Store a pending login under state, durably, first evicting rec->sid's oldest beyond STORE_PENDING_PER_SID - 1
+//  and the oldest of all beyond the cap (store_pending_set_max). Refused with STORE_EFULL, nothing written and
+//  nothing logged, when the live data would leave less than store_reserve(map size) free (or the map is full).
+//  Returns 0, STORE_EFULL, STORE_EINVAL or STORE_EIO.
 int store_pending_put(store_t *self, const char *state, const store_pending_t *rec);
 //  Read and delete the pending login of state in one transaction (single use). An expired one is deleted and gives STORE_ENOTFOUND.
 //  Returns 0, STORE_ENOTFOUND, STORE_EINVAL (bad state; or a corrupt record, which is deleted too), STORE_EFULL or STORE_EIO.
 int store_pending_take(store_t *self, const char *state, int64_t now, store_pending_t *rec);
+
+//  Set the cap on the number of pending logins (0: STORE_PENDING_MAX) for this store_t.
+void store_pending_set_max(store_t *self, size_t max);
+//  Number of pending logins, expired ones not yet swept included. Returns the count, or a negative STORE_* code.
+int64_t store_pending_count(store_t *self);
+//  The room (bytes) kept free of pending logins in a map of map_size bytes: max(map_size / 8, min(1 MiB, map_size / 2)).
+size_t store_reserve(size_t map_size);
 
 //  Delete expired sessions (refresh_expires_at <= now) and pending logins (created_at + TTL <= now), in bounded
 //  write transactions so other writers get in between. Records that do not decode are logged and left alone.

@@ -1,6 +1,7 @@
 //  store_sweep: delete expired records (see store.h).
 //
-//  One cursor walk per database, at most `batch` records per write transaction
+//  Pending logins are swept through their age index (store_pending.c), oldest
+//  first, stopping at the first live one. Sessions: one cursor walk, at most `batch` records per write transaction
 //  so that a large sweep lets other writers in between; the next batch resumes
 //  at the first key not yet visited. Deleting needs free pages too
 //  (copy-on-write, the freelist itself), so in a full map a big batch can fail
@@ -20,7 +21,6 @@
 
 
 typedef struct {
-    bool sessions;              //  which database
     int64_t now;
     size_t batch;               //  records to visit in this transaction
     char resume[STORE_TXN_LMDB_KEY_MAX + 1];
@@ -30,23 +30,15 @@ typedef struct {
     size_t next_len;            //  0: the walk is over
     size_t deleted;
     size_t corrupt;
-    union {
-        store_session_t session;
-        store_pending_t pending;
-    } u;
+    store_session_t session;
 } s_sweep_t;
 
 //  1 when the record is expired, 0 when live, -1 when it does not decode.
 static int s_sweep_expired(s_sweep_t *sw, const MDB_val *v)
 {
-    if (sw->sessions) {
-        if (store_codec_session_decode(v->mv_data, v->mv_size, &sw->u.session) != 0)
-            return -1;
-        return store_codec_session_expired(&sw->u.session, sw->now);
-    }
-    if (store_codec_pending_decode(v->mv_data, v->mv_size, &sw->u.pending) != 0)
+    if (store_codec_session_decode(v->mv_data, v->mv_size, &sw->session) != 0)
         return -1;
-    return store_codec_pending_expired(&sw->u.pending, sw->now);
+    return store_codec_session_expired(&sw->session, sw->now);
 }
 
 static int s_sweep_fn(store_t *self, MDB_txn *txn, void *arg, bool *commit)
@@ -54,7 +46,7 @@ static int s_sweep_fn(store_t *self, MDB_txn *txn, void *arg, bool *commit)
     s_sweep_t *sw = arg;
     sw->deleted = sw->corrupt = sw->next_len = 0;
     MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, sw->sessions ? self->sessions : self->pending, &cur);
+    int rc = mdb_cursor_open(txn, self->sessions, &cur);
     if (rc != 0)
         return store_txn_fail("sweep", rc);
     MDB_val k = { sw->resume_len, sw->resume }, v;
@@ -87,12 +79,11 @@ static int s_sweep_fn(store_t *self, MDB_txn *txn, void *arg, bool *commit)
     return result;
 }
 
-static int s_sweep_db(store_t *self, bool sessions, int64_t now, size_t *count_p)
+static int s_sweep_sessions(store_t *self, int64_t now, size_t *count_p)
 {
     s_sweep_t *sw = calloc(1, sizeof *sw);
     if (!sw)
         return STORE_EIO;
-    sw->sessions = sessions;
     sw->now = now;
     sw->batch = S_SWEEP_BATCH;
     size_t deleted = 0, corrupt = 0;
@@ -116,9 +107,10 @@ static int s_sweep_db(store_t *self, bool sessions, int64_t now, size_t *count_p
         if (sw->batch < S_SWEEP_BATCH)
             sw->batch *= 2;
     }
+    memset(sw, 0, sizeof *sw);
     free(sw);
     if (corrupt > 0)
-        log_warn("store.sweep.corrupt", "db=%s records=%zu", sessions ? "sessions" : "pending", corrupt);
+        log_warn("store.sweep.corrupt", "db=sessions records=%zu", corrupt);
     *count_p = deleted;
     return rc;
 }
@@ -128,9 +120,9 @@ int store_sweep(store_t *self, int64_t now, size_t *sessions_p, size_t *pending_
     if (!self)
         return STORE_EINVAL;
     size_t ns = 0, np = 0;
-    int rc = s_sweep_db(self, true, now, &ns);
+    int rc = s_sweep_sessions(self, now, &ns);
     if (rc == 0)
-        rc = s_sweep_db(self, false, now, &np);
+        rc = store_pending_sweep(self, now, &np);
     if (sessions_p)
         *sessions_p = ns;
     if (pending_p)

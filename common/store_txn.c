@@ -131,8 +131,13 @@ int store_txn_run(store_t *self, int mode, const char *op, store_txn_fn *fn, voi
 {
     if (!self)
         return STORE_EINVAL;
-    if (self->batch && pthread_equal(self->batch_owner, pthread_self()))
+    if (self->batch && pthread_equal(self->batch_owner, pthread_self())) {
+        if (mode & STORE_TXN_ALONE) {
+            log_error("store.misuse", "op=%s reason=\"must not join a batch\"", op);
+            return STORE_EINVAL;
+        }
         return s_run_nested(self, mode, op, fn, arg);
+    }
     int rc = s_run_once(self, mode, op, fn, arg);
     if (rc == STORE_EFULL && (mode & STORE_TXN_FREES) && s_grow(self, op))
         rc = s_run_once(self, mode, op, fn, arg);

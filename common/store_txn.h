@@ -23,7 +23,10 @@
 struct _store_t {
     MDB_env *env;
     MDB_dbi sessions;
-    MDB_dbi pending;
+    MDB_dbi pending;            //  state -> pending login
+    MDB_dbi pending_sid;        //  the per-session index: sid -> (created_at, state), MDB_DUPSORT (oldest first)
+    MDB_dbi pending_time;       //  the age index: (created_at, state) -> sid (oldest first)
+    size_t pending_max;         //  cap on pending logins (store_pending_set_max)
     pthread_rwlock_t map_lock;
     size_t map_size;            //  as configured at open
     int stale_at_open;          //  stale reader slots cleared by store_open
@@ -34,13 +37,17 @@ struct _store_t {
 //  Transaction modes: a read, or a write, with
 //  - STORE_TXN_QUIET_FULL: the caller handles a full map itself (a commit's
 //    MDB_MAP_FULL is not logged);
-//  - STORE_TXN_FREES: the write frees space (a delete). In a full map even a
+//  - STORE_TXN_FREES: the write frees space (a delete), or rewrites a record in
+//    place and must not be lost (a refresh result, the lease). In a full map even a
 //    delete needs a few free pages (copy-on-write, the freelist), so when it
 //    fails with STORE_EFULL the map grows by one step (at most
 //    STORE_TXN_GROW_STEPS steps of max(map_size / 16, 256 KiB) beyond the
 //    configured size, per process) and the write runs once more. A full store
-//    can then still log users out and sweep expired records.
-enum { STORE_TXN_READ = 0, STORE_TXN_WRITE = 1, STORE_TXN_QUIET_FULL = 2, STORE_TXN_FREES = 4 };
+//    can then still log users out, sweep expired records and store refreshed tokens.
+//  - STORE_TXN_ALONE: the write must be its own transaction, never part of a
+//    batch (a refresh result: nothing else may fail its commit); inside a batch
+//    of the calling thread it is refused with STORE_EINVAL.
+enum { STORE_TXN_READ = 0, STORE_TXN_WRITE = 1, STORE_TXN_QUIET_FULL = 2, STORE_TXN_FREES = 4, STORE_TXN_ALONE = 8 };
 #define STORE_TXN_GROW_STEPS 4
 
 //  A transaction's work. Returns a STORE_* code; sets *commit to have a write
@@ -55,5 +62,13 @@ int store_txn_fail(const char *op, int mdb_rc);
 int store_txn_key(const char *key, MDB_val *val);
 //  Log that the record of key in db does not decode (the key redacted).
 void store_txn_corrupt(const char *db, const char *key);
+
+//  Pending logins (store_pending.c), for store_open and store_sweep:
+//  Open the pending databases in txn and rebuild the indexes when they do not match the records
+//  (a store written before they existed). Returns 0, STORE_EFULL or STORE_EIO.
+int store_pending_open(store_t *self, MDB_txn *txn);
+//  Delete the pending logins created at or before now - STORE_PENDING_TTL_MS, oldest first through
+//  the age index, in bounded write transactions. *count_p gets the number deleted. Returns 0, STORE_EFULL or STORE_EIO.
+int store_pending_sweep(store_t *self, int64_t now, size_t *count_p);
 
 #endif
