@@ -34,6 +34,9 @@ static const reply_error_t s_errors[PROTO_CODE_COUNT] = {
     [PROTO_UNAVAILABLE] = { PROTO_UNAVAILABLE, 503, "Service unavailable",
                             "A part of this demo is not answering right now: service unavailable, try "
                             "again in a moment." },
+    [PROTO_STORE_FULL] = { PROTO_STORE_FULL, 503, "The token store is full",
+                           "The server's token store is full right now, so it cannot take this request. "
+                           "If you were logged in, you still are. Try again later." },
     [PROTO_INTERNAL] = { PROTO_INTERNAL, 500, "Something went wrong",
                          "The server hit an unexpected problem. Try again, or start again from the start "
                          "page." },

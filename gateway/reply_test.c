@@ -11,7 +11,8 @@ static void t_error_table(void)
     struct { proto_code_t code; int status; } want[] = {
         { PROTO_BAD_REQUEST, 400 },      { PROTO_NOT_LOGGED_IN, 401 },  { PROTO_STATE_MISMATCH, 400 },
         { PROTO_UPSTREAM_REJECTED, 400 }, { PROTO_UPSTREAM_ERROR, 502 }, { PROTO_UPSTREAM_TIMEOUT, 504 },
-        { PROTO_RATE_LIMITED, 429 },     { PROTO_UNAVAILABLE, 503 },    { PROTO_INTERNAL, 500 },
+        { PROTO_RATE_LIMITED, 429 },     { PROTO_UNAVAILABLE, 503 },    { PROTO_STORE_FULL, 503 },
+        { PROTO_INTERNAL, 500 },
     };
     CHECK(sizeof want / sizeof want[0] == PROTO_CODE_COUNT - 1);   //  every code is listed here
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
@@ -21,6 +22,8 @@ static void t_error_table(void)
         CHECK(e->title && *e->title && e->explain && *e->explain);
     }
     CHECK(strstr(reply_error_info(PROTO_UNAVAILABLE)->explain, "service unavailable, try again"));
+    CHECK(strcmp(reply_error_info(PROTO_STORE_FULL)->title, "The token store is full") == 0);
+    CHECK(strstr(reply_error_info(PROTO_STORE_FULL)->explain, "Try again later"));
     CHECK(strstr(reply_error_info(PROTO_UPSTREAM_REJECTED)->explain, "RingCentral refused the login; start again"));
     //  anything else is INTERNAL: never a blank 500
     CHECK(reply_error_info(PROTO_OK)->code == PROTO_INTERNAL);
