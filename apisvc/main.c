@@ -29,7 +29,7 @@ int main(void)
     if (rand_init() != 0)
         return 1;
     void *ctx = zmq_ctx_new();
-    store_t *store = store_open(cfg.data_dir, 0);
+    store_t *store = store_open(cfg.data_dir, (size_t) cfg.data_map_mb << 20);
     http_t *http = http_new(cfg.connect_timeout_ms, cfg.timeout_ms, PROTO_BODY_MAX);
     api_t *api = NULL;
     authc_t *authc = NULL;

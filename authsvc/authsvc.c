@@ -7,7 +7,16 @@
 #include "common/log.h"
 #include "common/rand.h"
 
+#include "common/clock.h"
+
 #include <stdio.h>
+#include <stdlib.h>
+
+struct _authsvc_later_t {
+    authsvc_later_t *next;
+    authsvc_later_fn *fn;
+    void *arg;
+};
 
 typedef void (s_handler_fn)(authsvc_t *self, const svc_peer_t *peer, proto_msg_t *req);
 
@@ -62,9 +71,60 @@ bool authsvc_check_sid(authsvc_t *self, const svc_peer_t *peer, uint64_t rid, co
     return false;
 }
 
+void authsvc_store_log(const char *op, uint64_t rid, int rc)
+{
+    if (rc != STORE_EFULL) {
+        log_error(op, "rid=%llx error=\"%s\"", (unsigned long long) rid, store_strerror(rc));
+        return;
+    }
+    //  A flood of refused logins must not become a flood of log lines: one a second, with a count.
+    static int64_t last_ms = INT64_MIN;
+    static unsigned long suppressed = 0;
+    int64_t now = clock_mono_ms();
+    if (last_ms != INT64_MIN && now - last_ms < 1000) {
+        suppressed++;
+        return;
+    }
+    log_error("store.full", "op=%s rid=%llx suppressed=%lu msg=\"the token store is full: such writes get 503 until "
+              "records expire (pending logins: 10 min) or DATA_MAP_MB is raised\"",
+              op, (unsigned long long) rid, suppressed);
+    last_ms = now;
+    suppressed = 0;
+}
+
 void authsvc_store_error(authsvc_t *self, const svc_peer_t *peer, uint64_t rid, const char *ev, int rc)
 {
-    log_error(ev, "rid=%llx error=\"%s\"", (unsigned long long) rid, store_strerror(rc));
-    svc_reply_error(self->svc, peer, rid, PROTO_INTERNAL,
-                    rc == STORE_EFULL ? "the token store is full" : "the token store failed", -1);
+    authsvc_store_log(ev, rid, rc);
+    if (rc == STORE_EFULL)
+        svc_reply_error(self->svc, peer, rid, PROTO_STORE_FULL, "the token store is full; try again later", -1);
+    else
+        svc_reply_error(self->svc, peer, rid, PROTO_INTERNAL, "the token store failed", -1);
+}
+
+int authsvc_later(authsvc_t *self, authsvc_later_fn *fn, void *arg)
+{
+    authsvc_later_t *l = calloc(1, sizeof *l);
+    if (!l)
+        return -1;
+    *l = (authsvc_later_t) { NULL, fn, arg };
+    if (self->later_tail)
+        self->later_tail->next = l;
+    else
+        self->later = l;
+    self->later_tail = l;
+    return 0;
+}
+
+void authsvc_after(svc_t *svc, void *arg)
+{
+    (void) svc;
+    authsvc_t *self = arg;
+    while (self->later) {
+        authsvc_later_t *l = self->later;
+        self->later = l->next;
+        if (!self->later)
+            self->later_tail = NULL;
+        l->fn(self, l->arg);
+        free(l);
+    }
 }

@@ -13,6 +13,8 @@ typedef struct {
     char sid[STORE_KEY_MAX];
 } s_logout_t;
 
+//  Runs after the turn's group commit (authsvc_later): a delete of its own, which a full map makes room for
+//  (store.h), and which no other write of the turn can fail.
 static void s_delete_and_reply(authsvc_t *self, const svc_peer_t *peer, uint64_t rid, const char *sid)
 {
     int src = store_session_delete(self->store, sid);
@@ -26,6 +28,20 @@ static void s_delete_and_reply(authsvc_t *self, const svc_peer_t *peer, uint64_t
     proto_msg_destroy(&reply);
 }
 
+static void s_delete_later(authsvc_t *self, void *arg)
+{
+    s_logout_t *job = arg;
+    s_delete_and_reply(self, &job->peer, job->rid, job->sid);
+    free(job);
+}
+
+//  Delete after the turn's group commit (or at once, out of memory) and reply; frees job.
+static void s_delete(s_logout_t *job)
+{
+    if (authsvc_later(job->owner, s_delete_later, job) != 0)
+        s_delete_later(job->owner, job);
+}
+
 static void s_revoke_done(const http_response_t *resp, void *arg)
 {
     s_logout_t *job = arg;
@@ -35,8 +51,7 @@ static void s_revoke_done(const http_response_t *resp, void *arg)
                  resp->status, http_strerror(resp->error), resp->elapsed_ms);
     else
         log_info("logout.ok", "rid=%llx ms=%ld", (unsigned long long) job->rid, resp->elapsed_ms);
-    s_delete_and_reply(job->owner, &job->peer, job->rid, job->sid);
-    free(job);
+    s_delete(job);
 }
 
 static void s_detached_done(const http_response_t *resp, void *arg)
@@ -63,20 +78,19 @@ void logout_request(authsvc_t *self, const svc_peer_t *peer, proto_msg_t *req)
     store_session_t *rec = calloc(1, sizeof *rec);
     int src = rec ? store_session_get(self->store, sid, rec) : STORE_EIO;
     int env = src == STORE_OK ? config_env_parse(rec->env) : -1;
-    s_logout_t *job = NULL;
-    if (env >= 0 && self->cfg->rc[env].configured && (job = calloc(1, sizeof *job))) {
+    s_logout_t *job = calloc(1, sizeof *job);
+    if (!job)
+        svc_reply_error(self->svc, peer, rid, PROTO_INTERNAL, "out of memory", -1);
+    else {
         *job = (s_logout_t) { .owner = self, .peer = *peer, .rid = rid };
         snprintf(job->sid, sizeof job->sid, "%s", sid);
-        //  Revoking the refresh token ends the whole login (both tokens).
-        if (oauth_start_revoke(self->http, &self->cfg->rc[env], rec->refresh_token, s_revoke_done, job) != 0) {
-            free(job);
-            job = NULL;
-        }
     }
-    if (!job) {
+    //  Revoking the refresh token ends the whole login (both tokens).
+    if (job && (!(env >= 0 && self->cfg->rc[env].configured)
+                || oauth_start_revoke(self->http, &self->cfg->rc[env], rec->refresh_token, s_revoke_done, job) != 0)) {
         if (src == STORE_OK)
             log_warn("logout.revoke_skipped", "rid=%llx", (unsigned long long) rid);
-        s_delete_and_reply(self, peer, rid, sid);
+        s_delete(job);
     }
     if (rec) {
         memset(rec, 0, sizeof *rec);

@@ -12,6 +12,7 @@
 #define REFRESH_TICK_MS 50
 #define UPSTREAM_BODY_MAX (64u << 10)
 
+//  A timer: runs outside the loop's group commit (svc), where deletes may grow a full map.
 static void s_sweep(svc_t *svc, void *arg)
 {
     (void) svc;
@@ -28,7 +29,8 @@ static int s_batch_begin(void *arg)
 
 static int s_batch_commit(void *arg)
 {
-    return store_batch_commit(arg);
+    int rc = store_batch_commit(arg);
+    return rc == 0 ? 0 : rc == STORE_EFULL ? PROTO_STORE_FULL : -1;
 }
 
 int main(void)
@@ -48,7 +50,7 @@ int main(void)
     }
     authsvc_t self = { .cfg = &cfg };
     void *ctx = zmq_ctx_new();
-    self.store = store_open(cfg.data_dir, 0);
+    self.store = store_open(cfg.data_dir, (size_t) cfg.data_map_mb << 20);
     self.http = http_new(cfg.connect_timeout_ms, cfg.timeout_ms, UPSTREAM_BODY_MAX);
     self.refresh = refresh_new();
     if (ctx && self.store && self.http && self.refresh)
@@ -56,13 +58,16 @@ int main(void)
     int rc = 1;
     if (self.svc && svc_every(self.svc, SWEEP_INTERVAL_MS, s_sweep, &self) == 0
         && svc_every(self.svc, REFRESH_TICK_MS, refresh_tick, &self) == 0) {
-        //  Group commit: the writes of one turn of the loop share one durable commit.
+        //  Group commit: the writes of one turn of the loop share one durable commit; what must not depend on
+        //  it (refresh results, the lease, logout deletes) runs after it (authsvc_later), timers too (the sweep).
         svc_set_batch(self.svc, s_batch_begin, s_batch_commit, self.store);
+        svc_set_after(self.svc, authsvc_after, &self);
         s_sweep(self.svc, &self);
         log_info("startup", "msg=ready");
         rc = svc_run(self.svc);
         //  Transfers in flight end with HTTP_ECANCELLED; their callers get an ERROR.
         http_destroy(&self.http);
+        authsvc_after(self.svc, &self);     //  what the cancelled transfers queued (releases of their leases)
         refresh_abort_all(&self);
     }
     else

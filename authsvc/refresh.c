@@ -8,6 +8,7 @@
 #include <czmq.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 //  A SESSION whose access token expires within this margin refreshes first.
 #define REFRESH_MARGIN_MS 60000
@@ -27,6 +28,24 @@
 #define REFRESH_HARD_FACTOR 3
 #define REFRESH_LEASE_MARGIN_MS 5000
 
+//  Every store write of a refresh (the claim, the result, the release, the delete after invalid_grant) runs
+//  after the loop's group commit (authsvc_later), in a transaction of its own: no pending login or other
+//  write of the turn can make its commit fail, and the result may grow a full map (store.h).
+//  When the result's commit fails all the same, the rotated pair is the only one RingCentral still accepts,
+//  so it is never dropped: the job keeps it in memory (JOB_MEMORY), every refresh of that session in this
+//  process joins the job (no upstream call: the stored refresh token is rotated out), and the commit is
+//  retried, from REFRESH_RETRY_MIN_MS doubling to REFRESH_RETRY_MAX_MS, until it is stored. Waiters wait for
+//  the commit; those still waiting at their deadline get STORE_FULL (the session stays). The lease: it is
+//  NOT released while the pair is only in memory, and it is extended (store_refresh_extend) whenever it has
+//  less than half its length to run: released or run out, the lease would let another authsvc process claim
+//  the session and send the stored refresh token, which RingCentral has rotated out (invalid_grant: that
+//  process ends the login, and our pair dies with it). Within this process nothing is blocked by the lease
+//  (the job answers), so the 35 s of a lease no longer stall the session. If even the extension cannot be
+//  written (a store refusing every write), the risk stays and is logged (refresh.lease_extend_fail).
+//  At shutdown the commit is tried once more; a pair that cannot be stored then is lost (refresh.lost).
+#define REFRESH_RETRY_MIN_MS 50
+#define REFRESH_RETRY_MAX_MS 2000
+
 typedef struct _s_waiter_t s_waiter_t;
 struct _s_waiter_t {
     s_waiter_t *next;
@@ -36,7 +55,14 @@ struct _s_waiter_t {
     int64_t deadline;       //  clock_mono_ms(): answered UPSTREAM_TIMEOUT from then on
 };
 
-typedef enum { JOB_IDLE, JOB_UPSTREAM, JOB_WAIT_OTHER } s_state_t;
+typedef enum {
+    JOB_IDLE,
+    JOB_CLAIM,          //  s_begin queued for after the group commit
+    JOB_UPSTREAM,       //  the transfer runs
+    JOB_SETTLE,         //  the transfer answered; s_settle queued for after the group commit
+    JOB_WAIT_OTHER,     //  another process holds the lease
+    JOB_MEMORY,         //  a rotated pair whose commit failed: kept in rec, retried
+} s_state_t;
 
 typedef struct {
     authsvc_t *owner;
@@ -47,7 +73,18 @@ typedef struct {
     int64_t blocked_until;  //  after a 429: no upstream call before this
     s_waiter_t *waiters;
     bool late;              //  JOB_UPSTREAM: waiters were already answered UPSTREAM_TIMEOUT
-    store_session_t rec;    //  the claimed record (JOB_UPSTREAM)
+    store_session_t rec;    //  the claimed record (JOB_UPSTREAM); the new pair (JOB_SETTLE, JOB_MEMORY)
+    int64_t lease_ms;       //  the lease's length, and when it runs out (clock_now_ms)
+    int64_t lease_until;
+    //  JOB_SETTLE: what RingCentral answered
+    proto_code_t outcome;
+    const char *reason;     //  static text
+    long status, elapsed_ms, retry_after;
+    //  JOB_MEMORY
+    int64_t retry_at;       //  clock_mono_ms() of the next commit
+    int64_t retry_ms;
+    unsigned tries;
+    bool extend_failed;     //  logged once
 } s_job_t;
 
 struct _refresh_t {
@@ -148,27 +185,90 @@ static void s_finish(s_job_t *job, proto_code_t code, uint64_t version, const ch
     }
 }
 
-static void s_refresh_done(const http_response_t *resp, void *arg)
+//  The commit of the new pair failed (rc): keep it in memory (see the top of this file).
+static void s_keep_in_memory(s_job_t *job, int rc)
+{
+    job->state = JOB_MEMORY;
+    job->tries = 1;
+    job->retry_ms = REFRESH_RETRY_MIN_MS;
+    job->retry_at = clock_mono_ms() + job->retry_ms;
+    job->extend_failed = false;
+    log_error("refresh.store_fail", "version=%llu error=\"%s\" kept=memory msg=\"the refreshed tokens are kept in "
+              "memory and stored when the store takes them\"", (unsigned long long) job->rec.version, store_strerror(rc));
+}
+
+//  Commit the new pair of job (JOB_SETTLE or JOB_MEMORY). Returns true when the job is settled (and finished).
+static bool s_commit(s_job_t *job)
+{
+    authsvc_t *self = job->owner;
+    bool retry = job->state == JOB_MEMORY;
+    int src = store_refresh_complete(self->store, job->sid, &job->rec);
+    if (src == STORE_OK) {
+        if (retry)
+            log_info("refresh.stored", "version=%llu tries=%u msg=\"the refreshed tokens kept in memory are stored\"",
+                     (unsigned long long) job->rec.version, job->tries + 1);
+        else
+            log_info("refresh.ok", "version=%llu ms=%ld late=%d store=ok", (unsigned long long) job->rec.version,
+                     job->elapsed_ms, job->late);
+        s_finish(job, PROTO_OK, job->rec.version, NULL, -1);
+        return true;
+    }
+    if (src == STORE_ENOTFOUND || src == STORE_ESTALE) {
+        //  Logged out (or expired) meanwhile, or the version moved on without us: the pair is of no use.
+        store_session_t *cur = calloc(1, sizeof *cur);
+        int gsrc = src == STORE_ESTALE && cur ? store_session_get(self->store, job->sid, cur) : STORE_ENOTFOUND;
+        log_warn("refresh.dropped", "reason=%s", src == STORE_ENOTFOUND ? "logged_out" : "version_moved_on");
+        if (gsrc == STORE_OK)
+            s_finish(job, PROTO_OK, cur->version, NULL, -1);
+        else
+            s_finish(job, PROTO_NOT_LOGGED_IN, 0, "not logged in", -1);
+        if (cur) {
+            memset(cur, 0, sizeof *cur);
+            free(cur);
+        }
+        return true;
+    }
+    if (!retry)
+        s_keep_in_memory(job, src);
+    return false;
+}
+
+//  JOB_MEMORY, when due: commit again; keep the lease while it fails. Returns true when settled (job may be gone).
+static bool s_retry(s_job_t *job, int64_t now, int64_t now_mono)
+{
+    if (now_mono < job->retry_at)
+        return false;
+    if (s_commit(job))
+        return true;
+    job->tries++;
+    job->retry_ms = job->retry_ms * 2 > REFRESH_RETRY_MAX_MS ? REFRESH_RETRY_MAX_MS : job->retry_ms * 2;
+    job->retry_at = now_mono + job->retry_ms;
+    if (job->lease_until - now > job->lease_ms / 2)
+        return false;
+    int src = store_refresh_extend(job->owner->store, job->sid, job->rec.version, now, job->lease_ms);
+    if (src == STORE_OK) {
+        job->lease_until = now + job->lease_ms;
+        job->extend_failed = false;
+    }
+    else if (!job->extend_failed) {
+        job->extend_failed = true;
+        log_error("refresh.lease_extend_fail", "error=\"%s\" msg=\"the refreshed tokens are only in memory and "
+                  "their lease could not be extended\"", store_strerror(src));
+    }
+    return false;
+}
+
+//  After the group commit: apply what RingCentral answered (JOB_SETTLE).
+static void s_settle(authsvc_t *self, void *arg)
 {
     s_job_t *job = arg;
-    authsvc_t *self = job->owner;
-    const char *reason = NULL;
-    proto_code_t code = oauth_classify(resp, &reason);
-    if (code == PROTO_OK && oauth_parse_tokens(resp->body, resp->body_len, clock_now_ms(), &job->rec, &reason) != 0)
-        code = PROTO_UPSTREAM_ERROR;
+    proto_code_t code = job->outcome;
     if (code == PROTO_OK) {
-        int src = store_refresh_complete(self->store, job->sid, &job->rec);
-        log_info("refresh.ok", "version=%llu ms=%ld late=%d store=%s", (unsigned long long) job->rec.version,
-                 resp->elapsed_ms, job->late, store_strerror(src));
-        if (src == STORE_OK)
-            s_finish(job, PROTO_OK, job->rec.version, NULL, -1);
-        else if (src == STORE_ENOTFOUND)
-            s_finish(job, PROTO_NOT_LOGGED_IN, 0, "not logged in", -1);
-        else
-            s_finish(job, PROTO_INTERNAL, 0, "the token store failed", -1);
+        s_commit(job);
         return;
     }
-    log_warn("refresh.fail", "status=%ld reason=%s ms=%ld late=%d", resp->status, reason, resp->elapsed_ms, job->late);
+    log_warn("refresh.fail", "status=%ld reason=%s ms=%ld late=%d", job->status, job->reason, job->elapsed_ms,
+             job->late);
     if (code == PROTO_UPSTREAM_REJECTED) {
         //  Final (invalid_grant): the login is over; the user logs in again.
         store_session_delete(self->store, job->sid);
@@ -181,13 +281,31 @@ static void s_refresh_done(const http_response_t *resp, void *arg)
     store_refresh_release(self->store, job->sid);
     long retry = -1;
     if (code == PROTO_RATE_LIMITED) {
-        retry = resp->retry_after > 0 ? resp->retry_after : 60;
+        retry = job->retry_after > 0 ? job->retry_after : 60;
         job->blocked_until = clock_now_ms() + retry * 1000;
     }
     s_finish(job, code, 0, code == PROTO_RATE_LIMITED ? "RingCentral rate limit on token refresh; wait and try again"
                            : code == PROTO_UPSTREAM_TIMEOUT ? "RingCentral did not answer the token refresh in time"
                                                             : "RingCentral's token refresh failed; try again",
              retry);
+}
+
+//  The transfer ended (inside the loop's group commit): note the answer, settle after the commit.
+static void s_refresh_done(const http_response_t *resp, void *arg)
+{
+    s_job_t *job = arg;
+    const char *reason = NULL;
+    proto_code_t code = oauth_classify(resp, &reason);
+    if (code == PROTO_OK && oauth_parse_tokens(resp->body, resp->body_len, clock_now_ms(), &job->rec, &reason) != 0)
+        code = PROTO_UPSTREAM_ERROR;
+    job->outcome = code;
+    job->reason = reason ? reason : "-";
+    job->status = resp->status;
+    job->elapsed_ms = resp->elapsed_ms;
+    job->retry_after = resp->retry_after;
+    job->state = JOB_SETTLE;
+    if (authsvc_later(job->owner, s_settle, job) != 0)
+        s_settle(job->owner, job);      //  out of memory: at once, inside the batch
 }
 
 //  Claim the lease and call RingCentral, or settle at once when someone else refreshed.
@@ -197,8 +315,20 @@ static void s_begin(s_job_t *job)
     int64_t hard_ms = (int64_t) self->cfg->timeout_ms * REFRESH_HARD_FACTOR;
     if (hard_ms < REFRESH_HARD_MIN_MS)
         hard_ms = REFRESH_HARD_MIN_MS;
-    int64_t lease_ms = hard_ms + REFRESH_LEASE_MARGIN_MS;
-    int src = store_refresh_claim(self->store, job->sid, job->seen_version, clock_now_ms(), lease_ms, &job->rec);
+    int64_t lease_ms = hard_ms + REFRESH_LEASE_MARGIN_MS, now = clock_now_ms();
+    int src = store_refresh_claim(self->store, job->sid, job->seen_version, now, lease_ms, &job->rec);
+    if (src == STORE_EBUSY && job->rec.refreshing_pid == (int64_t) getpid()) {
+        //  A lease of this process, yet no refresh of ours runs for sid (single flight: this job is it):
+        //  a release that was not stored. Take it back instead of waiting for it to run out.
+        log_warn("refresh.lease_leftover", "msg=\"this process's own lease was left over: taken back\"");
+        src = store_refresh_extend(self->store, job->sid, job->seen_version, now, lease_ms);
+        if (src == STORE_OK) {
+            job->rec.refreshing_until = now + lease_ms;
+            job->rec.refreshing_pid = getpid();
+        }
+    }
+    job->lease_ms = lease_ms;
+    job->lease_until = now + lease_ms;
     if (src == STORE_ESTALE) {
         s_finish(job, PROTO_OK, job->rec.version, NULL, -1);
         return;
@@ -212,12 +342,19 @@ static void s_begin(s_job_t *job)
         s_finish(job, PROTO_NOT_LOGGED_IN, 0, "not logged in", -1);
         return;
     }
-    int env = src == STORE_OK ? config_env_parse(job->rec.env) : -1;
+    if (src != STORE_OK) {
+        authsvc_store_log("refresh_claim", 0, src);
+        if (src == STORE_EFULL)
+            s_finish(job, PROTO_STORE_FULL, 0, "the token store is full; try again later", -1);
+        else
+            s_finish(job, PROTO_INTERNAL, 0, "the token store failed", -1);
+        return;
+    }
+    int env = config_env_parse(job->rec.env);
     const config_rc_t *rc = env >= 0 ? &self->cfg->rc[env] : NULL;
     if (!rc || !rc->configured) {
-        if (src == STORE_OK)
-            store_refresh_release(self->store, job->sid);
-        s_finish(job, PROTO_INTERNAL, 0, src == STORE_OK ? "environment not configured" : "the token store failed", -1);
+        store_refresh_release(self->store, job->sid);
+        s_finish(job, PROTO_INTERNAL, 0, "environment not configured", -1);
         return;
     }
     job->state = JOB_UPSTREAM;
@@ -226,6 +363,12 @@ static void s_begin(s_job_t *job)
         store_refresh_release(self->store, job->sid);
         s_finish(job, PROTO_INTERNAL, 0, "could not start the token refresh", -1);
     }
+}
+
+static void s_begin_later(authsvc_t *self, void *arg)
+{
+    (void) self;
+    s_begin(arg);
 }
 
 //  Join (or start) the refresh of sid from seen_version for this waiter.
@@ -251,9 +394,14 @@ static void s_join(authsvc_t *self, const char *sid, uint64_t seen_version, cons
                         .deadline = clock_mono_ms() + self->cfg->timeout_ms };
     job->waiters = w;
     if (job->state == JOB_IDLE) {
+        //  The claim is a write of its own, after the turn's group commit (see the top of this file).
         job->seen_version = seen_version;
-        s_begin(job);
+        job->state = JOB_CLAIM;
+        if (authsvc_later(self, s_begin_later, job) != 0)
+            s_begin(job);
     }
+    else if (job->state == JOB_MEMORY)
+        job->retry_at = clock_mono_ms();    //  someone waits: try the commit at the next tick
 }
 
 //  True (and the caller is answered) when sid's refreshes are paused by a 429.
@@ -337,6 +485,9 @@ static void s_expire(s_job_t *job, int64_t now_mono)
         *p = w->next;
         if (w->type == PROTO_SESSION)
             s_reply_session(self, &w->peer, w->rid, job->sid);
+        else if (job->state == JOB_MEMORY)
+            svc_reply_error(self->svc, &w->peer, w->rid, PROTO_STORE_FULL,
+                            "the token store is full: the refreshed login is kept, try again later", -1);
         else
             svc_reply_error(self->svc, &w->peer, w->rid, PROTO_UPSTREAM_TIMEOUT,
                             "RingCentral did not answer the token refresh in time", -1);
@@ -386,6 +537,8 @@ void refresh_tick(svc_t *svc, void *arg)
                 continue;
             }
         }
+        if (job->state == JOB_MEMORY && s_retry(job, now, now_mono))
+            continue;           //  stored (the job may be gone)
         s_expire(job, now_mono);
         if (job->state == JOB_WAIT_OTHER && !job->waiters)
             s_finish(job, PROTO_OK, 0, NULL, -1);   //  nobody waits any more: drop the job
@@ -393,7 +546,7 @@ void refresh_tick(svc_t *svc, void *arg)
             zhashx_delete(self->refresh->jobs, job->sid);   //  a 429 pause that ran out
             s_job_free(job);
         }
-        //  JOB_UPSTREAM: the transfer's end settles it, whoever still waits.
+        //  JOB_UPSTREAM: the transfer's end settles it, whoever still waits; JOB_MEMORY: a commit does.
     }
     if (rec) {
         memset(rec, 0, sizeof *rec);
@@ -408,6 +561,11 @@ void refresh_abort_all(authsvc_t *self)
     s_job_t **all = s_all_jobs(self->refresh, &n);
     for (size_t i = 0; i < n; i++) {
         all[i]->blocked_until = 0;
+        if (all[i]->state == JOB_MEMORY && s_commit(all[i]))
+            continue;       //  stored at last (and answered)
+        if (all[i]->state == JOB_MEMORY)
+            log_error("refresh.lost", "version=%llu msg=\"authsvc is stopping and the refreshed tokens could not be "
+                      "stored: this session must log in again\"", (unsigned long long) all[i]->rec.version);
         s_finish(all[i], PROTO_UNAVAILABLE, 0, "authsvc is stopping", -1);
     }
     free(all);

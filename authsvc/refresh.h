@@ -27,7 +27,8 @@ void refresh_session(authsvc_t *self, const svc_peer_t *peer, proto_msg_t *req);
 void refresh_request(authsvc_t *self, const svc_peer_t *peer, proto_msg_t *req);
 //  Timer: move on the jobs that wait for another process's lease, answer waiters past their timeout. Call every ~50 ms.
 void refresh_tick(svc_t *svc, void *arg);
-//  Answer every waiter with ERROR UNAVAILABLE (at shutdown, after http_destroy: no transfer may still run).
+//  At shutdown (after http_destroy and authsvc_after: no transfer or settling may be left): try once more to store
+//  the pairs kept in memory, then answer every waiter with ERROR UNAVAILABLE.
 void refresh_abort_all(authsvc_t *self);
 
 #endif

@@ -55,6 +55,8 @@ struct _svc_t {
     int (*batch_begin)(void *arg);
     int (*batch_commit)(void *arg);
     void *batch_arg;
+    svc_timer_fn *after;
+    void *after_arg;
     bool in_batch;
     bool sent;                  //  something was sent on the ROUTER in this turn of the loop
     s_held_t *held;
@@ -189,11 +191,19 @@ static void s_batch_end(svc_t *self)
         s_held_t *h = &self->held[i];
         if (rc == 0)
             s_send_raw(self, &h->peer, h->rid, h->data, h->size);
+        else if (rc == PROTO_STORE_FULL)
+            svc_reply_error(self, &h->peer, h->rid, PROTO_STORE_FULL, "the token store is full; try again later", -1);
         else
             svc_reply_error(self, &h->peer, h->rid, PROTO_INTERNAL, "the token store failed", -1);
         free(h->data);
     }
     self->held_count = 0;
+}
+
+void svc_set_after(svc_t *self, svc_timer_fn *fn, void *arg)
+{
+    self->after = fn;
+    self->after_arg = arg;
 }
 
 int svc_reply(svc_t *self, const svc_peer_t *peer, const proto_msg_t *reply)
@@ -344,6 +354,7 @@ int svc_run(svc_t *self)
                 self->sockets[s].fn(self, self->sockets[s].socket, self->sockets[s].arg);
         if (self->http)
             http_perform(self->http);
+        s_batch_end(self);
         int64_t now = clock_mono_ms();
         long wait_ms = 1000;
         for (size_t i = 0; i < self->timer_count; i++) {
@@ -355,7 +366,8 @@ int svc_run(svc_t *self)
             if (t->next_ms - now < wait_ms)
                 wait_ms = (long) (t->next_ms - now);
         }
-        s_batch_end(self);
+        if (self->after)
+            self->after(self, self->after_arg);
         //  Sending may have consumed a socket's edge: never sleep on pending input.
         int pending = taken == SVC_BATCH || (self->sent && s_readable(self->router));
         for (size_t s = 0; !pending && s < self->socket_count; s++)

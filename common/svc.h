@@ -47,10 +47,15 @@ int svc_reply_error(svc_t *self, const svc_peer_t *peer, uint64_t rid, proto_cod
 int svc_add_socket(svc_t *self, void *socket, svc_socket_fn *fn, void *arg);
 //  Call fn every interval_ms. Returns 0, or -1 when full.
 int svc_every(svc_t *self, long interval_ms, svc_timer_fn *fn, void *arg);
-//  Group commit hooks: begin() is called before each turn of the loop handles anything, commit() after,
-//  and every reply sent in between is held back until commit() returns 0 (so no reply goes out before
-//  the writes it depends on are durable); when commit() fails each held reply becomes ERROR INTERNAL.
+//  Group commit hooks: begin() is called before each turn of the loop handles requests, extra sockets and
+//  transfers, commit() after them, and every reply sent in between is held back until commit() returns 0
+//  (so no reply goes out before the writes it depends on are durable). When commit() fails it returns the
+//  proto_code_t each held reply becomes (PROTO_STORE_FULL; anything else: ERROR INTERNAL).
+//  Timers and the after hook (svc_set_after) run after commit(), outside the batch.
 void svc_set_batch(svc_t *self, int (*begin)(void *arg), int (*commit)(void *arg), void *arg);
+//  Call fn once every turn of the loop, after the turn's batch is committed and its replies sent, outside any
+//  batch: work whose writes must not depend on the batch's commit (its own transactions), replies sent at once.
+void svc_set_after(svc_t *self, svc_timer_fn *fn, void *arg);
 //  Run until SIGINT/SIGTERM or svc_stop. Returns 0.
 int svc_run(svc_t *self);
 //  Make svc_run return after the current iteration.
