@@ -2,6 +2,7 @@
 #include "gateway/apis.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,9 +53,35 @@ static int s_out_add(const char *buf, size_t size, void *arg)
     return 0;
 }
 
+//  True when no array or object in body[0..len) nests deeper than max (strings skipped; not a validation).
+static bool s_depth_ok(const char *body, size_t len, int max)
+{
+    int depth = 0;
+    bool in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = body[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = false;
+        }
+        else if (c == '"')
+            in_string = true;
+        else if (c == '[' || c == '{') {
+            if (++depth > max)
+                return false;
+        }
+        else if (c == ']' || c == '}')
+            depth--;
+    }
+    return true;
+}
+
 char *apis_pretty_json(const char *body, size_t len)
 {
-    if (!body || !len)
+    //  Checked before jansson sees it: a deep body would overflow the worker's stack (a crash).
+    if (!body || !len || !s_depth_ok(body, len, APIS_PRETTY_DEPTH))
         return NULL;
     json_error_t err;
     //  The body is bounded by the protocol (PROTO_BODY_MAX) and jansson bounds the depth;

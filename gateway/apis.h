@@ -12,13 +12,16 @@ typedef struct {
 
 //  Largest pretty-printed JSON shown in a page; bigger bodies are shown as they came.
 #define APIS_PRETTY_MAX (8u << 20)
+//  Deepest nesting re-indented; deeper bodies are shown as they came. jansson parses and dumps
+//  recursively (about 300 bytes of stack a level): a worker's 100 KiB stack ends near 350 levels.
+#define APIS_PRETTY_DEPTH 64
 
 //  The API named name. Returns NULL for any other name (so it validates ?api=).
 const apis_t *apis_find(const char *name);
 //  The i-th API of the table. Returns NULL past the end.
 const apis_t *apis_at(size_t i);
 //  The body re-indented by two spaces (a new malloc'd NUL-terminated string). Returns NULL
-//  when the body is not JSON or the result would pass APIS_PRETTY_MAX.
+//  when the body is not JSON, nests deeper than APIS_PRETTY_DEPTH or the result would pass APIS_PRETTY_MAX.
 char *apis_pretty_json(const char *body, size_t len);
 
 #endif
