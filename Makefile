@@ -41,6 +41,8 @@ LIBPROTO  := $(BUILD)/lib/libproto.a
 LIBTEST   := $(BUILD)/lib/libtest.a
 BINS      := $(foreach s,$(SERVICES),$(if $(wildcard $(s)/main.c),$(BUILD)/bin/$(notdir $(s))))
 TESTS     := $(patsubst %.c,$(BUILD)/test/%,$(notdir $(TEST_SRC)))
+# Test shims (tests/faults/*.c): LD_PRELOAD'ed into services by integration tests, never linked into one.
+SHIMS     := $(patsubst tests/faults/%.c,$(BUILD)/lib/%.so,$(wildcard tests/faults/*.c))
 
 .PHONY: all deps test test-unit fuzz clean run stop bench check-deps
 .DEFAULT_GOAL := all
@@ -48,7 +50,7 @@ TESTS     := $(patsubst %.c,$(BUILD)/test/%,$(notdir $(TEST_SRC)))
 all: deps
 	@$(MAKE) --no-print-directory binaries
 
-binaries: $(BINS) $(TESTS)
+binaries: $(BINS) $(TESTS) $(SHIMS)
 
 deps:
 	@deploy/deps
@@ -85,6 +87,12 @@ $(BUILD)/test/$(notdir $(basename $(1))): $(call obj,$(1) $(call lib_srcs,$(pats
 	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LIBTEST) $(LIBPROTO) $(LIBCOMMON) $$(PKG_LIBS) $$(LDLIBS)
 endef
 $(foreach t,$(TEST_SRC),$(eval $(call test_rules,$(t))))
+
+# A shim is built without the sanitizers (it is preloaded into processes that may or may not have them).
+$(BUILD)/lib/%.so: tests/faults/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  SHIM  $@")
+	$(Q)$(CC) $(filter-out -fsanitize=%,$(CFLAGS)) $(PKG_CFLAGS) -fPIC -shared -o $@ $< -ldl
 
 test: all
 	@BUILD=$(BUILD) tests/run

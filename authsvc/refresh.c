@@ -194,7 +194,8 @@ static void s_keep_in_memory(s_job_t *job, int rc)
     job->retry_at = clock_mono_ms() + job->retry_ms;
     job->extend_failed = false;
     log_error("refresh.store_fail", "version=%llu error=\"%s\" kept=memory msg=\"the refreshed tokens are kept in "
-              "memory and stored when the store takes them\"", (unsigned long long) job->rec.version, store_strerror(rc));
+              "memory and stored when the store takes them\"", (unsigned long long) job->rec.version + 1,
+              store_strerror(rc));
 }
 
 //  Commit the new pair of job (JOB_SETTLE or JOB_MEMORY). Returns true when the job is settled (and finished).

@@ -4,12 +4,31 @@
 #include "common/log.h"
 
 #include <string.h>
+#include <time.h>
+
+//  A full map fails every write until room is made: one line a second, the others counted.
+static pthread_mutex_t s_full_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct timespec s_full_last;
+static unsigned long s_full_suppressed;
 
 int store_txn_fail(const char *op, int mdb_rc)
 {
     if (mdb_rc == MDB_MAP_FULL) {
-        log_error("store.full", "op=%s reason=\"%s\" hint=\"the LMDB map is full: raise the store map size\"",
-                  op, mdb_strerror(mdb_rc));
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        pthread_mutex_lock(&s_full_lock);
+        bool quiet = s_full_last.tv_sec != 0 && now.tv_sec - s_full_last.tv_sec < 1;
+        unsigned long suppressed = s_full_suppressed;
+        if (quiet)
+            s_full_suppressed++;
+        else {
+            s_full_last = now;
+            s_full_suppressed = 0;
+        }
+        pthread_mutex_unlock(&s_full_lock);
+        if (!quiet)
+            log_error("store.full", "op=%s suppressed=%lu reason=\"%s\" hint=\"the LMDB map is full: raise DATA_MAP_MB\"",
+                      op, suppressed, mdb_strerror(mdb_rc));
         return STORE_EFULL;
     }
     log_error("store.fail", "op=%s rc=%d reason=\"%s\"", op, mdb_rc, mdb_strerror(mdb_rc));
