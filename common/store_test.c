@@ -228,7 +228,7 @@ static void t_sweep_counts(void)
     }
     store_pending_t p;
     for (int i = 0; i < 6; i++) {
-        char psid[16];
+        char psid[24];
         snprintf(psid, sizeof psid, "psid-%d", i);      //  one each: a session keeps at most STORE_PENDING_PER_SID
         s_pending(&p, psid, i < 4 ? NOW - STORE_PENDING_TTL_MS - i : NOW - 1000);
         snprintf(key, sizeof key, "state-%d", i);
