@@ -1,7 +1,7 @@
 // Issue 3: deploy/start, status and stop; demo mode; two stacks side by side.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,7 +48,7 @@ test('two demo-mode stacks start side by side, answer, report status, and stop',
     assert.match(home, /demo mode/i, 'the main page says demo mode');
     const st = await run('status', s.env);
     assert.equal(st.code, 0, st.out);
-    for (const name of ['mockrc', 'authsvc', 'apisvc', 'gateway']) assert.match(st.out, new RegExp(`${name}\\s+running`));
+    for (const name of ['mockrc', 'authsvc', 'apisvc', 'gateway', 'nginx']) assert.match(st.out, new RegExp(`${name}\\s+running`));
     assert.match(readFileSync(join(s.env.RUN_DIR, 'authsvc.log'), 'utf8'), /DEMO MODE/);
   }
   // A login through stack a works and does not exist in stack b.
@@ -59,16 +59,49 @@ test('two demo-mode stacks start side by side, answer, report status, and stop',
   other.cookies = new Map(br.cookies);
   assert.equal((await other.get('/test')).status, 302);
 
-  const pids = ['gateway', 'authsvc', 'apisvc', 'mockrc'].map(n => Number(readFileSync(join(a.env.RUN_DIR, `${n}.pid`), 'utf8')));
+  const pids = ['nginx', 'gateway', 'authsvc', 'apisvc', 'mockrc'].map(n => Number(readFileSync(join(a.env.RUN_DIR, `${n}.pid`), 'utf8')));
+  // nginx's workers too: the children of its master.
+  const workers = execFileSync('pgrep', ['-P', String(pids[0])], { encoding: 'utf8' }).trim().split('\n').map(Number);
+  assert.ok(workers.length >= 1, 'nginx has workers');
   const stop = await run('stop', a.env);
   assert.equal(stop.code, 0, stop.out);
-  for (const pid of pids) assert.throws(() => process.kill(pid, 0), 'every process of stack a is gone');
+  for (const pid of [...pids, ...workers]) assert.throws(() => process.kill(pid, 0), 'every process of stack a is gone');
   assert.ok(!existsSync(join(a.env.RUN_DIR, 'gateway.pid')));
+  assert.ok(!existsSync(join(a.env.RUN_DIR, 'nginx.pid')));
   const st = await run('status', a.env);
   assert.notEqual(st.code, 0);
   assert.match(st.out, /gateway\s+stopped/);
+  assert.match(st.out, /nginx\s+stopped/);
   // Stack b is untouched.
   assert.equal((await fetch(b.url + '/')).status, 200);
+});
+
+test('TLS=1: deploy/start makes a self-signed localhost certificate and serves the demo over HTTPS only', async () => {
+  const s = await newStack();
+  const env = { ...s.env, TLS: '1' };
+  delete env.PUBLIC_URL;   // TLS=1: https://localhost:PORT
+  const r = await run('start', env);
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /self-signed certificate/);
+  assert.match(r.out, new RegExp(`up at https://localhost:${env.GATEWAY_PORT}`));
+  const cert = join(env.DATA_DIR, 'tls', 'localhost.crt');
+  const port = env.GATEWAY_PORT;
+  const home = execFileSync('curl', ['-sS', '-i', '--cacert', cert, `https://localhost:${port}/`], { encoding: 'utf8' });
+  assert.match(home, /^HTTP\/1\.1 200/);
+  assert.match(home, /strict-transport-security: max-age=/i);
+  assert.match(home, /demo mode/i);
+  // The demo's RingCentral clients send the browser back to the https address.
+  assert.match(readFileSync(join(env.RUN_DIR, 'demo-env', '.env-sandbox'), 'utf8'),
+    new RegExp(`RC_REDIRECT_URL=https://localhost:${port}/oauth2callback`));
+  const st = await run('status', env);
+  assert.equal(st.code, 0, st.out);
+  assert.match(st.out, /nginx\s+running.*answers/);
+  // A second start keeps the certificate (a browser's exception stays valid).
+  const before = readFileSync(cert, 'utf8');
+  assert.equal((await run('stop', env)).code, 0);
+  assert.equal((await run('start', env)).code, 0);
+  assert.equal(readFileSync(cert, 'utf8'), before);
+  assert.equal((await run('stop', env)).code, 0);
 });
 
 test('start fails loudly, with the log tail, when a service cannot start', async () => {
@@ -103,7 +136,7 @@ test('deploy/deps installs what dpkg-query does not know, and is quiet when all 
     assert.match(apt, /^install -y -q .*libczmq-dev/m);
     assert.doesNotMatch(apt, /build-essential/, 'what is installed is not asked for again');
     rmSync(join(dir, 'apt.log'));
-    const all = 'build-essential pkg-config libzmq3-dev libczmq-dev libcivetweb-dev libcurl4-openssl-dev libmsgpack-dev liblmdb-dev libjansson-dev libsodium-dev libyajl-dev wrk curl clang libclang-rt-14-dev valgrind';
+    const all = 'build-essential pkg-config libzmq3-dev libczmq-dev libcivetweb-dev libcurl4-openssl-dev libmsgpack-dev liblmdb-dev libjansson-dev libsodium-dev libyajl-dev nginx openssl wrk curl clang libclang-rt-14-dev valgrind';
     const q = await deps(all);
     assert.equal(q.code, 0, q.out);
     assert.equal(q.out, '', 'nothing to say when everything is installed');

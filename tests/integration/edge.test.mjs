@@ -35,20 +35,30 @@ function percentile(sorted, p) { return sorted[Math.min(sorted.length - 1, Math.
 // Attackers: connections held open against the public port from many loopback addresses
 // (an attacker with many addresses; per-address limits alone would not save us). Kinds:
 // 'header' sends a request header one byte every 2 s; 'body' a POST /logout body one byte
-// every 2 s; 'idle' makes one request and then keeps the connection open. A connection the
-// server closes is opened again while the attack runs, so the counts hold throughout.
+// every 2 s; 'idle' makes one request and then keeps the connection open (idle clients come
+// and go: at most 100 of their requests are in progress at once; a burst of thousands of
+// requests at once is a flood, which the front sheds with 503s beyond the gateway's threads).
+// A connection the server closes is opened again while the attack runs, so the counts hold.
 function attack(port, counts) {
   const sockets = new Set();
   const closed = { header: [], body: [], idle: [] };
-  let running = true, n = 0;
+  let running = true, n = 0, idleWaiting = 0, idleRequests = 0;
   const open = kind => {
+    if (kind === 'idle' && idleRequests >= 100) { idleWaiting++; return; }
+    if (kind === 'idle') idleRequests++;
     const localAddress = `127.0.0.${10 + (n++ % 50)}`;
     const s = connect({ host: '127.0.0.1', port, localAddress });
     s.kind = kind; s.opened = Date.now();
     s.on('error', () => {});
-    s.on('data', () => {});
+    s.on('data', () => {
+      if (kind !== 'idle' || s.answered) return;
+      s.answered = true;
+      idleRequests--;
+      if (idleWaiting > 0 && running) { idleWaiting--; open('idle'); }
+    });
     s.on('close', () => {
       sockets.delete(s);
+      if (kind === 'idle' && !s.answered) idleRequests--;
       closed[kind].push(Date.now() - s.opened);
       if (running) open(kind);
     });
@@ -67,7 +77,8 @@ function attack(port, counts) {
   }, 2000);
   return {
     sockets, closed,
-    open: kind => [...sockets].filter(s => s.kind === kind && !s.connecting && !s.destroyed).length,
+    open: kind => [...sockets].filter(s => s.kind === kind && !s.connecting && !s.destroyed &&
+                                      (kind !== 'idle' || s.answered)).length,
     stop() { running = false; clearInterval(drip); for (const s of sockets) s.destroy(); },
   };
 }
