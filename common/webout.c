@@ -6,7 +6,12 @@
 #include <strings.h>
 #include <time.h>
 
-#define WEBOUT_BUF 16384
+#include <stdlib.h>
+
+//  The status line and headers are built on the stack (civetweb's workers have 100 KiB stacks,
+//  so keep it small); the body joins them in one heap buffer up to WEBOUT_JOIN_MAX.
+#define WEBOUT_HEAD_MAX 4096
+#define WEBOUT_JOIN_MAX ((size_t) 256 << 10)
 
 int webout_keep_alive(const struct mg_connection *conn)
 {
@@ -20,17 +25,27 @@ int webout_keep_alive(const struct mg_connection *conn)
 //  Append "name: value\r\n" (or the status line when name is "HTTP/1.1").
 static int s_append(char *buf, size_t *n, const char *name, const char *value)
 {
-    int m = snprintf(buf + *n, WEBOUT_BUF - *n, strcmp(name, "HTTP/1.1") ? "%s: %s\r\n" : "%s %s\r\n", name, value);
-    if (m < 0 || (size_t) m >= WEBOUT_BUF - *n)
+    int m = snprintf(buf + *n, WEBOUT_HEAD_MAX - *n, strcmp(name, "HTTP/1.1") ? "%s: %s\r\n" : "%s %s\r\n", name,
+                     value);
+    if (m < 0 || (size_t) m >= WEBOUT_HEAD_MAX - *n)
         return -1;
     *n += (size_t) m;
+    return 0;
+}
+
+//  True when the caller's headers hold name (then webout does not add its own).
+static int s_has(const char *const *headers, const char *name)
+{
+    for (size_t i = 0; headers && headers[i] && headers[i + 1]; i += 2)
+        if (strcasecmp(headers[i], name) == 0)
+            return 1;
     return 0;
 }
 
 int webout_send(struct mg_connection *conn, int status, const char *content_type, const char *const *headers,
                 const void *body, size_t len)
 {
-    char buf[WEBOUT_BUF];
+    char head[WEBOUT_HEAD_MAX];
     char date[64], length[24], code[8];
     time_t now = time(NULL);
     struct tm tm;
@@ -40,22 +55,28 @@ int webout_send(struct mg_connection *conn, int status, const char *content_type
     size_t n = 0;
     char status_line[96];
     snprintf(status_line, sizeof status_line, "%s %s", code, mg_get_response_code_text(conn, status));
-    int bad = s_append(buf, &n, "HTTP/1.1", status_line) || s_append(buf, &n, "Content-Length", length)
-              || s_append(buf, &n, "Date", date)
-              || s_append(buf, &n, "Connection", webout_keep_alive(conn) ? "keep-alive" : "close")
-              || (content_type && s_append(buf, &n, "Content-Type", content_type));
+    int bad = s_append(head, &n, "HTTP/1.1", status_line) || s_append(head, &n, "Content-Length", length)
+              || s_append(head, &n, "Date", date)
+              || (!s_has(headers, "Connection")
+                  && s_append(head, &n, "Connection", webout_keep_alive(conn) ? "keep-alive" : "close"))
+              || (content_type && s_append(head, &n, "Content-Type", content_type));
     for (size_t i = 0; !bad && headers && headers[i] && headers[i + 1]; i += 2)
-        bad = strcmp(headers[i], "HTTP/1.1") == 0 || s_append(buf, &n, headers[i], headers[i + 1]);
-    if (bad || n + 2 > sizeof buf)
+        bad = strcmp(headers[i], "HTTP/1.1") == 0 || s_append(head, &n, headers[i], headers[i + 1]);
+    if (bad || n + 2 > sizeof head)
         return -1;
-    memcpy(buf + n, "\r\n", 2);
+    memcpy(head + n, "\r\n", 2);
     n += 2;
-    if (n + len <= sizeof buf) {
+    //  One write when the body is small enough to join the headers (each write is a send()).
+    char *joined = len <= WEBOUT_JOIN_MAX ? malloc(n + len) : NULL;
+    if (joined) {
+        memcpy(joined, head, n);
         if (len)
-            memcpy(buf + n, body, len);
-        return mg_write(conn, buf, n + len) == (int) (n + len) ? 0 : -1;
+            memcpy(joined + n, body, len);
+        int rc = mg_write(conn, joined, n + len) == (int) (n + len) ? 0 : -1;
+        free(joined);
+        return rc;
     }
-    if (mg_write(conn, buf, n) != (int) n || mg_write(conn, body, len) != (int) len)
+    if (mg_write(conn, head, n) != (int) n || (len && mg_write(conn, body, len) != (int) len))
         return -1;
     return 0;
 }

@@ -8,7 +8,7 @@
 #include <civetweb.h>
 #include <stddef.h>
 
-//  Send status, Content-Type, Content-Length, Date, Connection, then headers (name, value, ..., NULL;
+//  Send status, Content-Type, Content-Length, Date, Connection (unless headers name one), then headers (name, value, ..., NULL;
 //  may be NULL), then body. Header values must not hold CR or LF. Returns 0, or -1 when the write failed.
 int webout_send(struct mg_connection *conn, int status, const char *content_type, const char *const *headers,
                 const void *body, size_t len);

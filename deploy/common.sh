@@ -35,6 +35,14 @@ pid_of() {
   echo "$pid"
 }
 
+# alive PID: the process exists and has not exited. An exited child of a finished deploy/start
+# belongs to init, which may take seconds to reap it: a zombie counts as gone.
+alive() {
+  local state
+  state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ -n "$state" ] && [ "$state" != Z ]
+}
+
 # The gateway's own loopback port behind the front: GATEWAY_INTERNAL_PORT, or the one
 # deploy/start picked (RUN_DIR/gateway.port), for status and stop.
 internal_port() {
