@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import { startMock } from './mock.mjs';
 
 const BUILD = process.env.BUILD || 'build';
-const NGINX = '/usr/sbin/nginx';
 const live = new Set();
 // nginx runs in a process group of its own (master and workers): the group is signalled.
 const signal = (p, sig) => { try { if (p.group) process.kill(-p.pid, sig); else p.kill(sig); } catch {} };
@@ -144,8 +143,8 @@ export async function startStack({ mock, envs = ['production', 'sandbox'], env: 
   // How each process is run: our binaries from BUILD; nginx<i> as deploy/nginx-conf renders it.
   const command = name => {
     if (!name.startsWith('nginx')) return [join(BUILD, 'bin', name.replace(/[0-9]+$/, '')), []];
-    const line = execFileSync('deploy/nginx-conf', [], { env: envFor(name), encoding: 'utf8' }).trim();
-    return [NGINX, line.split(' ').slice(1)];
+    const [bin, ...args] = execFileSync('deploy/nginx-conf', [], { env: envFor(name), encoding: 'utf8' }).trim().split(' ');
+    return [bin, args];
   };
   const stack = {
     url: publicUrl, urls, port, ports, internalUrls, internalPorts, ca, numbered, dir, runDir, dataDir, envDir, env, procs,
