@@ -18,8 +18,9 @@
 
 #include <stddef.h>
 
-//  Worker threads when GATEWAY_THREADS is not set: at least 1,000 requests in flight at once.
-#define SERVER_THREADS_DEFAULT 1024
+//  Worker threads when GATEWAY_THREADS is not set: at least 1,000 requests in flight at once through
+//  the front, whose idle keep-alive connections (128, deploy/nginx-conf) hold threads too.
+#define SERVER_THREADS_DEFAULT 1152
 //  Most worker threads GATEWAY_THREADS may ask for.
 #define SERVER_THREADS_MAX 4096
 //  civetweb's access_control_list: only the front (on this host) may connect.
