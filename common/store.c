@@ -266,6 +266,7 @@ typedef struct {
     const store_session_t *in;
     uint64_t seen_version;
     int64_t lease_ms;
+    bool extend;                //  the lease: extend this process's own (else claim it)
     int64_t until;              //  store_session_hold
     const char *buf;            //  an encoded record
     size_t len;
@@ -386,27 +387,31 @@ bool store_lease_live(const store_session_t *rec, int64_t now)
     return !(kill(pid, 0) != 0 && errno == ESRCH);
 }
 
-static int s_claim_fn(store_t *self, MDB_txn *txn, void *arg, bool *commit)
+//  Claim (a->extend: extend) the refresh lease of a->sid for this process until now + lease_ms, when the
+//  record is still at a->seen_version and no other live process holds the lease.
+static int s_lease_fn(store_t *self, MDB_txn *txn, void *arg, bool *commit)
 {
     s_sess_arg_t *a = arg;
-    int rc = s_session_read(self, txn, a->sid, a->rec, "refresh_claim");
+    const char *op = a->extend ? "refresh_extend" : "refresh_claim";
+    int rc = s_session_read(self, txn, a->sid, a->rec, op);
     if (rc != 0)
         return rc;
     if (store_codec_session_expired(a->rec, a->now))
         return STORE_ENOTFOUND;
     if (a->rec->version != a->seen_version)
         return STORE_ESTALE;
-    if (store_lease_live(a->rec, a->now))
+    bool ours = a->extend && a->rec->refreshing_pid == (int64_t) getpid();
+    if (!ours && store_lease_live(a->rec, a->now))
         return STORE_EBUSY;
     int64_t until;
     if (__builtin_add_overflow(a->now, a->lease_ms, &until))
         return STORE_EINVAL;
-    if (a->rec->refreshing_until > a->now)
+    if (!a->extend && a->rec->refreshing_until > a->now)
         log_warn("store.lease_orphaned", "pid=%lld msg=\"the lease holder is gone: claimed\"",
                  (long long) a->rec->refreshing_pid);
     a->rec->refreshing_until = until;
     a->rec->refreshing_pid = getpid();
-    rc = s_session_write(self, txn, a->sid, a->rec, "refresh_claim");
+    rc = s_session_write(self, txn, a->sid, a->rec, op);
     *commit = rc == 0;
     return rc;
 }
@@ -418,7 +423,7 @@ int store_refresh_claim(store_t *self, const char *sid, uint64_t seen_version, i
     if (!rec || lease_ms <= 0 || store_txn_key(sid, &k) != 0)
         return STORE_EINVAL;
     s_sess_arg_t a = { .sid = sid, .now = now, .rec = rec, .seen_version = seen_version, .lease_ms = lease_ms };
-    int rc = store_txn_run(self, STORE_TXN_WRITE, "refresh_claim", s_claim_fn, &a);
+    int rc = store_txn_run(self, STORE_TXN_WRITE, "refresh_claim", s_lease_fn, &a);
     if (rc == 0)
         return 0;
     if (rc != STORE_ESTALE && rc != STORE_EBUSY) {
@@ -489,36 +494,15 @@ int store_refresh_release(store_t *self, const char *sid)
     return store_txn_run(self, STORE_TXN_WRITE | STORE_TXN_FREES, "refresh_release", s_release_fn, &a);
 }
 
-static int s_extend_fn(store_t *self, MDB_txn *txn, void *arg, bool *commit)
-{
-    s_sess_arg_t *a = arg;
-    int rc = s_session_read(self, txn, a->sid, a->rec, "refresh_extend");
-    if (rc != 0)
-        return rc;
-    if (store_codec_session_expired(a->rec, a->now))
-        return STORE_ENOTFOUND;
-    if (a->rec->version != a->seen_version)
-        return STORE_ESTALE;
-    if (a->rec->refreshing_pid != (int64_t) getpid() && store_lease_live(a->rec, a->now))
-        return STORE_EBUSY;
-    int64_t until;
-    if (__builtin_add_overflow(a->now, a->lease_ms, &until))
-        return STORE_EINVAL;
-    a->rec->refreshing_until = until;
-    a->rec->refreshing_pid = getpid();
-    rc = s_session_write(self, txn, a->sid, a->rec, "refresh_extend");
-    *commit = rc == 0;
-    return rc;
-}
-
 int store_refresh_extend(store_t *self, const char *sid, uint64_t version, int64_t now, int64_t lease_ms)
 {
     MDB_val k;
     if (lease_ms <= 0 || store_txn_key(sid, &k) != 0)
         return STORE_EINVAL;
     store_session_t cur;
-    s_sess_arg_t a = { .sid = sid, .now = now, .rec = &cur, .seen_version = version, .lease_ms = lease_ms };
-    int rc = store_txn_run(self, STORE_TXN_WRITE | STORE_TXN_FREES, "refresh_extend", s_extend_fn, &a);
+    s_sess_arg_t a = { .sid = sid, .now = now, .rec = &cur, .seen_version = version, .lease_ms = lease_ms,
+                       .extend = true };
+    int rc = store_txn_run(self, STORE_TXN_WRITE | STORE_TXN_FREES, "refresh_extend", s_lease_fn, &a);
     memset(&cur, 0, sizeof cur);
     return rc;
 }
