@@ -39,7 +39,7 @@ static int s_getenv(char *dst, size_t size, const char *name, const char *dflt, 
     return s_copy(dst, size, v && *v ? v : dflt, name, err, err_size);
 }
 
-static int s_getenv_long(long *dst, const char *name, long dflt, long lo, long hi, char *err, size_t err_size)
+int config_getenv_long(long *dst, const char *name, long dflt, long lo, long hi, char *err, size_t err_size)
 {
     const char *v = getenv(name);
     if (!v || !*v) {
@@ -96,7 +96,7 @@ static int s_internal_port(config_t *cfg, char *err, size_t err_size)
         return -1;
     }
     long port = 0;
-    if (s_getenv_long(&port, "GATEWAY_INTERNAL_PORT", 0, 0, 65535, err, err_size))
+    if (config_getenv_long(&port, "GATEWAY_INTERNAL_PORT", 0, 0, 65535, err, err_size))
         return -1;
     cfg->gateway_internal_port = (int) port;
     return 0;
@@ -167,11 +167,11 @@ int config_load(config_t *cfg, char *err, size_t err_size)
         || s_getenv(cfg->data_dir, sizeof cfg->data_dir, "DATA_DIR", "var/data", err, err_size)
         || s_getenv(cfg->run_dir, sizeof cfg->run_dir, "RUN_DIR", "var/run", err, err_size)
         || s_getenv(cfg->gateway_bind, sizeof cfg->gateway_bind, "GATEWAY_BIND", "127.0.0.1", err, err_size)
-        || s_getenv_long(&port, "GATEWAY_PORT", 5000, 1, 65535, err, err_size)
-        || s_getenv_long(&cfg->connect_timeout_ms, "RC_CONNECT_TIMEOUT_MS", 3000, 1, 600000, err, err_size)
-        || s_getenv_long(&cfg->timeout_ms, "RC_TIMEOUT_MS", 10000, 1, 600000, err, err_size)
-        || s_getenv_long(&cfg->service_timeout_ms, "SERVICE_TIMEOUT_MS", 3000, 1, 600000, err, err_size)
-        || s_getenv_long(&cfg->data_map_mb, "DATA_MAP_MB", 256, 1, 1L << 20, err, err_size)
+        || config_getenv_long(&port, "GATEWAY_PORT", 5000, 1, 65535, err, err_size)
+        || config_getenv_long(&cfg->connect_timeout_ms, "RC_CONNECT_TIMEOUT_MS", 3000, 1, 600000, err, err_size)
+        || config_getenv_long(&cfg->timeout_ms, "RC_TIMEOUT_MS", 10000, 1, 600000, err, err_size)
+        || config_getenv_long(&cfg->service_timeout_ms, "SERVICE_TIMEOUT_MS", 3000, 1, 600000, err, err_size)
+        || config_getenv_long(&cfg->data_map_mb, "DATA_MAP_MB", 256, 1, 1L << 20, err, err_size)
         || s_internal_port(cfg, err, err_size))
         return -1;
     cfg->gateway_port = (int) port;

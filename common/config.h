@@ -58,6 +58,9 @@ int config_load_env_file(const char *path, config_rc_t *rc, char *err, size_t er
 int config_env_parse(const char *name);
 //  The name of an environment ("production" / "sandbox").
 const char *config_env_name(config_env_t env);
+//  Read the whole number in environment variable name into *dst (dflt when unset or empty). Returns 0, or -1
+//  with a one-line reason in err when it is not a whole number from lo to hi.
+int config_getenv_long(long *dst, const char *name, long dflt, long lo, long hi, char *err, size_t err_size);
 //  Log the effective configuration as one line per item, with secrets shown only as set/unset.
 void config_log(const config_t *cfg);
 

@@ -8,7 +8,6 @@
 #include "gateway/rpc.h"
 
 #include <civetweb.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,20 +24,10 @@ struct _server_t {
 
 int server_threads_from_env(int *threads, char *err, size_t err_size)
 {
-    const char *v = getenv("GATEWAY_THREADS");
-    *threads = SERVER_THREADS_DEFAULT;
-    if (!v || !*v)
-        return 0;
-    char *end;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (errno || *end || n < 1 || n > SERVER_THREADS_MAX) {
-        snprintf(err, err_size, "GATEWAY_THREADS must be a whole number from 1 to %d (got \"%.20s\")",
-                 SERVER_THREADS_MAX, v);
-        return -1;
-    }
-    *threads = (int) n;
-    return 0;
+    long n;
+    int rc = config_getenv_long(&n, "GATEWAY_THREADS", SERVER_THREADS_DEFAULT, 1, SERVER_THREADS_MAX, err, err_size);
+    *threads = rc == 0 ? (int) n : SERVER_THREADS_DEFAULT;
+    return rc;
 }
 
 //  Each worker thread gets its own handle on the process's service client hub.
@@ -114,20 +103,11 @@ static int s_no_auth(struct mg_connection *conn, void *cbdata)
 //  GATEWAY_BODY_TIMEOUT_MS (tests shorten it): 100 ms to 10 minutes. Returns 0, or -1 and logs why.
 static int s_body_timeout_from_env(long *ms)
 {
-    const char *v = getenv("GATEWAY_BODY_TIMEOUT_MS");
-    *ms = REQUEST_BODY_TIMEOUT_MS;
-    if (!v || !*v)
+    char err[160];
+    if (config_getenv_long(ms, "GATEWAY_BODY_TIMEOUT_MS", REQUEST_BODY_TIMEOUT_MS, 100, 600000, err, sizeof err) == 0)
         return 0;
-    char *end;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (errno || *end || n < 100 || n > 600000) {
-        log_error("server.start", "reason=\"GATEWAY_BODY_TIMEOUT_MS must be a whole number from 100 to 600000 "
-                  "(got %.20s)\"", v);
-        return -1;
-    }
-    *ms = n;
-    return 0;
+    log_error("server.start", "reason=\"%s\"", err);
+    return -1;
 }
 
 server_t *server_start(const config_t *cfg, void *zmq_ctx, int threads)
