@@ -6,6 +6,7 @@
 #include "common/rand.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <zmq.h>
 
 #define SWEEP_INTERVAL_MS 60000
@@ -33,10 +34,28 @@ static int s_batch_commit(void *arg)
     return rc == 0 ? 0 : rc == STORE_EFULL ? PROTO_STORE_FULL : -1;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     config_t cfg;
     char err[256];
+    if (argc > 1) {
+        //  --check-config: load the configuration as at start, print "config ok: production=configured|unconfigured
+        //  sandbox=..." (exit 0) or its problems on one line (exit 1); starts nothing (deploy/start uses it).
+        if (argc != 2 || strcmp(argv[1], "--check-config") != 0) {
+            fprintf(stderr, "usage: %s [--check-config]\n", argv[0]);
+            return 2;
+        }
+        char problems[4096];
+        if (config_load(&cfg, problems, sizeof problems) != 0) {
+            printf("config: %s\n", problems);
+            return 1;
+        }
+        printf("config ok:");
+        for (int i = 0; i < CONFIG_ENV_COUNT; i++)
+            printf(" %s=%s", config_env_name((config_env_t) i), cfg.rc[i].configured ? "configured" : "unconfigured");
+        printf("\n");
+        return 0;
+    }
     log_init("authsvc", LOGL_INFO);
     if (config_load(&cfg, err, sizeof err) != 0) {
         log_error("config.invalid", "error=\"%s\"", err);

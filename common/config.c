@@ -2,11 +2,14 @@
 #include "common/config.h"
 #include "common/log.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const char *s_env_names[CONFIG_ENV_COUNT] = { "production", "sandbox" };
 
@@ -57,21 +60,6 @@ int config_getenv_long(long *dst, const char *name, long dflt, long lo, long hi,
     return 0;
 }
 
-//  Trim spaces and one pair of matching quotes around a value, in place.
-static char *s_trim(char *s)
-{
-    while (*s == ' ' || *s == '\t')
-        s++;
-    size_t n = strlen(s);
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
-        s[--n] = '\0';
-    if (n >= 2 && (s[0] == '"' || s[0] == '\'') && s[n - 1] == s[0]) {
-        s[n - 1] = '\0';
-        s++;
-    }
-    return s;
-}
-
 static int s_is_http_url(const char *v)
 {
     return strncmp(v, "http://", 7) == 0 || strncmp(v, "https://", 8) == 0;
@@ -102,61 +90,276 @@ static int s_internal_port(config_t *cfg, char *err, size_t err_size)
     return 0;
 }
 
-int config_load_env_file(const char *path, config_rc_t *rc, char *err, size_t err_size)
+//  The problems of a configuration, in err, separated by "; ". When the next one would not fit (with room kept for
+//  the count), it and the rest are counted: "...; and 3 more".
+typedef struct {
+    char *buf;
+    size_t size, len;
+    int count, dropped;     //  problems found; of those, the ones not in buf
+} s_problems_t;
+
+#define S_MORE_ROOM 24      //  "; and 2147483647 more" and its NUL
+
+static void s_problems_init(s_problems_t *p, char *buf, size_t size)
+{
+    *p = (s_problems_t) { .buf = buf, .size = size };
+    if (size)
+        buf[0] = '\0';
+}
+
+__attribute__((format(printf, 2, 3)))
+static void s_problem(s_problems_t *p, const char *fmt, ...)
+{
+    char one[CONFIG_PATH_MAX + 256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(one, sizeof one, fmt, ap);
+    va_end(ap);
+    const char *sep = p->count ? "; " : "";
+    size_t need = strlen(sep) + strlen(one);
+    p->count++;
+    if (p->size == 0)
+        return;
+    if (!p->dropped && p->len + need + S_MORE_ROOM < p->size) {
+        snprintf(p->buf + p->len, p->size - p->len, "%s%s", sep, one);
+        p->len += need;
+    }
+    else if (p->len == 0)       //  the first problem, cut to the buffer
+        p->len = (size_t) snprintf(p->buf, p->size, "%s", one) < p->size ? strlen(one) : p->size - 1;
+    else
+        p->dropped++;
+}
+
+//  Returns 0 when there was no problem, else -1 with the count of those that did not fit appended.
+static int s_problems_end(s_problems_t *p)
+{
+    if (p->dropped > 0 && p->len + S_MORE_ROOM <= p->size)
+        snprintf(p->buf + p->len, p->size - p->len, "; and %d more", p->dropped);
+    return p->count ? -1 : 0;
+}
+
+//  The keys an env file may hold: the four this program reads, and the other keys of RingCentral's sample .env
+//  files, accepted and ignored (see config.h). A key of neither list is an error.
+static const char *s_unused_keys[] = { "RC_USERNAME", "RC_PASSWORD", "RC_EXTENSION", "RC_JWT", "RC_USER_JWT" };
+//  Names that newer RingCentral samples use for the keys this program reads.
+static const struct { const char *name, *key; } s_aliases[] = {
+    { "RC_APP_CLIENT_ID", "RC_CLIENT_ID" },
+    { "RC_APP_CLIENT_SECRET", "RC_CLIENT_SECRET" },
+};
+
+#define S_KEY_MAX 64
+
+//  Edit distance of a and b ignoring case, where swapping two neighbours is one edit (optimal string alignment).
+//  Keys longer than S_KEY_MAX are "far" (S_KEY_MAX).
+static int s_distance(const char *a, const char *b)
+{
+    size_t n = strlen(a), m = strlen(b);
+    if (n > S_KEY_MAX || m > S_KEY_MAX)
+        return S_KEY_MAX;
+    int d[S_KEY_MAX + 1][S_KEY_MAX + 1];
+    for (size_t i = 0; i <= n; i++)
+        d[i][0] = (int) i;
+    for (size_t j = 0; j <= m; j++)
+        d[0][j] = (int) j;
+    for (size_t i = 1; i <= n; i++)
+        for (size_t j = 1; j <= m; j++) {
+            int ca = toupper((unsigned char) a[i - 1]), cb = toupper((unsigned char) b[j - 1]);
+            int best = d[i - 1][j - 1] + (ca != cb);
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && ca == toupper((unsigned char) b[j - 2]) && toupper((unsigned char) a[i - 2]) == cb
+                && d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    return d[n][m];
+}
+
+//  The known key that key is likely a typo of, or NULL: the nearest one within max(2, its length / 4) edits.
+static const char *s_suggest(const char *key, const char *const *known, size_t count)
+{
+    for (size_t i = 0; i < sizeof s_aliases / sizeof s_aliases[0]; i++)
+        if (strcasecmp(key, s_aliases[i].name) == 0)
+            return s_aliases[i].key;
+    const char *best = NULL;
+    int best_d = S_KEY_MAX;
+    for (size_t i = 0; i < count; i++) {
+        int d = s_distance(key, known[i]), limit = (int) strlen(known[i]) / 4;
+        if (d <= (limit > 2 ? limit : 2) && d < best_d) {
+            best = known[i];
+            best_d = d;
+        }
+    }
+    return best;
+}
+
+static bool s_is_blank(int c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static bool s_is_key_char(int c, bool first)
+{
+    return c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (!first && c >= '0' && c <= '9');
+}
+
+//  Parse one line (its text up to '\n') as dotenv does, in place. Returns 1 with *key and *value for KEY=value, 0 for
+//  a blank or comment line, -1 after naming the problem in p.
+static int s_parse_line(char *s, char **key, char **value, const char *path, int lineno, s_problems_t *p)
+{
+    s[strcspn(s, "\r\n")] = '\0';
+    while (s_is_blank(*s))
+        s++;
+    if (*s == '\0' || *s == '#')
+        return 0;
+    if (strncmp(s, "export", 6) == 0 && s_is_blank(s[6]))
+        for (s += 6; s_is_blank(*s); s++)
+            ;
+    char *k = s;
+    while (s_is_key_char(*s, s == k))
+        s++;
+    char *k_end = s;
+    while (s_is_blank(*s))
+        s++;
+    if (k_end == k || *s != '=') {
+        s_problem(p, "%s:%d: expected KEY=value", path, lineno);
+        return -1;
+    }
+    *k_end = '\0';
+    for (s++; s_is_blank(*s); s++)
+        ;
+    char *v = s;
+    if (*s == '"' || *s == '\'') {
+        //  Quoted: everything up to the closing quote, '#' included; in "..." a backslash escapes " and \ .
+        char q = *s++, *out = v;
+        for (; *s && *s != q; s++) {
+            if (q == '"' && *s == '\\' && (s[1] == '"' || s[1] == '\\'))
+                s++;
+            *out++ = *s;
+        }
+        if (*s != q) {
+            s_problem(p, "%s:%d: %s: the closing %c is missing", path, lineno, k, q);
+            return -1;
+        }
+        *out = '\0';
+        for (s++; s_is_blank(*s); s++)
+            ;
+        if (*s != '\0' && *s != '#') {
+            s_problem(p, "%s:%d: %s: only a # comment may follow the closing %c", path, lineno, k, q);
+            return -1;
+        }
+    }
+    else {
+        //  Unquoted: a '#' that starts the value or follows a blank starts a comment; "a#b" keeps its '#'.
+        for (; *s; s++)
+            if (*s == '#' && (s == v || s_is_blank(s[-1])))
+                break;
+        while (s > v && s_is_blank(s[-1]))
+            s--;
+        *s = '\0';
+    }
+    *key = k;
+    *value = v;
+    return 1;
+}
+
+//  Read one env file into rc, naming each problem in p.
+static void s_env_file(const char *path, config_rc_t *rc, s_problems_t *p)
 {
     memset(rc, 0, sizeof *rc);
     FILE *f = fopen(path, "r");
     if (!f) {
-        if (errno == ENOENT)
-            return 0;
-        snprintf(err, err_size, "cannot read %s: %s", path, strerror(errno));
-        return -1;
+        if (errno != ENOENT)
+            s_problem(p, "cannot read %s: %s", path, strerror(errno));
+        return;
     }
-    struct { const char *key; char *dst; } keys[] = {
-        { "RC_SERVER_URL", rc->server_url },
-        { "RC_CLIENT_ID", rc->client_id },
-        { "RC_CLIENT_SECRET", rc->client_secret },
-        { "RC_REDIRECT_URL", rc->redirect_url },
+    struct { const char *key; char *dst; int line; } keys[] = {
+        { "RC_SERVER_URL", rc->server_url, 0 },
+        { "RC_CLIENT_ID", rc->client_id, 0 },
+        { "RC_CLIENT_SECRET", rc->client_secret, 0 },
+        { "RC_REDIRECT_URL", rc->redirect_url, 0 },
     };
+    enum { SERVER, CLIENT_ID, SECRET, REDIRECT, NKEYS };
+    const char *known[NKEYS + sizeof s_unused_keys / sizeof s_unused_keys[0]];
+    size_t nknown = 0;
+    for (size_t i = 0; i < NKEYS; i++)
+        known[nknown++] = keys[i].key;
+    for (size_t i = 0; i < sizeof s_unused_keys / sizeof s_unused_keys[0]; i++)
+        known[nknown++] = s_unused_keys[i];
+    int problems_before = p->count;
+
     char line[1024];
-    int lineno = 0, rc_code = 0;
-    while (rc_code == 0 && fgets(line, sizeof line, f)) {
+    int lineno = 0;
+    while (fgets(line, sizeof line, f)) {
         lineno++;
         if (!strchr(line, '\n') && !feof(f)) {
-            snprintf(err, err_size, "%s:%d: line too long", path, lineno);
-            rc_code = -1;
-            break;
-        }
-        char *s = s_trim(line);
-        if (*s == '\0' || *s == '#')
+            s_problem(p, "%s:%d: line longer than %zu characters", path, lineno, sizeof line - 2);
+            int c;
+            while ((c = fgetc(f)) != EOF && c != '\n')
+                ;
             continue;
-        if (strncmp(s, "export ", 7) == 0)
-            s += 7;
-        char *eq = strchr(s, '=');
-        if (!eq) {
-            snprintf(err, err_size, "%s:%d: expected KEY=value", path, lineno);
-            rc_code = -1;
-            break;
         }
-        *eq = '\0';
-        char *key = s_trim(s), *value = s_trim(eq + 1);
-        for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-            if (strcmp(key, keys[i].key) == 0)
-                rc_code = s_copy(keys[i].dst, CONFIG_VALUE_MAX, value, keys[i].key, err, err_size);
-        //  Other keys (the tutorial's RC_USERNAME etc.) are ignored.
+        char *s = line, *key, *value;
+        if (lineno == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
+            s += 3;     //  a UTF-8 byte order mark, as some editors write
+        if (s_parse_line(s, &key, &value, path, lineno, p) != 1)
+            continue;
+        size_t i = 0;
+        while (i < NKEYS && strcmp(key, keys[i].key) != 0)
+            i++;
+        if (i < NKEYS) {
+            if (keys[i].line)
+                s_problem(p, "%s:%d: %s is set again (first on line %d)", path, lineno, key, keys[i].line);
+            else if (strlen(value) >= CONFIG_VALUE_MAX)
+                s_problem(p, "%s:%d: %s is longer than %d characters", path, lineno, key, CONFIG_VALUE_MAX - 1);
+            else
+                snprintf(keys[i].dst, CONFIG_VALUE_MAX, "%s", value);
+            keys[i].line = lineno;
+            continue;
+        }
+        bool unused = false;
+        for (size_t j = NKEYS; j < nknown; j++)
+            unused = unused || strcmp(key, known[j]) == 0;
+        if (unused)
+            continue;
+        const char *hint = s_suggest(key, known, nknown);
+        if (hint)
+            s_problem(p, "%s:%d: unknown key %.64s: did you mean %s?", path, lineno, key, hint);
+        else
+            s_problem(p, "%s:%d: unknown key %.64s", path, lineno, key);
     }
+    if (ferror(f))
+        s_problem(p, "cannot read %s: %s", path, strerror(errno));
     fclose(f);
-    if (rc_code)
-        return -1;
     if (!rc->client_id[0])
-        return 0;   //  a template without credentials: not configured
-    if (!s_is_http_url(rc->server_url) || !s_is_http_url(rc->redirect_url) || !rc->client_secret[0]) {
-        snprintf(err, err_size, "%s: RC_SERVER_URL and RC_REDIRECT_URL must be http(s) URLs and RC_CLIENT_SECRET set", path);
-        return -1;
+        return;     //  a template without credentials: not configured
+    for (size_t i = 0; i < NKEYS; i++) {
+        if (i == CLIENT_ID)
+            continue;
+        if (!keys[i].line)
+            s_problem(p, "%s: %s is missing", path, keys[i].key);
+        else if (!keys[i].dst[0])
+            s_problem(p, "%s:%d: %s is empty", path, keys[i].line, keys[i].key);
+        else if (i != SECRET && !s_is_http_url(keys[i].dst))
+            s_problem(p, "%s:%d: %s must be an http(s) URL (got %.60s)", path, keys[i].line, keys[i].key,
+                      keys[i].dst);
+    }
+    if (p->count > problems_before) {
+        memset(rc, 0, sizeof *rc);
+        return;
     }
     s_strip_slashes(rc->server_url);
     rc->configured = true;
-    return 0;
+}
+
+int config_load_env_file(const char *path, config_rc_t *rc, char *err, size_t err_size)
+{
+    s_problems_t p;
+    s_problems_init(&p, err, err_size);
+    s_env_file(path, rc, &p);
+    return s_problems_end(&p);
 }
 
 int config_load(config_t *cfg, char *err, size_t err_size)
@@ -203,13 +406,14 @@ int config_load(config_t *cfg, char *err, size_t err_size)
     if (s_getenv(cfg->apisvc_endpoint, sizeof cfg->apisvc_endpoint, "APISVC_ENDPOINT", dflt, err, err_size))
         return -1;
 
+    s_problems_t p;
+    s_problems_init(&p, err, err_size);
     for (int i = 0; i < CONFIG_ENV_COUNT; i++) {
         char path[CONFIG_PATH_MAX + 32];
         snprintf(path, sizeof path, "%s/.env-%s", cfg->rc_env_dir, s_env_names[i]);
-        if (config_load_env_file(path, &cfg->rc[i], err, err_size))
-            return -1;
+        s_env_file(path, &cfg->rc[i], &p);
     }
-    return 0;
+    return s_problems_end(&p);
 }
 
 void config_log(const config_t *cfg)

@@ -9,8 +9,31 @@
 //  LOG_LEVEL (info), RC_CONNECT_TIMEOUT_MS (3000), RC_TIMEOUT_MS (10000),
 //  SERVICE_TIMEOUT_MS (3000: how long the gateway waits for a service), DEMO_MODE (0/1).
 //  Env files $RC_ENV_DIR/.env-production and .env-sandbox: RC_SERVER_URL,
-//  RC_CLIENT_ID, RC_CLIENT_SECRET, RC_REDIRECT_URL (a missing file leaves that
-//  environment unconfigured; a file with bad content is an error).
+//  RC_CLIENT_ID, RC_CLIENT_SECRET, RC_REDIRECT_URL (a missing file, or one whose
+//  RC_CLIENT_ID is empty or absent, leaves that environment unconfigured: demo mode;
+//  a file with bad content is an error).
+//
+//  Env file format, as dotenv (python-dotenv, Node's dotenv) reads it:
+//  - one KEY=value per line, an optional "export " before it, blanks around '=' allowed;
+//    blank lines and lines starting with '#' are comments; CRLF and a UTF-8 BOM are fine.
+//  - KEY is [A-Za-z_][A-Za-z0-9_]*; a line without '=', with an empty key or another
+//    character in the key is "path:line: expected KEY=value".
+//  - an unquoted value ends at a '#' that starts it or follows a blank (space/tab): that is
+//    an inline comment, and the blanks before it go too. So "KEY=value # note" is "value"
+//    and "KEY=a#b" is "a#b" (python-dotenv's rule and the shell's; Node's dotenv would cut
+//    "a#b" to "a": quote such a value to be read the same everywhere). "KEY= # note" is empty.
+//  - a value in "..." or '...' is everything between the quotes, '#' included; in "..."
+//    \" and \\ are a quote and a backslash (no other escapes; '...' has none). After the
+//    closing quote only blanks and a # comment may follow. Values are one line.
+//  - keys: the four above; the keys of RingCentral's other sample .env files, accepted
+//    and ignored: RC_USERNAME, RC_PASSWORD, RC_EXTENSION, RC_JWT, RC_USER_JWT. Any other
+//    key is an error ("unknown key"), with "did you mean K?" when K is a known key within
+//    max(2, len(K) / 4) edits ignoring case (a swap of neighbours is one edit), and for
+//    RC_APP_CLIENT_ID / RC_APP_CLIENT_SECRET (newer samples' names). A key set twice is an error.
+//  - with RC_CLIENT_ID set, each of RC_SERVER_URL, RC_CLIENT_SECRET, RC_REDIRECT_URL that is
+//    missing or empty is named, and the two URLs must be http(s).
+//  Every problem is reported (not only the first), each with "path:line:" ("path:" for a
+//  missing key). Values are never quoted in errors except the two URLs, so no secret is.
 #ifndef CONFIG_H_INCLUDED
 #define CONFIG_H_INCLUDED
 
@@ -50,9 +73,12 @@ typedef struct {
     bool demo_mode;
 } config_t;
 
-//  Fill cfg from the process environment and the env files. Returns 0, or -1 with a one-line reason in err.
+//  Fill cfg from the process environment and the env files. Returns 0, or -1 with a one-line reason in err: the
+//  first bad environment variable, or every problem of both env files separated by "; " (those that do not fit in
+//  err_size are counted: "; and 3 more").
 int config_load(config_t *cfg, char *err, size_t err_size);
-//  Read one env file into rc (missing file: rc->configured = false, returns 0). Returns -1 with a reason in err on bad content.
+//  Read one env file into rc (missing file or no RC_CLIENT_ID: rc->configured = false, returns 0). Returns -1 with
+//  its problems in err as config_load does (rc then is not configured).
 int config_load_env_file(const char *path, config_rc_t *rc, char *err, size_t err_size);
 //  The environment named name ("production", "sandbox"). Returns -1 for any other name.
 int config_env_parse(const char *name);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static void s_write(const char *path, const char *text)
 {
@@ -64,6 +65,187 @@ static void t_env_file_bad(void)
     big[sizeof big - 1] = '\0';
     s_write(path, big);
     CHECK(config_load_env_file(path, &rc, err, sizeof err) == -1);
+}
+
+//  Write text to the file name in the test's temporary folder and read it: returns config_load_env_file's result.
+static int s_load(const char *name, const char *text, config_rc_t *rc, char *err, size_t err_size)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", test_tmpdir(), name);
+    s_write(path, text);
+    return config_load_env_file(path, rc, err, err_size);
+}
+
+#define GOOD_REST "RC_SERVER_URL=https://platform.ringcentral.com\nRC_REDIRECT_URL=http://localhost:5000/oauth2callback\n"
+
+static void t_env_file_inline_comments(void)
+{
+    char err[512] = "";
+    config_rc_t rc;
+    //  An unquoted value ends at a '#' after a blank; "a#b" keeps its '#'; a quoted '#' stays.
+    CHECK(s_load(".env-comments", "RC_CLIENT_ID=abc # the app's id\n"
+                 "RC_CLIENT_SECRET=s3#cr3t\t# tab before the comment\n" GOOD_REST, &rc, err, sizeof err) == 0);
+    CHECK(rc.configured);
+    CHECK(strcmp(rc.client_id, "abc") == 0);
+    CHECK(strcmp(rc.client_secret, "s3#cr3t") == 0);
+    CHECK(s_load(".env-comments", "RC_CLIENT_ID=\"abc # not a comment\" # a comment\n"
+                 "RC_CLIENT_SECRET='x #y'\n" GOOD_REST, &rc, err, sizeof err) == 0);
+    CHECK(strcmp(rc.client_id, "abc # not a comment") == 0);
+    CHECK(strcmp(rc.client_secret, "x #y") == 0);
+    //  A template whose RC_CLIENT_ID is only a comment is not configured (demo mode).
+    CHECK(s_load(".env-comments", "RC_CLIENT_ID= # fill in\nRC_CLIENT_SECRET=\n" GOOD_REST, &rc, err, sizeof err) == 0);
+    CHECK(!rc.configured);
+}
+
+static void t_env_file_quotes(void)
+{
+    char err[512] = "";
+    config_rc_t rc;
+    CHECK(s_load(".env-quotes", "RC_CLIENT_ID=\"a\\\"b\\\\c\"\nRC_CLIENT_SECRET='x\\y'\n" GOOD_REST,
+                 &rc, err, sizeof err) == 0);
+    CHECK(strcmp(rc.client_id, "a\"b\\c") == 0);
+    CHECK(strcmp(rc.client_secret, "x\\y") == 0);
+    CHECK(s_load(".env-quotes", "# x\nRC_CLIENT_ID=\"abc\n", &rc, err, sizeof err) == -1);
+    CHECK(strstr(err, ".env-quotes:2: RC_CLIENT_ID: the closing \" is missing") != NULL);
+    CHECK(s_load(".env-quotes", "RC_CLIENT_ID='abc' def\n", &rc, err, sizeof err) == -1);
+    CHECK(strstr(err, ".env-quotes:1: RC_CLIENT_ID: only a # comment may follow the closing '") != NULL);
+}
+
+static void t_env_file_malformed_lines(void)
+{
+    char err[1024] = "";
+    config_rc_t rc;
+    CHECK(s_load(".env-malformed", "# comment\n"
+                 "no equals sign here\n"
+                 "=value\n"
+                 "RC-CLIENT-ID=x\n"
+                 "\n"
+                 "1KEY=x\n"
+                 "RC CLIENT_ID=x\n"
+                 "RC_CLIENT_ID=abc\n", &rc, err, sizeof err) == -1);
+    CHECK(!rc.configured);
+    CHECK(strstr(err, ".env-malformed:1:") == NULL);
+    CHECK(strstr(err, ".env-malformed:2: expected KEY=value") != NULL);
+    CHECK(strstr(err, ".env-malformed:3: expected KEY=value") != NULL);
+    CHECK(strstr(err, ".env-malformed:4: expected KEY=value") != NULL);
+    CHECK(strstr(err, ".env-malformed:6: expected KEY=value") != NULL);
+    CHECK(strstr(err, ".env-malformed:7: expected KEY=value") != NULL);
+    CHECK(strstr(err, "; ") != NULL);
+    //  The line never appears in the error (it might be a secret without its '=').
+    CHECK(strstr(err, "no equals") == NULL);
+}
+
+static void t_env_file_unknown_keys(void)
+{
+    char err[1024] = "";
+    config_rc_t rc;
+    //  A mistyped RC_CLIENT_ID alone is an error, never "not configured".
+    CHECK(s_load(".env-typo", "RC_SERVER_URL=https://platform.ringcentral.com\nRC_CLIENTID=abc\n", &rc, err,
+                 sizeof err) == -1);
+    CHECK(strstr(err, ".env-typo:2: unknown key RC_CLIENTID: did you mean RC_CLIENT_ID?") != NULL);
+    CHECK(s_load(".env-typo", "RC_CLIENT_SECERT=x\nRC_SEVRER_URL=x\nrc_client_id=x\nRC_REDIRECT_URI=x\n"
+                 "RC_APP_CLIENT_ID=x\nFOO=bar\nRC_CLIENT=x\n", &rc, err, sizeof err) == -1);
+    CHECK(strstr(err, ":1: unknown key RC_CLIENT_SECERT: did you mean RC_CLIENT_SECRET?") != NULL);
+    CHECK(strstr(err, ":2: unknown key RC_SEVRER_URL: did you mean RC_SERVER_URL?") != NULL);
+    CHECK(strstr(err, ":3: unknown key rc_client_id: did you mean RC_CLIENT_ID?") != NULL);
+    CHECK(strstr(err, ":4: unknown key RC_REDIRECT_URI: did you mean RC_REDIRECT_URL?") != NULL);
+    CHECK(strstr(err, ":5: unknown key RC_APP_CLIENT_ID: did you mean RC_CLIENT_ID?") != NULL);
+    CHECK(strstr(err, ":6: unknown key FOO;") != NULL);
+    CHECK(strstr(err, ":7: unknown key RC_CLIENT: did you mean RC_CLIENT_ID?") != NULL);
+}
+
+static void t_env_file_allowed_keys(void)
+{
+    char err[512] = "";
+    config_rc_t rc;
+    //  The other keys of RingCentral's sample .env files are accepted and ignored.
+    CHECK(s_load(".env-allowed", "RC_CLIENT_ID=abc\nRC_CLIENT_SECRET=x\n" GOOD_REST
+                 "RC_USERNAME=+16505550100\nRC_PASSWORD=pw\nRC_EXTENSION=101\nRC_JWT=eyJ\nRC_USER_JWT=eyJ\n",
+                 &rc, err, sizeof err) == 0);
+    CHECK(rc.configured);
+    //  A key set twice is an error naming both lines.
+    CHECK(s_load(".env-allowed", "RC_CLIENT_ID=abc\nRC_CLIENT_SECRET=x\n" GOOD_REST "RC_CLIENT_ID=def\n",
+                 &rc, err, sizeof err) == -1);
+    CHECK(strstr(err, ".env-allowed:5: RC_CLIENT_ID is set again (first on line 1)") != NULL);
+}
+
+static void t_env_file_missing_named(void)
+{
+    char err[512] = "", path[600];
+    config_rc_t rc;
+    snprintf(path, sizeof path, "%s/.env-missing", test_tmpdir());
+    CHECK(s_load(".env-missing", "RC_CLIENT_ID=abc\n", &rc, err, sizeof err) == -1);
+    CHECK(!rc.configured);
+    char want[2000];
+    snprintf(want, sizeof want, "%s: RC_SERVER_URL is missing; %s: RC_CLIENT_SECRET is missing; "
+             "%s: RC_REDIRECT_URL is missing", path, path, path);
+    CHECK(strcmp(err, want) == 0);
+    CHECK(s_load(".env-missing", "RC_CLIENT_ID=abc\nRC_CLIENT_SECRET=\nRC_SERVER_URL=ftp://x\n", &rc, err,
+                 sizeof err) == -1);
+    CHECK(strstr(err, ".env-missing:2: RC_CLIENT_SECRET is empty") != NULL);
+    CHECK(strstr(err, ".env-missing:3: RC_SERVER_URL must be an http(s) URL (got ftp://x)") != NULL);
+    CHECK(strstr(err, ".env-missing: RC_REDIRECT_URL is missing") != NULL);
+}
+
+static void t_env_file_secret_never_in_error(void)
+{
+    char err[2048] = "", text[1500];
+    config_rc_t rc;
+    const char *secret = "Sup3rS3cretValue";
+    snprintf(text, sizeof text, "RC_CLIENT_ID=abc\n"
+             "RC_CLIENT_SECRET: %s\n"
+             "RC_CLIENT_SECERT=%s\n"
+             "RC_CLIENT_SECRET=\"%s\n"
+             "RC_CLIENT_SECRET='%s' %s\n"
+             "RC_CLIENT_SECRET=%s\n"
+             "RC_CLIENT_SECRET=%s\n"
+             "RC_CLIENT_SECRET=%s%0600d\n",
+             secret, secret, secret, secret, secret, secret, secret, secret, 0);
+    CHECK(s_load(".env-secret", text, &rc, err, sizeof err) == -1);
+    CHECK(strstr(err, ":7: RC_CLIENT_SECRET is set again") != NULL);
+    CHECK(strstr(err, secret) == NULL);
+    CHECK(strstr(err, "Sup3r") == NULL);
+}
+
+static void t_env_file_many_problems_bounded(void)
+{
+    char err[200], text[2000] = "";
+    config_rc_t rc;
+    for (int i = 0; i < 50; i++)
+        snprintf(text + strlen(text), sizeof text - strlen(text), "bad line %d\n", i);
+    CHECK(s_load(".env-many", text, &rc, err, sizeof err) == -1);
+    CHECK(strlen(err) < sizeof err);
+    CHECK(strstr(err, ".env-many:1: expected KEY=value") != NULL);
+    const char *more = strstr(err, "; and ");
+    CHECK(more && strstr(more, " more") && more[strlen(more) - 1] == 'e');
+    //  A buffer too small even for the first problem gets it cut, never overrun.
+    char tiny[16];
+    CHECK(s_load(".env-many", text, &rc, tiny, sizeof tiny) == -1);
+    CHECK(strlen(tiny) == sizeof tiny - 1);
+}
+
+static void t_load_names_both_files(void)
+{
+    char dir[600], path[700], err[1024] = "";
+    config_t cfg;
+    snprintf(dir, sizeof dir, "%s/both", test_tmpdir());
+    CHECK(mkdir(dir, 0700) == 0);
+    snprintf(path, sizeof path, "%s/.env-production", dir);
+    s_write(path, "RC_CLIENTID=abc\n");
+    snprintf(path, sizeof path, "%s/.env-sandbox", dir);
+    s_write(path, "RC_CLIENT_ID=abc\nRC_CLIENT_SECRET=x\n" GOOD_REST "oops\n");
+    setenv("RC_ENV_DIR", dir, 1);
+    CHECK(config_load(&cfg, err, sizeof err) == -1);
+    CHECK(strstr(err, "both/.env-production:1: unknown key RC_CLIENTID: did you mean RC_CLIENT_ID?; ") != NULL);
+    CHECK(strstr(err, "both/.env-sandbox:5: expected KEY=value") != NULL);
+    //  Templates (RC_CLIENT_ID empty) load as "not configured".
+    snprintf(path, sizeof path, "%s/.env-production", dir);
+    s_write(path, "RC_SERVER_URL=https://platform.ringcentral.com\nRC_CLIENT_ID=\nRC_CLIENT_SECRET=\n");
+    snprintf(path, sizeof path, "%s/.env-sandbox", dir);
+    s_write(path, "RC_CLIENT_ID=\n");
+    CHECK(config_load(&cfg, err, sizeof err) == 0);
+    CHECK(!cfg.rc[0].configured && !cfg.rc[1].configured);
+    unsetenv("RC_ENV_DIR");
 }
 
 static void t_load_environment(void)
@@ -140,6 +322,15 @@ static const test_case_t cases[] = {
     { "env_file", t_env_file },
     { "env_file_missing_or_template", t_env_file_missing_or_template },
     { "env_file_bad", t_env_file_bad },
+    { "env_file_inline_comments", t_env_file_inline_comments },
+    { "env_file_quotes", t_env_file_quotes },
+    { "env_file_malformed_lines", t_env_file_malformed_lines },
+    { "env_file_unknown_keys", t_env_file_unknown_keys },
+    { "env_file_allowed_keys", t_env_file_allowed_keys },
+    { "env_file_missing_named", t_env_file_missing_named },
+    { "env_file_secret_never_in_error", t_env_file_secret_never_in_error },
+    { "env_file_many_problems_bounded", t_env_file_many_problems_bounded },
+    { "load_names_both_files", t_load_names_both_files },
     { "load_environment", t_load_environment },
     { "front_and_store", t_front_and_store },
     { "env_names", t_env_names },

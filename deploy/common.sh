@@ -58,8 +58,12 @@ public_probe_url() {
   echo "$scheme://$GATEWAY_BIND:$GATEWAY_PORT"
 }
 
-# has_credentials: true when an env file has a client id (not demo mode).
+# has_credentials: 0 when an env file has credentials (not demo mode), 1 when none has (no files, or
+# templates with RC_CLIENT_ID empty), as authsvc reads them: `authsvc --check-config` (the C parser is
+# the only parser of the env files). 2 when the configuration has problems, which it prints to stderr
+# (each with file and line): a mistyped key never quietly means demo mode.
 has_credentials() {
-  grep -qsE '^\s*(export\s+)?RC_CLIENT_ID\s*=\s*["'"'"']?[^"'"'"'[:space:]]' \
-    "$RC_ENV_DIR/.env-production" "$RC_ENV_DIR/.env-sandbox"
+  local verdict
+  verdict=$("$BUILD/bin/authsvc" --check-config 2>&1) || { echo "$verdict" >&2; return 2; }
+  [[ "$verdict" == *=configured* ]]
 }

@@ -1,0 +1,90 @@
+// Issue 10, item 3 (env files): deploy/start checks the env files with the services' own parser
+// (authsvc --check-config) before deciding demo mode; a mistyped key fails loudly, naming file and line.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, readdirSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './lib/stack.mjs';
+
+const BUILD = process.env.BUILD || 'build';
+const dirs = [];
+
+function run(cmd, args, env) {
+  return new Promise(resolve => {
+    execFile(cmd, args, { env: { ...process.env, ...env, NO_BUILD: '1', BUILD }, timeout: 60000 },
+      (err, stdout, stderr) => resolve({ code: err ? (err.code ?? 1) : 0, out: stdout + stderr }));
+  });
+}
+
+async function newStack() {
+  const dir = mkdtempSync(join(tmpdir(), 'rcconfig-'));
+  dirs.push(dir);
+  const port = await freePort(), mockPort = await freePort();
+  const env = {
+    RUN_DIR: join(dir, 'run'), DATA_DIR: join(dir, 'data'), RC_ENV_DIR: join(dir, 'environment'),
+    GATEWAY_PORT: String(port), MOCK_PORT: String(mockPort), PUBLIC_URL: `http://127.0.0.1:${port}`,
+  };
+  mkdirSync(env.RC_ENV_DIR);
+  return { dir, env };
+}
+
+// Whatever a run left behind is stopped by the pids in its RUN_DIR.
+function killByPidFiles(runDir) {
+  let names = [];
+  try { names = readdirSync(runDir).filter(n => n.endsWith('.pid')); } catch { return []; }
+  for (const n of names) {
+    const pid = Number(readFileSync(join(runDir, n), 'utf8'));
+    if (pid > 0) try { process.kill(pid, 'SIGKILL'); } catch {}
+  }
+  return names;
+}
+
+after(() => {
+  for (const dir of dirs) {
+    killByPidFiles(join(dir, 'run'));
+    if (!process.env.TEST_KEEP_TMP) rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a mistyped RC_CLIENT_ID fails deploy/start loudly, naming file, line and the key meant; nothing starts', async () => {
+  const s = await newStack();
+  const file = join(s.env.RC_ENV_DIR, '.env-production');
+  writeFileSync(file, '# my app\nRC_CLIENTID=abc\nRC_CLIENT_SECRET=Sup3rS3cret\n');
+  const start = await run('deploy/start', [], s.env);
+  assert.notEqual(start.code, 0, start.out);
+  assert.ok(start.out.includes(`${file}:2: unknown key RC_CLIENTID: did you mean RC_CLIENT_ID?`), start.out);
+  assert.doesNotMatch(start.out, /DEMO MODE/);
+  assert.ok(!start.out.includes('Sup3rS3cret'), 'the secret is not printed');
+  assert.deepEqual(killByPidFiles(s.env.RUN_DIR), [], 'no process was started');
+  const stop = await run('deploy/stop', [], s.env);
+  assert.equal(stop.code, 0, stop.out);
+});
+
+test('the example files, copied as they are, load as "not configured" (demo mode)', async () => {
+  const s = await newStack();
+  for (const env of ['production', 'sandbox'])
+    copyFileSync(`environment/.env-${env}.example`, join(s.env.RC_ENV_DIR, `.env-${env}`));
+  const check = await run(`${BUILD}/bin/authsvc`, ['--check-config'], s.env);
+  assert.equal(check.code, 0, check.out);
+  assert.equal(check.out.trim(), 'config ok: production=unconfigured sandbox=unconfigured');
+});
+
+test('authsvc --check-config names every problem of both files and says which environments are configured', async () => {
+  const s = await newStack();
+  writeFileSync(join(s.env.RC_ENV_DIR, '.env-sandbox'),
+    'RC_SERVER_URL=https://platform.devtest.ringcentral.com # sandbox\nRC_CLIENT_ID="abc"\n' +
+    'RC_CLIENT_SECRET=x\nRC_REDIRECT_URL=http://127.0.0.1:5000/oauth2callback\n');
+  const ok = await run(`${BUILD}/bin/authsvc`, ['--check-config'], s.env);
+  assert.equal(ok.code, 0, ok.out);
+  assert.equal(ok.out.trim(), 'config ok: production=unconfigured sandbox=configured');
+  const prod = join(s.env.RC_ENV_DIR, '.env-production');
+  writeFileSync(prod, 'RC_CLIENT_ID=abc\nRC_CLIENT_SECERT=x\nnot a line\n');
+  const bad = await run(`${BUILD}/bin/authsvc`, ['--check-config'], s.env);
+  assert.equal(bad.code, 1, bad.out);
+  for (const want of [`${prod}:2: unknown key RC_CLIENT_SECERT: did you mean RC_CLIENT_SECRET?`,
+    `${prod}:3: expected KEY=value`, `${prod}: RC_SERVER_URL is missing`, `${prod}: RC_CLIENT_SECRET is missing`,
+    `${prod}: RC_REDIRECT_URL is missing`])
+    assert.ok(bad.out.includes(want), `${want} in: ${bad.out}`);
+});
