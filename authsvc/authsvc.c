@@ -26,6 +26,7 @@ static const struct {
 } s_commands[] = {
     { PROTO_AUTH_URL, login_auth_url },
     { PROTO_EXCHANGE, login_exchange },
+    { PROTO_DECLINED, login_declined },
     { PROTO_SESSION, refresh_session },
     { PROTO_REFRESH, refresh_request },
     { PROTO_LOGOUT, logout_request },

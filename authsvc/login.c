@@ -18,17 +18,41 @@ typedef struct {
     int64_t started_ms;
 } s_exchange_t;
 
-//  True when the session sid was rotated from prev (a login in another tab finished first).
-static bool s_rotated_from(authsvc_t *self, const char *sid, const char *prev)
+//  Take the pending login of state if this session (sid, or sid before its last rotation: a login in another
+//  tab finished first) started it. Replies ERROR and returns false when it did not, or when the state is
+//  unknown or expired; another session's pending login is left for its owner. op prefixes the log events.
+static bool s_take_own(authsvc_t *self, const svc_peer_t *peer, uint64_t rid, const char *sid, const char *state,
+                       const char *op, store_pending_t *pending)
 {
-    store_session_t *rec = calloc(1, sizeof *rec);
-    bool yes = rec && store_session_get(self->store, sid, rec) == STORE_OK && rec->prev_sid[0]
-               && strcmp(rec->prev_sid, prev) == 0;
-    if (rec) {
-        memset(rec, 0, sizeof *rec);
-        free(rec);
+    char ev[48];
+    snprintf(ev, sizeof ev, "%s.state_mismatch", op);
+    if (!rand_id_is_valid(state)) {
+        log_warn(ev, "rid=%llx why=malformed_state", (unsigned long long) rid);
+        svc_reply_error(self->svc, peer, rid, PROTO_STATE_MISMATCH, "unknown login state", -1);
+        return false;
     }
-    return yes;
+    store_session_t *rec = calloc(1, sizeof *rec);
+    if (!rec) {
+        svc_reply_error(self->svc, peer, rid, PROTO_INTERNAL, "out of memory", -1);
+        return false;
+    }
+    const char *prev = store_session_get(self->store, sid, rec) == STORE_OK ? rec->prev_sid : NULL;
+    int src = store_pending_take_owned(self->store, state, sid, prev, clock_now_ms(), pending);
+    memset(rec, 0, sizeof *rec);
+    free(rec);
+    if (src == STORE_ENOTFOUND || src == STORE_EPERM) {
+        log_warn(ev, "rid=%llx why=%s", (unsigned long long) rid,
+                 src == STORE_EPERM ? "other_session" : "unknown_or_expired");
+        svc_reply_error(self->svc, peer, rid, PROTO_STATE_MISMATCH,
+                        "this login was not started from this browser session, or it expired; start again", -1);
+        return false;
+    }
+    if (src != STORE_OK) {
+        snprintf(ev, sizeof ev, "%s.store", op);
+        authsvc_store_error(self, peer, rid, ev, src);
+        return false;
+    }
+    return true;
 }
 
 void login_auth_url(authsvc_t *self, const svc_peer_t *peer, proto_msg_t *req)
@@ -137,27 +161,10 @@ void login_exchange(authsvc_t *self, const svc_peer_t *peer, proto_msg_t *req)
     const char *sid = proto_msg_str(req, "sid");
     if (!authsvc_check_sid(self, peer, rid, sid))
         return;
-    if (!rand_id_is_valid(proto_msg_str(req, "state"))) {
-        svc_reply_error(self->svc, peer, rid, PROTO_STATE_MISMATCH, "unknown login state", -1);
-        return;
-    }
-    //  Single use: the pending login is gone after this, whatever happens next.
+    //  Single use: this session's pending login is gone after this, whatever happens next.
     store_pending_t pending;
-    int src = store_pending_take(self->store, proto_msg_str(req, "state"), clock_now_ms(), &pending);
-    if (src == STORE_OK && strcmp(pending.sid, sid) != 0 && !s_rotated_from(self, sid, pending.sid))
-        src = STORE_ENOTFOUND;  //  started by another browser session: login CSRF
-    if (src == STORE_ENOTFOUND) {
-        log_warn("exchange.state_mismatch", "rid=%llx why=%s", (unsigned long long) rid,
-                 "unknown_expired_or_other_session");
-        svc_reply_error(self->svc, peer, rid, PROTO_STATE_MISMATCH,
-                        "this login was not started from this browser session, or it expired; start again", -1);
-        memset(&pending, 0, sizeof pending);
+    if (!s_take_own(self, peer, rid, sid, proto_msg_str(req, "state"), "exchange", &pending))
         return;
-    }
-    if (src != STORE_OK) {
-        authsvc_store_error(self, peer, rid, "exchange.store", src);
-        return;
-    }
     const config_rc_t *rc = authsvc_env(self, peer, rid, pending.env);
     s_exchange_t *job = rc ? calloc(1, sizeof *job) : NULL;
     if (rc && !job)
@@ -172,5 +179,24 @@ void login_exchange(authsvc_t *self, const svc_peer_t *peer, proto_msg_t *req)
             free(job);
         }
     }
+    memset(&pending, 0, sizeof pending);
+}
+
+void login_declined(authsvc_t *self, const svc_peer_t *peer, proto_msg_t *req)
+{
+    uint64_t rid = proto_msg_rid(req);
+    const char *sid = proto_msg_str(req, "sid");
+    if (!authsvc_check_sid(self, peer, rid, sid))
+        return;
+    store_pending_t pending;
+    if (!s_take_own(self, peer, rid, sid, proto_msg_str(req, "state"), "declined", &pending))
+        return;
+    proto_msg_t *reply = proto_msg_new(PROTO_DECLINED_OK, rid);
+    if (reply && proto_msg_set_str(reply, "env", pending.env) == 0)
+        svc_reply(self->svc, peer, reply);
+    else
+        svc_reply_error(self->svc, peer, rid, PROTO_INTERNAL, "could not encode the reply", -1);
+    proto_msg_destroy(&reply);
+    log_info("declined.ok", "rid=%llx env=%s", (unsigned long long) rid, pending.env);
     memset(&pending, 0, sizeof pending);
 }

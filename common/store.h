@@ -40,6 +40,7 @@ enum {
     STORE_EBUSY = -4,       //  another caller holds the refresh lease
     STORE_ESTALE = -5,      //  the record's version moved on (someone else refreshed)
     STORE_EINVAL = -6,      //  bad argument: key too long, field too long, corrupt record
+    STORE_EPERM = -7,       //  the record belongs to someone else (store_pending_take_owned): left as it was
 };
 
 #define STORE_KEY_MAX 128           //  longest session id or state
@@ -132,6 +133,11 @@ int store_pending_put(store_t *self, const char *state, const store_pending_t *r
 //  Read and delete the pending login of state in one transaction (single use). An expired one is deleted and gives STORE_ENOTFOUND.
 //  Returns 0, STORE_ENOTFOUND, STORE_EINVAL (bad state; or a corrupt record, which is deleted too), STORE_EFULL or STORE_EIO.
 int store_pending_take(store_t *self, const char *state, int64_t now, store_pending_t *rec);
+//  store_pending_take, but only for its owner: when the pending login of state was started by neither sid nor
+//  prev_sid (NULL or "" for none: the id sid had before its last rotation), it is left untouched for its owner
+//  and STORE_EPERM is returned. Returns 0, STORE_ENOTFOUND, STORE_EPERM, STORE_EINVAL, STORE_EFULL or STORE_EIO.
+int store_pending_take_owned(store_t *self, const char *state, const char *sid, const char *prev_sid, int64_t now,
+                             store_pending_t *rec);
 
 //  Set the cap on the number of pending logins (0: STORE_PENDING_MAX) for this store_t.
 void store_pending_set_max(store_t *self, size_t max);

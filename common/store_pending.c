@@ -154,6 +154,8 @@ typedef struct {
     const char *buf;
     size_t len;
     store_pending_t *rec;       //  take: the result; put: the record (sid, created_at)
+    const char *owner;          //  take_owned: the sid that may take it (NULL: anyone)
+    const char *alt_owner;      //  take_owned: another sid that may ("" or NULL: none)
     size_t evicted;             //  put: logins evicted (the session's oldest, the oldest of all)
 } s_pend_arg_t;
 
@@ -285,6 +287,19 @@ static int s_pending_take_fn(store_t *self, MDB_txn *txn, void *arg, bool *commi
     s_pend_arg_t *a = arg;
     MDB_val state;
     store_txn_key(a->state, &state);
+    if (a->owner) {
+        //  Someone else's login stays as it was, for its owner to complete.
+        MDB_val k = state, v;
+        int grc = mdb_get(txn, self->pending, &k, &v);
+        if (grc == MDB_NOTFOUND)
+            return STORE_ENOTFOUND;
+        if (grc != 0)
+            return store_txn_fail("pending_take", grc);
+        if (store_codec_pending_decode(v.mv_data, v.mv_size, a->rec) == 0 && strcmp(a->rec->sid, a->owner) != 0
+            && !(a->alt_owner && a->alt_owner[0] && strcmp(a->rec->sid, a->alt_owner) == 0))
+            return STORE_EPERM;
+        //  A record that does not decode is removed below, as take does.
+    }
     //  The state is consumed whatever the outcome: single use.
     int rc = s_remove(self, txn, &state, a->rec);
     if (rc == STORE_ENOTFOUND)
@@ -305,6 +320,21 @@ int store_pending_take(store_t *self, const char *state, int64_t now, store_pend
     if (!rec || store_txn_key(state, &k) != 0)
         return STORE_EINVAL;
     s_pend_arg_t a = { .state = state, .now = now, .rec = rec };
+    int rc = store_txn_run(self, STORE_TXN_WRITE | STORE_TXN_FREES, "pending_take", s_pending_take_fn, &a);
+    if (rc != 0) {
+        store_pending_t zero = { 0 };
+        *rec = zero;
+    }
+    return rc;
+}
+
+int store_pending_take_owned(store_t *self, const char *state, const char *sid, const char *prev_sid, int64_t now,
+                             store_pending_t *rec)
+{
+    MDB_val k;
+    if (!rec || store_txn_key(state, &k) != 0 || store_txn_key(sid, &k) != 0)
+        return STORE_EINVAL;
+    s_pend_arg_t a = { .state = state, .now = now, .rec = rec, .owner = sid, .alt_owner = prev_sid };
     int rc = store_txn_run(self, STORE_TXN_WRITE | STORE_TXN_FREES, "pending_take", s_pending_take_fn, &a);
     if (rc != 0) {
         store_pending_t zero = { 0 };

@@ -283,7 +283,53 @@ static void t_reopen_reindex(void)
     store_close(&store);
 }
 
+//  A login taken only by the session that started it (or that session before its rotation): another
+//  session's attempt leaves it in place, indexes included, for its owner to complete.
+static void t_take_owned(void)
+{
+    store_t *store = store_open(s_dir("take_owned"), 0);
+    CHECK(store != NULL);
+    store_pending_t out;
+    CHECK(s_put(store, "st-a", "sid-a", NOW) == 0);
+    //  Another session: refused, nothing changed, nothing returned.
+    CHECK(store_pending_take_owned(store, "st-a", "sid-b", NULL, NOW, &out) == STORE_EPERM);
+    CHECK(out.sid[0] == 0 && out.code_verifier[0] == 0);
+    CHECK(store_pending_take_owned(store, "st-a", "sid-b", "sid-c", NOW, &out) == STORE_EPERM);
+    CHECK(store_pending_take_owned(store, "st-a", "sid-b", "", NOW, &out) == STORE_EPERM);
+    CHECK(store_pending_count(store) == 1);
+    //  The owner: taken once (single use), with its record.
+    CHECK(store_pending_take_owned(store, "st-a", "sid-a", NULL, NOW, &out) == 0);
+    CHECK(strcmp(out.sid, "sid-a") == 0 && strcmp(out.code_verifier, "verifier-for-sid-a") == 0);
+    CHECK(store_pending_take_owned(store, "st-a", "sid-a", NULL, NOW, &out) == STORE_ENOTFOUND);
+    CHECK(store_pending_count(store) == 0);
+    //  The owner's session rotated (another tab logged in): the new sid names the old one as prev_sid.
+    CHECK(s_put(store, "st-r", "sid-old", NOW) == 0);
+    CHECK(store_pending_take_owned(store, "st-r", "sid-new", "sid-old", NOW, &out) == 0);
+    CHECK(strcmp(out.sid, "sid-old") == 0);
+    //  Expired: deleted and not found, for the owner as for take.
+    CHECK(s_put(store, "st-x", "sid-a", NOW - STORE_PENDING_TTL_MS - 1) == 0);
+    CHECK(store_pending_take_owned(store, "st-x", "sid-a", NULL, NOW, &out) == STORE_ENOTFOUND);
+    CHECK(store_pending_count(store) == 0);
+    //  Unknown state, bad arguments.
+    CHECK(store_pending_take_owned(store, "st-none", "sid-a", NULL, NOW, &out) == STORE_ENOTFOUND);
+    CHECK(store_pending_take_owned(store, "st-a", "", NULL, NOW, &out) == STORE_EINVAL);
+    CHECK(store_pending_take_owned(store, "st-a", NULL, NULL, NOW, &out) == STORE_EINVAL);
+    CHECK(store_pending_take_owned(store, "", "sid-a", NULL, NOW, &out) == STORE_EINVAL);
+    //  A corrupt record is deleted, whoever asks (it can never complete).
+    CHECK(store_test_put_raw(store, "pending", "st-bad", "\xc1", 1) == 0);
+    CHECK(store_pending_take_owned(store, "st-bad", "sid-b", NULL, NOW, &out) == STORE_EINVAL);
+    CHECK(store_pending_take_owned(store, "st-bad", "sid-b", NULL, NOW, &out) == STORE_ENOTFOUND);
+    //  The refused attempt left the indexes whole: the per-session limit and the sweep still count it.
+    CHECK(s_put(store, "st-k", "sid-k", NOW) == 0);
+    CHECK(store_pending_take_owned(store, "st-k", "sid-other", NULL, NOW, &out) == STORE_EPERM);
+    size_t np = 0;
+    CHECK(store_sweep(store, NOW + STORE_PENDING_TTL_MS + 1, NULL, &np) == 0 && np == 1);
+    CHECK(store_pending_count(store) == 0);
+    store_close(&store);
+}
+
 static const test_case_t cases[] = {
+    { "take_owned", t_take_owned },
     { "per_sid", t_per_sid },
     { "global_cap", t_global_cap },
     { "sweep_index", t_sweep_index },

@@ -70,20 +70,47 @@ static const char *s_error_token(const char *error, int n)
     return error;
 }
 
-//  RingCentral answered error= (the user declined, or the request was refused).
+//  RingCentral answered error= (the user declined, or the request was refused). Anyone can send a browser
+//  to this address with any error text, so RingCentral's error and description are shown (and told to the
+//  opener) only when authsvc says the state is a pending login of this browser session, which it then
+//  consumes. Otherwise a generic page says the login did not complete, and no pending login is touched.
+//  Both are 4xx: 403 when the user refused access at RingCentral, 400 for any other answer.
 static int s_declined(request_t *r)
 {
-    char error[ERROR_MAX + 1], description[DESCRIPTION_MAX + 1];
+    char error[ERROR_MAX + 1], description[DESCRIPTION_MAX + 1], state[STATE_MAX + 1];
     int n = request_query(r, "error", error, sizeof error);
     const char *token = s_error_token(error, n);
     int nd = request_query(r, "error_description", description, sizeof description);
     if (nd == -2)
         snprintf(description, sizeof description, "(a description too long to show)");
-    log_info("login.declined", "error=%s client=%s", token, r->client);
+    else if (nd < 0)
+        description[0] = 0;
+    int ns = request_query(r, "state", state, sizeof state);
+    proto_msg_t *reply = NULL;
+    if (ns > 0 && r->sid[0])
+        reply = request_call(r, RPC_AUTHSVC,
+                             s_message(r, PROTO_DECLINED, (const char *[]) { "sid", r->sid, "state", state, NULL }));
+    sodium_memzero(state, sizeof state);
+    bool own = reply && proto_msg_type(reply) == PROTO_DECLINED_OK;
+    proto_code_t code = reply && !own ? proto_error_code(reply) : PROTO_STATE_MISMATCH;
+    if (!own && reply && code != PROTO_STATE_MISMATCH && code != PROTO_BAD_REQUEST) {
+        //  authsvc could not say (down, store failed): the page of that, as for any service error.
+        int status = request_fail(r, reply, "/", "Start again");
+        proto_msg_destroy(&reply);
+        return status;
+    }
+    proto_msg_destroy(&reply);
+    log_info("login.declined", "error=%s this_session=%d client=%s", token, own, r->client);
     html_t *h = request_html();
-    if (h)
-        pages_callback_declined(h, &r->state, token, description);
-    return request_page(r, 200, &h, NULL, 0);
+    int status = 400;
+    if (own) {
+        status = strcmp(token, "access_denied") == 0 ? 403 : 400;
+        if (h)
+            pages_callback_declined(h, &r->state, token, description);
+    }
+    else if (h)
+        pages_callback_unknown(h, &r->state);
+    return request_page(r, status, &h, NULL, 0);
 }
 
 int login_callback(request_t *r)

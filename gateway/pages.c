@@ -159,6 +159,21 @@ void pages_callback_declined(html_t *h, const pages_state_t *st, const char *err
     s_foot(h);
 }
 
+void pages_callback_unknown(html_t *h, const pages_state_t *st)
+{
+    s_head(h, st, "Login failed", NULL);
+    //  data-error is ours, never the answer's: the opener shows "The login did not complete (state_mismatch)".
+    html_put(h, "<main data-page=\"callback\" data-result=\"declined\" data-error=\"state_mismatch\" "
+                "data-description=\"\">\n<h1>The login did not complete</h1>\n"
+                "<p>This answer does not belong to a login started in this browser, or that login expired or "
+                "was already used, so nothing it says is shown here.</p>\n"
+                "<p>Start the login again from the start page, in this browser.</p>\n");
+    html_put(h, "<div class=\"actions\"><a class=\"button\" href=\"/\">Back to the start</a>"
+                "<button type=\"button\" class=\"secondary\" id=\"close-window\" hidden>Close this window"
+                "</button></div>\n");
+    s_foot(h);
+}
+
 void pages_test(html_t *h, const pages_state_t *st, const char *csrf)
 {
     s_head(h, st, "Test page", NULL);

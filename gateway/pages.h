@@ -39,8 +39,12 @@ void pages_home(html_t *h, const pages_state_t *st, const config_t *cfg);
 void pages_login(html_t *h, const pages_state_t *st, const char *env, const char *authorize_url);
 //  The redirect URI's page after a successful login: tells the opener, closes itself or goes to /test.
 void pages_callback_ok(html_t *h, const pages_state_t *st);
-//  The redirect URI's page when RingCentral answered error= (the user declined): tells the opener too.
+//  The redirect URI's page when RingCentral answered error= (the user declined) to a login of this browser
+//  session: RingCentral's error and description, told to the opener too.
 void pages_callback_declined(html_t *h, const pages_state_t *st, const char *error, const char *description);
+//  The redirect URI's page for an error= answer that is not a login of this browser session (unknown, expired,
+//  used, or another session's state): "the login did not complete", with none of the answer's text; tells the opener.
+void pages_callback_unknown(html_t *h, const pages_state_t *st);
 //  The test page: state, the API links and the Logout form carrying csrf.
 void pages_test(html_t *h, const pages_state_t *st, const char *csrf);
 //  The test page showing one API's answer: pretty is the re-indented JSON, or NULL to show body as it came.

@@ -194,15 +194,29 @@ static void t_callback(void)
 
     http_resp_t r = http_get(e->port, "/oauth2callback?error=access_denied&error_description=User%20%3Cb%3Edenied"
                                      "%3C%2Fb%3E&state=st8", headers);
-    CHECK(r.status == 200 && s_hardened(&r));
+    //  this session's login (authsvc answers DECLINED_OK): RingCentral's text, 403 for a refusal
+    CHECK(r.status == 403 && s_hardened(&r));
     CHECK(http_has(&r, "You declined"));
     CHECK(http_has(&r, "RingCentral said: User &lt;b&gt;denied&lt;/b&gt;"));
     CHECK(http_has(&r, "data-result=\"declined\""));
     CHECK(http_has(&r, "href=\"/\""));
     http_free(&r);
-    r = http_get(e->port, "/oauth2callback?error=%22%3E%3Cscript%3E", headers);
-    CHECK(r.status == 200 && http_has(&r, "unknown_error") && !http_has(&r, "<script>"));
+    CHECK(fake_count(&e->auth, PROTO_DECLINED) == 1);
+    CHECK(strcmp(e->auth.last_sid[PROTO_DECLINED], e->auth.logged_in_sid) == 0);
+    //  no state: authsvc is not asked, and nothing of the answer is shown
+    r = http_get(e->port, "/oauth2callback?error=%22%3E%3Cscript%3E&error_description=evil", headers);
+    CHECK(r.status == 400 && http_has(&r, "did not complete") && !http_has(&r, "<script>"));
+    CHECK(!http_has(&r, "evil") && !http_has(&r, "RingCentral said"));
     http_free(&r);
+    CHECK(fake_count(&e->auth, PROTO_DECLINED) == 1);
+    //  not this session's state (authsvc says STATE_MISMATCH): the generic page
+    fake_set_error(&e->auth, PROTO_DECLINED, PROTO_STATE_MISMATCH, -1);
+    r = http_get(e->port, "/oauth2callback?error=access_denied&error_description=evil&state=st9", headers);
+    CHECK(r.status == 400 && s_hardened(&r) && http_has(&r, "did not complete"));
+    CHECK(!http_has(&r, "evil") && !http_has(&r, "You declined") && http_has(&r, "data-error=\"state_mismatch\""));
+    http_free(&r);
+    CHECK(fake_count(&e->auth, PROTO_DECLINED) == 2);
+    fake_set_error(&e->auth, PROTO_DECLINED, PROTO_OK, -1);
 
     const char *missing[] = { "/oauth2callback", "/oauth2callback?state=st8", "/oauth2callback?code=c1",
                               "/oauth2callback?code=&state=st8" };

@@ -80,6 +80,15 @@ static const proto_field_t s_hold[] = {
     STR("sid", REQ, SID_MAX, SECRET),
     INT("until", REQ),
 };
+//  gateway -> authsvc when RingCentral redirected back with error=: consume this session's pending login of
+//  state. DECLINED_OK says it was this session's; ERROR STATE_MISMATCH says it was not (or no such login).
+static const proto_field_t s_declined[] = {
+    STR("sid", REQ, SID_MAX, SECRET),
+    STR("state", REQ, 256, SECRET),
+};
+static const proto_field_t s_declined_ok[] = {
+    STR("env", OPT, ENV_MAX, PLAIN),
+};
 static const proto_field_t s_error[] = {
     STR("code", REQ, 32, PLAIN),
     STR("message", REQ, 1024, PLAIN),
@@ -107,6 +116,8 @@ static const proto_msgdef_t s_defs[PROTO_TYPE_COUNT] = {
     ROW(PROTO_PING_OK, "PING_OK", s_ping_ok),
     ROW(PROTO_HOLD, "HOLD", s_hold),
     EMPTY(PROTO_HOLD_OK, "HOLD_OK"),
+    ROW(PROTO_DECLINED, "DECLINED", s_declined),
+    ROW(PROTO_DECLINED_OK, "DECLINED_OK", s_declined_ok),
     ROW(PROTO_ERROR, "ERROR", s_error),
 };
 
@@ -120,6 +131,7 @@ static const proto_type_t s_replies[PROTO_TYPE_COUNT] = {
     [PROTO_API] = PROTO_API_OK,
     [PROTO_PING] = PROTO_PING_OK,
     [PROTO_HOLD] = PROTO_HOLD_OK,
+    [PROTO_DECLINED] = PROTO_DECLINED_OK,
 };
 
 //  Wire names of the error codes, indexed by proto_code_t.

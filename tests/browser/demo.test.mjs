@@ -299,26 +299,35 @@ scenario('two browsers logged in at the same time each see only their own data',
 });
 
 scenario('every error page explains what happened and leads back', async track => {
-  const page = await (await track()).newPage();
+  const plain = await (await track()).newPage();
+  // Another browser with a login under way, for RingCentral's error= answer to be that session's own.
+  const own = await (await track()).newPage();
+  await own.goto(`${stack.url}/login?env=sandbox`);
+  const state = new URL(await own.locator('#authorize-link').getAttribute('href')).searchParams.get('state');
   const cases = [
     { path: '/login?env=bogus', status: 400, title: /Unknown environment/ },
     { path: '/oauth2callback?code=abc&state=never-issued', status: 400, title: /login link is not valid/ },
-    { path: '/oauth2callback?error=access_denied&error_description=The%20user%20denied%20access', status: 200,
-      title: /You declined the login/, shot: '13-declined-in-tab' },
+    { path: `/oauth2callback?error=access_denied&error_description=The%20user%20denied%20access&state=${state}`,
+      status: 403, title: /You declined the login/, shot: '13-declined-in-tab', page: own },
+    // Not a login of this session (here no state at all): nothing of the answer is shown as RingCentral's.
+    { path: '/oauth2callback?error=access_denied&error_description=Call%20us%20at%20evil.example', status: 400,
+      title: /The login did not complete/, absent: /evil\.example/ },
     { path: '/nowhere', status: 404, title: /not found/i },
   ];
   for (const c of cases) {
+    const page = c.page || plain;
     const res = await page.goto(stack.url + c.path);
     assert.equal(res.status(), c.status, c.path);
     assert.match(await page.locator('main h1').innerText(), c.title, c.path);
     assert.ok((await page.locator('main p').allInnerTexts()).join(' ').length > 20, `${c.path} explains`);
+    if (c.absent) assert.doesNotMatch(await page.locator('main').innerText(), c.absent, c.path);
     if (c.shot) await shot(page, c.shot);
     await page.getByRole('link', { name: 'Back to the start' }).click();
     await page.waitForURL(`${stack.url}/`);
   }
   // An API the test page does not offer, while logged out: back to the start.
-  await page.goto(`${stack.url}/test?api=nope`);
-  assert.equal(pathOf(page), '/');
+  await plain.goto(`${stack.url}/test?api=nope`);
+  assert.equal(pathOf(plain), '/');
 });
 
 scenario('HTTPS at the front: popup login, the three APIs, logout; the cookie is __Host- and Secure', async track => {

@@ -102,7 +102,7 @@ test('access_denied from RingCentral gives a clear page', async () => {
   const authUrl = await b.startLogin('sandbox');
   const state = new URL(authUrl).searchParams.get('state');
   const r = await b.get(`/oauth2callback?error=access_denied&error_description=${encodeURIComponent('User <b>denied</b>')}&state=${state}`);
-  assert.ok(r.status >= 200 && r.status < 500);
+  assert.equal(r.status, 403, 'the user refused access: a 4xx, never 200');
   assert.match(r.text, /denied|declined/i);
   assert.ok(!r.text.includes('<b>denied</b>'), 'the description is escaped');
   assert.equal((await b.get('/test')).status, 302);
