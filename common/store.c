@@ -238,6 +238,7 @@ const char *store_strerror(int rc)
     case STORE_EBUSY: return "refresh in progress";
     case STORE_ESTALE: return "record version moved on";
     case STORE_EINVAL: return "invalid argument or record";
+    case STORE_EPERM: return "the record belongs to another session";
     default: return "unknown store error";
     }
 }
