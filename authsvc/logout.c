@@ -11,11 +11,12 @@ typedef struct {
     svc_peer_t peer;
     uint64_t rid;
     char sid[STORE_KEY_MAX];
+    bool revoked;           //  RingCentral answered the revoke with 2xx
 } s_logout_t;
 
 //  Runs after the turn's group commit (authsvc_later): a delete of its own, which a full map makes room for
 //  (store.h), and which no other write of the turn can fail.
-static void s_delete_and_reply(authsvc_t *self, const svc_peer_t *peer, uint64_t rid, const char *sid)
+static void s_delete_and_reply(authsvc_t *self, const svc_peer_t *peer, uint64_t rid, const char *sid, bool revoked)
 {
     int src = store_session_delete(self->store, sid);
     if (src != STORE_OK && src != STORE_ENOTFOUND) {
@@ -23,15 +24,17 @@ static void s_delete_and_reply(authsvc_t *self, const svc_peer_t *peer, uint64_t
         return;
     }
     proto_msg_t *reply = proto_msg_new(PROTO_LOGOUT_OK, rid);
-    if (reply)
+    if (reply && proto_msg_set_bool(reply, "revoked", revoked) == 0)
         svc_reply(self->svc, peer, reply);
+    else
+        svc_reply_error(self->svc, peer, rid, PROTO_INTERNAL, "could not encode the reply", -1);
     proto_msg_destroy(&reply);
 }
 
 static void s_delete_later(authsvc_t *self, void *arg)
 {
     s_logout_t *job = arg;
-    s_delete_and_reply(self, &job->peer, job->rid, job->sid);
+    s_delete_and_reply(self, &job->peer, job->rid, job->sid, job->revoked);
     free(job);
 }
 
@@ -49,8 +52,10 @@ static void s_revoke_done(const http_response_t *resp, void *arg)
     if (resp->error != HTTP_OK || resp->status < 200 || resp->status >= 300)
         log_warn("logout.revoke_fail", "rid=%llx status=%ld error=%s ms=%ld", (unsigned long long) job->rid,
                  resp->status, http_strerror(resp->error), resp->elapsed_ms);
-    else
+    else {
+        job->revoked = true;
         log_info("logout.ok", "rid=%llx ms=%ld", (unsigned long long) job->rid, resp->elapsed_ms);
+    }
     s_delete(job);
 }
 

@@ -114,6 +114,9 @@ static inline proto_msg_t *s_fake_reply(fake_t *f, const proto_msg_t *req)
         }
         break;
     }
+    case PROTO_LOGOUT:
+        proto_msg_set_bool(r, "revoked", true);
+        break;
     case PROTO_API:
         proto_msg_set_int(r, "status", 200);
         proto_msg_set_str(r, "content_type", "application/json; charset=utf-8");

@@ -167,7 +167,7 @@ int login_logout_page(request_t *r)
         return status;
     }
     if (!logged_in)
-        return reply_redirect(r->conn, 302, "/", NULL, 0);
+        return reply_redirect(r->conn, 302, pages_notice_href(PAGES_NOTICE_LOGIN_FIRST), NULL, 0);
     char csrf[SESSION_CSRF_SIZE];
     session_csrf(r->sid, csrf);
     html_t *h = request_html();
@@ -207,8 +207,11 @@ int login_logout(request_t *r)
         char cookie[SESSION_SET_COOKIE_SIZE];
         session_clear_cookie(cookie, sizeof cookie, r->secure);
         reply_header_t extra[] = { { "Set-Cookie", cookie } };
-        log_info("logout.done", "result=ok client=%s", r->client);
-        status = reply_redirect(r->conn, 303, "/", extra, 1);
+        bool revoked = proto_msg_type(reply) == PROTO_LOGOUT_OK && proto_msg_bool(reply, "revoked", false);
+        log_info("logout.done", "result=ok revoked=%d client=%s", revoked, r->client);
+        status = reply_redirect(r->conn, 303,
+                                pages_notice_href(revoked ? PAGES_NOTICE_LOGGED_OUT : PAGES_NOTICE_LOGGED_OUT_UNREVOKED),
+                                extra, 1);
     }
     proto_msg_destroy(&reply);
     return status;

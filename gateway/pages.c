@@ -85,10 +85,41 @@ static void s_api_links(html_t *h, const char *current)
     html_put(h, "</ul>\n");
 }
 
-void pages_home(html_t *h, const pages_state_t *st, const config_t *cfg)
+//  THE notices: the word in "/?notice=", its class and what it says.
+static const struct {
+    const char *word, *href, *kind, *text;
+} s_notices[PAGES_NOTICE_COUNT] = {
+    [PAGES_NOTICE_NONE] = { "", "/", NULL, NULL },
+    [PAGES_NOTICE_LOGGED_OUT] = { "logged-out", "/?notice=logged-out", "ok",
+                                  "You are logged out: RingCentral revoked the tokens of this login." },
+    [PAGES_NOTICE_LOGGED_OUT_UNREVOKED] = {
+        "logged-out-unrevoked", "/?notice=logged-out-unrevoked", "warn",
+        "You are logged out here, but RingCentral did not confirm that it revoked the tokens: the access token "
+        "it issued may stay valid until it expires (at most an hour)." },
+    [PAGES_NOTICE_LOGIN_FIRST] = { "login-first", "/?notice=login-first", "warn",
+                                   "Log in first: the test page needs a RingCentral login." },
+};
+
+pages_notice_t pages_notice_parse(const char *word)
+{
+    for (int i = 1; word && i < PAGES_NOTICE_COUNT; i++)
+        if (strcmp(word, s_notices[i].word) == 0)
+            return (pages_notice_t) i;
+    return PAGES_NOTICE_NONE;
+}
+
+const char *pages_notice_href(pages_notice_t notice)
+{
+    return notice > PAGES_NOTICE_NONE && notice < PAGES_NOTICE_COUNT ? s_notices[notice].href : "/";
+}
+
+void pages_home(html_t *h, const pages_state_t *st, const config_t *cfg, pages_notice_t notice)
 {
     s_head(h, st, "Log in", NULL);
     html_put(h, "<main data-page=\"home\">\n");
+    if (notice > PAGES_NOTICE_NONE && notice < PAGES_NOTICE_COUNT)
+        html_put(h, "<p class=\"notice %a\" role=\"status\" data-notice=\"%a\">%t</p>\n", s_notices[notice].kind,
+                 s_notices[notice].word, s_notices[notice].text);
     s_demo_banner(h, st);
     html_put(h, "<h1>Log in with RingCentral</h1>\n<p class=\"lead\">This demo runs the OAuth "
                 "authorization-code flow (with PKCE): you log in at RingCentral in a popup window, the "

@@ -33,8 +33,21 @@ typedef struct {
     const char *back_label;     //  NULL for "Back to the start"
 } pages_error_t;
 
-//  The main page: both environments as log-in links (cfg gives which are configured and their servers).
-void pages_home(html_t *h, const pages_state_t *st, const config_t *cfg);
+//  What the start page says after a redirect to it: "/?notice=WORD", a fixed word, never text from anyone.
+typedef enum {
+    PAGES_NOTICE_NONE = 0,
+    PAGES_NOTICE_LOGGED_OUT,            //  logged out, RingCentral revoked the tokens
+    PAGES_NOTICE_LOGGED_OUT_UNREVOKED,  //  logged out here; RingCentral did not confirm the revoke
+    PAGES_NOTICE_LOGIN_FIRST,           //  a page that needs a login was asked for without one
+    PAGES_NOTICE_COUNT
+} pages_notice_t;
+
+//  The notice named word. Returns PAGES_NOTICE_NONE for NULL or any other word.
+pages_notice_t pages_notice_parse(const char *word);
+//  The start page's address that shows notice ("/" for PAGES_NOTICE_NONE).
+const char *pages_notice_href(pages_notice_t notice);
+//  The main page: the notice, both environments as log-in links (cfg gives which are configured and their servers).
+void pages_home(html_t *h, const pages_state_t *st, const config_t *cfg, pages_notice_t notice);
 //  The page that opens authorize_url in a popup, with a visible link to it as fallback.
 void pages_login(html_t *h, const pages_state_t *st, const char *env, const char *authorize_url);
 //  The redirect URI's page after a successful login: tells the opener, closes itself or goes to /test.

@@ -49,9 +49,12 @@ static int s_home(request_t *r)
     if (request_session(r, &error) < 0)
         r->state.known = false;
     proto_msg_destroy(&error);
+    char word[32];
+    pages_notice_t notice = request_query(r, "notice", word, sizeof word) > 0 ? pages_notice_parse(word)
+                                                                             : PAGES_NOTICE_NONE;
     html_t *h = request_html();
     if (h)
-        pages_home(h, &r->state, r->ctx->cfg);
+        pages_home(h, &r->state, r->ctx->cfg, notice);
     return request_page(r, 200, &h, NULL, 0);
 }
 
@@ -137,7 +140,8 @@ static int s_dispatch(request_t *r, const char **route_p)
             continue;
         *route_p = route->path;
         if (route->needs_session && !r->sid[0])
-            return reply_redirect(r->conn, strcmp(method, "POST") == 0 ? 303 : 302, "/", NULL, 0);
+            return reply_redirect(r->conn, strcmp(method, "POST") == 0 ? 303 : 302,
+                                  pages_notice_href(PAGES_NOTICE_LOGIN_FIRST), NULL, 0);
         return route->handler(r);
     }
     char allow[32];

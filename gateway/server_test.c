@@ -134,6 +134,19 @@ static void t_home(void)
     char v[64];
     CHECK(r.status == 302 && http_header(&r, "Location", v, sizeof v) && strcmp(v, "/") == 0);
     http_free(&r);
+    //  The start page's notices: fixed words to fixed text; anything else shows none.
+    r = http_get(e->port, "/?notice=logged-out", NULL);
+    CHECK(r.status == 200 && http_has(&r, "data-notice=\"logged-out\"") && http_has(&r, "RingCentral revoked the tokens"));
+    http_free(&r);
+    r = http_get(e->port, "/?notice=logged-out-unrevoked", NULL);
+    CHECK(r.status == 200 && http_has(&r, "did not confirm that it revoked"));
+    http_free(&r);
+    r = http_get(e->port, "/?notice=login-first", NULL);
+    CHECK(r.status == 200 && http_has(&r, "Log in first"));
+    http_free(&r);
+    r = http_get(e->port, "/?notice=%3Cscript%3Ex", NULL);
+    CHECK(r.status == 200 && !http_has(&r, "data-notice") && !http_has(&r, "<script>x"));
+    http_free(&r);
 }
 
 static void t_login(void)
@@ -264,7 +277,7 @@ static void t_test_page(void)
     s_env_t *e = s_env();
     http_resp_t r = http_get(e->port, "/test", NULL);
     char v[256];
-    CHECK(r.status == 302 && http_header(&r, "Location", v, sizeof v) && strcmp(v, "/") == 0);
+    CHECK(r.status == 302 && http_header(&r, "Location", v, sizeof v) && strcmp(v, "/?notice=login-first") == 0);
     http_free(&r);
     char other[RAND_ID_SIZE], cookie[128];
     rand_id(other, sizeof other);
@@ -321,7 +334,7 @@ static void t_api(void)
 
     fake_set_error(&e->api, PROTO_API, PROTO_NOT_LOGGED_IN, -1);
     r = http_get(e->port, "/test?api=extension", headers);
-    CHECK(r.status == 302 && http_header(&r, "Location", v, sizeof v) && strcmp(v, "/") == 0);
+    CHECK(r.status == 302 && http_header(&r, "Location", v, sizeof v) && strcmp(v, "/?notice=login-first") == 0);
     http_free(&r);
 }
 
@@ -403,7 +416,7 @@ static void t_logout(void)
     CHECK(fake_count(&e->auth, PROTO_LOGOUT) == 0);
 
     r = http_do(e->port, "POST", "/logout", headers, body);
-    CHECK(r.status == 303 && http_header(&r, "Location", v, sizeof v) && strcmp(v, "/") == 0);
+    CHECK(r.status == 303 && http_header(&r, "Location", v, sizeof v) && strcmp(v, "/?notice=logged-out") == 0);
     CHECK(http_header(&r, "Set-Cookie", v, sizeof v) && strncmp(v, "rcsid=;", 7) == 0 && strstr(v, "Max-Age=0"));
     http_free(&r);
     CHECK(fake_count(&e->auth, PROTO_LOGOUT) == 1);

@@ -6,9 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+//  Not logged in (any more): to the start page, which says to log in first.
 static int s_to_start(request_t *r)
 {
-    return reply_redirect(r->conn, 302, "/", NULL, 0);
+    return reply_redirect(r->conn, 302, pages_notice_href(PAGES_NOTICE_LOGIN_FIRST), NULL, 0);
 }
 
 static bool s_not_logged_in(const proto_msg_t *reply)

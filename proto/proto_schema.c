@@ -60,6 +60,9 @@ static const proto_field_t s_refresh_ok[] = {
 static const proto_field_t s_logout[] = {
     STR("sid", REQ, SID_MAX, SECRET),
 };
+static const proto_field_t s_logout_ok[] = {
+    BOOL("revoked", OPT),   //  RingCentral confirmed the revoke (absent: nothing was revoked)
+};
 static const proto_field_t s_api[] = {
     STR("sid", REQ, SID_MAX, SECRET),
     STR("api", REQ, 32, PLAIN),
@@ -109,7 +112,7 @@ static const proto_msgdef_t s_defs[PROTO_TYPE_COUNT] = {
     ROW(PROTO_REFRESH, "REFRESH", s_refresh),
     ROW(PROTO_REFRESH_OK, "REFRESH_OK", s_refresh_ok),
     ROW(PROTO_LOGOUT, "LOGOUT", s_logout),
-    EMPTY(PROTO_LOGOUT_OK, "LOGOUT_OK"),
+    ROW(PROTO_LOGOUT_OK, "LOGOUT_OK", s_logout_ok),
     ROW(PROTO_API, "API", s_api),
     ROW(PROTO_API_OK, "API_OK", s_api_ok),
     EMPTY(PROTO_PING, "PING"),

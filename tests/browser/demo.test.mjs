@@ -176,16 +176,18 @@ async function checkApi(page, api, owner) {
   return body;
 }
 
-// Log out with the button; back on /, and /test now sends this browser to /.
+// Log out with the button; back on / saying so, and /test now sends this browser to /, saying to log in first.
 async function logout(page, ctx) {
   await page.getByRole('button', { name: 'Log out' }).click();
-  await page.waitForURL(`${stack.url}/`);
+  await page.waitForURL(`${stack.url}/?notice=logged-out`);
   await page.locator('main[data-page="home"]').waitFor();
+  assert.match(await page.locator('[data-notice="logged-out"]').innerText(), /logged out: RingCentral revoked/);
   assert.ok((await chips(page)).includes('Not logged in'));
   assert.ok(!(await ctx.cookies(stack.url)).some(c => c.name === 'rcsid'), 'the session cookie is gone');
   const res = await page.goto(`${stack.url}/test`);
-  assert.equal(pathOf(page), '/', '/test redirects to / after logout');
+  assert.equal(pathOf(page), '/?notice=login-first', '/test redirects to / after logout');
   assert.equal(res.request().redirectedFrom()?.url(), `${stack.url}/test`);
+  assert.match(await page.locator('[data-notice="login-first"]').innerText(), /Log in first/);
 }
 
 scenario('/ shows both environment links and demo mode', async track => {
@@ -327,7 +329,7 @@ scenario('every error page explains what happened and leads back', async track =
   }
   // An API the test page does not offer, while logged out: back to the start.
   await plain.goto(`${stack.url}/test?api=nope`);
-  assert.equal(pathOf(plain), '/');
+  assert.equal(pathOf(plain), '/?notice=login-first');
 });
 
 scenario('HTTPS at the front: popup login, the three APIs, logout; the cookie is __Host- and Secure', async track => {

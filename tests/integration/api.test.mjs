@@ -114,14 +114,15 @@ test('an unknown api is a 400, as a page and as JSON, without calling RingCentra
   assert.equal(apiCalls(await counters()), before);
 });
 
-test('not logged in: /test?api= redirects to / without calling RingCentral', async () => {
+test('not logged in: /test?api= redirects to the start page saying to log in first, without calling RingCentral', async () => {
   const b = new Browser(stack.url);
   const before = apiCalls(await counters());
   for (const opts of [{}, JSON_ACCEPT]) {
     const r = await b.get('/test?api=extension', opts);
     assert.equal(r.status, 302);
-    assert.equal(r.location, '/');
+    assert.equal(r.location, '/?notice=login-first');
   }
+  assert.match((await b.get('/?notice=login-first')).text, /Log in first/);
   assert.equal(apiCalls(await counters()), before);
 });
 
@@ -190,14 +191,14 @@ test('refresh answered 400 (login revoked): the API call and /test go back to /'
   const before = await counter('token.refresh.rejected');
   const r = await b.get('/test?api=extension', JSON_ACCEPT);
   assert.equal(r.status, 302, r.text.slice(0, 300));
-  assert.equal(r.location, '/');
+  assert.equal(r.location, '/?notice=login-first');
   assert.equal(await counter('token.refresh.rejected'), before + 1);
   const t = await b.get('/test');
   assert.equal(t.status, 302);
-  assert.equal(t.location, '/');
+  assert.equal(t.location, '/?notice=login-first');
   const p = await b.get('/test?api=extension');
   assert.equal(p.status, 302);
-  assert.equal(p.location, '/');
+  assert.equal(p.location, '/?notice=login-first');
   assert.equal(await counter('token.refresh.rejected'), before + 1, 'the ended session is not refreshed again');
 });
 

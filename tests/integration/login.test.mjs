@@ -134,10 +134,27 @@ test('logout revokes at RingCentral, clears the cookie, and /test then redirects
   assert.equal((await b.get('/test')).status, 200, 'a bad CSRF token does not log out');
   const r = await b.post('/logout', { csrf });
   assert.ok([302, 303].includes(r.status));
-  assert.equal(new URL(r.location, stack.url).pathname, '/');
+  assert.equal(r.location, '/?notice=logged-out');
   assert.ok(r.setCookies.some(c => c.startsWith('rcsid=') && /max-age=0/i.test(c)), 'the cookie is cleared');
   assert.equal(await counter('revoke.ok'), before + 1);
-  assert.equal((await b.get('/test')).status, 302);
+  assert.match((await b.get(r.location)).text, /You are logged out: RingCentral revoked the tokens/);
+  const t = await b.get('/test');
+  assert.equal(t.status, 302);
+  assert.equal(t.location, '/?notice=login-first');
+});
+
+test('a logout whose revoke RingCentral refuses still logs out, and the start page says the token may live on', async () => {
+  const b = new Browser(stack.url);
+  await b.login('sandbox');
+  const csrf = Browser.csrf((await b.get('/test')).text);
+  await mock.fault({ target: 'revoke', kind: '500', count: 1 });
+  const r = await b.post('/logout', { csrf });
+  assert.equal(r.status, 303);
+  assert.equal(r.location, '/?notice=logged-out-unrevoked');
+  assert.ok(r.setCookies.some(c => c.startsWith('rcsid=') && /max-age=0/i.test(c)), 'the cookie is cleared');
+  assert.match((await b.get(r.location)).text, /did not confirm that it revoked the tokens/);
+  assert.equal((await b.get('/test')).status, 302, 'logged out here all the same');
+  assert.match(stack.log('authsvc'), /ev=logout\.revoke_fail/);
 });
 
 test('a GET /logout alone does not log out', async () => {
