@@ -4,6 +4,7 @@
 #   make test       build and run every test; ends with "N passed, N failed"
 #   make deps       install the Debian packages the build needs (idempotent)
 #   make fuzz       build and run the libFuzzer target of the proto decoder
+#   make run / stop / restart   the whole system (deploy/start, deploy/stop)
 #   make clean
 
 SHELL := /bin/bash
@@ -44,7 +45,7 @@ TESTS     := $(patsubst %.c,$(BUILD)/test/%,$(notdir $(TEST_SRC)))
 # Test shims (tests/faults/*.c): LD_PRELOAD'ed into services by integration tests, never linked into one.
 SHIMS     := $(patsubst tests/faults/%.c,$(BUILD)/lib/%.so,$(wildcard tests/faults/*.c))
 
-.PHONY: all deps test test-unit fuzz clean run stop bench check-deps
+.PHONY: all deps test test-unit fuzz clean run stop restart bench check-deps
 .DEFAULT_GOAL := all
 
 all: deps
@@ -105,6 +106,11 @@ run: all
 
 stop:
 	@deploy/stop
+
+# Stop and start again in the background (e.g. after changing environment/ or a setting).
+restart: all
+	@deploy/stop
+	@deploy/start
 
 bench: all
 	@tests/bench/run

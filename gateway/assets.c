@@ -200,6 +200,7 @@ static const char s_app_css[] =
     "  background: var(--accent); color: #fff; font: inherit; text-decoration: none; cursor: pointer;\n"
     "}\n"
     ".button:hover, button:hover { filter: brightness(1.1); }\n"
+    ".button.disabled { opacity: .45; cursor: not-allowed; filter: none; }\n"
     ".button.secondary, button.secondary { background: transparent; color: var(--accent); }\n"
     ".actions { display: flex; flex-wrap: wrap; align-items: center; gap: .75rem; margin-top: 1rem; }\n"
     ".actions form { margin: 0; }\n"

@@ -135,9 +135,14 @@ void pages_home(html_t *h, const pages_state_t *st, const config_t *cfg, pages_n
         html_put(h, "<section class=\"card\">\n<h2>%t</h2>\n", i == CONFIG_PRODUCTION ? "Production" : "Sandbox");
         if (rc->configured)
             html_put(h, "<p class=\"detail\">Server: %t</p>\n", rc->server_url);
-        else if (!cfg->demo_mode)
-            html_put(h, "<p class=\"detail\">Not configured on this server (no client id for %t).</p>\n", name);
-        html_put(h, "<a class=\"button\" href=\"/login?env=%a\">Log in to %t</a>\n</section>\n", name, name);
+        if (!rc->configured && !cfg->demo_mode)     //  nothing to log in to: say how to configure it
+            html_put(h, "<p class=\"detail\">Not configured on this server: put your RingCentral app's "
+                        "RC_CLIENT_ID, RC_CLIENT_SECRET, RC_SERVER_URL and RC_REDIRECT_URL in <code>%t/.env-%t</code>, "
+                        "then run <code>make restart</code>.</p>\n"
+                        "<span class=\"button disabled\" role=\"link\" aria-disabled=\"true\">Log in to %t</span>\n"
+                        "</section>\n", cfg->rc_env_dir, name, name);
+        else
+            html_put(h, "<a class=\"button\" href=\"/login?env=%a\">Log in to %t</a>\n</section>\n", name, name);
     }
     html_put(h, "</div>\n");
     s_foot(h);

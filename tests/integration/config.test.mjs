@@ -88,3 +88,24 @@ test('authsvc --check-config names every problem of both files and says which en
     `${prod}: RC_REDIRECT_URL is missing`])
     assert.ok(bad.out.includes(want), `${want} in: ${bad.out}`);
 });
+
+test('deploy/start on a running stack whose configuration changed says to run make restart, and changes nothing', async () => {
+  const s = await newStack();
+  const first = await run('deploy/start', [], s.env);
+  assert.equal(first.code, 0, first.out);
+  const pids = readdirSync(s.env.RUN_DIR).filter(n => n.endsWith('.pid'))
+    .map(n => readFileSync(join(s.env.RUN_DIR, n), 'utf8')).sort();
+  // The same configuration again: nothing to do, every process stays.
+  const same = await run('deploy/start', [], s.env);
+  assert.equal(same.code, 0, same.out);
+  assert.match(same.out, /already running/);
+  // Credentials added while the demo runs: not ignored, and not a silent "already running".
+  writeFileSync(join(s.env.RC_ENV_DIR, '.env-sandbox'), 'RC_SERVER_URL=https://platform.ringcentral.com\n' +
+    'RC_CLIENT_ID=abc\nRC_CLIENT_SECRET=xyz\nRC_REDIRECT_URL=' + s.env.PUBLIC_URL + '/oauth2callback\n');
+  const changed = await run('deploy/start', [], s.env);
+  assert.notEqual(changed.code, 0, changed.out);
+  assert.match(changed.out, /earlier configuration.*make restart/s);
+  assert.deepEqual(readdirSync(s.env.RUN_DIR).filter(n => n.endsWith('.pid'))
+    .map(n => readFileSync(join(s.env.RUN_DIR, n), 'utf8')).sort(), pids, 'nothing was stopped or started');
+  assert.equal((await run('deploy/stop', [], s.env)).code, 0);
+});
