@@ -63,11 +63,12 @@ function attack(port, counts) {
       if (running) open(kind);
     });
     s.on('connect', () => {
-      if (kind === 'header') s.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+      const host = `Host: 127.0.0.1:${port}\r\n`;
+      if (kind === 'header') s.write(`GET / HTTP/1.1\r\n${host}`);
       else if (kind === 'body')
-        s.write('POST /logout HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n' +
+        s.write(`POST /logout HTTP/1.1\r\n${host}Content-Type: application/x-www-form-urlencoded\r\n` +
                 'Content-Length: 4096\r\n\r\n');
-      else s.write('GET /static/app.css HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+      else s.write(`GET /static/app.css HTTP/1.1\r\n${host}\r\n`);
     });
     sockets.add(s);
   };
@@ -178,6 +179,17 @@ test('a client cannot choose the address the gateway logs (X-Real-IP is set by t
   assert.equal(r.status, 200);
   await r.text();
   assert.doesNotMatch(stack.log('gateway'), /203\.0\.113\.9/);
+});
+
+test('a page asked for under another host is sent to PUBLIC_URL (where the cookie and the redirect URI are); /healthz answers any', async () => {
+  const other = `localhost:${stack.port}`;
+  for (const path of ['/', '/login?env=sandbox', '/test?api=extension', '/oauth2callback?code=c&state=s']) {
+    const r = await get(stack.url + path, { headers: { host: other } });
+    assert.equal(r.status, 301, path);
+    assert.equal(r.headers.location, stack.url + path);
+  }
+  assert.equal((await get(stack.url + '/healthz', { headers: { host: other } })).status, 200);
+  assert.equal((await get(stack.url + '/')).status, 200, 'PUBLIC_URL itself is served');
 });
 
 test('the front answers oversized requests with the project page, and the gateway is reachable only on loopback', async () => {
