@@ -5,7 +5,9 @@
 #include "common/log.h"
 #include "common/rand.h"
 #include "common/upstream.h"
+#include "proto/proto_api.h"
 
+#include <curl/curl.h>
 #include <czmq.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -18,15 +20,6 @@
 //  that the other apisvc processes hold back too as soon as the caller has seen the 429.
 #define API_HOLD_WAIT_MS 1000
 
-static const struct {
-    const char *name;
-    const char *path;
-} s_apis[] = {
-    { "extension", "/restapi/v1.0/account/~/extension" },
-    { "extension-call-log", "/restapi/v1.0/account/~/extension/~/call-log" },
-    { "account-call-log", "/restapi/v1.0/account/~/call-log" },
-};
-
 typedef struct _s_job_t s_job_t;
 struct _s_job_t {
     s_job_t *next;          //  in the delayed list while waiting out a short Retry-After
@@ -36,6 +29,7 @@ struct _s_job_t {
     uint64_t rid;
     char sid[STORE_KEY_MAX];
     const char *name, *path;
+    char params[PROTO_API_PARAMS_MAX + 1];  //  API{params}, checked against the API's allow-list
     bool refreshed, retried;
     bool loaded;            //  rec holds the session (a job delayed on arrival has not read it yet)
     int64_t retry_at;
@@ -56,10 +50,58 @@ struct _api_t {
 
 const char *api_path(const char *name)
 {
-    for (size_t i = 0; name && i < sizeof s_apis / sizeof s_apis[0]; i++)
-        if (strcmp(name, s_apis[i].name) == 0)
-            return s_apis[i].path;
-    return NULL;
+    const proto_api_t *api = proto_api_find(name);
+    return api ? api->upstream : NULL;
+}
+
+int api_params_ok(const char *name, const char *params)
+{
+    const proto_api_t *api = proto_api_find(name);
+    if (!api)
+        return -1;
+    if (!params || !*params)
+        return 0;
+    if (strlen(params) > PROTO_API_PARAMS_MAX)
+        return -1;
+    char buf[PROTO_API_PARAMS_MAX + 1];
+    snprintf(buf, sizeof buf, "%s", params);
+    char *save = NULL;
+    for (char *pair = strtok_r(buf, "&", &save); pair; pair = strtok_r(NULL, "&", &save)) {
+        char *eq = strchr(pair, '=');
+        if (!eq)
+            return -1;
+        *eq = '\0';
+        if (!proto_api_param_ok(api, pair, eq + 1))
+            return -1;
+    }
+    return 0;
+}
+
+int api_url_build(const char *server, const char *path, const char *params, char *out, size_t size)
+{
+    CURLU *u = curl_url();
+    char base[CONFIG_VALUE_MAX + 128];
+    int rc = -1;
+    if (!u || snprintf(base, sizeof base, "%s%s", server, path) >= (int) sizeof base
+        || curl_url_set(u, CURLUPART_URL, base, 0) != CURLUE_OK)
+        goto done;
+    if (params && *params) {
+        char buf[PROTO_API_PARAMS_MAX + 1];
+        snprintf(buf, sizeof buf, "%s", params);
+        char *save = NULL;
+        for (char *pair = strtok_r(buf, "&", &save); pair; pair = strtok_r(NULL, "&", &save))
+            if (curl_url_set(u, CURLUPART_QUERY, pair, CURLU_APPENDQUERY | CURLU_URLENCODE) != CURLUE_OK)
+                goto done;
+    }
+    char *url = NULL;
+    if (curl_url_get(u, CURLUPART_URL, &url, 0) == CURLUE_OK && strlen(url) < size) {
+        memcpy(out, url, strlen(url) + 1);
+        rc = 0;
+    }
+    curl_free(url);
+done:
+    curl_url_cleanup(u);
+    return rc;
 }
 
 static void s_free_blocked(void **item)
@@ -237,8 +279,11 @@ static void s_call(s_job_t *job)
         s_fail(job, PROTO_UNAVAILABLE, "the session's environment is not configured on this server", -1);
         return;
     }
-    char url[CONFIG_VALUE_MAX + 128];
-    snprintf(url, sizeof url, "%s%s", self->cfg->rc[env].server_url, job->path);
+    char url[CONFIG_VALUE_MAX + 128 + 3 * PROTO_API_PARAMS_MAX];
+    if (api_url_build(self->cfg->rc[env].server_url, job->path, job->params, url, sizeof url) != 0) {
+        s_fail(job, PROTO_BAD_REQUEST, "the RingCentral URL cannot be built from these parameters", -1);
+        return;
+    }
     http_request_t req = { .method = "GET", .url = url, .bearer = job->rec.access_token };
     if (http_start(self->http, &req, s_call_done, job) != 0)
         s_fail(job, PROTO_INTERNAL, "could not start the RingCentral call", -1);
@@ -325,6 +370,8 @@ void api_handle(svc_t *svc, const svc_peer_t *peer, proto_msg_t *req, void *arg)
     else if (!path)
         svc_reply_error(svc, peer, rid, PROTO_BAD_REQUEST,
                         "unknown api (use extension, extension-call-log or account-call-log)", -1);
+    else if (api_params_ok(proto_msg_str(req, "api"), proto_msg_str(req, "params")) != 0)
+        svc_reply_error(svc, peer, rid, PROTO_BAD_REQUEST, "a parameter is not allowed for this api or not valid", -1);
     else if (!rand_id_is_valid(sid))
         svc_reply_error(svc, peer, rid, PROTO_NOT_LOGGED_IN, "not logged in", -1);
     else if (until && *until - now > API_SHORT_RETRY_S * 1000)
@@ -336,10 +383,9 @@ void api_handle(svc_t *svc, const svc_peer_t *peer, proto_msg_t *req, void *arg)
             svc_reply_error(svc, peer, rid, PROTO_INTERNAL, "out of memory", -1);
         else {
             *job = (s_job_t) { .owner = self, .svc = svc, .peer = *peer, .rid = rid, .path = path };
-            job->name = proto_msg_str(req, "api");
-            for (size_t i = 0; i < sizeof s_apis / sizeof s_apis[0]; i++)
-                if (s_apis[i].path == path)
-                    job->name = s_apis[i].name;     //  static: outlives req
+            job->name = proto_api_find(proto_msg_str(req, "api"))->name;     //  static: outlives req
+            const char *params = proto_msg_str(req, "params");
+            snprintf(job->params, sizeof job->params, "%s", params ? params : "");
             snprintf(job->sid, sizeof job->sid, "%s", sid);
             if (until && *until > now) {
                 //  A short penalty: wait it out (api_tick starts the job), as the request that got it does.

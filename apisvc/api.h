@@ -1,4 +1,4 @@
-//  api: API {sid, api} -> API_OK {status, content_type, body}: one of the demo's three
+//  api: API {sid, api, params?} -> API_OK {status, content_type, body}: one of the demo's three
 //  RingCentral APIs called with the session's access token (read from the store).
 //  A token expiring within 60 s is refreshed first (REFRESH through authsvc); a 401
 //  TokenExpired/TokenInvalid gets one refresh and one retry; a 429 is retried once
@@ -26,6 +26,12 @@ void api_handle(svc_t *svc, const svc_peer_t *peer, proto_msg_t *req, void *arg)
 void api_tick(svc_t *svc, void *arg);
 //  The RingCentral path of an api name, or NULL when the name is not one of the three.
 const char *api_path(const char *name);
+//  0 when params ("key=value&…", NULL or "" for none) holds only parameters allowed for the api name,
+//  each valid (proto_api_param_ok); -1 otherwise.
+int api_params_ok(const char *name, const char *params);
+//  server + path + "?" + params, each pair URL-encoded by curl's URL API, into out. Returns 0, or -1 when
+//  the URL is not valid or does not fit size.
+int api_url_build(const char *server, const char *path, const char *params, char *out, size_t size);
 //  True when a 401 body says the token is expired or invalid (top-level or nested errorCode).
 bool api_is_token_error(const char *body, size_t len);
 

@@ -6,24 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const apis_t s_apis[] = {
-    { "extension", "Extensions", "/restapi/v1.0/account/~/extension" },
-    { "extension-call-log", "My call log", "/restapi/v1.0/account/~/extension/~/call-log" },
-    { "account-call-log", "Account call log", "/restapi/v1.0/account/~/call-log" },
-};
-#define API_COUNT (sizeof s_apis / sizeof s_apis[0])
-
 const apis_t *apis_find(const char *name)
 {
-    for (size_t i = 0; name && i < API_COUNT; i++)
-        if (strcmp(s_apis[i].name, name) == 0)
-            return &s_apis[i];
-    return NULL;
+    return proto_api_find(name);
 }
 
 const apis_t *apis_at(size_t i)
 {
-    return i < API_COUNT ? &s_apis[i] : NULL;
+    return proto_api_at(i);
 }
 
 //  A growing output buffer that refuses to pass APIS_PRETTY_MAX.
@@ -53,8 +43,7 @@ static int s_out_add(const char *buf, size_t size, void *arg)
     return 0;
 }
 
-//  True when no array or object in body[0..len) nests deeper than max (strings skipped; not a validation).
-static bool s_depth_ok(const char *body, size_t len, int max)
+bool apis_depth_ok(const char *body, size_t len, int max)
 {
     int depth = 0;
     bool in_string = false;
@@ -81,7 +70,7 @@ static bool s_depth_ok(const char *body, size_t len, int max)
 char *apis_pretty_json(const char *body, size_t len)
 {
     //  Checked before jansson sees it: a deep body would overflow the worker's stack (a crash).
-    if (!body || !len || !s_depth_ok(body, len, APIS_PRETTY_DEPTH))
+    if (!body || !len || !apis_depth_ok(body, len, APIS_PRETTY_DEPTH))
         return NULL;
     json_error_t err;
     //  The body is bounded by the protocol (PROTO_BODY_MAX) and jansson bounds the depth;

@@ -226,7 +226,7 @@ void pages_test(html_t *h, const pages_state_t *st, const char *csrf)
 }
 
 void pages_api(html_t *h, const pages_state_t *st, const char *csrf, const char *api, int upstream_status,
-               const char *content_type, const char *pretty, const char *body, size_t body_len)
+               const char *content_type, const char *view, const char *pretty, const char *body, size_t body_len)
 {
     const apis_t *def = apis_find(api);
     s_head(h, st, def ? def->label : "API", NULL);
@@ -236,7 +236,9 @@ void pages_api(html_t *h, const pages_state_t *st, const char *csrf, const char 
     s_api_links(h, api);
     html_put(h, "<section class=\"card\">\n<p class=\"detail\">GET <code>%t</code> \xc2\xb7 HTTP %d \xc2\xb7 %t</p>\n",
              def ? def->upstream : "", upstream_status, content_type);
-    if (!pretty)
+    if (view)       //  the readable view, then the JSON collapsed
+        html_put(h, "%r<details class=\"raw\">\n<summary>The answer as JSON</summary>\n", view);
+    else if (!pretty)
         html_put(h, "<p class=\"notice warn\">This answer is not JSON (or too large to re-indent); it is shown "
                     "as it came.</p>\n");
     html_put(h, "<pre class=\"json\">");
@@ -244,7 +246,8 @@ void pages_api(html_t *h, const pages_state_t *st, const char *csrf, const char 
         html_text(h, pretty, strlen(pretty));
     else
         html_text(h, body, body_len);
-    html_put(h, "</pre>\n</section>\n<div class=\"actions\">\n<a class=\"button secondary\" href=\"/test\">Back "
+    html_put(h, "</pre>\n%r</section>\n", view ? "</details>\n" : "");
+    html_put(h, "<div class=\"actions\">\n<a class=\"button secondary\" href=\"/test\">Back "
                 "to the test page</a>\n");
     s_logout_form(h, csrf, "Log out");
     html_put(h, "</div>\n");

@@ -60,9 +60,10 @@ void pages_callback_declined(html_t *h, const pages_state_t *st, const char *err
 void pages_callback_unknown(html_t *h, const pages_state_t *st);
 //  The test page: state, the API links and the Logout form carrying csrf.
 void pages_test(html_t *h, const pages_state_t *st, const char *csrf);
-//  The test page showing one API's answer: pretty is the re-indented JSON, or NULL to show body as it came.
+//  The test page showing one API's answer: view is trusted markup (calllog_render's escaped output) shown
+//  first with the JSON collapsed under it, or NULL; pretty is the re-indented JSON, or NULL to show body as it came.
 void pages_api(html_t *h, const pages_state_t *st, const char *csrf, const char *api, int upstream_status,
-               const char *content_type, const char *pretty, const char *body, size_t body_len);
+               const char *content_type, const char *view, const char *pretty, const char *body, size_t body_len);
 //  The GET /logout page: a button that posts the logout (a GET never logs out by itself).
 void pages_logout(html_t *h, const pages_state_t *st, const char *csrf);
 //  A clear error page with a title, an explanation and a way back.

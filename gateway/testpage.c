@@ -1,8 +1,10 @@
 //  testpage: see testpage.h.
 #include "gateway/testpage.h"
 #include "gateway/apis.h"
+#include "gateway/calllog.h"
 #include "gateway/session.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,12 +30,32 @@ static const char *s_content_type(const char *ct)
     return ct;
 }
 
-static proto_msg_t *s_message(request_t *r, proto_type_t type, const char *api)
+static proto_msg_t *s_message(request_t *r, proto_type_t type, const char *api, const char *params)
 {
     proto_msg_t *msg = request_message(r, type);
-    if (msg && (proto_msg_set_str(msg, "sid", r->sid) < 0 || (api && proto_msg_set_str(msg, "api", api) < 0)))
+    if (msg && (proto_msg_set_str(msg, "sid", r->sid) < 0 || (api && proto_msg_set_str(msg, "api", api) < 0)
+                || (api && params && *params && proto_msg_set_str(msg, "params", params) < 0)))
         proto_msg_destroy(&msg);
     return msg;
+}
+
+//  The API's query parameters of the request, checked against its allow-list, into params ("k=v&k=v").
+//  An empty value counts as absent (an empty form field). Returns 0, or -1 with the bad name in *bad.
+static int s_params(request_t *r, const apis_t *api, char *params, size_t size, const char **bad)
+{
+    params[0] = '\0';
+    for (size_t i = 0; proto_api_param_name(i); i++) {
+        const char *key = proto_api_param_name(i);
+        char value[64];
+        int n = request_query(r, key, value, sizeof value);
+        if (n == -1 || n == 0)
+            continue;
+        if (n < 0 || calllog_param_add(api, params, size, key, value) != 0) {
+            *bad = key;
+            return -1;
+        }
+    }
+    return 0;
 }
 
 //  /test: the state, the API links and the Logout form.
@@ -57,9 +79,9 @@ static int s_test(request_t *r)
 }
 
 //  /test?api= for a client that prefers JSON: apisvc's body as it came, or {"error",...}.
-static int s_api_json(request_t *r, const char *api)
+static int s_api_json(request_t *r, const char *api, const char *params)
 {
-    proto_msg_t *reply = request_call(r, RPC_APISVC, s_message(r, PROTO_API, api));
+    proto_msg_t *reply = request_call(r, RPC_APISVC, s_message(r, PROTO_API, api, params));
     int status;
     if (!reply) {
         proto_msg_t *oom = proto_error_new(0, PROTO_INTERNAL, "out of memory", -1);
@@ -79,10 +101,10 @@ static int s_api_json(request_t *r, const char *api)
     return status;
 }
 
-//  /test?api= as a page: SESSION (for the state) and API at once, then the JSON re-indented.
-static int s_api_page(request_t *r, const char *api)
+//  /test?api= as a page: SESSION (for the state) and API at once, then the readable view and the JSON re-indented.
+static int s_api_page(request_t *r, const char *api, const char *params)
 {
-    proto_msg_t *session_req = s_message(r, PROTO_SESSION, NULL), *api_req = s_message(r, PROTO_API, api);
+    proto_msg_t *session_req = s_message(r, PROTO_SESSION, NULL, NULL), *api_req = s_message(r, PROTO_API, api, params);
     rpc_call_t calls[RPC_SERVICE_COUNT] = {
         { RPC_AUTHSVC, session_req, NULL },
         { RPC_APISVC, api_req, NULL },
@@ -107,10 +129,15 @@ static int s_api_page(request_t *r, const char *api)
         char *pretty = apis_pretty_json(body, len);
         char csrf[SESSION_CSRF_SIZE];
         session_csrf(r->sid, csrf);
+        html_t *view = request_html();
+        if (view && (calllog_render(view, apis_find(api), params, body, len) != 0 || !html_ok(view)))
+            html_destroy(&view);
         html_t *h = request_html();
         if (h)
             pages_api(h, &r->state, csrf, api, (int) proto_msg_int(result, "status", 200),
-                      s_content_type(proto_msg_str(result, "content_type")), pretty, body ? body : "", len);
+                      s_content_type(proto_msg_str(result, "content_type")), view ? html_data(view) : NULL, pretty,
+                      body ? body : "", len);
+        html_destroy(&view);
         free(pretty);
         status = request_page(r, 200, &h, NULL, 0);
     }
@@ -139,5 +166,20 @@ int testpage_show(request_t *r)
                              "The test page offers extension, extension-call-log and account-call-log: pick one "
                              "of its links.", NULL, 0);
     }
-    return json ? s_api_json(r, api) : s_api_page(r, api);
+    char params[PROTO_API_PARAMS_MAX + 1];
+    const char *bad = NULL;
+    if (s_params(r, apis_find(api), params, sizeof params, &bad) != 0) {
+        char explain[256];
+        snprintf(explain, sizeof explain, "The parameter %s is not allowed for this API or its value is not valid "
+                 "(dates as YYYY-MM-DD or ISO 8601 with a zone, perPage 1-1000, page from 1, view Simple or "
+                 "Detailed, direction Inbound or Outbound, type Voice or Fax).", bad);
+        if (json) {
+            proto_msg_t *error = proto_error_new(0, PROTO_BAD_REQUEST, explain, -1);
+            int status = error ? reply_service_error_json(r->conn, error) : 500;
+            proto_msg_destroy(&error);
+            return status;
+        }
+        return request_error(r, 400, "Parameter not accepted", explain, NULL, 0);
+    }
+    return json ? s_api_json(r, api, params) : s_api_page(r, api, params);
 }

@@ -66,6 +66,8 @@ static const proto_field_t s_logout_ok[] = {
 static const proto_field_t s_api[] = {
     STR("sid", REQ, SID_MAX, SECRET),
     STR("api", REQ, 32, PLAIN),
+    //  "key=value&…": allow-listed query parameters of the API (proto_api.h), validated by the gateway.
+    STR("params", OPT, 512, PLAIN),
 };
 static const proto_field_t s_api_ok[] = {
     INT("status", REQ),
