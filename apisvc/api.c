@@ -268,7 +268,20 @@ static void s_call_done(const http_response_t *resp, void *arg)
         s_rate_limited(job, "RingCentral rate limit reached; wait and try again", ra);
         return;
     }
-    s_fail(job, code, upstream_message(code, resp), -1);
+    //  RingCentral refused the call, failed, or could not be reached: its own words go to the page and the log.
+    upstream_detail_t detail;
+    upstream_detail_read(resp, &detail);
+    char words[320];
+    log_warn("api.fail", "rid=%llx api=%s env=%s code=%s%s", (unsigned long long) job->rid, job->name, job->rec.env,
+             proto_code_name(code), upstream_detail_log(&detail, words, sizeof words));
+    proto_msg_t *error = upstream_error_new(job->rid, code, upstream_message(code, resp), -1, job->rec.env, &detail);
+    if (error) {
+        svc_reply(job->svc, &job->peer, error);
+        proto_msg_destroy(&error);
+        s_job_free(job);
+    }
+    else
+        s_fail(job, code, upstream_message(code, resp), -1);
 }
 
 static void s_call(s_job_t *job)
@@ -341,6 +354,22 @@ static void s_refresh_done(const proto_msg_t *reply, void *arg)
         //  call before then would only earn a 401 (and authsvc the same answer): wait it out, in every process.
         if (code == PROTO_RATE_LIMITED && retry_after > 0)
             s_rate_limited(job, msg ? msg : "the token refresh was rate limited", retry_after);
+        else if (proto_msg_has(reply, "upstream_status")) {
+            //  RingCentral's words about the refused refresh travel on to the page.
+            upstream_detail_t d = { .status = (long) proto_msg_int(reply, "upstream_status", 0) };
+            const char *c = proto_msg_str(reply, "upstream_code"), *m = proto_msg_str(reply, "upstream_message");
+            snprintf(d.code, sizeof d.code, "%s", c ? c : "");
+            snprintf(d.message, sizeof d.message, "%s", m ? m : "");
+            proto_msg_t *error = upstream_error_new(job->rid, code, msg ? msg : "the token refresh failed",
+                                                    retry_after, job->rec.env, &d);
+            if (error) {
+                svc_reply(job->svc, &job->peer, error);
+                proto_msg_destroy(&error);
+                s_job_free(job);
+            }
+            else
+                s_fail(job, code, msg ? msg : "the token refresh failed", retry_after);
+        }
         else
             s_fail(job, code, msg ? msg : "the token refresh failed", retry_after);
     }

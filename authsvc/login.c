@@ -96,7 +96,8 @@ static void s_exchange_done(const http_response_t *resp, void *arg)
     s_exchange_t *job = arg;
     authsvc_t *self = job->owner;
     const char *reason = NULL;
-    proto_code_t code = oauth_classify(resp, &reason);
+    upstream_detail_t detail;
+    proto_code_t code = oauth_classify(resp, &reason, &detail);
     store_session_t *rec = NULL;
     if (code == PROTO_OK) {
         rec = calloc(1, sizeof *rec);
@@ -138,15 +139,24 @@ static void s_exchange_done(const http_response_t *resp, void *arg)
         }
     }
     else {
-        log_warn("exchange.fail", "rid=%llx env=%s status=%ld reason=%s ms=%ld", (unsigned long long) job->rid,
-                 job->env, resp->status, reason, resp->elapsed_ms);
+        char words[320];
+        log_warn("exchange.fail", "rid=%llx env=%s status=%ld reason=%s%s ms=%ld", (unsigned long long) job->rid,
+                 job->env, resp->status, reason, upstream_detail_log(&detail, words, sizeof words),
+                 resp->elapsed_ms);
         const char *msg = code == PROTO_UPSTREAM_REJECTED
                               ? "RingCentral refused the authorization code (expired or already used); log in again"
+                              : code == PROTO_APP_REJECTED ? "RingCentral refused this app at the code exchange"
                               : code == PROTO_UPSTREAM_TIMEOUT ? "RingCentral did not answer in time; try again"
+                              : code == PROTO_UPSTREAM_UNREACHABLE ? "RingCentral could not be reached; try again"
                               : code == PROTO_RATE_LIMITED ? "RingCentral rate limit; wait and try again"
                                                            : "RingCentral's token endpoint failed; try again";
         long retry = code == PROTO_RATE_LIMITED ? (resp->retry_after > 0 ? resp->retry_after : 60) : -1;
-        svc_reply_error(self->svc, &job->peer, job->rid, code, msg, retry);
+        proto_msg_t *error = upstream_error_new(job->rid, code, msg, retry, job->env, &detail);
+        if (error)
+            svc_reply(self->svc, &job->peer, error);
+        else
+            svc_reply_error(self->svc, &job->peer, job->rid, code, msg, retry);
+        proto_msg_destroy(&error);
     }
     if (rec) {
         memset(rec, 0, sizeof *rec);

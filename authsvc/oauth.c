@@ -155,36 +155,48 @@ int oauth_parse_tokens(const char *body, size_t len, int64_t now_ms, store_sessi
     return 0;
 }
 
-proto_code_t oauth_classify(const http_response_t *resp, const char **reason_p)
+proto_code_t oauth_classify(const http_response_t *resp, const char **reason_p, upstream_detail_t *detail)
 {
+    upstream_detail_t local;
+    upstream_detail_t *d = detail ? detail : &local;
+    upstream_detail_read(resp, d);
     proto_code_t code = upstream_code(resp);
     const char *reason = http_strerror(resp->error);
     if (resp->error == HTTP_OK) {
-        if (code == PROTO_OK)
-            reason = "ok";
-        else if (resp->status == 400)
-            reason = "invalid_grant";
-        else if (resp->status == 401) {
-            code = PROTO_UPSTREAM_ERROR;
-            reason = "invalid_client";
-        }
-        else if (code == PROTO_RATE_LIMITED)
-            reason = "rate_limited";
-        else if (code == PROTO_UPSTREAM_REJECTED)
-            reason = "rejected";
-        else
-            reason = "server_error";
-        if (resp->status == 400) {
-            //  Read the error word (invalid_grant, invalid_request...) for the log only.
+        //  The OAuth error word (invalid_grant, invalid_client ...) when the body has one, and its nested code.
+        bool app = false;
+        static _Thread_local char word[UPSTREAM_CODE_MAX + 1];
+        word[0] = '\0';
+        if (resp->status >= 400 && resp->status < 500 && resp->body_len <= (64u << 10)) {
             json_t *root = json_loadb(resp->body, resp->body_len, 0, NULL);
             const char *err = json_string_value(json_object_get(root, "error"));
-            static _Thread_local char word[32];
-            if (err && strspn(err, "abcdefghijklmnopqrstuvwxyz_") == strlen(err)) {
+            if (err && strlen(err) < sizeof word && strspn(err, "abcdefghijklmnopqrstuvwxyz_") == strlen(err))
                 snprintf(word, sizeof word, "%s", err);
-                reason = word;
+            json_t *errors = json_object_get(root, "errors");
+            for (size_t i = 0; json_is_array(errors) && i < json_array_size(errors) && i < 8; i++) {
+                const char *nested = json_string_value(json_object_get(json_array_get(errors, i), "errorCode"));
+                if (nested && strcmp(nested, "OAU-251") == 0)
+                    app = true;     //  "Unauthorized for this grant type": the app's auth type
             }
             json_decref(root);
         }
+        if (strcmp(word, "invalid_client") == 0 || strcmp(word, "unauthorized_client") == 0)
+            app = true;
+        if (code == PROTO_OK)
+            reason = "ok";
+        else if (code == PROTO_RATE_LIMITED)
+            reason = "rate_limited";
+        else if (app || resp->status == 401) {
+            //  Our client id or secret, or the app's auth type: no login of this app can work until it is fixed.
+            code = PROTO_APP_REJECTED;
+            reason = word[0] ? word : "invalid_client";
+        }
+        else if (resp->status >= 400 && resp->status < 500) {
+            code = PROTO_UPSTREAM_REJECTED;
+            reason = word[0] ? word : resp->status == 400 ? "invalid_grant" : "rejected";
+        }
+        else
+            reason = "server_error";
     }
     if (reason_p)
         *reason_p = reason;

@@ -6,6 +6,7 @@
 #include "common/config.h"
 #include "common/http.h"
 #include "common/store.h"
+#include "common/upstream.h"
 #include "proto/proto.h"
 
 #include <stddef.h>
@@ -23,8 +24,10 @@ int oauth_start_refresh(http_t *http, const config_rc_t *rc, const char *refresh
 int oauth_start_revoke(http_t *http, const config_rc_t *rc, const char *token, http_done_fn *done, void *arg);
 //  Fill the token fields of rec (tokens, expiries from now_ms, owner_id, scope) from a 200 token response. Returns 0, or -1 with a reason.
 int oauth_parse_tokens(const char *body, size_t len, int64_t now_ms, store_session_t *rec, const char **why_p);
-//  What a token-endpoint response means: PROTO_OK for 2xx; 400 -> UPSTREAM_REJECTED (final: the grant is dead);
-//  401 -> UPSTREAM_ERROR (our client credentials are wrong); otherwise as upstream_code. *reason_p gets a short log word.
-proto_code_t oauth_classify(const http_response_t *resp, const char **reason_p);
+//  What a token-endpoint response means: PROTO_OK for 2xx; invalid_client, unauthorized_client (OAU-251)
+//  and any 401 -> APP_REJECTED (our client id/secret, or the app's auth type, is wrong); other 4xx but 429 ->
+//  UPSTREAM_REJECTED (final: the grant is dead); otherwise as upstream_code. *reason_p gets a short log word
+//  (the OAuth error when there is one); detail (may be NULL) gets RingCentral's status, code and message.
+proto_code_t oauth_classify(const http_response_t *resp, const char **reason_p, upstream_detail_t *detail);
 
 #endif

@@ -80,6 +80,7 @@ typedef struct {
     proto_code_t outcome;
     const char *reason;     //  static text
     long status, elapsed_ms, retry_after;
+    upstream_detail_t detail;   //  RingCentral's words about a refused refresh (status 0: none), for waiters' ERRORs
     //  JOB_MEMORY
     int64_t retry_at;       //  clock_mono_ms() of the next commit
     int64_t retry_ms;
@@ -172,13 +173,22 @@ static void s_finish(s_job_t *job, proto_code_t code, uint64_t version, const ch
             s_reply_session(self, &w->peer, w->rid, job->sid);
         else if (code == PROTO_OK)
             s_reply_version(self, &w->peer, w->rid, version);
-        else
-            svc_reply_error(self->svc, &w->peer, w->rid, code, message, retry_after);
+        else {
+            proto_msg_t *error = job->detail.status > 0
+                                     ? upstream_error_new(w->rid, code, message, retry_after, NULL, &job->detail)
+                                     : NULL;
+            if (error)
+                svc_reply(self->svc, &w->peer, error);
+            else
+                svc_reply_error(self->svc, &w->peer, w->rid, code, message, retry_after);
+            proto_msg_destroy(&error);
+        }
         free(w);
     }
     job->state = JOB_IDLE;
     job->late = false;
     memset(&job->rec, 0, sizeof job->rec);
+    memset(&job->detail, 0, sizeof job->detail);
     if (job->blocked_until <= clock_now_ms()) {
         zhashx_delete(self->refresh->jobs, job->sid);
         s_job_free(job);
@@ -268,8 +278,9 @@ static void s_settle(authsvc_t *self, void *arg)
         s_commit(job);
         return;
     }
-    log_warn("refresh.fail", "status=%ld reason=%s ms=%ld late=%d", job->status, job->reason, job->elapsed_ms,
-             job->late);
+    char words[320];
+    log_warn("refresh.fail", "status=%ld reason=%s%s ms=%ld late=%d", job->status, job->reason,
+             upstream_detail_log(&job->detail, words, sizeof words), job->elapsed_ms, job->late);
     if (code == PROTO_UPSTREAM_REJECTED) {
         //  Final (invalid_grant): the login is over; the user logs in again.
         store_session_delete(self->store, job->sid);
@@ -296,7 +307,9 @@ static void s_refresh_done(const http_response_t *resp, void *arg)
 {
     s_job_t *job = arg;
     const char *reason = NULL;
-    proto_code_t code = oauth_classify(resp, &reason);
+    proto_code_t code = oauth_classify(resp, &reason, &job->detail);
+    if (code == PROTO_OK)
+        memset(&job->detail, 0, sizeof job->detail);
     if (code == PROTO_OK && oauth_parse_tokens(resp->body, resp->body_len, clock_now_ms(), &job->rec, &reason) != 0)
         code = PROTO_UPSTREAM_ERROR;
     job->outcome = code;

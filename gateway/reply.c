@@ -24,11 +24,10 @@ static const reply_error_t s_errors[PROTO_CODE_COUNT] = {
     [PROTO_UPSTREAM_REJECTED] = { PROTO_UPSTREAM_REJECTED, 400, "RingCentral refused the login",
                                   "RingCentral refused the login; start again." },
     [PROTO_UPSTREAM_ERROR] = { PROTO_UPSTREAM_ERROR, 502, "RingCentral answered with an error",
-                               "RingCentral could not complete the request. You are still logged in; "
-                               "try again in a moment." },
+                               "RingCentral answered, but with an error of its own, so the request could not be "
+                               "completed. Try again in a moment." },
     [PROTO_UPSTREAM_TIMEOUT] = { PROTO_UPSTREAM_TIMEOUT, 504, "RingCentral did not answer in time",
-                                 "RingCentral took too long to answer. You are still logged in; try again "
-                                 "in a moment." },
+                                 "RingCentral took too long to answer. Try again in a moment." },
     [PROTO_RATE_LIMITED] = { PROTO_RATE_LIMITED, 429, "Too many requests",
                              "RingCentral asks this app to slow down. Wait a little, then try again." },
     [PROTO_UNAVAILABLE] = { PROTO_UNAVAILABLE, 503, "Service unavailable",
@@ -40,6 +39,14 @@ static const reply_error_t s_errors[PROTO_CODE_COUNT] = {
     [PROTO_INTERNAL] = { PROTO_INTERNAL, 500, "Something went wrong",
                          "The server hit an unexpected problem. Try again, or start again from the start "
                          "page." },
+    [PROTO_UPSTREAM_DENIED] = { PROTO_UPSTREAM_DENIED, 403, "RingCentral refused this call",
+                                "RingCentral refused this API call; its answer is below." },
+    [PROTO_UPSTREAM_UNREACHABLE] = { PROTO_UPSTREAM_UNREACHABLE, 502, "Could not reach RingCentral",
+                                     "RingCentral could not be reached: no answer came back (network, DNS, TLS, or "
+                                     "the server is down). Try again in a moment." },
+    [PROTO_APP_REJECTED] = { PROTO_APP_REJECTED, 502, "RingCentral refused this app",
+                             "RingCentral refused this app's credentials or grant type. Check the app's settings "
+                             "and this environment's env file." },
 };
 
 const reply_error_t *reply_error_info(proto_code_t code)
@@ -207,23 +214,148 @@ int reply_error_page(struct mg_connection *conn, const pages_state_t *st, const 
     return status;
 }
 
-int reply_service_error(struct mg_connection *conn, const pages_state_t *st, const proto_msg_t *error,
-                        const char *back_href, const char *back_label)
+//  The permission named in RingCentral's message ("... needs to have [ReadCallLog] permission") into out.
+//  Returns true when there is one (letters and digits only).
+static bool s_permission(const char *message, char *out, size_t size)
 {
-    const reply_error_t *info = reply_error_info(proto_error_code(error));
+    const char *open = message ? strchr(message, '[') : NULL;
+    const char *close = open ? strchr(open, ']') : NULL;
+    size_t n = open && close ? (size_t) (close - open - 1) : 0;
+    if (n == 0 || n >= size || n >= 64)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((open[1 + i] >= 'a' && open[1 + i] <= 'z') || (open[1 + i] >= 'A' && open[1 + i] <= 'Z')
+              || (open[1 + i] >= '0' && open[1 + i] <= '9')))
+            return false;
+    memcpy(out, open + 1, n);
+    out[n] = '\0';
+    return true;
+}
+
+void reply_error_text(const proto_msg_t *error, const pages_state_t *st, const config_t *cfg, reply_text_t *out)
+{
+    proto_code_t code = proto_error_code(error);
+    const reply_error_t *info = reply_error_info(code);
     int64_t retry_after = proto_msg_int(error, "retry_after", -1);
-    char explain[512], seconds[24];
+    int64_t up_status = proto_msg_int(error, "upstream_status", 0);
+    const char *up_code = proto_msg_str(error, "upstream_code");
+    const char *up_message = proto_msg_str(error, "upstream_message");
+    const char *message = proto_msg_str(error, "message");
+    up_code = up_code ? up_code : "";
+    up_message = up_message ? up_message : "";
+    //  The environment whose RingCentral failed: the ERROR's, else the session's.
+    const char *env = proto_msg_str(error, "env");
+    if (!env || !*env)
+        env = st && st->env ? st->env : "";
+    int e = config_env_parse(env);
+    const char *server = cfg && e >= 0 && cfg->rc[e].server_url[0] ? cfg->rc[e].server_url : NULL;
+    char file[CONFIG_PATH_MAX + 32] = "";
+    if (cfg && e >= 0)
+        snprintf(file, sizeof file, "%s/.env-%s", cfg->rc_env_dir, config_env_name((config_env_t) e));
+    bool logged_in = st && st->known && st->logged_in;
+    const char *still = logged_in ? " You are still logged in." : "";
+
+    out->status = info->status;
+    out->title = info->title;
+    snprintf(out->explain, sizeof out->explain, "%s%s", info->explain, still);
+    //  RingCentral's words, shown as such; else the service's own message.
+    if (up_status > 0 || *up_code || *up_message)
+        snprintf(out->detail, sizeof out->detail, "RingCentral answered %lld%s%s%s%s", (long long) up_status,
+                 *up_code ? " " : "", up_code, *up_message ? ": " : "", up_message);
+    else
+        snprintf(out->detail, sizeof out->detail, "%s", message ? message : "");
+
+    char perm[64];
+    switch (code) {
+        case PROTO_UPSTREAM_DENIED:
+            if (strcmp(up_code, "CMN-408") == 0 || strstr(up_message, "user needs to have")) {
+                out->title = "This call needs an admin user";
+                snprintf(out->explain, sizeof out->explain,
+                         "RingCentral refused this call: the logged-in user lacks the %s permission. The account "
+                         "call log needs a user with admin rights on the account: log in as an admin user, or use "
+                         "the extension's own call log.%s",
+                         s_permission(up_message, perm, sizeof perm) ? perm : "needed", still);
+            }
+            else if (strcmp(up_code, "InsufficientPermissions") == 0 || strcmp(up_code, "CMN-401") == 0
+                     || (strstr(up_message, "permission") && s_permission(up_message, perm, sizeof perm))) {
+                bool named = s_permission(up_message, perm, sizeof perm);
+                out->title = "The app lacks a permission";
+                snprintf(out->explain, sizeof out->explain,
+                         "RingCentral refused this call: the app needs the %s permission. Add it at "
+                         "developers.ringcentral.com \u2192 your app \u2192 Settings \u2192 permissions (app "
+                         "scopes), then log out and log in again: a login carries the permissions the app had "
+                         "when it was made.%s",
+                         named ? perm : "missing", still);
+            }
+            else
+                snprintf(out->explain, sizeof out->explain,
+                         "RingCentral refused this call (HTTP %lld); its code and message are below.%s",
+                         (long long) up_status, still);
+            break;
+        case PROTO_APP_REJECTED:
+            if (strcmp(up_code, "unauthorized_client") == 0 || strstr(up_message, "grant type")
+                || strstr(up_code, "OAU-251")) {
+                out->title = "The app's auth type is not \"authorization code\"";
+                snprintf(out->explain, sizeof out->explain,
+                         "RingCentral refused the login: the app%s%s is not allowed the authorization code grant. "
+                         "At developers.ringcentral.com \u2192 your app \u2192 Settings \u2192 Auth, choose "
+                         "\"3-legged OAuth flow authorization code\" (a server-side web app), then log in again.",
+                         *env ? " of the environment " : "", env);
+            }
+            else if (strcmp(up_code, "invalid_client") == 0 || up_status == 401) {
+                out->title = "The client id or secret is wrong";
+                snprintf(out->explain, sizeof out->explain,
+                         "RingCentral did not accept the client id or the client secret of the %s environment. "
+                         "Check RC_CLIENT_ID and RC_CLIENT_SECRET in %s (copy them from developers.ringcentral.com "
+                         "\u2192 your app \u2192 Credentials), run make restart, then log in again.",
+                         *env ? env : "chosen", file[0] ? file : "its env file (.env-<environment>)");
+            }
+            break;
+        case PROTO_UPSTREAM_UNREACHABLE:
+            snprintf(out->explain, sizeof out->explain,
+                     "Could not reach %s: no answer came back (network, DNS, TLS, or the server is down), so "
+                     "RingCentral did not refuse anything. Try again in a moment; if it goes on, check "
+                     "RC_SERVER_URL%s%s.%s",
+                     server ? server : "RingCentral", file[0] ? " in " : "", file, still);
+            break;
+        case PROTO_UPSTREAM_TIMEOUT:
+            snprintf(out->explain, sizeof out->explain,
+                     "%s%s took too long to answer. Try again in a moment.%s", server ? "RingCentral at " : "RingCentral",
+                     server ? server : "", still);
+            break;
+        case PROTO_RATE_LIMITED:
+            if (retry_after >= 0)
+                snprintf(out->explain, sizeof out->explain,
+                         "RingCentral's rate limit was reached: wait %lld seconds, then try again.%s",
+                         (long long) retry_after, still);
+            break;
+        default:
+            break;
+    }
+}
+
+int reply_service_error(struct mg_connection *conn, const pages_state_t *st, const config_t *cfg,
+                        const proto_msg_t *error, const char *back_href, const char *back_label)
+{
+    reply_text_t *t = malloc(sizeof *t);
+    if (!t) {
+        const reply_error_t *info = reply_error_info(proto_error_code(error));
+        pages_error_t e = { info->status, info->title, info->explain, NULL, back_href, back_label };
+        return reply_error_page(conn, st, &e, NULL, 0);
+    }
+    reply_error_text(error, st, cfg, t);
+    int64_t retry_after = proto_msg_int(error, "retry_after", -1);
+    char seconds[24];
     reply_header_t extra[1];
     size_t n = 0;
-    snprintf(explain, sizeof explain, "%s", info->explain);
     if (retry_after >= 0) {
         snprintf(seconds, sizeof seconds, "%lld", (long long) retry_after);
         extra[n++] = (reply_header_t) { "Retry-After", seconds };
-        snprintf(explain, sizeof explain, "%s Try again in %lld seconds.", info->explain, (long long) retry_after);
     }
-    pages_error_t e = { info->status, info->title, explain, proto_msg_str(error, "message"), back_href,
-                        back_label };
-    return reply_error_page(conn, st, &e, extra, n);
+    pages_error_t e = { t->status, t->title, t->explain, t->detail[0] ? t->detail : NULL, back_href, back_label };
+    int status = reply_error_page(conn, st, &e, extra, n);
+    free(t);
+    return status;
 }
 
 int reply_service_error_json(struct mg_connection *conn, const proto_msg_t *error)
@@ -236,6 +368,12 @@ int reply_service_error_json(struct mg_connection *conn, const proto_msg_t *erro
                              "message", message && *message ? message : info->explain);
     if (root && retry_after >= 0)
         json_object_set_new(root, "retry_after", json_integer(retry_after));
+    if (root && proto_msg_has(error, "upstream_status"))
+        json_object_set_new(root, "upstream_status", json_integer(proto_msg_int(error, "upstream_status", 0)));
+    const char *up[] = { "upstream_code", "upstream_message" };
+    for (size_t i = 0; root && i < 2; i++)
+        if (proto_msg_has(error, up[i]))
+            json_object_set_new(root, up[i], json_string(proto_msg_str(error, up[i])));
     char *body = root ? json_dumps(root, JSON_COMPACT) : NULL;
     json_decref(root);
     char seconds[24];

@@ -6,6 +6,7 @@
 #ifndef REPLY_H_INCLUDED
 #define REPLY_H_INCLUDED
 
+#include "common/config.h"
 #include "gateway/assets.h"
 #include "gateway/html.h"
 #include "gateway/pages.h"
@@ -37,6 +38,18 @@ typedef struct {
     const char *explain;
 } reply_error_t;
 
+//  What the page of one ERROR says: the table's row refined with RingCentral's words (ERROR's env and
+//  upstream_* fields) and the configuration (the env file, the server).
+typedef struct {
+    int status;
+    const char *title;
+    char explain[1024];
+    char detail[1024];      //  "" for none: RingCentral's status, code and message, else the service's message
+} reply_text_t;
+
+//  Fill out with what the page of error says; st says whether the user is still logged in (and the
+//  session's env, when the ERROR names none); cfg may be NULL (then no file or server is named).
+void reply_error_text(const proto_msg_t *error, const pages_state_t *st, const config_t *cfg, reply_text_t *out);
 //  The row of code in the error table. Returns the INTERNAL row for an unknown code; never NULL.
 const reply_error_t *reply_error_info(proto_code_t code);
 //  True when an Accept header prefers application/json to text/html (higher q, or the same q with JSON
@@ -55,11 +68,12 @@ int reply_redirect(struct mg_connection *conn, int status, const char *location,
 //  Render and send an error page (status from e->status). Returns the status sent.
 int reply_error_page(struct mg_connection *conn, const pages_state_t *st, const pages_error_t *e,
                      const reply_header_t *extra, size_t extra_count);
-//  Render and send the page of a service ERROR message (its code, message and retry_after), with
-//  back_href/back_label as the way back (NULL for the start page). Returns the status sent.
-int reply_service_error(struct mg_connection *conn, const pages_state_t *st, const proto_msg_t *error,
-                        const char *back_href, const char *back_label);
-//  Send a service ERROR message as JSON {"error","message","retry_after"?} with its status. Returns the status sent.
+//  Render and send the page of a service ERROR message (reply_error_text; a Retry-After header from
+//  retry_after), with back_href/back_label as the way back (NULL for the start page). Returns the status sent.
+int reply_service_error(struct mg_connection *conn, const pages_state_t *st, const config_t *cfg,
+                        const proto_msg_t *error, const char *back_href, const char *back_label);
+//  Send a service ERROR message as JSON {"error","message","retry_after"?,"upstream_status"?,"upstream_code"?,
+//  "upstream_message"?} with its status. Returns the status sent.
 int reply_service_error_json(struct mg_connection *conn, const proto_msg_t *error);
 //  Send a compiled-in asset (304 when if_none_match matches its ETag). Returns the status sent.
 int reply_asset(struct mg_connection *conn, const assets_file_t *file, const char *if_none_match);

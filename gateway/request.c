@@ -214,7 +214,7 @@ int request_fail(request_t *r, const proto_msg_t *error, const char *back_href, 
 {
     if (!error)
         return request_fail_code(r, PROTO_INTERNAL, "out of memory");
-    return reply_service_error(r->conn, &r->state, error, back_href, back_label);
+    return reply_service_error(r->conn, &r->state, r->ctx->cfg, error, back_href, back_label);
 }
 
 int request_fail_code(request_t *r, proto_code_t code, const char *detail)
@@ -225,7 +225,7 @@ int request_fail_code(request_t *r, proto_code_t code, const char *detail)
         pages_error_t e = { info->status, info->title, info->explain, NULL, NULL, NULL };
         return reply_error_page(r->conn, &r->state, &e, NULL, 0);
     }
-    int status = reply_service_error(r->conn, &r->state, error, NULL, NULL);
+    int status = reply_service_error(r->conn, &r->state, r->ctx->cfg, error, NULL, NULL);
     proto_msg_destroy(&error);
     return status;
 }

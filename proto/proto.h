@@ -40,14 +40,20 @@ typedef enum {
     PROTO_TYPE_COUNT
 } proto_type_t;
 
-//  Error codes carried by ERROR {code, message, retry_after?}.
+//  Error codes carried by ERROR {code, message, retry_after?, env?, upstream_status?, upstream_code?,
+//  upstream_message?}. The upstream_* fields are RingCentral's own words about a failed answer (its HTTP
+//  status, errorCode or OAuth error, message or error_description): never tokens, shown on the page.
 typedef enum {
     PROTO_OK = 0,
     PROTO_BAD_REQUEST, PROTO_NOT_LOGGED_IN, PROTO_STATE_MISMATCH,
-    PROTO_UPSTREAM_REJECTED, PROTO_UPSTREAM_ERROR, PROTO_UPSTREAM_TIMEOUT,
+    PROTO_UPSTREAM_REJECTED,    //  RingCentral refused the login (a grant it will not take: log in again)
+    PROTO_UPSTREAM_ERROR, PROTO_UPSTREAM_TIMEOUT,
     PROTO_RATE_LIMITED, PROTO_UNAVAILABLE,
     PROTO_STORE_FULL,       //  the token store has no room for this write (a 503: try again later)
     PROTO_INTERNAL,
+    PROTO_UPSTREAM_DENIED,      //  RingCentral refused an API call (403 permission, 404, other 4xx); still logged in
+    PROTO_UPSTREAM_UNREACHABLE, //  RingCentral could not be reached (DNS, connect, TLS, reset): no answer at all
+    PROTO_APP_REJECTED,         //  the token endpoint refused this app (invalid_client, unauthorized_client)
     PROTO_CODE_COUNT
 } proto_code_t;
 

@@ -98,6 +98,10 @@ static const proto_field_t s_error[] = {
     STR("code", REQ, 32, PLAIN),
     STR("message", REQ, 1024, PLAIN),
     INT("retry_after", OPT),
+    STR("env", OPT, ENV_MAX, PLAIN),                //  the environment whose RingCentral failed
+    INT("upstream_status", OPT),                    //  RingCentral's HTTP status
+    STR("upstream_code", OPT, 64, PLAIN),           //  errorCode (top-level, else errors[0]) or OAuth error
+    STR("upstream_message", OPT, 512, PLAIN),       //  message, error_description or errors[0].message
 };
 
 #define ROW(t, name, fields) [t] = { t, name, fields, sizeof(fields) / sizeof((fields)[0]) }
@@ -152,6 +156,9 @@ static const char *const s_codes[PROTO_CODE_COUNT] = {
     [PROTO_UNAVAILABLE] = "UNAVAILABLE",
     [PROTO_STORE_FULL] = "STORE_FULL",
     [PROTO_INTERNAL] = "INTERNAL",
+    [PROTO_UPSTREAM_DENIED] = "UPSTREAM_DENIED",
+    [PROTO_UPSTREAM_UNREACHABLE] = "UPSTREAM_UNREACHABLE",
+    [PROTO_APP_REJECTED] = "APP_REJECTED",
 };
 
 const proto_msgdef_t *proto_schema(proto_type_t type)

@@ -82,7 +82,7 @@ static void t_code_names(void)
 {
     const char *names[] = { "BAD_REQUEST", "NOT_LOGGED_IN", "STATE_MISMATCH", "UPSTREAM_REJECTED",
                             "UPSTREAM_ERROR", "UPSTREAM_TIMEOUT", "RATE_LIMITED", "UNAVAILABLE", "STORE_FULL",
-                            "INTERNAL" };
+                            "INTERNAL", "UPSTREAM_DENIED", "UPSTREAM_UNREACHABLE", "APP_REJECTED" };
     CHECK(sizeof names / sizeof names[0] == PROTO_CODE_COUNT - 1);
     for (int c = 1; c < PROTO_CODE_COUNT; c++) {
         CHECK(strcmp(proto_code_name((proto_code_t) c), names[c - 1]) == 0);

@@ -920,3 +920,35 @@ test('the log never carries a token, a code or a secret', async () => {
   const log = mock.log();
   for (const s of [...all.access, ...all.refresh, ...all.codes, APP.secret, APP2.secret]) assert.ok(!log.includes(s));
 });
+
+test('fault 403-permission / 403-admin: RingCentral\'s InsufficientPermissions and CMN-408 bodies, then normal', async () => {
+  const t = await withLogin();
+  await mock.fault({ target: 'extension-call-log', kind: '403-permission' });
+  const r = await api('extension-call-log', t.access_token);
+  assert.equal(r.status, 403);
+  assert.equal(r.body.errorCode, 'InsufficientPermissions');
+  assert.match(r.body.message, /application needs to have \[ReadCallLog\] permission/);
+  assert.equal(r.body.errors[0].errorCode, 'CMN-401');
+  assert.equal(r.body.errors[0].permissionName, 'ReadCallLog');
+  await mock.fault({ target: 'account-call-log', kind: '403-admin' });
+  const a = await api('account-call-log', t.access_token);
+  assert.equal(a.status, 403);
+  assert.equal(a.body.errorCode, 'CMN-408');
+  assert.match(a.body.message, /user needs to have \[ReadCompanyCallLog\]/);
+  assert.equal((await api('extension-call-log', t.access_token)).status, 200);
+});
+
+test('fault invalid_client / unauthorized_client at the token endpoint: OAuth error bodies; the code survives', async () => {
+  const { code, verifier } = await getCode();
+  await mock.fault({ target: 'code', kind: 'invalid_client' });
+  const bad = await exchange(APP, code, verifier);
+  assert.equal(bad.status, 401);
+  assert.equal(bad.body.error, 'invalid_client');
+  assert.match(bad.body.error_description, /Invalid client/);
+  await mock.fault({ target: 'code', kind: 'unauthorized_client' });
+  const un = await exchange(APP, code, verifier);
+  assert.equal(un.status, 400);
+  assert.equal(un.body.error, 'unauthorized_client');
+  assert.equal(un.body.errors[0].errorCode, 'OAU-251');
+  assert.equal((await exchange(APP, code, verifier)).status, 200);
+});

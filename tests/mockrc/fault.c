@@ -28,7 +28,41 @@ static const struct {
 static const char *s_kinds[] = {
     [FAULT_500] = "500", [FAULT_503] = "503", [FAULT_429] = "429",
     [FAULT_SLOW] = "slow", [FAULT_GARBAGE] = "garbage", [FAULT_DROP] = "drop", [FAULT_HANG] = "hang",
+    [FAULT_403_PERMISSION] = "403-permission", [FAULT_403_ADMIN] = "403-admin",
+    [FAULT_INVALID_CLIENT] = "invalid_client", [FAULT_UNAUTHORIZED_CLIENT] = "unauthorized_client",
 };
+
+//  RingCentral's bodies for these answers (ringcentral.md "Permission and app errors").
+static const struct {
+    int status;
+    const char *body;
+} s_bodies[FAULT_KIND_COUNT] = {
+    [FAULT_403_PERMISSION] = { 403,
+        "{\"errorCode\":\"InsufficientPermissions\",\"message\":\"In order to call this API endpoint, "
+        "application needs to have [ReadCallLog] permission\",\"errors\":[{\"errorCode\":\"CMN-401\","
+        "\"message\":\"In order to call this API endpoint, application needs to have [ReadCallLog] "
+        "permission\",\"permissionName\":\"ReadCallLog\"}],\"permissionName\":\"ReadCallLog\"}" },
+    [FAULT_403_ADMIN] = { 403,
+        "{\"errorCode\":\"CMN-408\",\"message\":\"In order to call this API endpoint, user needs to have "
+        "[ReadCompanyCallLog] permission for requested resource.\",\"errors\":[{\"errorCode\":\"CMN-408\","
+        "\"message\":\"In order to call this API endpoint, user needs to have [ReadCompanyCallLog] permission "
+        "for requested resource.\",\"permissionName\":\"ReadCompanyCallLog\"}],"
+        "\"permissionName\":\"ReadCompanyCallLog\"}" },
+    [FAULT_INVALID_CLIENT] = { 401,
+        "{\"error\":\"invalid_client\",\"errors\":[{\"errorCode\":\"OAU-123\",\"message\":\"Invalid "
+        "client: mock-client\"}],\"error_description\":\"Invalid client: mock-client\"}" },
+    [FAULT_UNAUTHORIZED_CLIENT] = { 400,
+        "{\"error\":\"unauthorized_client\",\"errors\":[{\"errorCode\":\"OAU-251\",\"message\":"
+        "\"Unauthorized for this grant type\"}],\"error_description\":\"Unauthorized for this grant type\"}" },
+};
+
+const char *fault_body(fault_kind_t kind, int *status_p)
+{
+    if ((int) kind < 0 || kind >= FAULT_KIND_COUNT || !s_bodies[kind].body)
+        return NULL;
+    *status_p = s_bodies[kind].status;
+    return s_bodies[kind].body;
+}
 
 struct _fault_queue_t {
     pthread_mutex_t lock;
@@ -82,7 +116,7 @@ int fault_parse(const json_t *spec, fault_t *out, char *err, size_t err_size)
         return -1;
     }
     json_t *kind = json_object_get(spec, "kind");
-    char kind_text[16] = "";
+    char kind_text[24] = "";
     if (json_is_string(kind))
         snprintf(kind_text, sizeof kind_text, "%s", json_string_value(kind));
     else if (json_is_integer(kind))
@@ -94,7 +128,8 @@ int fault_parse(const json_t *spec, fault_t *out, char *err, size_t err_size)
             found = 1;
         }
     if (!found) {
-        snprintf(err, err_size, "kind must be one of 500, 503, 429, slow, garbage, drop");
+        snprintf(err, err_size, "kind must be one of 500, 503, 429, slow, garbage, drop, hang, 403-permission, "
+                                "403-admin, invalid_client, unauthorized_client");
         return -1;
     }
     if (s_int_field(spec, "count", 1, 1000000, &out->count, err, err_size) != 0
@@ -106,7 +141,7 @@ int fault_parse(const json_t *spec, fault_t *out, char *err, size_t err_size)
 
 const char *fault_kind_name(fault_kind_t kind)
 {
-    return kind <= FAULT_HANG ? s_kinds[kind] : "?";
+    return kind < FAULT_KIND_COUNT ? s_kinds[kind] : "?";
 }
 
 json_t *fault_json(const fault_t *fault)

@@ -22,7 +22,14 @@ typedef enum {
     FAULT_ACCOUNT_CALL_LOG = 1u << 7,
 } fault_leaf_t;
 
-typedef enum { FAULT_500, FAULT_503, FAULT_429, FAULT_SLOW, FAULT_GARBAGE, FAULT_DROP, FAULT_HANG } fault_kind_t;
+typedef enum {
+    FAULT_500, FAULT_503, FAULT_429, FAULT_SLOW, FAULT_GARBAGE, FAULT_DROP, FAULT_HANG,
+    FAULT_403_PERMISSION,       //  403 InsufficientPermissions: the app lacks [ReadCallLog]
+    FAULT_403_ADMIN,            //  403 CMN-408: the user lacks [ReadCompanyCallLog] (not an admin)
+    FAULT_INVALID_CLIENT,       //  401 invalid_client (wrong client id or secret)
+    FAULT_UNAUTHORIZED_CLIENT,  //  400 unauthorized_client OAU-251 (the app's auth type)
+    FAULT_KIND_COUNT
+} fault_kind_t;
 
 typedef struct {
     unsigned targets;       //  set of fault_leaf_t
@@ -40,6 +47,9 @@ typedef struct _fault_queue_t fault_queue_t;
 int fault_parse(const json_t *spec, fault_t *out, char *err, size_t err_size);
 //  The fault as a new JSON object. Returns NULL when out of memory.
 json_t *fault_json(const fault_t *fault);
+//  The status and RingCentral-shaped JSON body of an error-body kind (403-permission, 403-admin,
+//  invalid_client, unauthorized_client). Returns NULL for the other kinds.
+const char *fault_body(fault_kind_t kind, int *status_p);
 //  The name of kind ("500", "slow", ...).
 const char *fault_kind_name(fault_kind_t kind);
 

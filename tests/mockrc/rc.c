@@ -5,6 +5,7 @@
 #include "tests/mockrc/web.h"
 
 #include <stdio.h>
+#include <string.h>
 
 int rc_rate_limited(struct mg_connection *c, const char *group, int limit, long window_s, long retry_after)
 {
@@ -90,6 +91,17 @@ int rc_begin(state_t *st, struct mg_connection *c, unsigned leaf)
         if (web_drop(c) != 0)
             log_warn("fault.drop_failed", "reason=socket_not_found");
         return 1;
+    case FAULT_403_PERMISSION:
+    case FAULT_403_ADMIN:
+    case FAULT_INVALID_CLIENT:
+    case FAULT_UNAUTHORIZED_CLIENT: {
+        int status = 500;
+        const char *body = fault_body(f.kind, &status);
+        web_send(c, status, "application/json", body, strlen(body), NULL);
+        return 1;
+    }
+    case FAULT_KIND_COUNT:
+        break;
     }
     return 0;
 }
