@@ -153,27 +153,63 @@ async function checkTestPage(page, env) {
   return owner;
 }
 
-// Click one API link on the page and check the JSON shown belongs to owner and is re-indented.
+// Click one API link on the page and check what it shows belongs to owner: the extension as cards, a call
+// log as a table (a row per record, start times in this browser's time zone, durations h:mm:ss), and the JSON,
+// re-indented, collapsed under a <details>.
 async function checkApi(page, api, owner) {
   await page.getByRole('link', { name: api.label, exact: true }).click();
   await page.waitForURL(u => u.pathname === '/test' && u.searchParams.get('api') === api.name);
   await page.locator(`main[data-page="api"][data-api="${api.name}"]`).waitFor();
+  const details = page.locator('details.raw');
+  assert.equal(await details.getAttribute('open'), null, 'the JSON is collapsed');
+  assert.ok(!(await page.locator('pre.json').isVisible()), 'the JSON is hidden until asked for');
   const text = await page.locator('pre.json').textContent();
   assert.match(text, /^\{\n {2}"/, 'the JSON is pretty-printed (two-space indent)');
-  assert.ok(text.split('\n').length > 20, 'the JSON spans many lines');
   const body = JSON.parse(text);
   const n = Number(owner) - 100000;
   assert.ok(Array.isArray(body.records) && body.records.length > 0, `${api.name} has records`);
+  const count = Number(await page.locator('p.count').getAttribute('data-count'));
+  assert.equal(count, body.records.length, 'the count is the number of records');
   if (api.name === 'extension') {
     assert.equal(String(body.records[0].id), owner, 'the first extension is the user\'s own');
     assert.equal(body.records[0].name, `Mock User ${n}`);
+    const card = page.locator('article.ext.card').first();
+    assert.equal(await card.locator('h3').innerText(), `Mock User ${n}`);
+    assert.equal(await card.locator('.ext-number').innerText(), '101');
+    assert.equal(await card.locator('.ext-email').innerText(), `mock.user.${n}@example.com`);
   } else {
-    assert.ok(body.records.length === (api.name === 'account-call-log' ? 4 : 3), `${api.name}: ${body.records.length}`);
     assert.ok(body.uri.includes(`/account/${400000000 + n}/`), `${api.name} is the user's account: ${body.uri}`);
+    const rows = page.locator('table.calls tbody tr');
+    assert.equal(await rows.count(), body.records.length, 'a row per record');
+    const time = rows.first().locator('time');
+    assert.match(await time.getAttribute('title'), / UTC$/, 'the UTC time stays as the title');
+    assert.doesNotMatch(await time.innerText(), /UTC/, 'shown in the browser\'s time zone');
+    for (const d of await page.locator('td.duration').allInnerTexts()) assert.match(d, /^\d+:\d\d:\d\d$/);
+    assert.match(await page.locator('p.range').innerText(), /last 24 hours/);
   }
   assert.match(await page.locator('main .card .detail').first().innerText(), /HTTP 200/);
   assert.equal(await page.locator('ul.apis a[aria-current="page"]').innerText(), api.label);
+  await details.locator('summary').click();
+  assert.ok(await page.locator('pre.json').isVisible(), 'the JSON opens');
   return body;
+}
+
+// On a call-log page: ask for 20 days, 10 a page, with the form; then the next page and back.
+async function checkCallLogPaging(page, prefix) {
+  const from = new Date(Date.now() - 20 * 86400e3).toISOString().slice(0, 10);
+  await page.locator('input[name="dateFrom"]').fill(from);
+  await page.locator('input[name="perPage"]').fill('10');
+  await page.getByRole('button', { name: 'Show' }).click();
+  await page.waitForURL(u => u.searchParams.get('perPage') === '10' && u.searchParams.get('dateFrom') === from);
+  assert.equal(await page.locator('table.calls tbody tr').count(), 10);
+  assert.match(await page.locator('p.count').innerText(), /10 records on this page \(\d+ in all\)/);
+  await shot(page, `${prefix}07b-call-log-range`);
+  await page.getByRole('link', { name: /Next page/ }).click();
+  await page.waitForURL(u => u.searchParams.get('page') === '2');
+  assert.match(await page.locator('nav.paging').innerText(), /Page 2/);
+  assert.ok(await page.getByRole('link', { name: /Previous page/ }).isVisible());
+  await page.getByRole('link', { name: /Previous page/ }).click();
+  await page.waitForURL(u => u.searchParams.get('page') === '1');
 }
 
 // Log out with the button; back on / saying so, and /test now sends this browser to /, saying to log in first.
@@ -214,6 +250,7 @@ for (const [i, env] of ['sandbox', 'production'].entries()) {
       await checkApi(page, api, owner);
       await shot(page, `${prefix}0${5 + k}-api-${api.name}`);
     }
+    await checkCallLogPaging(page, prefix);
     await page.goto(`${stack.url}/test`);
     await logout(page, ctx);
     await shot(page, `${prefix}08-logged-out`);

@@ -4,6 +4,9 @@
 #include "tests/mockrc/rc.h"
 #include "tests/mockrc/web.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+
 #define BEARER_MAX 1024
 
 static const struct {
@@ -34,12 +37,17 @@ int api_handle(struct mg_connection *c, state_t *st, int arg)
         return rc_api_error(c, 401, "TokenInvalid", "OAU-149", "Invalid token", NULL);
     }
     size_t len;
-    const char *body = user_api_body(user, (user_api_t) arg, &len);
+    const char *bad = NULL;
+    char *body = user_api_answer(user, (user_api_t) arg, mg_get_request_info(c)->query_string, &len, &bad);
     //  Counted before the answer leaves: a client that reads the counters next must see it.
     if (body)
         counters_add(state_counters(st), s_apis[arg].ok);
-    int status = body ? web_send(c, 200, "application/json", body, len, NULL)
-                      : rc_api_error(c, 500, "CMN-101", "CMN-101", "Internal error (out of memory)", NULL);
+    char message[96];
+    snprintf(message, sizeof message, "Parameter [%s] value is invalid", bad ? bad : "");
+    int status = body  ? web_send(c, 200, "application/json", body, len, NULL)
+                 : bad ? rc_api_error(c, 400, "CMN-101", "CMN-101", message, NULL)
+                       : rc_api_error(c, 500, "CMN-101", "CMN-101", "Internal error (out of memory)", NULL);
+    free(body);
     user_unref(&user);
     return status;
 }

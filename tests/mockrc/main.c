@@ -1,7 +1,7 @@
 //  mockrc: a mock RingCentral server for tests and benchmarks (see README.md).
 //
 //  mockrc [--bind 127.0.0.1] [--port N] [--port-file PATH] --client ID:SECRET:REDIRECT_URI
-//         [--client ...] [--auto-approve] [--latency-ms N] [--threads N] [--keep-alive-ms N]
+//         [--client ...] [--auto-approve] [--latency-ms N] [--threads N] [--keep-alive-ms N] [--uri-base URL]
 #include "common/log.h"
 #include "common/rand.h"
 #include "tests/mockrc/server.h"
@@ -22,6 +22,7 @@ typedef struct {
     const char *bind;
     long port;
     const char *port_file;
+    const char *uri_base;       //  the host the URIs in API bodies name (default: the mock's own URL)
     long threads;
     long keep_alive_ms;
     state_client_t clients[MAX_CLIENTS];
@@ -42,6 +43,8 @@ static void s_usage(void)
             "  --latency-ms N     added to every RingCentral endpoint (default 0)\n"
             "  --threads N        civetweb worker threads (default 256; one per keep-alive connection)\n"
             "  --keep-alive-ms N  idle keep-alive timeout (default 10000)\n"
+            "  --uri-base URL     the scheme and host the URIs in API bodies (navigation, records) name,\n"
+            "                     instead of the mock's own (tests: a client must never follow another host)\n"
             "LOG_LEVEL=debug logs one line per request.\n",
             MAX_CLIENTS);
 }
@@ -82,6 +85,8 @@ static int s_parse(int argc, char **argv, options_t *o)
             bad = s_long(v, 0, 65535, &o->port);
         else if (strcmp(a, "--port-file") == 0)
             o->port_file = v;
+        else if (strcmp(a, "--uri-base") == 0)
+            o->uri_base = v;
         else if (strcmp(a, "--latency-ms") == 0)
             bad = s_long(v, 0, 600000, &o->config.latency_ms);
         else if (strcmp(a, "--threads") == 0)
@@ -157,7 +162,7 @@ int main(int argc, char **argv)
     mg_init_library(0);
     server_t *server = server_start(o.bind, o.port, o.threads, o.keep_alive_ms, st);
     if (server) {
-        state_set_base_url(st, server_url(server));
+        state_set_base_url(st, o.uri_base ? o.uri_base : server_url(server));
         if (o.port_file && s_write_port_file(o.port_file, server_port(server)) != 0) {
             log_error("mockrc.start_failed", "reason=port_file path=%s", o.port_file);
             server_stop(&server);
