@@ -98,6 +98,10 @@ static const struct {
         "it issued may stay valid until it expires (at most an hour)." },
     [PAGES_NOTICE_LOGIN_FIRST] = { "login-first", "/?notice=login-first", "warn",
                                    "Log in first: the test page needs a RingCentral login." },
+    [PAGES_NOTICE_SESSION_ENDED] = {
+        "session-ended", "/?notice=session-ended", "warn",
+        "RingCentral ended your login: it refused to renew it (the refresh token expired, or the app's access "
+        "was revoked). Log in again below." },
 };
 
 pages_notice_t pages_notice_parse(const char *word)

@@ -39,6 +39,7 @@ typedef enum {
     PAGES_NOTICE_LOGGED_OUT,            //  logged out, RingCentral revoked the tokens
     PAGES_NOTICE_LOGGED_OUT_UNREVOKED,  //  logged out here; RingCentral did not confirm the revoke
     PAGES_NOTICE_LOGIN_FIRST,           //  a page that needs a login was asked for without one
+    PAGES_NOTICE_SESSION_ENDED,         //  RingCentral refused to renew the login (invalid_grant)
     PAGES_NOTICE_COUNT
 } pages_notice_t;
 

@@ -1,5 +1,6 @@
 //  testpage: see testpage.h.
 #include "gateway/testpage.h"
+#include "common/log.h"
 #include "gateway/apis.h"
 #include "gateway/calllog.h"
 #include "gateway/session.h"
@@ -8,10 +9,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-//  Not logged in (any more): to the start page, which says to log in first.
-static int s_to_start(request_t *r)
+//  Not logged in (any more): to the start page, which says why. An ERROR that carries RingCentral's answer
+//  (why: a refresh RingCentral refused, invalid_grant) means RingCentral ended the login; else log in first.
+static int s_to_start(request_t *r, const proto_msg_t *why)
 {
-    return reply_redirect(r->conn, 302, pages_notice_href(PAGES_NOTICE_LOGIN_FIRST), NULL, 0);
+    bool ended = why && proto_msg_type(why) == PROTO_ERROR && proto_msg_has(why, "upstream_status");
+    if (ended)
+        log_info("session.ended", "upstream_status=%lld upstream_code=%s client=%s",
+                 (long long) proto_msg_int(why, "upstream_status", 0),
+                 proto_msg_has(why, "upstream_code") ? proto_msg_str(why, "upstream_code") : "-", r->client);
+    return reply_redirect(r->conn, 302, pages_notice_href(ended ? PAGES_NOTICE_SESSION_ENDED : PAGES_NOTICE_LOGIN_FIRST),
+                          NULL, 0);
 }
 
 static bool s_not_logged_in(const proto_msg_t *reply)
@@ -69,7 +77,7 @@ static int s_test(request_t *r)
         return status;
     }
     if (!logged_in)
-        return s_to_start(r);
+        return s_to_start(r, NULL);
     char csrf[SESSION_CSRF_SIZE];
     session_csrf(r->sid, csrf);
     html_t *h = request_html();
@@ -89,7 +97,7 @@ static int s_api_json(request_t *r, const char *api, const char *params)
         proto_msg_destroy(&oom);
     }
     else if (s_not_logged_in(reply))
-        status = s_to_start(r);
+        status = s_to_start(r, reply);
     else if (proto_msg_type(reply) == PROTO_ERROR)
         status = reply_service_error_json(r->conn, reply);
     else {
@@ -116,11 +124,11 @@ static int s_api_page(request_t *r, const char *api, const char *params)
     if (!session || !result)
         status = request_fail_code(r, PROTO_INTERNAL, "out of memory");
     else if (s_not_logged_in(session) || s_not_logged_in(result))
-        status = s_to_start(r);
+        status = s_to_start(r, s_not_logged_in(result) ? result : session);
     else if (proto_msg_type(session) == PROTO_ERROR)
         status = request_fail(r, session, "/test", "Back to the test page");
     else if (!request_take_session(r, session))
-        status = s_to_start(r);
+        status = s_to_start(r, NULL);
     else if (proto_msg_type(result) == PROTO_ERROR)
         status = request_fail(r, result, "/test", "Back to the test page");
     else {

@@ -191,7 +191,9 @@ test('refresh answered 400 (login revoked): the API call and /test go back to /'
   const before = await counter('token.refresh.rejected');
   const r = await b.get('/test?api=extension', JSON_ACCEPT);
   assert.equal(r.status, 302, r.text.slice(0, 300));
-  assert.equal(r.location, '/?notice=login-first');
+  assert.equal(r.location, '/?notice=session-ended', 'the start page says RingCentral ended the login');
+  assert.match((await b.get(r.location)).text, /RingCentral ended your login: it refused to renew it/);
+  assert.match(stack.log('gateway'), /ev=session\.ended upstream_status=400 upstream_code=invalid_grant/);
   assert.equal(await counter('token.refresh.rejected'), before + 1);
   const t = await b.get('/test');
   assert.equal(t.status, 302);
