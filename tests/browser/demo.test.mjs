@@ -291,6 +291,29 @@ scenario('Deny in the popup: a clear message in the main window and a way to try
   await checkTestPage(page, 'sandbox');
 });
 
+scenario('an error page in the login window tells the main window, which shows it instead of waiting', async track => {
+  const ctx = await track();
+  const page = await ctx.newPage();
+  await page.goto(stack.url + '/');
+  await mock.fault({ target: 'code', kind: 'invalid_client', count: 1 });
+  const popupEvent = page.waitForEvent('popup');
+  await page.getByRole('link', { name: 'Log in to sandbox' }).click();
+  const popup = await popupEvent;
+  await popup.waitForURL(u => u.pathname === '/restapi/oauth/authorize');
+  await popup.getByRole('button', { name: 'Authorize' }).click();
+  await popup.waitForURL(u => u.pathname === '/oauth2callback');
+  assert.match(await popup.locator('main h1').innerText(), /client id or secret is wrong/i);
+  await page.bringToFront();
+  const status = page.locator('#login-status.error');
+  await status.waitFor();
+  const said = await status.innerText();
+  assert.match(said, /client id or secret is wrong/i, said);
+  assert.match(said, /\.env-sandbox/, 'the main window names the file to fix');
+  assert.ok(await page.getByRole('button', { name: 'Try again' }).isVisible(), 'a way to try again');
+  await shot(page, '15-login-error-in-main-window');
+  await popup.close().catch(() => {});
+});
+
 scenario('popups blocked: the visible fallback link completes the login', async track => {
   const ctx = await track({ blockPopups: true });
   const page = await ctx.newPage();
