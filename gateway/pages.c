@@ -277,6 +277,9 @@ void pages_error(html_t *h, const pages_state_t *st, const pages_error_t *e)
              e->status, e->title, e->explain);
     if (s_set(e->detail))
         html_put(h, "<p class=\"detail\">Details: %t</p>\n", e->detail);
+    if (s_set(st->ref))
+        html_put(h, "<p class=\"detail ref\">Reference <code data-ref>%t</code>: the server's log lines of this "
+                    "request carry it (<code>ref=</code>, <code>rid=</code>).</p>\n", st->ref);
     const char *href = s_set(e->back_href) ? e->back_href : "/";
     html_put(h, "<div class=\"actions\"><a class=\"button\" href=\"%a\">%t</a>", href,
              s_set(e->back_label) ? e->back_label : "Back to the start");

@@ -21,6 +21,7 @@ typedef struct {
     const char *env;            //  "sandbox"; NULL or "" when unknown
     const char *user;           //  the owner id; NULL or "" when unknown
     int64_t expires_in;         //  seconds the access token has left; < 0 when unknown
+    const char *ref;            //  an error page's reference id (hex; the rid on the log lines); NULL when none
 } pages_state_t;
 
 //  What an error page says.

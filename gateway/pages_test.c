@@ -58,7 +58,29 @@ static void t_notices(void)
     CHECK(strstr(page, "data-notice=\"logged-out-unrevoked\"") != NULL);
 }
 
+static void t_error_reference(void)
+{
+    static char page[1 << 16];
+    html_t *h = html_new(1 << 20);
+    CHECK(h != NULL);
+    if (!h)
+        return;
+    pages_state_t st = { .expires_in = -1, .ref = "7f3a00c1" };
+    pages_error_t e = { 502, "Could not reach RingCentral", "No answer came back.", NULL, NULL, NULL };
+    pages_error(h, &st, &e);
+    snprintf(page, sizeof page, "%.*s", (int) html_len(h), html_data(h));
+    CHECK(strstr(page, "Reference <code data-ref>7f3a00c1</code>") != NULL);
+    html_destroy(&h);
+    //  no reference, no line about one
+    h = html_new(1 << 20);
+    st.ref = NULL;
+    pages_error(h, &st, &e);
+    CHECK(h && strstr(html_data(h), "data-ref") == NULL);
+    html_destroy(&h);
+}
+
 static const test_case_t cases[] = {
+    { "error_reference", t_error_reference },
     { "unconfigured_environment", t_unconfigured_environment },
     { "notices", t_notices },
 };

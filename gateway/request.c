@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <civetweb.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -210,15 +211,27 @@ int request_page(request_t *r, int status, html_t **h_p, const reply_header_t *e
     return sent;
 }
 
+//  Give this error answer its reference id: rid, the id of the service call that failed (on that service's
+//  log lines), or, for an error the gateway made itself (rid 0), a fresh one. Both go on the gateway's line.
+static void s_ref(request_t *r, uint64_t rid)
+{
+    if (!rid)
+        rid = r->rpc ? rpc_new_rid(r->rpc) : ((uint64_t) randombytes_random() << 32 | randombytes_random());
+    snprintf(r->ref, sizeof r->ref, "%llx", (unsigned long long) rid);
+    r->state.ref = r->ref;
+}
+
 int request_fail(request_t *r, const proto_msg_t *error, const char *back_href, const char *back_label)
 {
     if (!error)
         return request_fail_code(r, PROTO_INTERNAL, "out of memory");
+    s_ref(r, proto_msg_rid(error));
     return reply_service_error(r->conn, &r->state, r->ctx->cfg, error, back_href, back_label);
 }
 
 int request_fail_code(request_t *r, proto_code_t code, const char *detail)
 {
+    s_ref(r, 0);
     proto_msg_t *error = proto_error_new(0, code, detail ? detail : "", -1);
     if (!error) {
         const reply_error_t *info = reply_error_info(code);
@@ -233,6 +246,7 @@ int request_fail_code(request_t *r, proto_code_t code, const char *detail)
 int request_error(request_t *r, int status, const char *title, const char *explain, const reply_header_t *extra,
                   size_t extra_count)
 {
+    s_ref(r, 0);
     pages_error_t e = { status, title, explain, NULL, NULL, NULL };
     return reply_error_page(r->conn, &r->state, &e, extra, extra_count);
 }

@@ -61,6 +61,7 @@ typedef struct {
     bool body_read;             //  request_body read the whole body
     char client[REQUEST_CLIENT_SIZE];   //  the client's address (see above); never "" after request_init
     pages_state_t state;        //  what the header bar shows
+    char ref[24];               //  an error answer's reference id, storage behind state.ref ("" when none)
     char env[16];               //  storage behind state.env
     char user[256];             //  storage behind state.user
 } request_t;

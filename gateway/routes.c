@@ -166,8 +166,8 @@ int routes_handle(struct mg_connection *conn, void *cbdata)
     if (request_body_unread(&r))
         mg_disable_connection_keep_alive(conn);
     //  The route, never the path or query string: the callback's carries the code and state.
-    log_info("http", "method=%.10s route=%s status=%d ms=%lld client=%s",
+    log_info("http", "method=%.10s route=%s status=%d ms=%lld client=%s%s%s",
              r.ri && r.ri->request_method ? r.ri->request_method : "-", route, status,
-             (long long) (clock_mono_ms() - t0), r.client);
+             (long long) (clock_mono_ms() - t0), r.client, r.ref[0] ? " ref=" : "", r.ref);
     return status >= 100 && status <= 999 ? status : 500;
 }

@@ -503,6 +503,11 @@ proto_msg_t *rpc_request(rpc_t *self, proto_type_t type)
     return proto_msg_new(type, s_next_rid(self->hub));
 }
 
+uint64_t rpc_new_rid(rpc_t *self)
+{
+    return s_next_rid(self->hub);
+}
+
 int rpc_call_many(rpc_t *self, rpc_call_t *calls, size_t count)
 {
     assert(count <= RPC_SERVICE_COUNT);

@@ -61,6 +61,8 @@ rpc_t *rpc_new(rpc_hub_t *hub);
 void rpc_destroy(rpc_t **self_p);
 //  A new request message of type with a fresh request id. Returns NULL out of memory.
 proto_msg_t *rpc_request(rpc_t *self, proto_type_t type);
+//  A request id no call of this process has used or will use (for a reference id that names no call).
+uint64_t rpc_new_rid(rpc_t *self);
 //  Send each request (each to a different service) and wait for all replies at once.
 //  Each reply is <TYPE>_OK or ERROR (UNAVAILABLE when the service is dead or hung,
 //  INTERNAL when its reply is garbage). Returns 0, or -1 out of memory (replies may be NULL).
