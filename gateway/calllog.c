@@ -211,7 +211,18 @@ static void s_extensions(html_t *h, const json_t *records)
     html_put(h, "</div>\n");
 }
 
-//  The form: date range (RingCentral's default stated), perPage, view=Detailed, direction.
+//  A <select> of name with "any" and values (NULL-terminated), the one in params selected.
+static void s_select(html_t *h, const char *params, const char *label, const char *name, const char *const *values)
+{
+    char current[16] = "";
+    calllog_param_get(params, name, current, sizeof current);
+    html_put(h, "<label>%t <select name=\"%a\"><option value=\"\">any</option>", label, name);
+    for (size_t i = 0; values[i]; i++)
+        html_put(h, "<option%r>%t</option>", strcmp(current, values[i]) == 0 ? " selected" : "", values[i]);
+    html_put(h, "</select></label>\n");
+}
+
+//  The form: date range (RingCentral's default stated), perPage, view=Detailed, direction, type.
 static void s_form(html_t *h, const apis_t *api, const char *params)
 {
     char from[64] = "", to[64] = "", per[16] = "", view[16] = "";
@@ -226,11 +237,13 @@ static void s_form(html_t *h, const apis_t *api, const char *params)
                 "<label>To <input type=\"date\" name=\"dateTo\" value=\"%a\"></label>\n"
                 "<label>Per page <input type=\"number\" name=\"perPage\" min=\"1\" max=\"1000\" value=\"%a\" "
                 "placeholder=\"100\"></label>\n"
-                "<label><input type=\"checkbox\" name=\"view\" value=\"Detailed\"%r> Detailed view</label>\n"
-                "<button type=\"submit\">Show</button>\n</form>\n"
-                "<p class=\"detail range\">Dates are days in UTC (From at 00:00, To at 23:59). Without a From date "
-                "RingCentral returns the last 24 hours only (its default); without a To date, up to now.</p>\n",
+                "<label><input type=\"checkbox\" name=\"view\" value=\"Detailed\"%r> Detailed view</label>\n",
              api->name, from, to, per, strcmp(view, "Detailed") == 0 ? " checked" : "");
+    s_select(h, params, "Direction", "direction", (const char *const[]) { "Inbound", "Outbound", NULL });
+    s_select(h, params, "Type", "type", (const char *const[]) { "Voice", "Fax", NULL });
+    html_put(h, "<button type=\"submit\">Show</button>\n</form>\n"
+                "<p class=\"detail range\">Dates are days in UTC (From at 00:00, To at 23:59). Without a From date "
+                "RingCentral returns the last 24 hours only (its default); without a To date, up to now.</p>\n");
 }
 
 //  "2024-03-01T09:13:07.000Z" -> "2024-03-01 09:13:07 UTC" (else the value as it came).

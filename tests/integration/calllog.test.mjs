@@ -161,3 +161,20 @@ test('navigation URIs naming another host: the links stay on /test, the host is 
     await evil.stop();
   }
 });
+
+test('the form offers direction and type; chosen, they filter the table and stay selected; "any" sends none', async () => {
+  const b = await loggedIn();
+  const from = isoDay(Date.now() - 13 * DAY);
+  const page = await b.get(`/test?api=extension-call-log&dateFrom=${from}&direction=Inbound&type=Voice`);
+  assert.equal(page.status, 200);
+  assert.match(page.text, /<select name="direction"><option value="">any<\/option><option selected>Inbound<\/option><option>Outbound<\/option><\/select>/);
+  assert.match(page.text, /<select name="type"><option value="">any<\/option><option selected>Voice<\/option><option>Fax<\/option><\/select>/);
+  const json = rawJson(page.text);
+  assert.ok(json.records.length > 0);
+  for (const r of json.records) assert.ok(r.direction === 'Inbound' && r.type === 'Voice', JSON.stringify(r).slice(0, 200));
+  // The form's "any" submits empty values: no filter, not an error.
+  const any = await b.get(`/test?api=extension-call-log&dateFrom=${from}&direction=&type=`);
+  assert.equal(any.status, 200);
+  const all = rawJson(any.text).records;
+  assert.ok(all.some(r => r.direction === 'Outbound'), 'without a filter both directions come');
+});
