@@ -39,14 +39,15 @@ int main(int argc, char **argv)
     config_t cfg;
     char err[256];
     if (argc > 1) {
-        //  --check-config: load the configuration as at start, print "config ok: production=configured|unconfigured
-        //  sandbox=..." (exit 0) or its problems on one line (exit 1); starts nothing (deploy/start uses it).
+        //  --check-config: load the configuration as at start and check each RC_REDIRECT_URL against PUBLIC_URL,
+        //  print "config ok: production=configured|unconfigured sandbox=..." (exit 0) or the problems on one line
+        //  (exit 1); starts nothing (deploy/start uses it).
         if (argc != 2 || strcmp(argv[1], "--check-config") != 0) {
             fprintf(stderr, "usage: %s [--check-config]\n", argv[0]);
             return 2;
         }
         char problems[4096];
-        if (config_load(&cfg, problems, sizeof problems) != 0) {
+        if (config_load(&cfg, problems, sizeof problems) != 0 || config_check_redirects(&cfg, problems, sizeof problems) != 0) {
             printf("config: %s\n", problems);
             return 1;
         }

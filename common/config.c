@@ -416,6 +416,29 @@ int config_load(config_t *cfg, char *err, size_t err_size)
     return s_problems_end(&p);
 }
 
+int config_check_redirects(const config_t *cfg, char *err, size_t err_size)
+{
+    char want[CONFIG_VALUE_MAX + 32];
+    snprintf(want, sizeof want, "%s/oauth2callback", cfg->public_url);
+    size_t used = 0;
+    if (err_size)
+        err[0] = '\0';
+    for (int i = 0; i < CONFIG_ENV_COUNT; i++) {
+        const config_rc_t *rc = &cfg->rc[i];
+        if (!rc->configured || strcmp(rc->redirect_url, want) == 0)
+            continue;
+        int n = snprintf(err + used, used < err_size ? err_size - used : 0,
+                         "%s%s/.env-%s: RC_REDIRECT_URL is %.200s but PUBLIC_URL is %.200s: RingCentral would send the "
+                         "browser to another address than the one holding its session; set RC_REDIRECT_URL=%.200s "
+                         "(and register it for the app at developers.ringcentral.com) or PUBLIC_URL to the redirect "
+                         "URI's origin", used ? "; " : "", cfg->rc_env_dir, s_env_names[i], rc->redirect_url,
+                         cfg->public_url, want);
+        if (n > 0)
+            used = used + (size_t) n < err_size ? used + (size_t) n : (err_size ? err_size - 1 : 0);
+    }
+    return used ? -1 : 0;
+}
+
 void config_log(const config_t *cfg)
 {
     log_info("config", "rc_env_dir=%s data_dir=%s data_map_mb=%ld run_dir=%s authsvc=%s apisvc=%s public=%s:%d "

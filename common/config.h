@@ -80,6 +80,10 @@ int config_load(config_t *cfg, char *err, size_t err_size);
 //  Read one env file into rc (missing file or no RC_CLIENT_ID: rc->configured = false, returns 0). Returns -1 with
 //  its problems in err as config_load does (rc then is not configured).
 int config_load_env_file(const char *path, config_rc_t *rc, char *err, size_t err_size);
+//  Check that each configured environment's RC_REDIRECT_URL is PUBLIC_URL's origin + "/oauth2callback" (the
+//  browser's cookie and RingCentral's answer must meet on one host). Returns 0, or -1 with each mismatch named
+//  (file and both URLs, and what to set) in err, separated by "; ".
+int config_check_redirects(const config_t *cfg, char *err, size_t err_size);
 //  The environment named name ("production", "sandbox"). Returns -1 for any other name.
 int config_env_parse(const char *name);
 //  The name of an environment ("production" / "sandbox").

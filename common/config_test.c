@@ -308,6 +308,33 @@ static void t_front_and_store(void)
     unsetenv("GATEWAY_PORT");
 }
 
+static void t_redirects_match_public_url(void)
+{
+    static config_t cfg;
+    char err[1024];
+    memset(&cfg, 0, sizeof cfg);
+    snprintf(cfg.rc_env_dir, sizeof cfg.rc_env_dir, "environment");
+    snprintf(cfg.public_url, sizeof cfg.public_url, "http://localhost:5000");
+    cfg.rc[CONFIG_PRODUCTION].configured = true;
+    snprintf(cfg.rc[CONFIG_PRODUCTION].redirect_url, CONFIG_VALUE_MAX, "http://localhost:5000/oauth2callback");
+    snprintf(cfg.rc[CONFIG_SANDBOX].redirect_url, CONFIG_VALUE_MAX, "http://elsewhere/x");   //  not configured: not checked
+    CHECK(config_check_redirects(&cfg, err, sizeof err) == 0 && err[0] == '\0');
+    //  another port, another host, another scheme, another path: each named, with what to set
+    const char *bad[] = { "http://localhost:6000/oauth2callback", "http://127.0.0.1:5000/oauth2callback",
+                          "https://localhost:5000/oauth2callback", "http://localhost:5000/callback" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(cfg.rc[CONFIG_PRODUCTION].redirect_url, CONFIG_VALUE_MAX, "%s", bad[i]);
+        CHECK(config_check_redirects(&cfg, err, sizeof err) == -1);
+        CHECK(strstr(err, "environment/.env-production: RC_REDIRECT_URL is ") != NULL && strstr(err, bad[i]) != NULL);
+        CHECK(strstr(err, "set RC_REDIRECT_URL=http://localhost:5000/oauth2callback") != NULL);
+    }
+    //  both environments wrong: both named; a small buffer is cut, never overrun
+    cfg.rc[CONFIG_SANDBOX].configured = true;
+    CHECK(config_check_redirects(&cfg, err, sizeof err) == -1 && strstr(err, ".env-sandbox") != NULL);
+    char small[40];
+    CHECK(config_check_redirects(&cfg, small, sizeof small) == -1 && strlen(small) < sizeof small);
+}
+
 static void t_env_names(void)
 {
     CHECK(config_env_parse("production") == CONFIG_PRODUCTION);
@@ -333,6 +360,7 @@ static const test_case_t cases[] = {
     { "load_names_both_files", t_load_names_both_files },
     { "load_environment", t_load_environment },
     { "front_and_store", t_front_and_store },
+    { "redirects_match_public_url", t_redirects_match_public_url },
     { "env_names", t_env_names },
 };
 

@@ -75,7 +75,7 @@ test('authsvc --check-config names every problem of both files and says which en
   const s = await newStack();
   writeFileSync(join(s.env.RC_ENV_DIR, '.env-sandbox'),
     'RC_SERVER_URL=https://platform.devtest.ringcentral.com # sandbox\nRC_CLIENT_ID="abc"\n' +
-    'RC_CLIENT_SECRET=x\nRC_REDIRECT_URL=http://127.0.0.1:5000/oauth2callback\n');
+    `RC_CLIENT_SECRET=x\nRC_REDIRECT_URL=${s.env.PUBLIC_URL}/oauth2callback\n`);
   const ok = await run(`${BUILD}/bin/authsvc`, ['--check-config'], s.env);
   assert.equal(ok.code, 0, ok.out);
   assert.equal(ok.out.trim(), 'config ok: production=unconfigured sandbox=configured');
@@ -108,4 +108,17 @@ test('deploy/start on a running stack whose configuration changed says to run ma
   assert.deepEqual(readdirSync(s.env.RUN_DIR).filter(n => n.endsWith('.pid'))
     .map(n => readFileSync(join(s.env.RUN_DIR, n), 'utf8')).sort(), pids, 'nothing was stopped or started');
   assert.equal((await run('deploy/stop', [], s.env)).code, 0);
+});
+
+test('deploy/start refuses an RC_REDIRECT_URL that is not PUBLIC_URL/oauth2callback, naming the file and what to set', async () => {
+  const s = await newStack();
+  const file = join(s.env.RC_ENV_DIR, '.env-production');
+  // The tutorial's hard-coded port 5000 while this stack's PUBLIC_URL is another port.
+  writeFileSync(file, 'RC_SERVER_URL=https://platform.ringcentral.com\nRC_CLIENT_ID=abc\nRC_CLIENT_SECRET=xyz\n' +
+    'RC_REDIRECT_URL=http://localhost:5000/oauth2callback\n');
+  const start = await run('deploy/start', [], s.env);
+  assert.notEqual(start.code, 0, start.out);
+  assert.ok(start.out.includes(`${file}: RC_REDIRECT_URL is http://localhost:5000/oauth2callback but PUBLIC_URL is ${s.env.PUBLIC_URL}`), start.out);
+  assert.ok(start.out.includes(`set RC_REDIRECT_URL=${s.env.PUBLIC_URL}/oauth2callback`), start.out);
+  assert.deepEqual(killByPidFiles(s.env.RUN_DIR), [], 'no process was started');
 });
