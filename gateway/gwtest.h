@@ -11,6 +11,8 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "common/rand.h"
+#include "gateway/server.h"
+#include "gateway/session.h"
 #include "proto/proto.h"
 #include "tests/testlib.h"
 
@@ -469,6 +471,100 @@ static inline bool http_header(const http_resp_t *r, const char *name, char *out
 static inline bool http_has(const http_resp_t *r, const char *text)
 {
     return r->body && strstr(r->body, text) != NULL;
+}
+
+//  ---------------------------------------------------------------- a server with fake services
+
+//  SERVICE_TIMEOUT_MS of the servers gwenv starts.
+#define GWENV_TIMEOUT_MS 600
+
+//  A gateway server on 127.0.0.1:<any port> with fake authsvc and apisvc on ipc endpoints.
+typedef struct {
+    config_t cfg;
+    void *zctx;
+    fake_t auth, api;
+    server_t *server;
+    int port;
+    char cookie[128];       //  "Cookie: rcsid=<the fake's logged-in sid>"
+} gwenv_t;
+
+//  Start e: threads workers; https: PUBLIC_URL is https (the __Host- cookie); start_fakes: the fakes answer.
+static inline void gwenv_up_with(gwenv_t *e, bool start_fakes, int threads, bool https)
+{
+    static int seq;     //  each server its own endpoints
+    memset(e, 0, sizeof *e);
+    e->zctx = zmq_ctx_new();
+    e->cfg.gateway_internal_port = 0;
+    e->cfg.public_https = https;
+    snprintf(e->cfg.public_url, sizeof e->cfg.public_url, "%s://localhost:5000", https ? "https" : "http");
+    snprintf(e->cfg.authsvc_endpoint, sizeof e->cfg.authsvc_endpoint, "ipc://%s/auth%d.sock", test_tmpdir(), seq);
+    snprintf(e->cfg.apisvc_endpoint, sizeof e->cfg.apisvc_endpoint, "ipc://%s/api%d.sock", test_tmpdir(), seq++);
+    snprintf(e->cfg.rc_env_dir, sizeof e->cfg.rc_env_dir, "environment");
+    e->cfg.service_timeout_ms = GWENV_TIMEOUT_MS;
+    e->cfg.timeout_ms = 1000;
+    e->cfg.demo_mode = true;
+    fake_init(&e->auth, e->zctx, "authsvc", e->cfg.authsvc_endpoint);
+    fake_init(&e->api, e->zctx, "apisvc", e->cfg.apisvc_endpoint);
+    snprintf(e->cookie, sizeof e->cookie, "Cookie: %s=%s", session_cookie_name(https), e->auth.logged_in_sid);
+    //  both fakes know the same logged-in session
+    memcpy(e->api.logged_in_sid, e->auth.logged_in_sid, sizeof e->api.logged_in_sid);
+    if (start_fakes) {
+        CHECK(fake_start(&e->auth));
+        CHECK(fake_start(&e->api));
+    }
+    e->server = server_start(&e->cfg, e->zctx, threads);
+    CHECK(e->server != NULL);
+    e->port = e->server ? server_port(e->server) : -1;
+    CHECK(e->port > 0);
+}
+
+//  Start e with 8 workers over http.
+static inline void gwenv_up(gwenv_t *e, bool start_fakes)
+{
+    gwenv_up_with(e, start_fakes, 8, false);
+}
+
+//  Stop e's server and fakes.
+static inline void gwenv_down(gwenv_t *e)
+{
+    server_stop(&e->server);
+    CHECK(e->server == NULL);
+    fake_destroy(&e->auth);
+    fake_destroy(&e->api);
+    zmq_ctx_term(e->zctx);
+}
+
+//  The server most cases of a test binary share (a civetweb stop takes seconds). up: start it (if not yet),
+//  reset its fakes and return it; !up: stop it (if started) and return NULL.
+static inline gwenv_t *s_gwenv_shared(bool up)
+{
+    static gwenv_t env;
+    static bool is_up;
+    if (!up) {
+        if (is_up)
+            gwenv_down(&env);
+        is_up = false;
+        return NULL;
+    }
+    if (!is_up) {
+        gwenv_up(&env, true);
+        is_up = true;
+    }
+    fake_reset(&env.auth);
+    fake_reset(&env.api);
+    return &env;
+}
+
+//  The shared server, started on first use, with both fakes reset.
+static inline gwenv_t *gwenv_shared(void)
+{
+    return s_gwenv_shared(true);
+}
+
+//  Stop the shared server if a case started it (at the end of main).
+static inline void gwenv_shared_down(void)
+{
+    s_gwenv_shared(false);
 }
 
 #endif

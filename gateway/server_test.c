@@ -1,87 +1,14 @@
 //  server_test: the gateway's HTTP server in process on 127.0.0.1:<any port>, with fake
-//  authsvc and apisvc (ipc endpoints in a temporary directory), driven by libcurl.
+//  authsvc and apisvc (ipc endpoints in a temporary directory), driven by libcurl: routes, pages,
+//  service errors. Its edge (body deadline, who may connect, the https cookie): server_edge_test.
 #include "gateway/gwtest.h"
 #include "gateway/front.h"
 #include "gateway/reply.h"
 #include "gateway/server.h"
 #include "gateway/session.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-
-#define TIMEOUT_MS 600      //  SERVICE_TIMEOUT_MS of these tests
+#define TIMEOUT_MS GWENV_TIMEOUT_MS
 #define MARGIN_MS 400
-
-static int s_seq;
-
-typedef struct {
-    config_t cfg;
-    void *zctx;
-    fake_t auth, api;
-    server_t *server;
-    int port;
-    char cookie[128];       //  "Cookie: rcsid=<the fake's logged-in sid>"
-} s_env_t;
-
-//  A server with threads workers; https: PUBLIC_URL is https (the __Host- cookie).
-static void s_up_with(s_env_t *e, bool start_fakes, int threads, bool https)
-{
-    memset(e, 0, sizeof *e);
-    e->zctx = zmq_ctx_new();
-    e->cfg.gateway_internal_port = 0;
-    e->cfg.public_https = https;
-    snprintf(e->cfg.public_url, sizeof e->cfg.public_url, "%s://localhost:5000", https ? "https" : "http");
-    snprintf(e->cfg.authsvc_endpoint, sizeof e->cfg.authsvc_endpoint, "ipc://%s/auth%d.sock", test_tmpdir(), s_seq);
-    snprintf(e->cfg.apisvc_endpoint, sizeof e->cfg.apisvc_endpoint, "ipc://%s/api%d.sock", test_tmpdir(), s_seq++);
-    snprintf(e->cfg.rc_env_dir, sizeof e->cfg.rc_env_dir, "environment");
-    e->cfg.service_timeout_ms = TIMEOUT_MS;
-    e->cfg.timeout_ms = 1000;
-    e->cfg.demo_mode = true;
-    fake_init(&e->auth, e->zctx, "authsvc", e->cfg.authsvc_endpoint);
-    fake_init(&e->api, e->zctx, "apisvc", e->cfg.apisvc_endpoint);
-    snprintf(e->cookie, sizeof e->cookie, "Cookie: %s=%s", session_cookie_name(https), e->auth.logged_in_sid);
-    //  both fakes know the same logged-in session
-    memcpy(e->api.logged_in_sid, e->auth.logged_in_sid, sizeof e->api.logged_in_sid);
-    if (start_fakes) {
-        CHECK(fake_start(&e->auth));
-        CHECK(fake_start(&e->api));
-    }
-    e->server = server_start(&e->cfg, e->zctx, threads);
-    CHECK(e->server != NULL);
-    e->port = e->server ? server_port(e->server) : -1;
-    CHECK(e->port > 0);
-}
-
-static void s_up(s_env_t *e, bool start_fakes)
-{
-    s_up_with(e, start_fakes, 8, false);
-}
-
-//  The server most cases share (a civetweb stop takes seconds), with both fakes reset.
-static s_env_t s_shared;
-static bool s_shared_up;
-
-static s_env_t *s_env(void)
-{
-    if (!s_shared_up) {
-        s_up(&s_shared, true);
-        s_shared_up = true;
-    }
-    fake_reset(&s_shared.auth);
-    fake_reset(&s_shared.api);
-    return &s_shared;
-}
-
-static void s_down(s_env_t *e)
-{
-    server_stop(&e->server);
-    CHECK(e->server == NULL);
-    fake_destroy(&e->auth);
-    fake_destroy(&e->api);
-    zmq_ctx_term(e->zctx);
-}
 
 //  The security headers every dynamic response carries.
 static bool s_hardened(const http_resp_t *r)
@@ -104,7 +31,7 @@ static void s_set_sid(const http_resp_t *r, char *sid, size_t size)
 
 static void t_home(void)
 {
-    s_env_t *e = s_env();
+    gwenv_t *e = gwenv_shared();
     http_resp_t r = http_get(e->port, "/", NULL);
     CHECK(r.status == 200);
     CHECK(s_hardened(&r));
@@ -151,7 +78,7 @@ static void t_home(void)
 
 static void t_login(void)
 {
-    s_env_t *e = s_env();
+    gwenv_t *e = gwenv_shared();
     const char *bad[] = { "/login?env=bogus", "/login", "/login?env=", "/login?env=Sandbox",
                           "/login?env=sandbox%00", "/login?env=production%20" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -200,7 +127,7 @@ static void t_login(void)
 
 static void t_callback(void)
 {
-    s_env_t *e = s_env();
+    gwenv_t *e = gwenv_shared();
     char cookie[128];
     snprintf(cookie, sizeof cookie, "Cookie: rcsid=%s", e->auth.logged_in_sid);
     const char *headers[] = { cookie, NULL };
@@ -274,7 +201,7 @@ static void t_callback(void)
 
 static void t_test_page(void)
 {
-    s_env_t *e = s_env();
+    gwenv_t *e = gwenv_shared();
     http_resp_t r = http_get(e->port, "/test", NULL);
     char v[256];
     CHECK(r.status == 302 && http_header(&r, "Location", v, sizeof v) && strcmp(v, "/?notice=login-first") == 0);
@@ -305,7 +232,7 @@ static void t_test_page(void)
 
 static void t_api(void)
 {
-    s_env_t *e = s_env();
+    gwenv_t *e = gwenv_shared();
     const char *headers[] = { e->cookie, NULL };
     http_resp_t r = http_get(e->port, "/test?api=extension", headers);
     CHECK(r.status == 200 && s_hardened(&r));
@@ -340,7 +267,7 @@ static void t_api(void)
 
 static void t_error_codes(void)
 {
-    s_env_t *e = s_env();
+    gwenv_t *e = gwenv_shared();
     const char *headers[] = { e->cookie, NULL };
     const char *json[] = { e->cookie, "Accept: application/json", NULL };
     for (int code = PROTO_BAD_REQUEST; code < PROTO_CODE_COUNT; code++) {
@@ -372,7 +299,7 @@ static void t_error_codes(void)
 
 static void t_logout(void)
 {
-    s_env_t *e = s_env();
+    gwenv_t *e = gwenv_shared();
     char csrf[SESSION_CSRF_SIZE], body[128], v[256];
     session_csrf(e->auth.logged_in_sid, csrf);
     char origin[64];
@@ -440,8 +367,8 @@ static void t_logout(void)
 
 static void t_dead_service(void)
 {
-    s_env_t e;
-    s_up(&e, false);       //  nothing bound at either endpoint
+    gwenv_t e;
+    gwenv_up(&e, false);       //  nothing bound at either endpoint
     const char *headers[] = { e.cookie, NULL };
     http_resp_t r = http_get(e.port, "/test", headers);
     CHECK(r.status == 503 && http_has(&r, "Service unavailable") && s_hardened(&r));
@@ -470,7 +397,7 @@ static void t_dead_service(void)
     CHECK(r.status == 200 && http_has(&r, "\"status\":\"ok\"") && http_has(&r, "\"authsvc\":\"up\"")
           && http_has(&r, "\"apisvc\":\"up\"") && http_has(&r, "\"authsvc\":{\"ok\":true"));
     http_free(&r);
-    s_down(&e);
+    gwenv_down(&e);
 }
 
 typedef struct {
@@ -491,7 +418,7 @@ static void *s_worker(void *arg)
 
 static void t_parallel(void)
 {
-    s_env_t *e = s_env();
+    gwenv_t *e = gwenv_shared();
     fake_set_mode(&e->api, FAKE_ANSWER, 300, false);
     enum { N = 6 };
     pthread_t threads[N];
@@ -511,7 +438,7 @@ static void t_parallel(void)
 
 static void t_hostile_requests(void)
 {
-    s_env_t *e = s_env();
+    gwenv_t *e = gwenv_shared();
     size_t big = 20000;
     char *header = malloc(big + 16);
     snprintf(header, big + 16, "X-Big: %0*d", (int) big, 0);
@@ -547,7 +474,7 @@ static void t_hostile_requests(void)
 
 static void t_static(void)
 {
-    s_env_t *e = s_env();
+    gwenv_t *e = gwenv_shared();
     http_resp_t r = http_get(e->port, "/static/app.js", NULL);
     char v[128], etag[64], inm[96];
     CHECK(r.status == 200 && http_has(&r, "window.open") && http_has(&r, "postMessage"));
@@ -567,181 +494,6 @@ static void t_static(void)
     http_free(&r);
 }
 
-//  ---------------------------------------------------------------- raw connections
-
-//  A TCP connection to 127.0.0.1:port from the address src. Returns the descriptor, or -1.
-static int s_raw_connect(const char *src, int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in from = { .sin_family = AF_INET }, to = { .sin_family = AF_INET, .sin_port = htons((uint16_t) port) };
-    inet_pton(AF_INET, src, &from.sin_addr);
-    inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
-    if (fd < 0 || bind(fd, (struct sockaddr *) &from, sizeof from) < 0
-        || connect(fd, (struct sockaddr *) &to, sizeof to) < 0) {
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-//  Read what arrives within ms into buf (NUL-terminated). *closed: the server closed the connection.
-static size_t s_raw_read(int fd, char *buf, size_t size, int ms, bool *closed)
-{
-    size_t len = 0;
-    *closed = false;
-    int64_t until = gw_now_ms() + ms;
-    while (len < size - 1 && !*closed && gw_now_ms() < until) {
-        struct pollfd p = { .fd = fd, .events = POLLIN };
-        if (poll(&p, 1, (int) (until - gw_now_ms())) <= 0)
-            continue;
-        ssize_t n = recv(fd, buf + len, size - 1 - len, 0);
-        if (n <= 0)
-            *closed = true;
-        else
-            len += (size_t) n;
-    }
-    buf[len] = '\0';
-    return len;
-}
-
-//  Send head, then one byte of body every 200 ms until the server answers (or 5 s). Returns ms until the answer.
-static long s_dribble(int fd, const char *head)
-{
-    CHECK(send(fd, head, strlen(head), MSG_NOSIGNAL) == (ssize_t) strlen(head));
-    int64_t t0 = gw_now_ms();
-    while (gw_now_ms() - t0 < 5000) {
-        struct pollfd p = { .fd = fd, .events = POLLIN };
-        if (poll(&p, 1, 200) > 0)
-            break;
-        if (send(fd, "c", 1, MSG_NOSIGNAL) != 1)
-            break;
-    }
-    return (long) (gw_now_ms() - t0);
-}
-
-#define BODY_TIMEOUT_MS 800     //  GATEWAY_BODY_TIMEOUT_MS of the dribble cases
-
-//  A body dribbled one byte every 200 ms is cut at the deadline (408, closed), and the server's one
-//  worker serves the next request; a body no route reads does not hold it either.
-static void t_body_deadline(void)
-{
-    char ms[16];
-    snprintf(ms, sizeof ms, "%d", BODY_TIMEOUT_MS);
-    setenv("GATEWAY_BODY_TIMEOUT_MS", ms, 1);
-    s_env_t e;
-    s_up_with(&e, true, 1, false);
-    unsetenv("GATEWAY_BODY_TIMEOUT_MS");
-
-    char head[512], buf[16384];
-    bool closed;
-    snprintf(head, sizeof head, "POST /logout HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%s\r\n"
-             "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ncsrf=", e.port, e.cookie);
-    int fd = s_raw_connect("127.0.0.1", e.port);
-    CHECK(fd >= 0);
-    long cut = s_dribble(fd, head);
-    s_raw_read(fd, buf, sizeof buf, 2000, &closed);
-    CHECK(strncmp(buf, "HTTP/1.1 408 ", 13) == 0);
-    CHECK(strstr(buf, "\r\nConnection: close\r\n") && strstr(buf, "The request took too long"));
-    CHECK(closed);
-    CHECK(cut >= BODY_TIMEOUT_MS && cut < BODY_TIMEOUT_MS + 700);      //  the deadline, plus at most one byte's wait
-    close(fd);
-    CHECK(fake_count(&e.auth, PROTO_LOGOUT) == 0);
-    //  the only worker is free again
-    http_resp_t r = http_get(e.port, "/", NULL);
-    CHECK(r.status == 200 && r.ms < 1000);
-    http_free(&r);
-
-    //  A body the route never reads (405 here): answered at once, then the connection is closed
-    //  instead of civetweb reading the rest of it (with no deadline) on the only worker.
-    snprintf(head, sizeof head, "POST / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Length: 100\r\n\r\n", e.port);
-    fd = s_raw_connect("127.0.0.1", e.port);
-    CHECK(fd >= 0);
-    long answered = s_dribble(fd, head);
-    s_raw_read(fd, buf, sizeof buf, 1000, &closed);
-    CHECK(answered < 500 && strncmp(buf, "HTTP/1.1 405 ", 13) == 0);
-    CHECK(closed);
-    r = http_get(e.port, "/", NULL);       //  (fd still open: a worker reading its body would not serve this)
-    CHECK(r.status == 200 && r.ms < 1000);
-    http_free(&r);
-    close(fd);
-
-    //  chunked bodies are not taken (no length to check against the limit up front)
-    snprintf(head, sizeof head, "POST /logout HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%s\r\n"
-             "Transfer-Encoding: chunked\r\n\r\n", e.port, e.cookie);
-    fd = s_raw_connect("127.0.0.1", e.port);
-    CHECK(fd >= 0 && send(fd, head, strlen(head), MSG_NOSIGNAL) > 0);
-    s_raw_read(fd, buf, sizeof buf, 2000, &closed);
-    CHECK(strncmp(buf, "HTTP/1.1 411 ", 13) == 0 && closed);
-    close(fd);
-    r = http_get(e.port, "/", NULL);
-    CHECK(r.status == 200 && r.ms < 1000);
-    http_free(&r);
-    s_down(&e);
-}
-
-//  Only 127.0.0.1 (the front) is admitted: 127.0.0.2 is loopback too, and is closed unanswered.
-static void t_admits_front_only(void)
-{
-    s_env_t *e = s_env();
-    char head[256], buf[4096];
-    bool closed;
-    snprintf(head, sizeof head, "GET / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n", e->port);
-    int fd = s_raw_connect("127.0.0.2", e->port);
-    CHECK(fd >= 0);     //  the kernel accepts; civetweb closes it at accept
-    send(fd, head, strlen(head), MSG_NOSIGNAL);
-    size_t n = s_raw_read(fd, buf, sizeof buf, 2000, &closed);
-    CHECK(n == 0 && closed);
-    close(fd);
-    fd = s_raw_connect("127.0.0.1", e->port);
-    CHECK(fd >= 0 && send(fd, head, strlen(head), MSG_NOSIGNAL) > 0);
-    s_raw_read(fd, buf, sizeof buf, 2000, &closed);
-    CHECK(strncmp(buf, "HTTP/1.1 200 ", 13) == 0);
-    close(fd);
-}
-
-//  PUBLIC_URL https: the cookie is __Host-rcsid with Secure, Path=/ and no Domain; only it is read;
-//  a logout must come from an https origin.
-static void t_secure_cookie(void)
-{
-    s_env_t e;
-    s_up_with(&e, true, 4, true);
-    http_resp_t r = http_get(e.port, "/login?env=sandbox", NULL);
-    char v[256];
-    CHECK(r.status == 200 && http_header(&r, "Set-Cookie", v, sizeof v));
-    CHECK(strncmp(v, "__Host-rcsid=", 13) == 0 && strstr(v, "; Secure") && strstr(v, "; Path=/")
-          && strstr(v, "; HttpOnly") && !strstr(v, "Domain"));
-    http_free(&r);
-
-    const char *secure[] = { e.cookie, NULL };      //  "Cookie: __Host-rcsid=<logged in>"
-    r = http_get(e.port, "/test", secure);
-    CHECK(r.status == 200);
-    http_free(&r);
-    char plain[128];
-    snprintf(plain, sizeof plain, "Cookie: rcsid=%s", e.auth.logged_in_sid);
-    const char *plain_headers[] = { plain, NULL };
-    r = http_get(e.port, "/test", plain_headers);
-    CHECK(r.status == 302);                          //  a plain cookie is no session over https
-    http_free(&r);
-
-    char csrf[SESSION_CSRF_SIZE], body[128], origin[64];
-    session_csrf(e.auth.logged_in_sid, csrf);
-    snprintf(body, sizeof body, "csrf=%s", csrf);
-    snprintf(origin, sizeof origin, "Origin: http://127.0.0.1:%d", e.port);
-    const char *http_origin[] = { e.cookie, origin, NULL };
-    r = http_do(e.port, "POST", "/logout", http_origin, body);
-    CHECK(r.status == 403);
-    http_free(&r);
-    snprintf(origin, sizeof origin, "Origin: https://127.0.0.1:%d", e.port);
-    const char *https_origin[] = { e.cookie, origin, NULL };
-    r = http_do(e.port, "POST", "/logout", https_origin, body);
-    CHECK(r.status == 303 && http_header(&r, "Set-Cookie", v, sizeof v));
-    CHECK(strncmp(v, "__Host-rcsid=;", 14) == 0 && strstr(v, "Max-Age=0") && strstr(v, "; Secure"));
-    http_free(&r);
-    CHECK(fake_count(&e.auth, PROTO_LOGOUT) == 1);
-    s_down(&e);
-}
-
 static const test_case_t cases[] = {
     { "home", t_home },
     { "login", t_login },
@@ -754,9 +506,6 @@ static const test_case_t cases[] = {
     { "parallel", t_parallel },
     { "hostile_requests", t_hostile_requests },
     { "static", t_static },
-    { "body_deadline", t_body_deadline },
-    { "admits_front_only", t_admits_front_only },
-    { "secure_cookie", t_secure_cookie },
 };
 
 int main(int argc, char **argv)
@@ -765,8 +514,7 @@ int main(int argc, char **argv)
     if (rand_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
         return 2;
     int rc = TEST_MAIN(argc, argv, cases);
-    if (s_shared_up)
-        s_down(&s_shared);
+    gwenv_shared_down();
     curl_global_cleanup();
     return rc;
 }

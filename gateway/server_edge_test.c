@@ -1,0 +1,201 @@
+//  server_edge_test: what the gateway does on its own at its edge, behind or without the nginx front: a
+//  request body has an overall deadline (a dribbled body is cut and its worker freed), only 127.0.0.1 may
+//  connect, and under an https PUBLIC_URL the session cookie is __Host-rcsid with Secure.
+#include "gateway/gwtest.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+//  ---------------------------------------------------------------- raw connections
+
+//  A TCP connection to 127.0.0.1:port from the address src. Returns the descriptor, or -1.
+static int s_raw_connect(const char *src, int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in from = { .sin_family = AF_INET }, to = { .sin_family = AF_INET, .sin_port = htons((uint16_t) port) };
+    inet_pton(AF_INET, src, &from.sin_addr);
+    inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+    if (fd < 0 || bind(fd, (struct sockaddr *) &from, sizeof from) < 0
+        || connect(fd, (struct sockaddr *) &to, sizeof to) < 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+//  Read what arrives within ms into buf (NUL-terminated). *closed: the server closed the connection.
+static size_t s_raw_read(int fd, char *buf, size_t size, int ms, bool *closed)
+{
+    size_t len = 0;
+    *closed = false;
+    int64_t until = gw_now_ms() + ms;
+    while (len < size - 1 && !*closed && gw_now_ms() < until) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        if (poll(&p, 1, (int) (until - gw_now_ms())) <= 0)
+            continue;
+        ssize_t n = recv(fd, buf + len, size - 1 - len, 0);
+        if (n <= 0)
+            *closed = true;
+        else
+            len += (size_t) n;
+    }
+    buf[len] = '\0';
+    return len;
+}
+
+//  Send head, then one byte of body every 200 ms until the server answers (or 5 s). Returns ms until the answer.
+static long s_dribble(int fd, const char *head)
+{
+    CHECK(send(fd, head, strlen(head), MSG_NOSIGNAL) == (ssize_t) strlen(head));
+    int64_t t0 = gw_now_ms();
+    while (gw_now_ms() - t0 < 5000) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        if (poll(&p, 1, 200) > 0)
+            break;
+        if (send(fd, "c", 1, MSG_NOSIGNAL) != 1)
+            break;
+    }
+    return (long) (gw_now_ms() - t0);
+}
+
+#define BODY_TIMEOUT_MS 800     //  GATEWAY_BODY_TIMEOUT_MS of the dribble cases
+
+//  A body dribbled one byte every 200 ms is cut at the deadline (408, closed), and the server's one
+//  worker serves the next request; a body no route reads does not hold it either.
+static void t_body_deadline(void)
+{
+    char ms[16];
+    snprintf(ms, sizeof ms, "%d", BODY_TIMEOUT_MS);
+    setenv("GATEWAY_BODY_TIMEOUT_MS", ms, 1);
+    gwenv_t e;
+    gwenv_up_with(&e, true, 1, false);
+    unsetenv("GATEWAY_BODY_TIMEOUT_MS");
+
+    char head[512], buf[16384];
+    bool closed;
+    snprintf(head, sizeof head, "POST /logout HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%s\r\n"
+             "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ncsrf=", e.port, e.cookie);
+    int fd = s_raw_connect("127.0.0.1", e.port);
+    CHECK(fd >= 0);
+    long cut = s_dribble(fd, head);
+    s_raw_read(fd, buf, sizeof buf, 2000, &closed);
+    CHECK(strncmp(buf, "HTTP/1.1 408 ", 13) == 0);
+    CHECK(strstr(buf, "\r\nConnection: close\r\n") && strstr(buf, "The request took too long"));
+    CHECK(closed);
+    CHECK(cut >= BODY_TIMEOUT_MS && cut < BODY_TIMEOUT_MS + 700);      //  the deadline, plus at most one byte's wait
+    close(fd);
+    CHECK(fake_count(&e.auth, PROTO_LOGOUT) == 0);
+    //  the only worker is free again
+    http_resp_t r = http_get(e.port, "/", NULL);
+    CHECK(r.status == 200 && r.ms < 1000);
+    http_free(&r);
+
+    //  A body the route never reads (405 here): answered at once, then the connection is closed
+    //  instead of civetweb reading the rest of it (with no deadline) on the only worker.
+    snprintf(head, sizeof head, "POST / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Length: 100\r\n\r\n", e.port);
+    fd = s_raw_connect("127.0.0.1", e.port);
+    CHECK(fd >= 0);
+    long answered = s_dribble(fd, head);
+    s_raw_read(fd, buf, sizeof buf, 1000, &closed);
+    CHECK(answered < 500 && strncmp(buf, "HTTP/1.1 405 ", 13) == 0);
+    CHECK(closed);
+    r = http_get(e.port, "/", NULL);       //  (fd still open: a worker reading its body would not serve this)
+    CHECK(r.status == 200 && r.ms < 1000);
+    http_free(&r);
+    close(fd);
+
+    //  chunked bodies are not taken (no length to check against the limit up front)
+    snprintf(head, sizeof head, "POST /logout HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%s\r\n"
+             "Transfer-Encoding: chunked\r\n\r\n", e.port, e.cookie);
+    fd = s_raw_connect("127.0.0.1", e.port);
+    CHECK(fd >= 0 && send(fd, head, strlen(head), MSG_NOSIGNAL) > 0);
+    s_raw_read(fd, buf, sizeof buf, 2000, &closed);
+    CHECK(strncmp(buf, "HTTP/1.1 411 ", 13) == 0 && closed);
+    close(fd);
+    r = http_get(e.port, "/", NULL);
+    CHECK(r.status == 200 && r.ms < 1000);
+    http_free(&r);
+    gwenv_down(&e);
+}
+
+//  Only 127.0.0.1 (the front) is admitted: 127.0.0.2 is loopback too, and is closed unanswered.
+static void t_admits_front_only(void)
+{
+    gwenv_t *e = gwenv_shared();
+    char head[256], buf[4096];
+    bool closed;
+    snprintf(head, sizeof head, "GET / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n", e->port);
+    int fd = s_raw_connect("127.0.0.2", e->port);
+    CHECK(fd >= 0);     //  the kernel accepts; civetweb closes it at accept
+    send(fd, head, strlen(head), MSG_NOSIGNAL);
+    size_t n = s_raw_read(fd, buf, sizeof buf, 2000, &closed);
+    CHECK(n == 0 && closed);
+    close(fd);
+    fd = s_raw_connect("127.0.0.1", e->port);
+    CHECK(fd >= 0 && send(fd, head, strlen(head), MSG_NOSIGNAL) > 0);
+    s_raw_read(fd, buf, sizeof buf, 2000, &closed);
+    CHECK(strncmp(buf, "HTTP/1.1 200 ", 13) == 0);
+    close(fd);
+}
+
+//  PUBLIC_URL https: the cookie is __Host-rcsid with Secure, Path=/ and no Domain; only it is read;
+//  a logout must come from an https origin.
+static void t_secure_cookie(void)
+{
+    gwenv_t e;
+    gwenv_up_with(&e, true, 4, true);
+    http_resp_t r = http_get(e.port, "/login?env=sandbox", NULL);
+    char v[256];
+    CHECK(r.status == 200 && http_header(&r, "Set-Cookie", v, sizeof v));
+    CHECK(strncmp(v, "__Host-rcsid=", 13) == 0 && strstr(v, "; Secure") && strstr(v, "; Path=/")
+          && strstr(v, "; HttpOnly") && !strstr(v, "Domain"));
+    http_free(&r);
+
+    const char *secure[] = { e.cookie, NULL };      //  "Cookie: __Host-rcsid=<logged in>"
+    r = http_get(e.port, "/test", secure);
+    CHECK(r.status == 200);
+    http_free(&r);
+    char plain[128];
+    snprintf(plain, sizeof plain, "Cookie: rcsid=%s", e.auth.logged_in_sid);
+    const char *plain_headers[] = { plain, NULL };
+    r = http_get(e.port, "/test", plain_headers);
+    CHECK(r.status == 302);                          //  a plain cookie is no session over https
+    http_free(&r);
+
+    char csrf[SESSION_CSRF_SIZE], body[128], origin[64];
+    session_csrf(e.auth.logged_in_sid, csrf);
+    snprintf(body, sizeof body, "csrf=%s", csrf);
+    snprintf(origin, sizeof origin, "Origin: http://127.0.0.1:%d", e.port);
+    const char *http_origin[] = { e.cookie, origin, NULL };
+    r = http_do(e.port, "POST", "/logout", http_origin, body);
+    CHECK(r.status == 403);
+    http_free(&r);
+    snprintf(origin, sizeof origin, "Origin: https://127.0.0.1:%d", e.port);
+    const char *https_origin[] = { e.cookie, origin, NULL };
+    r = http_do(e.port, "POST", "/logout", https_origin, body);
+    CHECK(r.status == 303 && http_header(&r, "Set-Cookie", v, sizeof v));
+    CHECK(strncmp(v, "__Host-rcsid=;", 14) == 0 && strstr(v, "Max-Age=0") && strstr(v, "; Secure"));
+    http_free(&r);
+    CHECK(fake_count(&e.auth, PROTO_LOGOUT) == 1);
+    gwenv_down(&e);
+}
+
+static const test_case_t cases[] = {
+    { "body_deadline", t_body_deadline },
+    { "admits_front_only", t_admits_front_only },
+    { "secure_cookie", t_secure_cookie },
+};
+
+int main(int argc, char **argv)
+{
+    log_init("server_edge_test", LOGL_WARN);
+    if (rand_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+        return 2;
+    int rc = TEST_MAIN(argc, argv, cases);
+    gwenv_shared_down();
+    curl_global_cleanup();
+    return rc;
+}
