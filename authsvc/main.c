@@ -40,7 +40,7 @@ int main(int argc, char **argv)
     char err[256];
     if (argc > 1) {
         //  --check-config: load the configuration as at start and check each RC_REDIRECT_URL against PUBLIC_URL,
-        //  print "config ok: production=configured|unconfigured sandbox=..." (exit 0) or the problems on one line
+        //  print "config ok: production=configured|unconfigured sandbox=... public_url=URL" (exit 0) or the problems on one line
         //  (exit 1); starts nothing (deploy/start uses it).
         if (argc != 2 || strcmp(argv[1], "--check-config") != 0) {
             fprintf(stderr, "usage: %s [--check-config]\n", argv[0]);
@@ -54,7 +54,7 @@ int main(int argc, char **argv)
         printf("config ok:");
         for (int i = 0; i < CONFIG_ENV_COUNT; i++)
             printf(" %s=%s", config_env_name((config_env_t) i), cfg.rc[i].configured ? "configured" : "unconfigured");
-        printf("\n");
+        printf(" public_url=%s\n", cfg.public_url);
         return 0;
     }
     log_init("authsvc", LOGL_INFO);

@@ -265,8 +265,41 @@ static int s_parse_line(char *s, char **key, char **value, const char *path, int
     return 1;
 }
 
-//  Read one env file into rc, naming each problem in p.
-static void s_env_file(const char *path, config_rc_t *rc, s_problems_t *p)
+//  Replace each ${GATEWAY_PORT} in value (CONFIG_VALUE_MAX bytes) by port, as dotenv-expand does, so that the
+//  redirect URI follows the port. Any other ${NAME} is named in p (a value from elsewhere would make the file
+//  mean different things in different shells). Returns 0, or -1 after naming the problem.
+static int s_expand(char *value, int port, const char *path, int lineno, const char *key, s_problems_t *p)
+{
+    static const char var[] = "${GATEWAY_PORT}";
+    char out[CONFIG_VALUE_MAX];
+    size_t used = 0;
+    for (const char *s = value; *s;) {
+        const char *next = strstr(s, "${");
+        size_t plain = next ? (size_t) (next - s) : strlen(s);
+        int n = snprintf(out + used, sizeof out - used, "%.*s", (int) plain, s);
+        used += n > 0 ? (size_t) n : 0;
+        if (!next)
+            break;
+        if (strncmp(next, var, sizeof var - 1) != 0) {
+            s_problem(p, "%s:%d: %s: only ${GATEWAY_PORT} may be used in a value", path, lineno, key);
+            return -1;
+        }
+        n = snprintf(out + used, used < sizeof out ? sizeof out - used : 0, "%d", port);
+        used += n > 0 ? (size_t) n : 0;
+        s = next + sizeof var - 1;
+        if (used >= sizeof out)
+            break;
+    }
+    if (used >= sizeof out) {
+        s_problem(p, "%s:%d: %s is longer than %d characters", path, lineno, key, CONFIG_VALUE_MAX - 1);
+        return -1;
+    }
+    memcpy(value, out, used + 1);
+    return 0;
+}
+
+//  Read one env file into rc, naming each problem in p; gateway_port is what ${GATEWAY_PORT} stands for.
+static void s_env_file(const char *path, config_rc_t *rc, int gateway_port, s_problems_t *p)
 {
     memset(rc, 0, sizeof *rc);
     FILE *f = fopen(path, "r");
@@ -314,8 +347,11 @@ static void s_env_file(const char *path, config_rc_t *rc, s_problems_t *p)
                 s_problem(p, "%s:%d: %s is set again (first on line %d)", path, lineno, key, keys[i].line);
             else if (strlen(value) >= CONFIG_VALUE_MAX)
                 s_problem(p, "%s:%d: %s is longer than %d characters", path, lineno, key, CONFIG_VALUE_MAX - 1);
-            else
+            else {
                 snprintf(keys[i].dst, CONFIG_VALUE_MAX, "%s", value);
+                if (i == REDIRECT)
+                    s_expand(keys[i].dst, gateway_port, path, lineno, key, p);
+            }
             keys[i].line = lineno;
             continue;
         }
@@ -354,12 +390,52 @@ static void s_env_file(const char *path, config_rc_t *rc, s_problems_t *p)
     rc->configured = true;
 }
 
-int config_load_env_file(const char *path, config_rc_t *rc, char *err, size_t err_size)
+int config_load_env_file(const char *path, config_rc_t *rc, int gateway_port, char *err, size_t err_size)
 {
     s_problems_t p;
     s_problems_init(&p, err, err_size);
-    s_env_file(path, rc, &p);
+    s_env_file(path, rc, gateway_port, &p);
     return s_problems_end(&p);
+}
+
+//  The origin (scheme://host[:port]) of an http(s) URL into out. Returns 0, or -1 when it does not fit.
+static int s_origin(const char *url, char *out, size_t size)
+{
+    const char *host = strstr(url, "://") + 3;
+    size_t n = (size_t) (host - url) + strcspn(host, "/?#");
+    if (n >= size)
+        return -1;
+    memcpy(out, url, n);
+    out[n] = '\0';
+    return 0;
+}
+
+//  PUBLIC_URL: as set, else the origin of the configured redirect URIs (the address RingCentral sends browsers
+//  back to is the one they use), else http(s)://localhost:GATEWAY_PORT (https when TLS_CERT is set).
+static int s_public_url(config_t *cfg, char *err, size_t err_size)
+{
+    const char *set = getenv("PUBLIC_URL");
+    if (set && *set) {
+        if (s_copy(cfg->public_url, sizeof cfg->public_url, set, "PUBLIC_URL", err, err_size))
+            return -1;
+    }
+    else {
+        cfg->public_url_derived = true;
+        const char *tls = getenv("TLS_CERT");
+        snprintf(cfg->public_url, sizeof cfg->public_url, "%s://localhost:%d", tls && *tls ? "https" : "http",
+                 cfg->gateway_port);
+        for (int i = CONFIG_ENV_COUNT - 1; i >= 0; i--)     //  production's wins: the mismatch is named for sandbox
+            if (cfg->rc[i].configured)
+                s_origin(cfg->rc[i].redirect_url, cfg->public_url, sizeof cfg->public_url);
+    }
+    if (!s_is_http_url(cfg->public_url) || strpbrk(cfg->public_url, "?#\"<> \t\r\n")) {
+        snprintf(err, err_size, "PUBLIC_URL must be an http(s) URL without query or spaces (got \"%.60s\")",
+                 cfg->public_url);
+        return -1;
+    }
+    s_strip_slashes(cfg->public_url);
+    cfg->public_https = strncmp(cfg->public_url, "https://", 8) == 0;
+    return 0;
 }
 
 int config_load(config_t *cfg, char *err, size_t err_size)
@@ -378,17 +454,6 @@ int config_load(config_t *cfg, char *err, size_t err_size)
         || s_internal_port(cfg, err, err_size))
         return -1;
     cfg->gateway_port = (int) port;
-    char dflt_url[64];
-    snprintf(dflt_url, sizeof dflt_url, "http://localhost:%d", cfg->gateway_port);
-    if (s_getenv(cfg->public_url, sizeof cfg->public_url, "PUBLIC_URL", dflt_url, err, err_size))
-        return -1;
-    if (!s_is_http_url(cfg->public_url) || strpbrk(cfg->public_url, "?#\"<> \t\r\n")) {
-        snprintf(err, err_size, "PUBLIC_URL must be an http(s) URL without query or spaces (got \"%.60s\")",
-                 cfg->public_url);
-        return -1;
-    }
-    s_strip_slashes(cfg->public_url);
-    cfg->public_https = strncmp(cfg->public_url, "https://", 8) == 0;
     level = log_level_parse(getenv("LOG_LEVEL"));
     if (level < 0) {
         snprintf(err, err_size, "LOG_LEVEL must be debug, info, warn or error");
@@ -411,9 +476,20 @@ int config_load(config_t *cfg, char *err, size_t err_size)
     for (int i = 0; i < CONFIG_ENV_COUNT; i++) {
         char path[CONFIG_PATH_MAX + 32];
         snprintf(path, sizeof path, "%s/.env-%s", cfg->rc_env_dir, s_env_names[i]);
-        s_env_file(path, &cfg->rc[i], &p);
+        s_env_file(path, &cfg->rc[i], cfg->gateway_port, &p);
     }
-    return s_problems_end(&p);
+    if (s_problems_end(&p) != 0)
+        return -1;
+    return s_public_url(cfg, err, err_size);
+}
+
+//  The port of an http(s) origin: the one written, else the scheme's (80, 443).
+static long s_origin_port(const char *origin)
+{
+    const char *host = strstr(origin, "://") + 3, *colon = strrchr(host, ':');
+    if (colon && !strchr(colon, ']'))
+        return strtol(colon + 1, NULL, 10);
+    return strncmp(origin, "https:", 6) == 0 ? 443 : 80;
 }
 
 int config_check_redirects(const config_t *cfg, char *err, size_t err_size)
@@ -423,6 +499,23 @@ int config_check_redirects(const config_t *cfg, char *err, size_t err_size)
     size_t used = 0;
     if (err_size)
         err[0] = '\0';
+    //  PUBLIC_URL taken from a redirect URI: the front must serve that scheme and port itself (with a proxy of
+    //  another port in front, PUBLIC_URL is set). The tutorial's port 5000 with GATEWAY_PORT=8080 is caught here.
+    const char *tls = getenv("TLS_CERT");
+    const char *scheme = tls && *tls ? "https" : "http";
+    int from = cfg->rc[CONFIG_PRODUCTION].configured ? CONFIG_PRODUCTION : CONFIG_SANDBOX;
+    if (cfg->public_url_derived && cfg->rc[from].configured
+        && (s_origin_port(cfg->public_url) != cfg->gateway_port
+            || strncmp(cfg->public_url, scheme, strlen(scheme)) != 0 || cfg->public_url[strlen(scheme)] != ':')) {
+        int n = snprintf(err, err_size,
+                         "%s/.env-%s: RC_REDIRECT_URL is %.200s but the front serves %s on GATEWAY_PORT %d: set "
+                         "RC_REDIRECT_URL=%s://localhost:${GATEWAY_PORT}/oauth2callback (and register it for the app "
+                         "at developers.ringcentral.com), or set PUBLIC_URL when a proxy in front serves that address",
+                         cfg->rc_env_dir, s_env_names[from], cfg->rc[from].redirect_url, scheme, cfg->gateway_port,
+                         scheme);
+        if (n > 0)
+            used = (size_t) n < err_size ? (size_t) n : (err_size ? err_size - 1 : 0);
+    }
     for (int i = 0; i < CONFIG_ENV_COUNT; i++) {
         const config_rc_t *rc = &cfg->rc[i];
         if (!rc->configured || strcmp(rc->redirect_url, want) == 0)

@@ -3,8 +3,9 @@
 //  Process environment: RC_ENV_DIR (default "environment"), GATEWAY_PORT (5000) and
 //  GATEWAY_BIND (127.0.0.1): the public side, served by the nginx front; GATEWAY_INTERNAL_PORT
 //  (0: any free port): the gateway's own loopback port behind the front (a TLS port, "8443s",
-//  is refused); PUBLIC_URL (http://localhost:$GATEWAY_PORT): what browsers use, whose scheme
-//  decides the Secure / __Host- cookie; DATA_MAP_MB (256): the LMDB map; DATA_DIR (var/data), RUN_DIR (var/run),
+//  is refused); PUBLIC_URL: what browsers use, whose scheme decides the Secure / __Host- cookie
+//  (default: the origin of the configured RC_REDIRECT_URLs, else http://localhost:$GATEWAY_PORT,
+//  https:// when TLS_CERT is set); DATA_MAP_MB (256): the LMDB map; DATA_DIR (var/data), RUN_DIR (var/run),
 //  AUTHSVC_ENDPOINT / APISVC_ENDPOINT (ipc://$RUN_DIR/authsvc.sock, .../apisvc.sock),
 //  LOG_LEVEL (info), RC_CONNECT_TIMEOUT_MS (3000), RC_TIMEOUT_MS (10000),
 //  SERVICE_TIMEOUT_MS (3000: how long the gateway waits for a service), DEMO_MODE (0/1).
@@ -25,6 +26,8 @@
 //  - a value in "..." or '...' is everything between the quotes, '#' included; in "..."
 //    \" and \\ are a quote and a backslash (no other escapes; '...' has none). After the
 //    closing quote only blanks and a # comment may follow. Values are one line.
+//  - in RC_REDIRECT_URL, ${GATEWAY_PORT} stands for the port (as dotenv-expand does), so the
+//    redirect URI follows it; any other ${NAME} is an error.
 //  - keys: the four above; the keys of RingCentral's other sample .env files, accepted
 //    and ignored: RC_USERNAME, RC_PASSWORD, RC_EXTENSION, RC_JWT, RC_USER_JWT. Any other
 //    key is an error ("unknown key"), with "did you mean K?" when K is a known key within
@@ -65,6 +68,7 @@ typedef struct {
     int gateway_internal_port;              //  civetweb's loopback port (0: any free one)
     char public_url[CONFIG_VALUE_MAX];      //  no trailing slash
     bool public_https;                      //  public_url is https://
+    bool public_url_derived;                //  PUBLIC_URL unset: public_url is the redirect URIs' origin (or localhost)
     long data_map_mb;                       //  LMDB map size in MiB
     int log_level;
     long connect_timeout_ms;
@@ -77,9 +81,9 @@ typedef struct {
 //  first bad environment variable, or every problem of both env files separated by "; " (those that do not fit in
 //  err_size are counted: "; and 3 more").
 int config_load(config_t *cfg, char *err, size_t err_size);
-//  Read one env file into rc (missing file or no RC_CLIENT_ID: rc->configured = false, returns 0). Returns -1 with
+//  Read one env file into rc, ${GATEWAY_PORT} standing for gateway_port (missing file or no RC_CLIENT_ID: rc->configured = false, returns 0). Returns -1 with
 //  its problems in err as config_load does (rc then is not configured).
-int config_load_env_file(const char *path, config_rc_t *rc, char *err, size_t err_size);
+int config_load_env_file(const char *path, config_rc_t *rc, int gateway_port, char *err, size_t err_size);
 //  Check that each configured environment's RC_REDIRECT_URL is PUBLIC_URL's origin + "/oauth2callback" (the
 //  browser's cookie and RingCentral's answer must meet on one host). Returns 0, or -1 with each mismatch named
 //  (file and both URLs, and what to set) in err, separated by "; ".

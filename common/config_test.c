@@ -27,7 +27,7 @@ static void t_env_file(void)
                   "export RC_CLIENT_SECRET='s3cr=t'\n"
                   "RC_REDIRECT_URL=http://localhost:5000/oauth2callback\r\n"
                   "RC_USERNAME=ignored\n\n");
-    CHECK(config_load_env_file(path, &rc, err, sizeof err) == 0);
+    CHECK(config_load_env_file(path, &rc, 5000, err, sizeof err) == 0);
     CHECK(rc.configured);
     CHECK(strcmp(rc.server_url, "https://platform.ringcentral.com") == 0);
     CHECK(strcmp(rc.client_id, "abc") == 0);
@@ -40,11 +40,11 @@ static void t_env_file_missing_or_template(void)
     char path[600], err[256] = "";
     config_rc_t rc;
     snprintf(path, sizeof path, "%s/.env-none", test_tmpdir());
-    CHECK(config_load_env_file(path, &rc, err, sizeof err) == 0);
+    CHECK(config_load_env_file(path, &rc, 5000, err, sizeof err) == 0);
     CHECK(!rc.configured);
     snprintf(path, sizeof path, "%s/.env-template", test_tmpdir());
     s_write(path, "RC_SERVER_URL=https://platform.ringcentral.com\nRC_CLIENT_ID=\n");
-    CHECK(config_load_env_file(path, &rc, err, sizeof err) == 0);
+    CHECK(config_load_env_file(path, &rc, 5000, err, sizeof err) == 0);
     CHECK(!rc.configured);
 }
 
@@ -54,17 +54,17 @@ static void t_env_file_bad(void)
     config_rc_t rc;
     snprintf(path, sizeof path, "%s/.env-bad", test_tmpdir());
     s_write(path, "RC_CLIENT_ID=abc\nRC_CLIENT_SECRET=x\nRC_SERVER_URL=ftp://x\nRC_REDIRECT_URL=http://a/b\n");
-    CHECK(config_load_env_file(path, &rc, err, sizeof err) == -1);
+    CHECK(config_load_env_file(path, &rc, 5000, err, sizeof err) == -1);
     CHECK(strstr(err, "RC_SERVER_URL") != NULL);
     s_write(path, "no equals sign here\n");
-    CHECK(config_load_env_file(path, &rc, err, sizeof err) == -1);
+    CHECK(config_load_env_file(path, &rc, 5000, err, sizeof err) == -1);
     CHECK(strstr(err, ":1:") != NULL);
     char big[2000];
     memset(big, 'a', sizeof big - 2);
     big[sizeof big - 2] = '\n';
     big[sizeof big - 1] = '\0';
     s_write(path, big);
-    CHECK(config_load_env_file(path, &rc, err, sizeof err) == -1);
+    CHECK(config_load_env_file(path, &rc, 5000, err, sizeof err) == -1);
 }
 
 //  Write text to the file name in the test's temporary folder and read it: returns config_load_env_file's result.
@@ -73,7 +73,7 @@ static int s_load(const char *name, const char *text, config_rc_t *rc, char *err
     char path[600];
     snprintf(path, sizeof path, "%s/%s", test_tmpdir(), name);
     s_write(path, text);
-    return config_load_env_file(path, rc, err, err_size);
+    return config_load_env_file(path, rc, 5000, err, err_size);
 }
 
 #define GOOD_REST "RC_SERVER_URL=https://platform.ringcentral.com\nRC_REDIRECT_URL=http://localhost:5000/oauth2callback\n"
@@ -335,6 +335,78 @@ static void t_redirects_match_public_url(void)
     CHECK(config_check_redirects(&cfg, small, sizeof small) == -1 && strlen(small) < sizeof small);
 }
 
+static void t_env_file_expands_port(void)
+{
+    char err[512] = "";
+    config_rc_t rc;
+    CHECK(s_load(".env-port", "RC_CLIENT_ID=abc\nRC_CLIENT_SECRET=pa${ss}\nRC_SERVER_URL=https://platform.ringcentral.com\n"
+                 "RC_REDIRECT_URL=http://localhost:${GATEWAY_PORT}/oauth2callback\n", &rc, err, sizeof err) == 0);
+    CHECK(strcmp(rc.redirect_url, "http://localhost:5000/oauth2callback") == 0);
+    CHECK(strcmp(rc.client_secret, "pa${ss}") == 0);   //  only the redirect URI is expanded
+    //  another variable is named, never taken from the shell
+    CHECK(s_load(".env-var", "RC_CLIENT_ID=abc\nRC_CLIENT_SECRET=x\nRC_SERVER_URL=https://platform.ringcentral.com\n"
+                 "RC_REDIRECT_URL=http://${HOST}:5000/oauth2callback\n", &rc, err, sizeof err) == -1);
+    CHECK(strstr(err, ".env-var:4: RC_REDIRECT_URL: only ${GATEWAY_PORT} may be used") != NULL);
+}
+
+//  Write an env dir name holding .env-production with redirect (sandbox absent) and point RC_ENV_DIR at it.
+static void s_env_dir(const char *name, const char *redirect)
+{
+    char dir[600], path[700], text[1024];
+    snprintf(dir, sizeof dir, "%s/%s", test_tmpdir(), name);
+    mkdir(dir, 0700);
+    snprintf(path, sizeof path, "%s/.env-production", dir);
+    snprintf(text, sizeof text, "RC_CLIENT_ID=abc\nRC_CLIENT_SECRET=x\nRC_SERVER_URL=https://platform.ringcentral.com\n"
+             "RC_REDIRECT_URL=%s\n", redirect);
+    s_write(path, text);
+    setenv("RC_ENV_DIR", dir, 1);
+}
+
+static void t_public_url_from_redirects(void)
+{
+    char err[1024] = "";
+    static config_t cfg;
+    unsetenv("PUBLIC_URL");
+    unsetenv("TLS_CERT");
+    //  the tutorial's file with the example's ${GATEWAY_PORT}: PUBLIC_URL follows, and they agree
+    setenv("GATEWAY_PORT", "8080", 1);
+    s_env_dir("derive1", "http://localhost:${GATEWAY_PORT}/oauth2callback");
+    CHECK(config_load(&cfg, err, sizeof err) == 0 && cfg.public_url_derived);
+    CHECK(strcmp(cfg.public_url, "http://localhost:8080") == 0);
+    CHECK(config_check_redirects(&cfg, err, sizeof err) == 0);
+    //  a hard-coded port 5000 with GATEWAY_PORT=8080: named, with the line to write
+    s_env_dir("derive2", "http://localhost:5000/oauth2callback");
+    CHECK(config_load(&cfg, err, sizeof err) == 0 && strcmp(cfg.public_url, "http://localhost:5000") == 0);
+    CHECK(config_check_redirects(&cfg, err, sizeof err) == -1);
+    CHECK(strstr(err, "derive2/.env-production: RC_REDIRECT_URL is http://localhost:5000/oauth2callback but the front "
+                      "serves http on GATEWAY_PORT 8080: set RC_REDIRECT_URL=http://localhost:${GATEWAY_PORT}/oauth2callback")
+          != NULL);
+    //  a public name on the default https port, served with TLS on 443: the origin is PUBLIC_URL
+    setenv("GATEWAY_PORT", "443", 1);
+    setenv("TLS_CERT", "/x.crt", 1);
+    s_env_dir("derive3", "https://demo.example.com/oauth2callback");
+    CHECK(config_load(&cfg, err, sizeof err) == 0 && strcmp(cfg.public_url, "https://demo.example.com") == 0);
+    CHECK(cfg.public_https && config_check_redirects(&cfg, err, sizeof err) == 0);
+    //  the same without TLS: the front would serve http, RingCentral would send browsers to https
+    unsetenv("TLS_CERT");
+    CHECK(config_load(&cfg, err, sizeof err) == 0 && config_check_redirects(&cfg, err, sizeof err) == -1);
+    CHECK(strstr(err, "serves http on GATEWAY_PORT 443") != NULL);
+    //  PUBLIC_URL set (a proxy in front on another port): no port rule, only the redirect's own match
+    setenv("PUBLIC_URL", "https://demo.example.com", 1);
+    CHECK(config_load(&cfg, err, sizeof err) == 0 && !cfg.public_url_derived);
+    CHECK(config_check_redirects(&cfg, err, sizeof err) == 0);
+    unsetenv("PUBLIC_URL");
+    //  no credentials (demo mode): localhost on the port, https with a certificate
+    setenv("RC_ENV_DIR", "/nonexistent-env-dir", 1);
+    setenv("TLS_CERT", "/x.crt", 1);
+    setenv("GATEWAY_PORT", "6126", 1);
+    CHECK(config_load(&cfg, err, sizeof err) == 0 && strcmp(cfg.public_url, "https://localhost:6126") == 0);
+    CHECK(config_check_redirects(&cfg, err, sizeof err) == 0);
+    unsetenv("TLS_CERT");
+    unsetenv("GATEWAY_PORT");
+    unsetenv("RC_ENV_DIR");
+}
+
 static void t_env_names(void)
 {
     CHECK(config_env_parse("production") == CONFIG_PRODUCTION);
@@ -361,6 +433,8 @@ static const test_case_t cases[] = {
     { "load_environment", t_load_environment },
     { "front_and_store", t_front_and_store },
     { "redirects_match_public_url", t_redirects_match_public_url },
+    { "env_file_expands_port", t_env_file_expands_port },
+    { "public_url_from_redirects", t_public_url_from_redirects },
     { "env_names", t_env_names },
 };
 

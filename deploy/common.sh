@@ -17,7 +17,10 @@ if [ "${TLS:-0}" = 1 ] && [ -z "${TLS_CERT:-}${TLS_KEY:-}" ]; then
   TLS_CERT="$DATA_DIR/tls/localhost.crt" TLS_KEY="$DATA_DIR/tls/localhost.key" TLS_SELF_SIGNED=1
 fi
 if [ -n "${TLS_CERT:-}" ]; then scheme=https; else scheme=http; fi
-: "${PUBLIC_URL:=$scheme://localhost:$GATEWAY_PORT}"
+# PUBLIC_URL: as set; else what deploy/start worked out (authsvc --check-config: the origin of the
+# configured redirect URIs, or localhost in demo mode) and kept in RUN_DIR/public.url.
+PUBLIC_URL_SET=${PUBLIC_URL:+1}
+: "${PUBLIC_URL:=$(cat "$RUN_DIR/public.url" 2>/dev/null || echo "$scheme://localhost:$GATEWAY_PORT")}"
 export RUN_DIR DATA_DIR RC_ENV_DIR GATEWAY_PORT GATEWAY_BIND PUBLIC_URL TLS_CERT TLS_KEY
 # The processes of a stack, in start order; nginx (the public front) last.
 SERVICES=(authsvc apisvc gateway nginx)
@@ -62,8 +65,10 @@ public_probe_url() {
 # templates with RC_CLIENT_ID empty), as authsvc reads them: `authsvc --check-config` (the C parser is
 # the only parser of the env files). 2 when the configuration has problems, which it prints to stderr
 # (each with file and line): a mistyped key never quietly means demo mode.
+# Sets CONFIG_PUBLIC_URL to the PUBLIC_URL the services will use (given PUBLIC_URL, or derived).
 has_credentials() {
   local verdict
   verdict=$("$BUILD/bin/authsvc" --check-config 2>&1) || { echo "$verdict" >&2; return 2; }
+  CONFIG_PUBLIC_URL=${verdict##* public_url=}
   [[ "$verdict" == *=configured* ]]
 }

@@ -68,7 +68,7 @@ test('the example files, copied as they are, load as "not configured" (demo mode
     copyFileSync(`environment/.env-${env}.example`, join(s.env.RC_ENV_DIR, `.env-${env}`));
   const check = await run(`${BUILD}/bin/authsvc`, ['--check-config'], s.env);
   assert.equal(check.code, 0, check.out);
-  assert.equal(check.out.trim(), 'config ok: production=unconfigured sandbox=unconfigured');
+  assert.equal(check.out.trim(), `config ok: production=unconfigured sandbox=unconfigured public_url=${s.env.PUBLIC_URL}`);
 });
 
 test('authsvc --check-config names every problem of both files and says which environments are configured', async () => {
@@ -78,7 +78,7 @@ test('authsvc --check-config names every problem of both files and says which en
     `RC_CLIENT_SECRET=x\nRC_REDIRECT_URL=${s.env.PUBLIC_URL}/oauth2callback\n`);
   const ok = await run(`${BUILD}/bin/authsvc`, ['--check-config'], s.env);
   assert.equal(ok.code, 0, ok.out);
-  assert.equal(ok.out.trim(), 'config ok: production=unconfigured sandbox=configured');
+  assert.equal(ok.out.trim(), `config ok: production=unconfigured sandbox=configured public_url=${s.env.PUBLIC_URL}`);
   const prod = join(s.env.RC_ENV_DIR, '.env-production');
   writeFileSync(prod, 'RC_CLIENT_ID=abc\nRC_CLIENT_SECERT=x\nnot a line\n');
   const bad = await run(`${BUILD}/bin/authsvc`, ['--check-config'], s.env);
@@ -120,5 +120,32 @@ test('deploy/start refuses an RC_REDIRECT_URL that is not PUBLIC_URL/oauth2callb
   assert.notEqual(start.code, 0, start.out);
   assert.ok(start.out.includes(`${file}: RC_REDIRECT_URL is http://localhost:5000/oauth2callback but PUBLIC_URL is ${s.env.PUBLIC_URL}`), start.out);
   assert.ok(start.out.includes(`set RC_REDIRECT_URL=${s.env.PUBLIC_URL}/oauth2callback`), start.out);
+  assert.deepEqual(killByPidFiles(s.env.RUN_DIR), [], 'no process was started');
+});
+
+test('without PUBLIC_URL, the example file filled in serves on its own redirect URI; a hard-coded other port is named', async () => {
+  const s = await newStack();
+  delete s.env.PUBLIC_URL;
+  const file = join(s.env.RC_ENV_DIR, '.env-production');
+  // The README's steps: copy the example, fill in the two credentials; RC_REDIRECT_URL follows GATEWAY_PORT.
+  writeFileSync(file, readFileSync('environment/.env-production.example', 'utf8')
+    .replace(/^RC_CLIENT_ID=$/m, 'RC_CLIENT_ID=abc').replace(/^RC_CLIENT_SECRET=$/m, 'RC_CLIENT_SECRET=Sup3rS3cret'));
+  const env = { ...s.env, PUBLIC_URL: '' };
+  const check = await run(`${BUILD}/bin/authsvc`, ['--check-config'], env);
+  const origin = `http://localhost:${s.env.GATEWAY_PORT}`;
+  assert.equal(check.out.trim(), `config ok: production=configured sandbox=unconfigured public_url=${origin}`);
+  const start = await run('deploy/start', [], env);
+  assert.equal(start.code, 0, start.out);
+  assert.match(start.out, new RegExp(`up at ${origin} `));
+  assert.doesNotMatch(start.out, /DEMO MODE/);
+  assert.equal(readFileSync(join(s.env.RUN_DIR, 'public.url'), 'utf8').trim(), origin);
+  assert.equal((await run('deploy/stop', [], env)).code, 0);
+  // The tutorial's hard-coded port 5000 on another port: refused, saying what to write.
+  writeFileSync(file, 'RC_SERVER_URL=https://platform.ringcentral.com\nRC_CLIENT_ID=abc\nRC_CLIENT_SECRET=xyz\n' +
+    'RC_REDIRECT_URL=http://localhost:5000/oauth2callback\n');
+  const bad = await run('deploy/start', [], env);
+  assert.notEqual(bad.code, 0, bad.out);
+  assert.ok(bad.out.includes(`${file}: RC_REDIRECT_URL is http://localhost:5000/oauth2callback but the front serves ` +
+    `http on GATEWAY_PORT ${s.env.GATEWAY_PORT}: set RC_REDIRECT_URL=http://localhost:\${GATEWAY_PORT}/oauth2callback`), bad.out);
   assert.deepEqual(killByPidFiles(s.env.RUN_DIR), [], 'no process was started');
 });
