@@ -10,23 +10,46 @@
 SHELL := /bin/bash
 CC    ?= cc
 SAN   ?= 0
-BUILD ?= $(if $(filter 1,$(SAN)),build-san,build)
+BUILD ?= $(if $(filter 1,$(SAN)),build-san,$(if $(filter thread,$(SAN)),build-tsan,build))
 
-PKGS      := libzmq libczmq libcurl msgpack lmdb jansson libsodium yajl
-WARN      := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes -Wvla
+# The user's CFLAGS / LDFLAGS (optimisation, debug) are kept apart from the project's own flags, so
+# `make CFLAGS=-O0` changes only what it says.
 CFLAGS    ?= -O2 -g
-CFLAGS    += -std=c11 -D_GNU_SOURCE $(WARN) -fstack-protector-strong -I. -MMD -MP
-LDLIBS    += -lcivetweb -lpthread
-# Each binary maps only the libraries it uses (each costs resident pages per process).
-LDFLAGS   += -Wl,--as-needed
+WARN      := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes -Wvla
+OPTIMISED := $(filter -O1 -O2 -O3 -Os -Og -Ofast -O,$(CFLAGS))
+PROJECT_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -fstack-protector-strong -I. -MMD -MP \
+                  $(if $(OPTIMISED),-U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2)
+# Full RELRO; each binary maps only the libraries it uses (each costs resident pages per process).
+PROJECT_LDFLAGS := -Wl,-z,relro,-z,now -Wl,--as-needed
 ifeq ($(SAN),1)
-CFLAGS    += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-LDFLAGS   += -fsanitize=address,undefined
+PROJECT_CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+PROJECT_LDFLAGS += -fsanitize=address,undefined
 endif
+ifeq ($(SAN),thread)
+PROJECT_CFLAGS  += -O1 -fsanitize=thread -fno-omit-frame-pointer
+PROJECT_LDFLAGS += -fsanitize=thread
+endif
+ALL_CFLAGS  = $(PROJECT_CFLAGS) $(PKG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(PROJECT_LDFLAGS) $(LDFLAGS)
+
+# What each binary may link: the architecture (docs/ARCHITECTURE.md, "Rules"), kept by the build.
+# The gateway has neither libcurl nor LMDB: a call into either fails to link, and gateway/forbidden.h
+# (force-included into its objects) makes their headers fail to compile.
+gateway_PKGS := libzmq msgpack jansson libsodium
+gateway_LIBS := -lcivetweb -lpthread
+authsvc_PKGS := libzmq libczmq libcurl msgpack lmdb jansson libsodium yajl
+apisvc_PKGS  := $(authsvc_PKGS)
+mockrc_PKGS  := jansson libsodium
+mockrc_LIBS  := -lcivetweb -lpthread
+loadgen_PKGS := libcurl
+loadgen_LIBS := -lpthread
+# Tests and the shared libraries' objects see every package.
+PKGS      := libzmq libczmq libcurl msgpack lmdb jansson libsodium yajl
+TEST_LIBS := -lcivetweb -lpthread
 
 # pkg-config runs only after `make deps` has installed the packages.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+pkg_libs   = $(shell pkg-config --libs $(1) 2>/dev/null)
 
 # Every folder's sources are found by wildcard: a new module needs no Makefile edit.
 lib_srcs   = $(filter-out %_test.c %/main.c,$(wildcard $(1)/*.c))
@@ -45,7 +68,7 @@ TESTS     := $(patsubst %.c,$(BUILD)/test/%,$(notdir $(TEST_SRC)))
 # Test shims (tests/faults/*.c): LD_PRELOAD'ed into services by integration tests, never linked into one.
 SHIMS     := $(patsubst tests/faults/%.c,$(BUILD)/lib/%.so,$(wildcard tests/faults/*.c))
 
-.PHONY: all deps test test-unit fuzz clean run stop restart bench check-deps
+.PHONY: all binaries deps test test-unit check fuzz clean run stop restart bench
 .DEFAULT_GOAL := all
 
 all: deps
@@ -62,7 +85,11 @@ Q := $(if $(filter 1,$(V)),,@)
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC    $<")
-	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(OBJ_CFLAGS) -c $< -o $@
+
+# gateway/forbidden.h: see above. Its tests are exempt (the more specific pattern wins).
+$(BUILD)/obj/gateway/%.o: OBJ_CFLAGS = -include gateway/forbidden.h
+$(BUILD)/obj/gateway/%_test.o: OBJ_CFLAGS =
 
 $(LIBCOMMON): $(call obj,$(COMMON_SRC))
 $(LIBPROTO):  $(call obj,$(PROTO_SRC))
@@ -71,12 +98,13 @@ $(BUILD)/lib/%.a:
 	@mkdir -p $(dir $@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-# A service binary: its folder's objects + proto + common.
+# A service binary: its folder's objects + proto + common, linked with its own libraries only.
 define service_rules
 $(BUILD)/bin/$(notdir $(1)): $(call obj,$(filter-out %_test.c,$(wildcard $(1)/*.c))) $(LIBPROTO) $(LIBCOMMON)
 	@mkdir -p $$(dir $$@)
 	@$$(if $$(Q),echo "  LINK  $$@")
-	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LIBPROTO) $(LIBCOMMON) $$(PKG_LIBS) $$(LDLIBS)
+	$$(Q)$$(CC) $$(ALL_LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LIBPROTO) $(LIBCOMMON) \
+		$$(call pkg_libs,$$($(notdir $(1))_PKGS)) $$($(notdir $(1))_LIBS) $$(LDLIBS)
 endef
 $(foreach s,$(SERVICES),$(eval $(call service_rules,$(s))))
 
@@ -85,7 +113,8 @@ define test_rules
 $(BUILD)/test/$(notdir $(basename $(1))): $(call obj,$(1) $(call lib_srcs,$(patsubst %/,%,$(dir $(1))))) $(LIBPROTO) $(LIBCOMMON) $(LIBTEST)
 	@mkdir -p $$(dir $$@)
 	@$$(if $$(Q),echo "  LINK  $$@")
-	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LIBTEST) $(LIBPROTO) $(LIBCOMMON) $$(PKG_LIBS) $$(LDLIBS)
+	$$(Q)$$(CC) $$(ALL_LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LIBTEST) $(LIBPROTO) $(LIBCOMMON) \
+		$$(call pkg_libs,$(PKGS)) $(TEST_LIBS) $$(LDLIBS)
 endef
 $(foreach t,$(TEST_SRC),$(eval $(call test_rules,$(t))))
 
@@ -93,10 +122,13 @@ $(foreach t,$(TEST_SRC),$(eval $(call test_rules,$(t))))
 $(BUILD)/lib/%.so: tests/faults/%.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  SHIM  $@")
-	$(Q)$(CC) $(filter-out -fsanitize=%,$(CFLAGS)) $(PKG_CFLAGS) -fPIC -shared -o $@ $< -ldl
+	$(Q)$(CC) $(filter-out -fsanitize=%,$(ALL_CFLAGS)) -fPIC -shared -o $@ $< -ldl
 
 test: all
 	@BUILD=$(BUILD) tests/run
+
+test-unit: all
+	@BUILD=$(BUILD) tests/run unit
 
 fuzz: deps
 	@$(MAKE) --no-print-directory -f proto/fuzz/fuzz.mk BUILD=build-fuzz
@@ -116,6 +148,6 @@ bench: all
 	@tests/bench/run
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-tsan build-fuzz
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

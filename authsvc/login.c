@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "common/rand.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -3,6 +3,7 @@
 #include "authsvc/oauth.h"
 #include "common/log.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -2,6 +2,7 @@
 #include "authsvc/oauth.h"
 #include "common/upstream.h"
 
+#include <curl/curl.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>

@@ -3,6 +3,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 
+#include <curl/curl.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -6,7 +6,6 @@
 #ifndef HTTP_H_INCLUDED
 #define HTTP_H_INCLUDED
 
-#include <curl/curl.h>
 #include <stddef.h>
 
 typedef struct _http_t http_t;

@@ -1,7 +1,6 @@
 //  calllog: see calllog.h.
 #include "gateway/calllog.h"
 
-#include <curl/curl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -131,21 +130,16 @@ static int s_test_href(const apis_t *api, const char *params, char *out, size_t 
 
 int calllog_nav_href(const apis_t *api, const char *uri, char *out, size_t size)
 {
-    if (!api || !uri)
+    //  RingCentral's navigation URIs are absolute; anything else is not one of them.
+    if (!api || !uri || (strncmp(uri, "https://", 8) != 0 && strncmp(uri, "http://", 7) != 0))
         return -1;
-    CURLU *u = curl_url();
-    char *query = NULL;
-    int rc = -1;
-    if (!u || curl_url_set(u, CURLUPART_URL, uri, 0) != CURLUE_OK)
-        goto done;
-    CURLUcode qc = curl_url_get(u, CURLUPART_QUERY, &query, 0);
-    if (qc != CURLUE_OK && qc != CURLUE_NO_QUERY)
-        goto done;
+    //  Only the query is used (the link is always this page's own): it runs from the first '?' to a '#'. No '?'
+    //  can come before it in a URI's scheme, authority or path, so no URL parser is needed here.
+    const char *query = strchr(uri, '?');
     char params[PROTO_API_PARAMS_MAX + 1] = "";
     unsigned seen = 0;
-    for (const char *p = query; p && *p;) {
-        const char *end = strchr(p, '&');
-        size_t len = end ? (size_t) (end - p) : strlen(p);
+    for (const char *p = query ? query + 1 : NULL; p && *p && *p != '#';) {
+        size_t len = strcspn(p, "&#");
         const char *eq = memchr(p, '=', len);
         char key[32], value[128];
         if (eq && s_unescape(p, (size_t) (eq - p), key, sizeof key) == 0
@@ -155,13 +149,9 @@ int calllog_nav_href(const apis_t *api, const char *uri, char *out, size_t size)
             if (bit && !(seen & bit) && calllog_param_add(api, params, sizeof params, key, value) == 0)
                 seen |= bit;
         }
-        p = end ? end + 1 : NULL;
+        p = p[len] == '&' ? p + len + 1 : NULL;
     }
-    rc = s_test_href(api, params, out, size);
-done:
-    curl_free(query);
-    curl_url_cleanup(u);
-    return rc;
+    return s_test_href(api, params, out, size);
 }
 
 static const char *s_str(const json_t *obj, const char *key)

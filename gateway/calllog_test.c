@@ -170,6 +170,8 @@ static void t_nav_href(void)
           strcmp(out, "/test?api=extension-call-log&page=2") == 0);
     CHECK(calllog_nav_href(cl, "http://evil.example/?page=2%26perPage%3D5", out, sizeof out) == 0);
     CHECK(strcmp(out, "/test?api=extension-call-log") == 0);
+    CHECK(calllog_nav_href(cl, "https://x/y?perPage=5#page=9&page=2", out, sizeof out) == 0);
+    CHECK(strcmp(out, "/test?api=extension-call-log&perPage=5") == 0);
     CHECK(calllog_nav_href(cl, "not a url", out, sizeof out) == -1);
     CHECK(calllog_nav_href(cl, NULL, out, sizeof out) == -1);
 }

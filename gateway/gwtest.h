@@ -328,6 +328,15 @@ static inline int fake_count(fake_t *f, proto_type_t type)
     return n;
 }
 
+
+//  Whether the last request of type that f saw carried sid (read under f's lock: the fake's thread writes it).
+static inline bool fake_saw_sid(fake_t *f, proto_type_t type, const char *sid)
+{
+    pthread_mutex_lock(&f->lock);
+    bool same = strcmp(f->last_sid[type], sid) == 0;
+    pthread_mutex_unlock(&f->lock);
+    return same;
+}
 //  Wait until the fake has received n requests of type, or timeout_ms passed. Returns true when it has.
 static inline bool fake_wait_count(fake_t *f, proto_type_t type, int n, int timeout_ms)
 {

@@ -313,9 +313,9 @@ void reply_error_text(const proto_msg_t *error, const pages_state_t *st, const c
             break;
         case PROTO_UPSTREAM_UNREACHABLE:
             snprintf(out->explain, sizeof out->explain,
-                     "Could not reach %s: no answer came back (network, DNS, TLS, or the server is down), so "
+                     "Could not reach %.200s: no answer came back (network, DNS, TLS, or the server is down), so "
                      "RingCentral did not refuse anything. Try again in a moment; if it goes on, check "
-                     "RC_SERVER_URL%s%s.%s",
+                     "RC_SERVER_URL%s%.240s.%s",
                      server ? server : "RingCentral", file[0] ? " in " : "", file, still);
             break;
         case PROTO_UPSTREAM_TIMEOUT:

@@ -543,11 +543,13 @@ int rpc_call_many(rpc_t *self, rpc_call_t *calls, size_t count)
     for (size_t i = 0; i < count; i++) {
         if (pend[i].phase != S_QUEUED)
             continue;
-        s_pending_t *p = &pend[i];
-        p->next_queued = atomic_load(&hub->queue);
-        while (!atomic_compare_exchange_weak(&hub->queue, &p->next_queued, p)) {
-        }
-        wake |= p->next_queued == NULL;
+        //  Once the exchange succeeds the hub may take p and rewrite p->next_queued at once: the old head is
+        //  read from a local, never from p.
+        s_pending_t *p = &pend[i], *head = atomic_load(&hub->queue);
+        do
+            p->next_queued = head;
+        while (!atomic_compare_exchange_weak(&hub->queue, &head, p));
+        wake |= head == NULL;
     }
     if (wake)
         s_wake(hub);

@@ -101,7 +101,7 @@ static void t_reply_matched(void)
     CHECK(s_is(reply, PROTO_SESSION_OK, 0));
     CHECK(proto_msg_bool(reply, "logged_in", false));
     CHECK(s_streq(proto_msg_str(reply, "owner_id"), FAKE_OWNER));
-    CHECK(strcmp(e.fake[0].last_sid[PROTO_SESSION], e.fake[0].logged_in_sid) == 0);
+    CHECK(fake_saw_sid(&e.fake[0], PROTO_SESSION, e.fake[0].logged_in_sid));
     proto_msg_destroy(&reply);
     //  a stale reply (another id) and a garbage frame before the real one are dropped
     fake_set_mode(&e.fake[0], FAKE_ANSWER, 0, true);

@@ -96,7 +96,7 @@ static void t_login(void)
     s_set_sid(&r, sid, sizeof sid);
     CHECK(rand_id_is_valid(sid));
     CHECK(fake_count(&e->auth, PROTO_AUTH_URL) == 1);
-    CHECK(strcmp(e->auth.last_sid[PROTO_AUTH_URL], sid) == 0 && strcmp(e->auth.last_env, "sandbox") == 0);
+    CHECK(fake_saw_sid(&e->auth, PROTO_AUTH_URL, sid) && strcmp(e->auth.last_env, "sandbox") == 0);
     //  the URL is in attributes, escaped, and nowhere raw
     const char *escaped = "https://rc.example/restapi/oauth/authorize?response_type=code&amp;client_id=app&amp;"
                           "state=st8&amp;x=&lt;&quot;q&#39;&gt;";
@@ -115,7 +115,7 @@ static void t_login(void)
     const char *headers[] = { cookie, NULL };
     r = http_get(e->port, "/login?env=production", headers);
     CHECK(r.status == 200 && !http_header(&r, "Set-Cookie", v, sizeof v));
-    CHECK(strcmp(e->auth.last_sid[PROTO_AUTH_URL], sid) == 0 && strcmp(e->auth.last_env, "production") == 0);
+    CHECK(fake_saw_sid(&e->auth, PROTO_AUTH_URL, sid) && strcmp(e->auth.last_env, "production") == 0);
     http_free(&r);
     //  an invalid cookie is replaced
     const char *junk[] = { "Cookie: rcsid=../../etc/passwd", NULL };
@@ -142,7 +142,7 @@ static void t_callback(void)
     CHECK(http_has(&r, "href=\"/\""));
     http_free(&r);
     CHECK(fake_count(&e->auth, PROTO_DECLINED) == 1);
-    CHECK(strcmp(e->auth.last_sid[PROTO_DECLINED], e->auth.logged_in_sid) == 0);
+    CHECK(fake_saw_sid(&e->auth, PROTO_DECLINED, e->auth.logged_in_sid));
     //  no state: authsvc is not asked, and nothing of the answer is shown
     r = http_get(e->port, "/oauth2callback?error=%22%3E%3Cscript%3E&error_description=evil", headers);
     CHECK(r.status == 400 && http_has(&r, "did not complete") && !http_has(&r, "<script>"));
@@ -185,7 +185,7 @@ static void t_callback(void)
     s_set_sid(&r, sid, sizeof sid);
     CHECK(strcmp(sid, e->auth.new_sid) == 0);      //  rotated
     CHECK(http_header(&r, "Set-Cookie", v, sizeof v) && strstr(v, "HttpOnly") && strstr(v, "SameSite=Lax"));
-    CHECK(strcmp(e->auth.last_sid[PROTO_EXCHANGE], e->auth.logged_in_sid) == 0);
+    CHECK(fake_saw_sid(&e->auth, PROTO_EXCHANGE, e->auth.logged_in_sid));
     CHECK(strcmp(e->auth.last_code, "c1") == 0 && strcmp(e->auth.last_state, "st8") == 0);
     http_free(&r);
 
@@ -240,7 +240,7 @@ static void t_api(void)
                        "J\xc3\xbcrgen\",\n"));
     CHECK(http_has(&r, "sandbox") && http_has(&r, FAKE_OWNER));
     CHECK(strcmp(e->api.last_api, "extension") == 0);
-    CHECK(strcmp(e->api.last_sid[PROTO_API], e->auth.logged_in_sid) == 0);
+    CHECK(fake_saw_sid(&e->api, PROTO_API, e->auth.logged_in_sid));
     http_free(&r);
 
     const char *json[] = { e->cookie, "Accept: application/json", NULL };
@@ -347,7 +347,7 @@ static void t_logout(void)
     CHECK(http_header(&r, "Set-Cookie", v, sizeof v) && strncmp(v, "rcsid=;", 7) == 0 && strstr(v, "Max-Age=0"));
     http_free(&r);
     CHECK(fake_count(&e->auth, PROTO_LOGOUT) == 1);
-    CHECK(strcmp(e->auth.last_sid[PROTO_LOGOUT], e->auth.logged_in_sid) == 0);
+    CHECK(fake_saw_sid(&e->auth, PROTO_LOGOUT, e->auth.logged_in_sid));
 
     //  no session: nothing to log out
     r = http_do(e->port, "POST", "/logout", NULL, body);
