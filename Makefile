@@ -2,6 +2,9 @@
 #   make            build every binary into build/
 #   make SAN=1      the same with ASan + UBSan (into build-san/)
 #   make test       build and run every test; ends with "N passed, N failed"
+#   make test-unit  the C unit tests only
+#   make check      prove the architecture's rules on the build (docs/ARCHITECTURE.md)
+#   make SAN=thread the same with ThreadSanitizer (into build-tsan/)
 #   make deps       install the Debian packages the build needs (idempotent)
 #   make fuzz       build and run the libFuzzer target of the proto decoder
 #   make run / stop / restart   the whole system (deploy/start, deploy/stop)
@@ -126,6 +129,11 @@ $(BUILD)/lib/%.so: tests/faults/%.c
 
 test: all
 	@BUILD=$(BUILD) tests/run
+
+# The rules of docs/ARCHITECTURE.md, proven on this build (tests/run runs it too).
+check: binaries
+	@BUILD=$(BUILD) CC="$(CC)" GATEWAY_CFLAGS="$(ALL_CFLAGS) -include gateway/forbidden.h" \
+		GATEWAY_LINK="$(call pkg_libs,$(gateway_PKGS)) $(gateway_LIBS)" tests/check-architecture
 
 test-unit: all
 	@BUILD=$(BUILD) tests/run unit
