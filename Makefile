@@ -55,14 +55,14 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 pkg_libs   = $(shell pkg-config --libs $(1) 2>/dev/null)
 
 # Every folder's sources are found by wildcard: a new module needs no Makefile edit.
-lib_srcs   = $(filter-out %_test.c %/main.c,$(wildcard $(1)/*.c))
+lib_srcs   = $(filter-out %_test.c %/main.c,$(wildcard $(1)/*.c $(1)/*.S))
 COMMON_SRC := $(call lib_srcs,common)
 PROTO_SRC  := $(call lib_srcs,proto)
 TESTLIB_SRC:= tests/testlib.c
 SERVICES   := gateway authsvc apisvc tests/mockrc tests/loadgen
 TEST_SRC   := $(wildcard common/*_test.c proto/*_test.c gateway/*_test.c authsvc/*_test.c apisvc/*_test.c tests/mockrc/*_test.c)
 
-obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+obj = $(patsubst %.S,$(BUILD)/obj/%.o,$(patsubst %.c,$(BUILD)/obj/%.o,$(1)))
 LIBCOMMON := $(BUILD)/lib/libcommon.a
 LIBPROTO  := $(BUILD)/lib/libproto.a
 LIBTEST   := $(BUILD)/lib/libtest.a
@@ -94,6 +94,13 @@ $(BUILD)/obj/%.o: %.c
 $(BUILD)/obj/gateway/%.o: OBJ_CFLAGS = -include gateway/forbidden.h
 $(BUILD)/obj/gateway/%_test.o: OBJ_CFLAGS =
 
+# Assembler sources: files embedded with .incbin (gateway/assets_data.S embeds gateway/static/*).
+$(BUILD)/obj/%.o: %.S
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  AS    $<")
+	$(Q)$(CC) -MMD -MP -c $< -o $@
+$(BUILD)/obj/gateway/assets_data.o: $(wildcard gateway/static/*)
+
 $(LIBCOMMON): $(call obj,$(COMMON_SRC))
 $(LIBPROTO):  $(call obj,$(PROTO_SRC))
 $(LIBTEST):   $(call obj,$(TESTLIB_SRC))
@@ -103,7 +110,7 @@ $(BUILD)/lib/%.a:
 
 # A service binary: its folder's objects + proto + common, linked with its own libraries only.
 define service_rules
-$(BUILD)/bin/$(notdir $(1)): $(call obj,$(filter-out %_test.c,$(wildcard $(1)/*.c))) $(LIBPROTO) $(LIBCOMMON)
+$(BUILD)/bin/$(notdir $(1)): $(call obj,$(filter-out %_test.c,$(wildcard $(1)/*.c $(1)/*.S))) $(LIBPROTO) $(LIBCOMMON)
 	@mkdir -p $$(dir $$@)
 	@$$(if $$(Q),echo "  LINK  $$@")
 	$$(Q)$$(CC) $$(ALL_LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LIBPROTO) $(LIBCOMMON) \
