@@ -5,7 +5,8 @@
 #   make test-unit  the C unit tests only
 #   make check      prove the architecture's rules on the build (docs/ARCHITECTURE.md)
 #   make SAN=thread the same with ThreadSanitizer (into build-tsan/)
-#   make deps       install the Debian packages the build needs (idempotent)
+#   make deps       install the Debian packages building and running need (idempotent; make test,
+#                   bench and fuzz add their own: deploy/deps test|bench|fuzz)
 #   make fuzz       build and run the libFuzzer target of the proto decoder
 #   make run / stop / restart   the whole system (deploy/start, deploy/stop)
 #   make clean
@@ -135,6 +136,7 @@ $(BUILD)/lib/%.so: tests/faults/%.c
 	$(Q)$(CC) $(filter-out -fsanitize=%,$(ALL_CFLAGS)) -fPIC -shared -o $@ $< -ldl
 
 test: all
+	@deploy/deps test
 	@BUILD=$(BUILD) tests/run
 
 # The rules of docs/ARCHITECTURE.md, proven on this build (tests/run runs it too).
@@ -146,6 +148,7 @@ test-unit: all
 	@BUILD=$(BUILD) tests/run unit
 
 fuzz: deps
+	@deploy/deps fuzz
 	@$(MAKE) --no-print-directory -f proto/fuzz/fuzz.mk BUILD=build-fuzz
 
 run: all
@@ -160,6 +163,7 @@ restart: all
 	@deploy/start
 
 bench: all
+	@deploy/deps bench
 	@tests/bench/run
 
 clean:

@@ -123,11 +123,11 @@ test('deploy/deps installs what dpkg-query does not know, and is quiet when all 
     writeFileSync(join(dir, name), `#!/bin/sh\n${body}\n`);
     chmodSync(join(dir, name), 0o755);
   };
-  const deps = (known) => new Promise(resolve => {
+  const deps = (known, purpose = 'run', refuse = 'none') => new Promise(resolve => {
     fake('dpkg-query', `for p in ${known}; do echo "$p install ok installed"; done\necho "dpkg-query: no packages found matching x" >&2; exit 1`);
-    fake('apt-get', `echo "$@" >> "${join(dir, 'apt.log')}"`);
+    fake('apt-get', `echo "$@" >> "${join(dir, 'apt.log')}"; case "$*" in *${refuse}*) exit 100;; esac`);
     fake('id', 'echo 0');
-    execFile('deploy/deps', [], { env: { ...process.env, PATH: `${dir}:${process.env.PATH}` }, timeout: 10000 },
+    execFile('deploy/deps', [purpose], { env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, WITH_BROWSER: '' }, timeout: 10000 },
       (err, stdout, stderr) => resolve({ code: err ? (err.code ?? 1) : 0, out: stdout + stderr }));
   });
   try {
@@ -137,12 +137,32 @@ test('deploy/deps installs what dpkg-query does not know, and is quiet when all 
     const apt = readFileSync(join(dir, 'apt.log'), 'utf8');
     assert.match(apt, /^install -y -q .*libczmq-dev/m);
     assert.doesNotMatch(apt, /build-essential/, 'what is installed is not asked for again');
+    // Running needs no test, bench or fuzz tools.
+    assert.doesNotMatch(apt, /chromium|wrk|clang|valgrind/, 'make run installs only what running needs');
     rmSync(join(dir, 'apt.log'));
-    const all = 'build-essential pkg-config libzmq3-dev libczmq-dev libcivetweb-dev libcurl4-openssl-dev libmsgpack-dev liblmdb-dev libjansson-dev libsodium-dev libyajl-dev nginx openssl wrk curl clang libclang-rt-14-dev valgrind';
+    const all = 'build-essential pkg-config libzmq3-dev libczmq-dev libcivetweb-dev libcurl4-openssl-dev libmsgpack-dev liblmdb-dev libjansson-dev libsodium-dev libyajl-dev nginx openssl curl';
     const q = await deps(all);
     assert.equal(q.code, 0, q.out);
     assert.equal(q.out, '', 'nothing to say when everything is installed');
     assert.equal(existsSync(join(dir, 'apt.log')), false, 'apt-get not run');
+    // make test wants Chromium: installed when it can be...
+    const t = await deps(all, 'test');
+    assert.equal(t.code, 0, t.out);
+    assert.match(readFileSync(join(dir, 'apt.log'), 'utf8'), /^install -y -q chromium$/m);
+    rmSync(join(dir, 'apt.log'));
+    // ...and when it cannot, said loudly, and the tests still run (exit 0).
+    const noBrowser = await deps(all, 'test', 'chromium');
+    assert.equal(noBrowser.code, 0, noBrowser.out);
+    assert.match(noBrowser.out, /COULD NOT INSTALL chromium: the browser test will be skipped/);
+    rmSync(join(dir, 'apt.log'));
+    // A package running needs that cannot be installed is an error.
+    const broken = await deps('build-essential', 'run', 'nginx');
+    assert.notEqual(broken.code, 0, broken.out);
+    assert.match(broken.out, /apt-get install failed/);
+    // bench and fuzz add their tools.
+    rmSync(join(dir, 'apt.log'));
+    await deps(all, 'bench');
+    assert.match(readFileSync(join(dir, 'apt.log'), 'utf8'), /^install -y -q wrk$/m);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
