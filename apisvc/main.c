@@ -1,4 +1,4 @@
-//  apisvc: calls the RingCentral APIs with a session's token. See architecture.md.
+//  apisvc: calls the RingCentral APIs with a session's token. See docs/ARCHITECTURE.md.
 #include "apisvc/api.h"
 #include "apisvc/authc.h"
 #include "common/log.h"
@@ -39,8 +39,9 @@ int main(void)
     if (ctx && store && http)
         svc = svc_new("apisvc", ctx, cfg.apisvc_endpoint, http, api_handle, NULL);
     //  A REFRESH may take authsvc one RingCentral call. The gateway waits service_timeout +
-    //  2 x timeout for apisvc: room for the API call that found the token stale and this
-    //  refresh, so a hung authsvc is reported as such before the gateway gives up on apisvc.
+    //  3 x timeout for apisvc (gateway/rpc.c): room for the API call that found the token stale,
+    //  this refresh and the API call again, so a hung authsvc is reported as such before the
+    //  gateway gives up on apisvc.
     if (svc)
         authc = authc_new(ctx, cfg.authsvc_endpoint, svc, cfg.timeout_ms + cfg.service_timeout_ms);
     if (authc)

@@ -1,4 +1,4 @@
-//  authsvc: authorize URL, code exchange, refresh (once), logout. See architecture.md.
+//  authsvc: authorize URL, code exchange, refresh (once), logout. See docs/ARCHITECTURE.md.
 #include "authsvc/authsvc.h"
 #include "common/clock.h"
 #include "authsvc/refresh.h"

@@ -1,4 +1,4 @@
-//  oauth: RingCentral's OAuth endpoints (ringcentral.md): the authorize URL,
+//  oauth: RingCentral's OAuth endpoints (/restapi/oauth/authorize, token, revoke): the authorize URL,
 //  and the token (code exchange, refresh) and revoke requests on the service's http client.
 #ifndef OAUTH_H_INCLUDED
 #define OAUTH_H_INCLUDED

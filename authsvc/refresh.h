@@ -1,4 +1,4 @@
-//  refresh: SESSION and REFRESH, with the refresh done exactly once (architecture.md "Refresh, once").
+//  refresh: SESSION and REFRESH, with the refresh done exactly once (docs/ARCHITECTURE.md "Refresh, once").
 //
 //  In process: one job per session id; every REFRESH or SESSION that needs a
 //  refresh while one runs waits on it. Across processes: the job first claims

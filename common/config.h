@@ -1,4 +1,4 @@
-//  config: the settings of architecture.md "Configuration", read and checked once at start.
+//  config: the settings of README.md "Configuration", read and checked once at start.
 //
 //  Process environment: RC_ENV_DIR (default "environment"), GATEWAY_PORT (5000) and
 //  GATEWAY_BIND (127.0.0.1): the public side, served by the nginx front; GATEWAY_INTERNAL_PORT

@@ -1,4 +1,4 @@
-//  upstream: what a RingCentral answer means for our callers (architecture.md "Failures of RingCentral").
+//  upstream: what a RingCentral answer means for our callers (docs/ARCHITECTURE.md "Failures of RingCentral").
 #ifndef UPSTREAM_H_INCLUDED
 #define UPSTREAM_H_INCLUDED
 
@@ -19,7 +19,7 @@ long upstream_retry_after(const http_response_t *resp);
 #define UPSTREAM_CODE_MAX 64
 #define UPSTREAM_MESSAGE_MAX 512
 
-//  RingCentral's own words about a failed answer (ringcentral.md): not secret, never a token.
+//  RingCentral's own words about a failed answer (its errorCode / OAuth error and message): not secret, never a token.
 typedef struct {
     long status;                                //  the HTTP status; 0 when no answer arrived
     char code[UPSTREAM_CODE_MAX + 1];           //  errorCode (top-level, else errors[].errorCode) or OAuth error; ""

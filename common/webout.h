@@ -8,8 +8,9 @@
 #include <civetweb.h>
 #include <stddef.h>
 
-//  Send status, Content-Type, Content-Length, Date, Connection (unless headers name one), then headers (name, value, ..., NULL;
-//  may be NULL), then body. Header values must not hold CR or LF. Returns 0, or -1 when the write failed.
+//  Send the status line, Content-Length, Date, Connection (unless headers name one), Content-Type (unless NULL), then
+//  headers (name, value, ..., NULL; may be NULL), then body. Header values must not hold CR or LF. Returns 0, or -1
+//  when the head does not fit in 4 KiB or the write failed.
 int webout_send(struct mg_connection *conn, int status, const char *content_type, const char *const *headers,
                 const void *body, size_t len);
 //  True when civetweb keeps this connection open after the reply (the client's Connection header, else HTTP/1.1).

@@ -1,4 +1,4 @@
-# Shared by deploy/start, stop, status: the configuration of architecture.md.
+# Shared by deploy/start, stop, status, run: the stack's settings (README, "Configuration").
 # Sourced, not run. Paths are relative to the project top unless absolute.
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$top"

@@ -32,7 +32,7 @@ static const char *s_kinds[] = {
     [FAULT_INVALID_CLIENT] = "invalid_client", [FAULT_UNAUTHORIZED_CLIENT] = "unauthorized_client",
 };
 
-//  RingCentral's bodies for these answers (ringcentral.md "Permission and app errors").
+//  RingCentral's bodies for these answers, as its API and token endpoint send them.
 static const struct {
     int status;
     const char *body;
