@@ -23,6 +23,13 @@ static void s_sweep(svc_t *svc, void *arg)
         log_info("sweep", "sessions=%zu pending=%zu", sessions, pending);
 }
 
+//  The drain at SIGTERM (svc) waits for refreshes under way: their new pairs are stored before the exit.
+static bool s_busy(void *arg)
+{
+    authsvc_t *self = arg;
+    return refresh_busy(self->refresh);
+}
+
 static int s_batch_begin(void *arg)
 {
     return store_batch_begin(arg);
@@ -82,6 +89,7 @@ int main(int argc, char **argv)
         //  it (refresh results, the lease, logout deletes) runs after it (authsvc_later), timers too (the sweep).
         svc_set_batch(self.svc, s_batch_begin, s_batch_commit, self.store);
         svc_set_after(self.svc, authsvc_after, &self);
+        svc_set_busy(self.svc, s_busy, &self);
         s_sweep(self.svc, &self);
         log_info("startup", "msg=ready");
         rc = svc_run(self.svc);
