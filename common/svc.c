@@ -416,7 +416,11 @@ int svc_run(svc_t *self)
     while (!self->stopping) {
         if (fds[0].revents & POLLIN) {
             char buf[16];
-            if (read(s_signal_pipe[0], buf, sizeof buf) > 0 && s_on_stop_signal(self))
+            ssize_t n = read(s_signal_pipe[0], buf, sizeof buf);
+            bool now = false;
+            for (ssize_t i = 0; i < n && !now; i++)     //  one byte a signal: two at once stop at once
+                now = s_on_stop_signal(self);
+            if (now)
                 break;
         }
         if (self->draining && s_drained(self))

@@ -49,6 +49,19 @@ function assertExtensionAnswers(rs, what) {
 // One request that records a closed connection as { status: 0 } instead of throwing.
 const call = (b, path) => b.get(path, JSON_ACCEPT).catch(e => ({ status: 0, text: String(e.cause || e) }));
 
+test('nginx SIGQUIT (deploy/stop) with 20 requests in flight: all 20 answered 200 with the right body', async () => {
+  const b = new Browser(stack.url);
+  await b.login('sandbox');
+  const { pending } = await slowed('extension', N,
+    () => Promise.all(Array.from({ length: N }, () => call(b, '/test?api=extension'))));
+  const p = stack.procs.get('nginx');
+  process.kill(-p.pid, 'SIGQUIT');
+  assertExtensionAnswers(await pending, 'in flight at SIGQUIT');
+  await p.exited;
+  stack.start('nginx');
+  await stack.ready();
+});
+
 test('gateway SIGTERM with 20 requests in flight: all 20 answered 200 with the right body, then it exits', async () => {
   const b = new Browser(stack.url);
   await b.login('sandbox');
