@@ -10,7 +10,7 @@ import { Browser } from './lib/browser.mjs';
 
 const JSON_ACCEPT = { headers: { accept: 'application/json' } };
 const N = 20;
-const SLOW_MS = 1500;
+const SLOW_MS = 2500;   // long enough that the signal surely comes while they are under way, even on a loaded machine
 
 let mock, stack;
 
@@ -79,6 +79,7 @@ test('gateway SIGTERM with 20 requests in flight: all 20 answered 200 with the r
   assert.equal(late.headers.get('retry-after'), '1');
   const { code } = await gw.exited;
   assert.equal(code, 0);
+  assert.match(stack.log('gateway'), /ev=server\.drain in_flight=20 /, 'the signal came with all 20 under way');
   assert.match(stack.log('gateway'), /ev=server\.drained /);
   stack.start('gateway');
   await stack.ready();
@@ -97,6 +98,7 @@ test('apisvc SIGTERM with 20 API calls in flight: all 20 answered 200 with the r
   assert.equal(late.status, 503, 'a request during the drain is refused clearly');
   const { code } = await p.exited;
   assert.equal(code, 0);
+  assert.match(stack.log('apisvc'), /ev=svc\.signal msg=draining pending=20 /, 'the signal came with all 20 under way');
   assert.match(stack.log('apisvc'), /ev=svc\.drained /);
   stack.start('apisvc');
   await stack.ready();
@@ -115,6 +117,7 @@ test('authsvc SIGTERM with 20 refreshes at RingCentral: all answered, the new pa
   assertExtensionAnswers(await pending, 'in flight at SIGTERM');
   const { code } = await p.exited;
   assert.equal(code, 0);
+  assert.match(stack.log('authsvc'), /ev=svc\.signal msg=draining pending=20 busy=1 /, 'with all 20 at RingCentral');
   assert.match(stack.log('authsvc'), /ev=svc\.drained /);
   assert.doesNotMatch(stack.log('authsvc'), /ev=refresh\.lost/);
   stack.start('authsvc');
