@@ -336,12 +336,14 @@ static void t_save_load(void)
         "garbage{", "[]", "{\"format\":\"mockrc-state\",\"version\":2,\"users\":1,\"grants\":[]}",
         "{\"format\":\"mockrc-state\",\"version\":1,\"users\":-1,\"grants\":[]}",
         "{\"format\":\"mockrc-state\",\"version\":1,\"users\":1,\"grants\":[{\"client\":\"app1\",\"user\":2,"
-        "\"endpoint\":\"e\",\"refresh\":\"r1\",\"refresh_expires\":99999999999999}]}",
+        "\"endpoint\":\"e\",\"refresh\":\"r1\",\"refresh_expires\":4000000000000}]}",
         "{\"format\":\"mockrc-state\",\"version\":1,\"users\":1,\"grants\":[{\"client\":\"app1\",\"user\":1,"
-        "\"endpoint\":\"e\",\"refresh\":\"r 1\",\"refresh_expires\":99999999999999}]}",
+        "\"endpoint\":\"e\",\"refresh\":\"r 1\",\"refresh_expires\":4000000000000}]}",
         "{\"format\":\"mockrc-state\",\"version\":1,\"users\":1,\"grants\":[{\"client\":\"app1\",\"user\":1,"
-        "\"endpoint\":\"e\",\"refresh\":\"r1\",\"refresh_expires\":99999999999999},{\"client\":\"app1\",\"user\":1,"
-        "\"endpoint\":\"e\",\"refresh\":\"r1\",\"refresh_expires\":99999999999999}]}",
+        "\"endpoint\":\"e\",\"refresh\":\"r1\",\"refresh_expires\":-9223372036854775807}]}",
+        "{\"format\":\"mockrc-state\",\"version\":1,\"users\":1,\"grants\":[{\"client\":\"app1\",\"user\":1,"
+        "\"endpoint\":\"e\",\"refresh\":\"r1\",\"refresh_expires\":4000000000000},{\"client\":\"app1\",\"user\":1,"
+        "\"endpoint\":\"e\",\"refresh\":\"r1\",\"refresh_expires\":4000000000000}]}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         s_write(path, bad[i]);
@@ -352,9 +354,9 @@ static void t_save_load(void)
     }
     //  An unknown app's login, or one run out, is skipped; the rest is taken in.
     s_write(path, "{\"format\":\"mockrc-state\",\"version\":1,\"users\":2,\"grants\":[{\"client\":\"nope\",\"user\":1,"
-            "\"endpoint\":\"e\",\"refresh\":\"r1\",\"refresh_expires\":99999999999999},{\"client\":\"app1\",\"user\":2,"
+            "\"endpoint\":\"e\",\"refresh\":\"r1\",\"refresh_expires\":4000000000000},{\"client\":\"app1\",\"user\":2,"
             "\"endpoint\":\"e\",\"refresh\":\"r2\",\"refresh_expires\":1},{\"client\":\"app2\",\"user\":2,"
-            "\"endpoint\":\"e\",\"refresh\":\"r3\",\"refresh_expires\":99999999999999}]}");
+            "\"endpoint\":\"e\",\"refresh\":\"r3\",\"refresh_expires\":4000000000000}]}");
     st = s_state(NULL);
     CHECK(state_load(st, path, why, sizeof why) == 1);
     CHECK(state_refresh(st, 1, "r3", &t) == STATE_OK && strcmp(t.owner_id, "100002") == 0);

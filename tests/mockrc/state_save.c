@@ -23,6 +23,7 @@
 #define SAVE_FILE_MAX ((size_t) 64 << 20)
 #define SAVE_USERS_MAX 1000000
 #define SAVE_GRANTS_MAX 1000000
+#define SAVE_TIME_MAX ((json_int_t) 4102444800000)     //  2100-01-01 in ms: later expiries are not believed
 
 static int64_t s_wall_ms(void)
 {
@@ -99,6 +100,12 @@ int state_save(state_t *self, const char *path)
     return 0;
 }
 
+//  An expiry from the file: wall-clock ms within 0 .. SAVE_TIME_MAX (so the arithmetic on it cannot overflow).
+static bool s_time_ok(const json_t *v)
+{
+    return json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= SAVE_TIME_MAX;
+}
+
 //  A token value as the mock makes them (rand_id): 1..RAND_ID_SIZE-1 characters of [A-Za-z0-9_-].
 static bool s_token_ok(const char *v)
 {
@@ -154,8 +161,8 @@ static long s_import(state_t *self, json_t *doc, int64_t now_mono, int64_t now_w
         json_t *user = json_object_get(o, "user"), *rexp = json_object_get(o, "refresh_expires");
         json_t *aexp = json_object_get(o, "access_expires");
         if (!client || !endpoint || strlen(endpoint) >= sizeof ((grant_t *) 0)->endpoint_id || !json_is_integer(user)
-            || json_integer_value(user) < 1 || (size_t) json_integer_value(user) > nusers || !json_is_integer(rexp)
-            || (access && !json_is_integer(aexp))) {
+            || json_integer_value(user) < 1 || (size_t) json_integer_value(user) > nusers || !s_time_ok(rexp)
+            || (access && !s_time_ok(aexp))) {
             snprintf(why, why_size, "login %zu is malformed", i);
             return -1;
         }
