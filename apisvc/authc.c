@@ -101,16 +101,15 @@ static void s_on_monitor(svc_t *svc, void *socket, void *arg)
     authc_t *self = arg;
     zmq_msg_t frame;
     zmq_msg_init(&frame);
-    bool disconnected = false;
-    for (;;) {
-        if (zmq_msg_recv(&frame, socket, ZMQ_DONTWAIT) < 0)
-            break;
+    bool disconnected = false, first = true;
+    while (zmq_msg_recv(&frame, socket, ZMQ_DONTWAIT) >= 0) {
         //  An event is two frames: 6 bytes (uint16 event, uint32 value), then the endpoint.
-        if (zmq_msg_size(&frame) == 6) {
+        if (first && zmq_msg_size(&frame) == 6) {
             uint16_t event;
             memcpy(&event, zmq_msg_data(&frame), sizeof event);
             disconnected = disconnected || event == ZMQ_EVENT_DISCONNECTED;
         }
+        first = !zmq_msg_more(&frame);
     }
     zmq_msg_close(&frame);
     if (!disconnected)
