@@ -312,7 +312,8 @@ static void s_load_and_go(s_job_t *job, bool may_refresh)
     }
     if (src != STORE_OK) {
         log_error("api.store", "rid=%llx error=\"%s\"", (unsigned long long) job->rid, store_strerror(src));
-        s_fail(job, PROTO_INTERNAL, "the token store failed", -1);
+        s_fail(job, PROTO_INTERNAL, src == STORE_ELOST ? "the token store's data directory was deleted or replaced"
+                                                       : "the token store failed", -1);
         return;
     }
     //  A 429 penalty recorded by any apisvc process (HOLD): answer, or wait out a short rest, without a call.

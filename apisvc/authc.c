@@ -4,6 +4,9 @@
 #include "common/log.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
@@ -27,6 +30,7 @@ struct _s_call_t {
 struct _authc_t {
     void *ctx;
     void *socket;
+    void *monitor;          //  PAIR receiving the DEALER's disconnect events (zmq_socket_monitor)
     char endpoint[512];
     svc_t *svc;
     long timeout_ms;
@@ -87,6 +91,67 @@ static void s_on_readable(svc_t *svc, void *socket, void *arg)
     proto_msg_destroy(&reply);
 }
 
+static void s_fail(s_call_t *call, const char *message);
+
+//  The DEALER lost its connection to authsvc (it stopped, was killed, or restarts): the calls sent on it are
+//  lost, since a reply is routed to the connection that brought the request (a restarted authsvc never heard
+//  of them). Fail them now, not at their deadline. Replies that arrived before the disconnect are read first.
+static void s_on_monitor(svc_t *svc, void *socket, void *arg)
+{
+    authc_t *self = arg;
+    zmq_msg_t frame;
+    zmq_msg_init(&frame);
+    bool disconnected = false, first = true;
+    while (zmq_msg_recv(&frame, socket, ZMQ_DONTWAIT) >= 0) {
+        //  An event is two frames: 6 bytes (uint16 event, uint32 value), then the endpoint.
+        if (first && zmq_msg_size(&frame) == 6) {
+            uint16_t event;
+            memcpy(&event, zmq_msg_data(&frame), sizeof event);
+            disconnected = disconnected || event == ZMQ_EVENT_DISCONNECTED;
+        }
+        first = !zmq_msg_more(&frame);
+    }
+    zmq_msg_close(&frame);
+    if (!disconnected)
+        return;
+    for (int i = 0; i < 4096; i++) {
+        int events = 0;
+        size_t size = sizeof events;
+        if (zmq_getsockopt(self->socket, ZMQ_EVENTS, &events, &size) != 0 || !(events & ZMQ_POLLIN))
+            break;
+        s_on_readable(svc, self->socket, self);
+    }
+    int lost = 0;
+    for (s_call_t **p = &self->calls; *p;) {
+        s_call_t *call = *p;
+        if (call->frame) {      //  not sent yet: it waits for the next connection
+            p = &call->next;
+            continue;
+        }
+        *p = call->next;
+        s_fail(call, "authsvc stopped or restarted while handling the request; try again");
+        lost++;
+    }
+    log_warn("authc.disconnected", "calls_failed=%d msg=\"the connection to authsvc ended\"", lost);
+}
+
+//  Watch the DEALER's disconnects on an inproc PAIR polled by svc. Returns 0, or -1 (logged).
+static int s_monitor(authc_t *self)
+{
+    char addr[64];
+    snprintf(addr, sizeof addr, "inproc://authc-monitor-%p", (void *) self);
+    int zero = 0;
+    if (zmq_socket_monitor(self->socket, addr, ZMQ_EVENT_DISCONNECTED) != 0
+        || !(self->monitor = zmq_socket(self->ctx, ZMQ_PAIR))
+        || zmq_setsockopt(self->monitor, ZMQ_LINGER, &zero, sizeof zero)
+        || zmq_connect(self->monitor, addr) != 0
+        || svc_add_socket(self->svc, self->monitor, s_on_monitor, self) != 0) {
+        log_error("authc.monitor", "error=\"%s\"", zmq_strerror(zmq_errno()));
+        return -1;
+    }
+    return 0;
+}
+
 authc_t *authc_new(void *zmq_ctx, const char *endpoint, svc_t *svc, long timeout_ms)
 {
     authc_t *self = calloc(1, sizeof *self);
@@ -98,7 +163,7 @@ authc_t *authc_new(void *zmq_ctx, const char *endpoint, svc_t *svc, long timeout
     self->next_rid = 1;
     snprintf(self->endpoint, sizeof self->endpoint, "%s", endpoint);
     self->socket = s_connect(self);
-    if (!self->socket || svc_add_socket(svc, self->socket, s_on_readable, self) != 0) {
+    if (!self->socket || svc_add_socket(svc, self->socket, s_on_readable, self) != 0 || s_monitor(self) != 0) {
         authc_destroy(&self);
         return NULL;
     }
@@ -139,8 +204,12 @@ void authc_destroy(authc_t **self_p)
         self->calls = call->next;
         s_fail(call, "apisvc is stopping");
     }
-    if (self->socket)
+    if (self->monitor)
+        zmq_close(self->monitor);
+    if (self->socket) {
+        zmq_socket_monitor(self->socket, NULL, 0);
         zmq_close(self->socket);
+    }
     free(self);
     *self_p = NULL;
 }

@@ -3,7 +3,10 @@
 //  ERROR UNAVAILABLE "authsvc cannot be reached"; a call that a connected authsvc does not
 //  answer by its deadline ends with ERROR UNAVAILABLE "authsvc did not answer" (its late
 //  reply, if any, is dropped by request id). The DEALER reconnects by itself when authsvc
-//  restarts.
+//  restarts. When the connection ends (authsvc stopped, killed or restarting), the calls
+//  already sent on it can no longer be answered: they end at once with ERROR UNAVAILABLE
+//  "authsvc stopped or restarted while handling the request" (a disconnect event of the
+//  DEALER, watched with zmq_socket_monitor), not at their deadline.
 #ifndef AUTHC_H_INCLUDED
 #define AUTHC_H_INCLUDED
 

@@ -7,12 +7,21 @@
 #include <zmq.h>
 
 #define TICK_MS 50
+#define STORE_CHECK_MS 1000
 
 static void s_tick(svc_t *svc, void *arg)
 {
     void **parts = arg;
     authc_tick(svc, parts[0]);
     api_tick(svc, parts[1]);
+}
+
+//  A DATA_DIR deleted or replaced under the running process: logged, and the store refuses every call (store_check).
+static void s_store_check(svc_t *svc, void *arg)
+{
+    (void) svc;
+    char why[160];
+    store_check(arg, why, sizeof why);
 }
 
 int main(void)
@@ -29,7 +38,7 @@ int main(void)
     if (rand_init() != 0)
         return 1;
     void *ctx = zmq_ctx_new();
-    store_t *store = store_open(cfg.data_dir, (size_t) cfg.data_map_mb << 20);
+    store_t *store = store_open_existing(cfg.data_dir, (size_t) cfg.data_map_mb << 20);
     http_t *http = http_new(cfg.connect_timeout_ms, cfg.timeout_ms, PROTO_BODY_MAX);
     api_t *api = NULL;
     authc_t *authc = NULL;
@@ -51,7 +60,7 @@ int main(void)
         parts[0] = authc;
         parts[1] = api;
         svc_set_handler_arg(svc, api);
-        if (svc_every(svc, TICK_MS, s_tick, parts) == 0) {
+        if (svc_every(svc, TICK_MS, s_tick, parts) == 0 && svc_every(svc, STORE_CHECK_MS, s_store_check, store) == 0) {
             log_info("startup", "msg=ready");
             rc = svc_run(svc);
         }

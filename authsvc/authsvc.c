@@ -99,7 +99,8 @@ void authsvc_store_error(authsvc_t *self, const svc_peer_t *peer, uint64_t rid, 
     if (rc == STORE_EFULL)
         svc_reply_error(self->svc, peer, rid, PROTO_STORE_FULL, "the token store is full; try again later", -1);
     else
-        svc_reply_error(self->svc, peer, rid, PROTO_INTERNAL, "the token store failed", -1);
+        svc_reply_error(self->svc, peer, rid, PROTO_INTERNAL, rc == STORE_ELOST ? "the token store's data directory was "
+                        "deleted or replaced" : "the token store failed", -1);
 }
 
 int authsvc_later(authsvc_t *self, authsvc_later_fn *fn, void *arg)

@@ -7,10 +7,12 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zmq.h>
 
 #define SWEEP_INTERVAL_MS 60000
 #define REFRESH_TICK_MS 50
+#define STORE_CHECK_MS 1000
 #define UPSTREAM_BODY_MAX (64u << 10)
 
 //  A timer: runs outside the loop's group commit (svc), where deletes may grow a full map.
@@ -21,6 +23,47 @@ static void s_sweep(svc_t *svc, void *arg)
     size_t sessions = 0, pending = 0;
     if (store_sweep(self->store, clock_now_ms(), &sessions, &pending) == STORE_OK && (sessions || pending))
         log_info("sweep", "sessions=%zu pending=%zu", sessions, pending);
+}
+
+//  The drain at SIGTERM (svc) waits for refreshes under way: their new pairs are stored before the exit.
+static bool s_busy(void *arg)
+{
+    authsvc_t *self = arg;
+    return refresh_busy(self->refresh);
+}
+
+//  A DATA_DIR deleted or replaced under the running process: logged, and the store refuses every call (store_check).
+static void s_store_check(svc_t *svc, void *arg)
+{
+    (void) svc;
+    authsvc_t *self = arg;
+    char why[160];
+    store_check(self->store, why, sizeof why);
+}
+
+//  --init-store: make the token store in DATA_DIR when there is none (deploy/start, when the stack starts from
+//  nothing: the services themselves never make one). Prints what it did; exit 0, or 1 when it cannot.
+static int s_init_store(void)
+{
+    config_t cfg;
+    char err[256];
+    log_init("authsvc", LOGL_WARN);
+    if (config_load(&cfg, err, sizeof err) != 0) {
+        printf("config: %s\n", err);
+        return 1;
+    }
+    char path[4096];
+    struct stat st;
+    bool exists = snprintf(path, sizeof path, "%s/data.mdb", cfg.data_dir) < (int) sizeof path && stat(path, &st) == 0;
+    store_t *store = store_open(cfg.data_dir, (size_t) cfg.data_map_mb << 20);
+    const char *what = exists ? "exists" : "created (empty)";
+    if (!store) {
+        printf("store: cannot be made in %s (see the line above)\n", cfg.data_dir);
+        return 1;
+    }
+    store_close(&store);
+    printf("store: %s in %s\n", what, cfg.data_dir);
+    return 0;
 }
 
 static int s_batch_begin(void *arg)
@@ -42,8 +85,10 @@ int main(int argc, char **argv)
         //  --check-config: load the configuration as at start and check each RC_REDIRECT_URL against PUBLIC_URL,
         //  print "config ok: production=configured|unconfigured sandbox=... public_url=URL" (exit 0) or the problems on one line
         //  (exit 1); starts nothing (deploy/start uses it).
+        if (argc == 2 && strcmp(argv[1], "--init-store") == 0)
+            return s_init_store();
         if (argc != 2 || strcmp(argv[1], "--check-config") != 0) {
-            fprintf(stderr, "usage: %s [--check-config]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--check-config | --init-store]\n", argv[0]);
             return 2;
         }
         char problems[4096];
@@ -70,18 +115,20 @@ int main(int argc, char **argv)
     }
     authsvc_t self = { .cfg = &cfg };
     void *ctx = zmq_ctx_new();
-    self.store = store_open(cfg.data_dir, (size_t) cfg.data_map_mb << 20);
+    self.store = store_open_existing(cfg.data_dir, (size_t) cfg.data_map_mb << 20);
     self.http = http_new(cfg.connect_timeout_ms, cfg.timeout_ms, UPSTREAM_BODY_MAX);
     self.refresh = refresh_new();
     if (ctx && self.store && self.http && self.refresh)
         self.svc = svc_new("authsvc", ctx, cfg.authsvc_endpoint, self.http, authsvc_handle, &self);
     int rc = 1;
     if (self.svc && svc_every(self.svc, SWEEP_INTERVAL_MS, s_sweep, &self) == 0
-        && svc_every(self.svc, REFRESH_TICK_MS, refresh_tick, &self) == 0) {
+        && svc_every(self.svc, REFRESH_TICK_MS, refresh_tick, &self) == 0
+        && svc_every(self.svc, STORE_CHECK_MS, s_store_check, &self) == 0) {
         //  Group commit: the writes of one turn of the loop share one durable commit; what must not depend on
         //  it (refresh results, the lease, logout deletes) runs after it (authsvc_later), timers too (the sweep).
         svc_set_batch(self.svc, s_batch_begin, s_batch_commit, self.store);
         svc_set_after(self.svc, authsvc_after, &self);
+        svc_set_busy(self.svc, s_busy, &self);
         s_sweep(self.svc, &self);
         log_info("startup", "msg=ready");
         rc = svc_run(self.svc);

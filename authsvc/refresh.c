@@ -569,6 +569,15 @@ void refresh_tick(svc_t *svc, void *arg)
     free(all);
 }
 
+bool refresh_busy(const refresh_t *self)
+{
+    zhashx_t *jobs = self->jobs;     //  iterating moves the table's cursor (not its contents): no caller iterates now
+    for (s_job_t *job = zhashx_first(jobs); job; job = zhashx_next(jobs))
+        if (job->state == JOB_CLAIM || job->state == JOB_UPSTREAM || job->state == JOB_SETTLE || job->state == JOB_MEMORY)
+            return true;
+    return false;
+}
+
 void refresh_abort_all(authsvc_t *self)
 {
     size_t n = 0;

@@ -27,6 +27,9 @@ void refresh_session(authsvc_t *self, const svc_peer_t *peer, proto_msg_t *req);
 void refresh_request(authsvc_t *self, const svc_peer_t *peer, proto_msg_t *req);
 //  Timer: move on the jobs that wait for another process's lease, answer waiters past their timeout. Call every ~50 ms.
 void refresh_tick(svc_t *svc, void *arg);
+//  True while a refresh of this process is under way or holds a new pair not yet stored (claim, transfer,
+//  settling, kept in memory): the drain at SIGTERM waits for these, so no rotated pair dies with the process.
+bool refresh_busy(const refresh_t *self);
 //  At shutdown (after http_destroy and authsvc_after: no transfer or settling may be left): try once more to store
 //  the pairs kept in memory, then answer every waiter with ERROR UNAVAILABLE.
 void refresh_abort_all(authsvc_t *self);

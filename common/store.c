@@ -14,6 +14,7 @@
 #include <lmdb.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
@@ -151,14 +152,25 @@ static int s_open_dbs_fn(store_t *self, MDB_txn *txn, void *arg, bool *commit)
     return rc;
 }
 
-store_t *store_open(const char *dir, size_t map_size)
+static store_t *s_open(const char *dir, size_t map_size, bool create)
 {
     if (!dir || !*dir) {
         log_error("store.open.fail", "reason=\"no data directory\"");
         return NULL;
     }
-    struct stat st;
-    if (s_mkdir_p(dir, &st) != 0) {
+    struct stat st, data_st;
+    char data_path[sizeof ((store_t *) 0)->data_path];
+    if (snprintf(data_path, sizeof data_path, "%s/data.mdb", dir) >= (int) sizeof data_path) {
+        log_error("store.open.fail", "reason=\"data directory path too long\"");
+        return NULL;
+    }
+    if (!create && (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || stat(data_path, &data_st) != 0
+                    || !S_ISREG(data_st.st_mode))) {
+        log_error("store.open.fail", "dir=%s reason=\"no token store there (deleted or never made): a service "
+                  "never makes an empty one; deploy/start makes it when the stack starts from nothing\"", dir);
+        return NULL;
+    }
+    if (create && s_mkdir_p(dir, &st) != 0) {
         log_error("store.open.fail", "dir=%s reason=\"mkdir: %s\"", dir, strerror(errno));
         return NULL;
     }
@@ -203,11 +215,79 @@ store_t *store_open(const char *dir, size_t map_size)
         store_close(&self);
         return NULL;
     }
+    //  What store_check compares with: the data file this environment has open.
+    int fd = -1;
+    if (mdb_env_get_fd(self->env, &fd) != 0 || fstat(fd, &data_st) != 0) {
+        log_error("store.open.fail", "dir=%s reason=\"cannot stat the open data file\"", dir);
+        store_close(&self);
+        return NULL;
+    }
+    snprintf(self->data_path, sizeof self->data_path, "%s", data_path);
+    self->data_dev = data_st.st_dev;
+    self->data_ino = data_st.st_ino;
     MDB_envinfo info;
     mdb_env_info(self->env, &info);
     log_info("store.open", "dir=%s map_size=%zu reserve=%zu max_readers=%u stale_readers=%d", dir, info.me_mapsize,
              store_reserve(self->map_size), info.me_maxreaders, dead);
     return self;
+}
+
+store_t *store_open(const char *dir, size_t map_size)
+{
+    return s_open(dir, map_size, true);
+}
+
+store_t *store_open_existing(const char *dir, size_t map_size)
+{
+    return s_open(dir, map_size, false);
+}
+
+//  What is wrong with the store's data file, into why. Returns 0 when nothing is.
+static int s_check(store_t *self, char *why, size_t why_size)
+{
+    struct stat now, open_st;
+    int fd = -1;
+    if (stat(self->data_path, &now) != 0) {
+        snprintf(why, why_size, "%s", errno == ENOENT ? "the data directory or its data file was deleted"
+                                                      : "the data file cannot be looked up");
+        return -1;
+    }
+    if (now.st_dev != self->data_dev || now.st_ino != self->data_ino) {
+        snprintf(why, why_size, "the data directory was replaced: its data file is not the one this process opened");
+        return -1;
+    }
+    if (mdb_env_get_fd(self->env, &fd) == 0 && fstat(fd, &open_st) == 0 && open_st.st_nlink == 0) {
+        snprintf(why, why_size, "the data file this process opened was deleted");
+        return -1;
+    }
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(self->env, NULL, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        snprintf(why, why_size, "a read transaction cannot begin: %s", mdb_strerror(rc));
+        return -1;
+    }
+    mdb_txn_abort(txn);
+    return 0;
+}
+
+int store_check(store_t *store, char *why, size_t why_size)
+{
+    char reason[160] = "";
+    if (!store) {
+        snprintf(why, why_size, "no store");
+        return -1;
+    }
+    int rc = s_check(store, reason, sizeof reason);
+    bool was_lost = store->lost;
+    store->lost = rc != 0;
+    if (rc != 0 && !was_lost)
+        log_error("store.lost", "reason=\"%s\" msg=\"every request that needs the token store fails until the data "
+                  "directory is restored or the stack is restarted (deploy/stop, deploy/start)\"", reason);
+    else if (rc == 0 && was_lost)
+        log_info("store.back", "msg=\"the data file is the one this process opened again\"");
+    if (why && why_size)
+        snprintf(why, why_size, "%s", rc == 0 ? "ok" : reason);
+    return rc;
 }
 
 void store_close(store_t **self_p)
@@ -239,6 +319,7 @@ const char *store_strerror(int rc)
     case STORE_ESTALE: return "record version moved on";
     case STORE_EINVAL: return "invalid argument or record";
     case STORE_EPERM: return "the record belongs to another session";
+    case STORE_ELOST: return "the data directory was deleted or replaced";
     default: return "unknown store error";
     }
 }

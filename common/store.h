@@ -41,6 +41,7 @@ enum {
     STORE_ESTALE = -5,      //  the record's version moved on (someone else refreshed)
     STORE_EINVAL = -6,      //  bad argument: key too long, field too long, corrupt record
     STORE_EPERM = -7,       //  the record belongs to someone else (store_pending_take_owned): left as it was
+    STORE_ELOST = -8,       //  the data directory was deleted or replaced under the running process (store_check)
 };
 
 #define STORE_KEY_MAX 128           //  longest session id or state
@@ -80,8 +81,16 @@ typedef struct {
 
 //  Open (creating dir and the databases if needed) the store. map_size 0 means STORE_DEFAULT_MAP_SIZE. Returns NULL and logs why on failure.
 store_t *store_open(const char *dir, size_t map_size);
+//  Open the store in dir only when one is there (dir/data.mdb): never creates a store (the services use this,
+//  so a deleted DATA_DIR is never silently replaced by an empty one). Returns NULL and logs why on failure.
+store_t *store_open_existing(const char *dir, size_t map_size);
 //  Close the store and set *self_p to NULL. Safe with *self_p == NULL.
 void store_close(store_t **self_p);
+//  Whether the store can still be used: its data file is still the one at its path (not deleted, not replaced
+//  by another DATA_DIR) and a read transaction begins. Returns 0, or -1 with a reason in why (no path in it)
+//  and the store refusing every call with STORE_ELOST until a check passes again (one log line each way:
+//  ev=store.lost, ev=store.back). Cheap (two stat calls and a read transaction): call it every second or so.
+int store_check(store_t *store, char *why, size_t why_size);
 //  A short text for a STORE_* code.
 const char *store_strerror(int rc);
 

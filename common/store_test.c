@@ -546,7 +546,52 @@ static void t_batch(void)
     store_close(&store);
 }
 
+//  store_open_existing never makes a store; store_check sees the data directory deleted or replaced under an
+//  open store, which then refuses every call (STORE_ELOST) until the same data file is back.
+static void t_check_lost(void)
+{
+    char dir[512], old[600], fake[600];
+    snprintf(dir, sizeof dir, "%s", s_dir("check_lost"));
+    snprintf(old, sizeof old, "%s.old", dir);
+    snprintf(fake, sizeof fake, "%s/data.mdb", dir);
+    struct stat st;
+    CHECK(store_open_existing(dir, 0) == NULL);
+    CHECK(stat(dir, &st) != 0);         //  nothing made
+    store_t *store = store_open(dir, 0);
+    CHECK(store != NULL);
+    store_close(&store);
+    store = store_open_existing(dir, 0);
+    CHECK(store != NULL);
+    store_session_t in, out;
+    s_session(&in, 1, NOW + HOUR);
+    CHECK(store_session_put(store, "s1", &in) == 0);
+    char why[160];
+    CHECK(store_check(store, why, sizeof why) == 0 && strcmp(why, "ok") == 0);
+
+    CHECK(rename(dir, old) == 0);       //  deleted (as far as the path goes)
+    CHECK(store_check(store, why, sizeof why) == -1 && strstr(why, "deleted"));
+    CHECK(!strstr(why, "check_lost"));  //  no path in the reason (/readyz shows it)
+    CHECK(store_session_get_at(store, "s1", NOW, &out) == STORE_ELOST);
+    CHECK(store_session_put(store, "s2", &in) == STORE_ELOST);
+    CHECK(store_batch_begin(store) == STORE_ELOST);
+
+    CHECK(mkdir(dir, 0700) == 0);       //  replaced: another data file at the path
+    FILE *f = fopen(fake, "w");
+    CHECK(f != NULL);
+    if (f)
+        fclose(f);
+    CHECK(store_check(store, why, sizeof why) == -1 && strstr(why, "replaced"));
+    CHECK(store_session_get_at(store, "s1", NOW, &out) == STORE_ELOST);
+
+    CHECK(unlink(fake) == 0 && rmdir(dir) == 0 && rename(old, dir) == 0);      //  the original back
+    CHECK(store_check(store, why, sizeof why) == 0);
+    CHECK(store_session_get_at(store, "s1", NOW, &out) == 0 && s_session_eq(&in, &out));
+    CHECK(store_session_get_at(store, "s2", NOW, &out) == STORE_ENOTFOUND);     //  nothing was written meanwhile
+    store_close(&store);
+}
+
 static const test_case_t cases[] = {
+    { "check_lost", t_check_lost },
     { "batch", t_batch },
     { "session_roundtrip", t_session_roundtrip },
     { "pending_roundtrip", t_pending_roundtrip },

@@ -150,6 +150,8 @@ int store_txn_run(store_t *self, int mode, const char *op, store_txn_fn *fn, voi
 {
     if (!self)
         return STORE_EINVAL;
+    if (self->lost)
+        return STORE_ELOST;     //  never write into (or read from) an orphaned data file
     if (self->batch && pthread_equal(self->batch_owner, pthread_self())) {
         if (mode & STORE_TXN_ALONE) {
             log_error("store.misuse", "op=%s reason=\"must not join a batch\"", op);
@@ -167,6 +169,8 @@ int store_batch_begin(store_t *self)
 {
     if (!self || self->batch)
         return STORE_EINVAL;
+    if (self->lost)
+        return STORE_ELOST;
     pthread_rwlock_rdlock(&self->map_lock);
     MDB_txn *txn;
     int rc = s_begin(self, 0, &txn, "batch_begin");

@@ -16,6 +16,7 @@
 #include <lmdb.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 //  LMDB's largest key (mdb_env_get_maxkeysize with the default build).
 #define STORE_TXN_LMDB_KEY_MAX 511
@@ -32,6 +33,10 @@ struct _store_t {
     int stale_at_open;          //  stale reader slots cleared by store_open
     MDB_txn *batch;             //  the open group-commit transaction, or NULL
     pthread_t batch_owner;      //  the thread whose store calls join it
+    char data_path[4096];       //  DIR/data.mdb as opened, and its device and inode then (store_check)
+    dev_t data_dev;
+    ino_t data_ino;
+    _Atomic bool lost;          //  store_check found the data file deleted or replaced: every call refused
 };
 
 //  Transaction modes: a read, or a write, with

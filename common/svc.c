@@ -1,6 +1,7 @@
 //  svc: see svc.h.
 #include "common/svc.h"
 #include "common/clock.h"
+#include "common/config.h"
 #include "common/log.h"
 
 #include <errno.h>
@@ -58,6 +59,12 @@ struct _svc_t {
     svc_timer_fn *after;
     void *after_arg;
     bool in_batch;
+    size_t pending;             //  requests handed to the handler and not answered yet
+    bool (*busy)(void *arg);    //  svc_set_busy
+    void *busy_arg;
+    long drain_ms;              //  DRAIN_TIMEOUT_MS
+    bool draining;              //  a signal came: refuse new requests, finish the others
+    int64_t drain_start, drain_until;
     bool sent;                  //  something was sent on the ROUTER in this turn of the loop
     s_held_t *held;
     size_t held_count, held_cap;
@@ -88,6 +95,12 @@ svc_t *svc_new(const char *name, void *zmq_ctx, const char *endpoint, http_t *ht
     self->handler = handler;
     self->handler_arg = arg;
     self->started_ms = clock_mono_ms();
+    char err[160];
+    if (config_getenv_long(&self->drain_ms, "DRAIN_TIMEOUT_MS", SVC_DRAIN_TIMEOUT_MS, 0, 600000, err, sizeof err) != 0) {
+        log_error("svc.config", "reason=\"%s\"", err);
+        svc_destroy(&self);
+        return NULL;
+    }
     self->router = zmq_socket(zmq_ctx, ZMQ_ROUTER);
     int zero = 0, hwm = 100000;
     if (!self->router
@@ -173,6 +186,18 @@ static int s_send(svc_t *self, const svc_peer_t *peer, const proto_msg_t *msg)
     return rc;
 }
 
+//  Send ERROR for rid to peer: svc's own answers (bad frames, refusals, failed commits), no handler's.
+static int s_send_error(svc_t *self, const svc_peer_t *peer, uint64_t rid, proto_code_t code, const char *message,
+                        int64_t retry_after)
+{
+    proto_msg_t *err = proto_error_new(rid, code, message, retry_after);
+    if (!err)
+        return -1;
+    int rc = s_send(self, peer, err);
+    proto_msg_destroy(&err);
+    return rc;
+}
+
 void svc_set_batch(svc_t *self, int (*begin)(void *arg), int (*commit)(void *arg), void *arg)
 {
     self->batch_begin = begin;
@@ -192,9 +217,9 @@ static void s_batch_end(svc_t *self)
         if (rc == 0)
             s_send_raw(self, &h->peer, h->rid, h->data, h->size);
         else if (rc == PROTO_STORE_FULL)
-            svc_reply_error(self, &h->peer, h->rid, PROTO_STORE_FULL, "the token store is full; try again later", -1);
+            s_send_error(self, &h->peer, h->rid, PROTO_STORE_FULL, "the token store is full; try again later", -1);
         else
-            svc_reply_error(self, &h->peer, h->rid, PROTO_INTERNAL, "the token store failed", -1);
+            s_send_error(self, &h->peer, h->rid, PROTO_INTERNAL, "the token store failed", -1);
         free(h->data);
     }
     self->held_count = 0;
@@ -206,20 +231,35 @@ void svc_set_after(svc_t *self, svc_timer_fn *fn, void *arg)
     self->after_arg = arg;
 }
 
+//  A handler answered one of its requests (whether or not the send worked: it will not answer again).
+static void s_answered(svc_t *self)
+{
+    if (self->pending > 0)
+        self->pending--;
+}
+
 int svc_reply(svc_t *self, const svc_peer_t *peer, const proto_msg_t *reply)
 {
+    s_answered(self);
     return s_send(self, peer, reply);
 }
 
 int svc_reply_error(svc_t *self, const svc_peer_t *peer, uint64_t rid, proto_code_t code,
                     const char *message, int64_t retry_after)
 {
-    proto_msg_t *err = proto_error_new(rid, code, message, retry_after);
-    if (!err)
-        return -1;
-    int rc = s_send(self, peer, err);
-    proto_msg_destroy(&err);
-    return rc;
+    s_answered(self);
+    return s_send_error(self, peer, rid, code, message, retry_after);
+}
+
+void svc_set_busy(svc_t *self, bool (*busy)(void *arg), void *arg)
+{
+    self->busy = busy;
+    self->busy_arg = arg;
+}
+
+size_t svc_pending(const svc_t *self)
+{
+    return self->pending;
 }
 
 int svc_add_socket(svc_t *self, void *socket, svc_socket_fn *fn, void *arg)
@@ -292,7 +332,7 @@ static int s_take_request(svc_t *self)
     zmq_msg_close(&frame);
     if (!req) {
         log_warn("svc.bad_frame", "rid=%llx reason=\"%s\"", (unsigned long long) rid, why ? why : "?");
-        svc_reply_error(self, &peer, rid, PROTO_BAD_REQUEST, why ? why : "bad request", -1);
+        s_send_error(self, &peer, rid, PROTO_BAD_REQUEST, why ? why : "bad request", -1);
         return 0;
     }
     if (proto_msg_type(req) == PROTO_PING) {
@@ -300,6 +340,15 @@ static int s_take_request(svc_t *self)
         proto_msg_destroy(&req);
         return 0;
     }
+    if (self->draining) {
+        //  Stopping: no new work. The caller (the gateway's page, apisvc's authc) says to try again.
+        char msg[64];
+        snprintf(msg, sizeof msg, "%s is stopping; try again", self->name);
+        s_send_error(self, &peer, proto_msg_rid(req), PROTO_UNAVAILABLE, msg, 1);
+        proto_msg_destroy(&req);
+        return 0;
+    }
+    self->pending++;
     self->handler(self, &peer, req, self->handler_arg);
     return 0;
 }
@@ -321,6 +370,37 @@ static int s_zmq_fd(void *socket)
     return fd;
 }
 
+//  A signal came. Returns true when the loop must end now (a second signal), else starts the drain.
+static bool s_on_stop_signal(svc_t *self)
+{
+    if (self->draining) {
+        log_warn("svc.drain_abort", "pending=%zu msg=\"second signal: stopping now\"", self->pending);
+        return true;
+    }
+    self->draining = true;
+    self->drain_start = clock_mono_ms();
+    self->drain_until = self->drain_start + self->drain_ms;
+    log_info("svc.signal", "msg=draining pending=%zu busy=%d drain_timeout_ms=%ld", self->pending,
+             self->busy && self->busy(self->busy_arg), self->drain_ms);
+    return false;
+}
+
+//  Draining: true when nothing is left to finish, or the time is up (logged either way).
+static bool s_drained(svc_t *self)
+{
+    bool busy = self->busy && self->busy(self->busy_arg);
+    int64_t now = clock_mono_ms();
+    if (self->pending == 0 && !busy) {
+        log_info("svc.drained", "ms=%lld", (long long) (now - self->drain_start));
+        return true;
+    }
+    if (now < self->drain_until)
+        return false;
+    log_warn("svc.drain_timeout", "pending=%zu busy=%d ms=%lld msg=\"stopping with work unfinished\"",
+             self->pending, busy, (long long) (now - self->drain_start));
+    return true;
+}
+
 int svc_run(svc_t *self)
 {
     //  A handful of descriptors: the signal pipe, the ROUTER, the extra sockets and curl's epoll set.
@@ -336,11 +416,15 @@ int svc_run(svc_t *self)
     while (!self->stopping) {
         if (fds[0].revents & POLLIN) {
             char buf[16];
-            if (read(s_signal_pipe[0], buf, sizeof buf) > 0) {
-                log_info("svc.signal", "msg=stopping");
+            ssize_t n = read(s_signal_pipe[0], buf, sizeof buf);
+            bool now = false;
+            for (ssize_t i = 0; i < n && !now; i++)     //  one byte a signal: two at once stop at once
+                now = s_on_stop_signal(self);
+            if (now)
                 break;
-            }
         }
+        if (self->draining && s_drained(self))
+            break;
         if (self->batch_begin && self->batch_begin(self->batch_arg) == 0)
             self->in_batch = true;
         //  ZMQ_FD is edge-triggered: drain the ROUTER until a receive finds nothing (each
@@ -374,6 +458,8 @@ int svc_run(svc_t *self)
             pending = s_readable(self->sockets[s].socket);
         if (pending)
             wait_ms = 0;
+        if (self->draining && wait_ms > 50)
+            wait_ms = 50;       //  notice the end of the drain (or its deadline) promptly
         if (self->http) {
             long curl_ms = http_wait_ms(self->http);
             if (curl_ms >= 0 && curl_ms < wait_ms)

@@ -7,16 +7,24 @@
 //  handler may answer at once or keep a copy of the peer and answer later
 //  (after an upstream call), so many requests are in flight at once.
 //  svc answers PING itself, and answers undecodable frames with ERROR BAD_REQUEST.
+//  SIGINT/SIGTERM start a drain: new requests are answered ERROR UNAVAILABLE (retry_after 1),
+//  the loop runs on until every request handed to the handler has been answered and the busy hook
+//  (svc_set_busy: e.g. a refresh still at RingCentral) says nothing is left, or DRAIN_TIMEOUT_MS
+//  (default SVC_DRAIN_TIMEOUT_MS) has passed; a second signal ends it at once.
 #ifndef SVC_H_INCLUDED
 #define SVC_H_INCLUDED
 
 #include "common/http.h"
 #include "proto/proto.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 typedef struct _svc_t svc_t;
+
+//  How long a drain may last when DRAIN_TIMEOUT_MS is not set.
+#define SVC_DRAIN_TIMEOUT_MS 5000
 
 //  The ROUTER identity of a requester: copy it by value to answer later.
 typedef struct {
@@ -56,7 +64,12 @@ void svc_set_batch(svc_t *self, int (*begin)(void *arg), int (*commit)(void *arg
 //  Call fn once every turn of the loop, after the turn's batch is committed and its replies sent, outside any
 //  batch: work whose writes must not depend on the batch's commit (its own transactions), replies sent at once.
 void svc_set_after(svc_t *self, svc_timer_fn *fn, void *arg);
-//  Run until SIGINT/SIGTERM or svc_stop. Returns 0.
+//  While draining, keep the loop running as long as busy(arg) returns true (work that is no request: a
+//  refresh whose waiters were answered but whose new tokens are not stored yet).
+void svc_set_busy(svc_t *self, bool (*busy)(void *arg), void *arg);
+//  Requests handed to the handler and not answered yet (svc_reply / svc_reply_error count as the answer).
+size_t svc_pending(const svc_t *self);
+//  Run until SIGINT/SIGTERM (then drain, see above) or svc_stop. Returns 0.
 int svc_run(svc_t *self);
 //  Make svc_run return after the current iteration.
 void svc_stop(svc_t *self);

@@ -10,7 +10,7 @@ cd "$top"
 : "${GATEWAY_BIND:=127.0.0.1}"
 : "${MOCK_PORT:=5001}"
 : "${START_TIMEOUT:=15}"
-: "${STOP_TIMEOUT:=5}"
+: "${STOP_TIMEOUT:=10}"   # above the processes' DRAIN_TIMEOUT_MS (5 s): a drain is not cut short
 # TLS=1 (make run TLS=1) without TLS_CERT/TLS_KEY: a self-signed localhost certificate that
 # deploy/start makes in DATA_DIR/tls (kept across runs, so a browser's exception stays valid).
 if [ "${TLS:-0}" = 1 ] && [ -z "${TLS_CERT:-}${TLS_KEY:-}" ]; then

@@ -8,10 +8,12 @@
 #include "gateway/rpc.h"
 
 #include <civetweb.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 struct _server_t {
     config_t cfg;               //  our own copy: everything below points into it
@@ -20,6 +22,9 @@ struct _server_t {
     rpc_hub_t *hub;
     void *zctx;
     struct mg_context *mg;
+    long drain_ms;              //  DRAIN_TIMEOUT_MS
+    atomic_int in_flight;       //  requests inside the route handler
+    atomic_bool draining;       //  stopping: new requests get 503, the others finish before mg_stop
 };
 
 int server_threads_from_env(int *threads, char *err, size_t err_size)
@@ -93,6 +98,41 @@ static void s_raise_fd_limit(void)
     }
 }
 
+//  Stopping: a complete 503 page that says to come back, on a connection that is then closed.
+static int s_draining_page(server_t *self, struct mg_connection *conn)
+{
+    mg_disable_connection_keep_alive(conn);
+    pages_state_t st = { .demo_mode = self->cfg.demo_mode, .expires_in = -1 };
+    pages_error_t e = { 503, "The server is restarting", "This server is stopping or restarting. Try again in a moment.",
+                        NULL, NULL, NULL };
+    reply_header_t extra[] = { { "Retry-After", "1" }, { "Connection", "close" } };
+    int sent = reply_error_page(conn, &st, &e, extra, 2);
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    char client[REQUEST_CLIENT_SIZE];
+    request_client_addr(ri ? ri->remote_addr : "", mg_get_header(conn, "X-Real-IP"), client, sizeof client);
+    log_info("http", "method=%.10s route=(draining) status=%d client=%s",
+             ri && ri->request_method ? ri->request_method : "-", sent, client);
+    return sent;
+}
+
+//  The request handler: the route table, counted so that server_stop can let the requests in flight finish.
+static int s_handle(struct mg_connection *conn, void *cbdata)
+{
+    server_t *self = cbdata;
+    atomic_fetch_add(&self->in_flight, 1);
+    int rc;
+    if (atomic_load(&self->draining))
+        rc = s_draining_page(self, conn);
+    else {
+        rc = routes_handle(conn, &self->rctx);
+        //  Finished during a drain: the connection is closed after this answer (mg_stop is near).
+        if (atomic_load(&self->draining))
+            mg_disable_connection_keep_alive(conn);
+    }
+    atomic_fetch_sub(&self->in_flight, 1);
+    return rc;
+}
+
 static int s_no_auth(struct mg_connection *conn, void *cbdata)
 {
     (void) conn;
@@ -112,9 +152,14 @@ static int s_body_timeout_from_env(long *ms)
 
 server_t *server_start(const config_t *cfg, void *zmq_ctx, int threads)
 {
-    long body_timeout_ms;
+    long body_timeout_ms, drain_ms;
+    char err[160];
     if (s_body_timeout_from_env(&body_timeout_ms) < 0)
         return NULL;
+    if (config_getenv_long(&drain_ms, "DRAIN_TIMEOUT_MS", SERVER_DRAIN_TIMEOUT_MS, 0, 600000, err, sizeof err) != 0) {
+        log_error("server.start", "reason=\"%s\"", err);
+        return NULL;
+    }
     server_t *self = calloc(1, sizeof *self);
     if (!self) {
         log_error("server.start", "reason=\"out of memory\"");
@@ -122,6 +167,9 @@ server_t *server_start(const config_t *cfg, void *zmq_ctx, int threads)
     }
     self->cfg = *cfg;
     self->zctx = zmq_ctx;
+    self->drain_ms = drain_ms;
+    atomic_init(&self->in_flight, 0);
+    atomic_init(&self->draining, false);
     self->rctx = (request_ctx_t) { &self->cfg, clock_mono_ms(), body_timeout_ms };
     self->rpc_cfg = (rpc_config_t) { { self->cfg.authsvc_endpoint, self->cfg.apisvc_endpoint },
                                      self->cfg.service_timeout_ms, self->cfg.timeout_ms };
@@ -168,7 +216,7 @@ server_t *server_start(const config_t *cfg, void *zmq_ctx, int threads)
         free(self);
         return NULL;
     }
-    mg_set_request_handler(self->mg, "**", routes_handle, &self->rctx);
+    mg_set_request_handler(self->mg, "**", s_handle, self);
     //  The gateway has no password-protected paths; without an authorization handler civetweb
     //  looks for a .htpasswd file (a stat) on every request.
     mg_set_auth_handler(self->mg, "**", s_no_auth, NULL);
@@ -189,6 +237,21 @@ void server_stop(server_t **self_p)
     if (!self_p || !*self_p)
         return;
     server_t *self = *self_p;
+    //  Drain first: once civetweb's stop flag is set its writes go nowhere, so a handler that finished
+    //  after it would answer nobody. The rpc hub keeps serving the handlers meanwhile.
+    atomic_store(&self->draining, true);
+    int64_t t0 = clock_mono_ms();
+    int left = atomic_load(&self->in_flight);
+    log_info("server.drain", "in_flight=%d drain_timeout_ms=%ld", left, self->drain_ms);
+    while (left > 0 && clock_mono_ms() - t0 < self->drain_ms) {
+        nanosleep(&(struct timespec) { 0, 10 * 1000 * 1000 }, NULL);
+        left = atomic_load(&self->in_flight);
+    }
+    if (left > 0)
+        log_warn("server.drain_timeout", "in_flight=%d ms=%lld msg=\"stopping with requests unanswered\"", left,
+                 (long long) (clock_mono_ms() - t0));
+    else
+        log_info("server.drained", "ms=%lld", (long long) (clock_mono_ms() - t0));
     mg_stop(self->mg);
     mg_exit_library();
     rpc_hub_destroy(&self->hub);     //  after the workers: none is in a call now

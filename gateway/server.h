@@ -29,6 +29,8 @@
 #define SERVER_KEEP_ALIVE_MS 75000
 //  civetweb's bound on reading a request header, and on each single read of a body.
 #define SERVER_REQUEST_TIMEOUT_MS 10000
+//  How long server_stop lets the requests in flight finish when DRAIN_TIMEOUT_MS is not set.
+#define SERVER_DRAIN_TIMEOUT_MS 5000
 
 typedef struct _server_t server_t;
 
@@ -40,7 +42,9 @@ int server_threads_from_env(int *threads, char *err, size_t err_size);
 server_t *server_start(const config_t *cfg, void *zmq_ctx, int threads);
 //  The TCP port the server listens on. Returns -1 when it cannot be told.
 int server_port(const server_t *self);
-//  Stop serving (waits for the worker threads, then stops the rpc hub), free, set *self_p to NULL. Safe with NULL.
+//  Stop serving: new requests get a 503 page (Retry-After: 1, Connection: close) while the requests in flight
+//  finish (DRAIN_TIMEOUT_MS at most, default SERVER_DRAIN_TIMEOUT_MS); then stop civetweb (waits for the worker
+//  threads), then the rpc hub; free, set *self_p to NULL. Safe with NULL.
 void server_stop(server_t **self_p);
 
 #endif

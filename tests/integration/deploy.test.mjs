@@ -78,6 +78,27 @@ test('two demo-mode stacks start side by side, answer, report status, and stop',
   assert.equal((await fetch(b.url + '/')).status, 200);
 });
 
+test('demo mode: deploy/stop then deploy/start keeps people logged in (store and mock state kept)', async () => {
+  const s = await newStack();
+  const first = await run('start', s.env);
+  assert.equal(first.code, 0, first.out);
+  assert.match(first.out, /made an empty token store/);
+  const br = new Browser(s.url);
+  await br.login('production');
+  const api = () => br.get('/test?api=extension', { headers: { accept: 'application/json' } });
+  assert.equal((await api()).status, 200);
+  const stop = await run('stop', s.env);
+  assert.equal(stop.code, 0, stop.out);
+  assert.ok(existsSync(join(s.env.RUN_DIR, 'mockrc.state')), 'the mock saved its state');
+  const again = await run('start', s.env);
+  assert.equal(again.code, 0, again.out);
+  assert.doesNotMatch(again.out, /made an empty token store/);
+  assert.match(readFileSync(join(s.env.RUN_DIR, 'mockrc.log'), 'utf8'), /ev=mockrc\.state_loaded .*logins=1/);
+  const r = await api();
+  assert.equal(r.status, 200, r.text.slice(0, 300));
+  assert.ok(JSON.parse(r.text).records.length > 0, 'the same login calls the API');
+});
+
 test('TLS=1: deploy/start makes a self-signed localhost certificate and serves the demo over HTTPS only', async () => {
   const s = await newStack();
   const env = { ...s.env, TLS: '1' };

@@ -139,6 +139,35 @@ test('the port file is written by rename and removed at exit', async () => {
   }
 });
 
+test('--state-file: logins survive a restart; a corrupt file is set aside and the mock starts fresh', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mockrc-state-'));
+  const file = join(dir, 'mockrc.state');
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(file, '{"format":"mockrc-state","version":1,"users":3,"grants":[{"client":');
+  const first = await startMock({ clients: [APP], extraArgs: ['--state-file', file] });
+  try {
+    assert.match(first.log(), /ev=mockrc\.state_invalid /);
+    assert.ok(existsSync(`${file}.bad`), 'the corrupt file is kept aside');
+    const t = await login(first, APP);
+    assert.equal(t.owner_id, '100001', 'fresh: user 1');
+    assert.equal((await first.stop()).code, 0);
+    const second = await startMock({ clients: [APP], extraArgs: ['--state-file', file] });
+    try {
+      assert.match(second.log(), /ev=mockrc\.state_loaded .*logins=1/);
+      const r = await fetch(second.url + API.extension, { headers: { Authorization: `Bearer ${t.access_token}` } });
+      assert.equal(r.status, 200, 'the access token still works');
+      const rt = await tokenRequest(second, APP, { grant_type: 'refresh_token', refresh_token: t.refresh_token });
+      assert.equal(rt.status, 200, 'the refresh token still works');
+      assert.equal(rt.body.owner_id, '100001');
+    } finally {
+      await second.stop();
+    }
+  } finally {
+    await first.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 // ---------------------------------------------------------------------------
 // Authorize
 

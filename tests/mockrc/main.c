@@ -2,6 +2,7 @@
 //
 //  mockrc [--bind 127.0.0.1] [--port N] [--port-file PATH] --client ID:SECRET:REDIRECT_URI
 //         [--client ...] [--auto-approve] [--latency-ms N] [--threads N] [--keep-alive-ms N] [--uri-base URL]
+//         [--state-file PATH]
 #include "common/log.h"
 #include "common/rand.h"
 #include "tests/mockrc/server.h"
@@ -17,12 +18,15 @@
 #include <unistd.h>
 
 #define MAX_CLIENTS 16
+//  How often the state file is written when something changed (and once more at exit).
+#define SAVE_EVERY_S 1
 
 typedef struct {
     const char *bind;
     long port;
     const char *port_file;
     const char *uri_base;       //  the host the URIs in API bodies name (default: the mock's own URL)
+    const char *state_file;     //  logins kept across restarts (state_save), or NULL
     long threads;
     long keep_alive_ms;
     state_client_t clients[MAX_CLIENTS];
@@ -45,6 +49,8 @@ static void s_usage(void)
             "  --keep-alive-ms N  idle keep-alive timeout (default 10000)\n"
             "  --uri-base URL     the scheme and host the URIs in API bodies (navigation, records) name,\n"
             "                     instead of the mock's own (tests: a client must never follow another host)\n"
+            "  --state-file PATH  keep the logins (tokens, users) in PATH across restarts: loaded at start (a corrupt\n"
+            "                     file is logged and set aside as PATH.bad), saved within a second of a change and at exit\n"
             "LOG_LEVEL=debug logs one line per request.\n",
             MAX_CLIENTS);
 }
@@ -87,6 +93,8 @@ static int s_parse(int argc, char **argv, options_t *o)
             o->port_file = v;
         else if (strcmp(a, "--uri-base") == 0)
             o->uri_base = v;
+        else if (strcmp(a, "--state-file") == 0)
+            o->state_file = v;
         else if (strcmp(a, "--latency-ms") == 0)
             bad = s_long(v, 0, 600000, &o->config.latency_ms);
         else if (strcmp(a, "--threads") == 0)
@@ -131,6 +139,22 @@ static int s_write_port_file(const char *path, int port)
     return 0;
 }
 
+//  Take in the state file when there is one. A corrupt one is set aside (PATH.bad) and the mock starts fresh.
+static void s_load_state(state_t *st, const char *path)
+{
+    char why[160];
+    long n = state_load(st, path, why, sizeof why);
+    if (n > 0 || (n == 0 && access(path, F_OK) == 0))
+        log_info("mockrc.state_loaded", "path=%s logins=%ld", path, n);
+    else if (n < 0) {
+        char bad[PATH_MAX];
+        snprintf(bad, sizeof bad, "%s.bad", path);
+        log_warn("mockrc.state_invalid", "path=%s reason=\"%s\" msg=\"starting with no logins; the file is kept as %s\"",
+                 path, why, bad);
+        rename(path, bad);
+    }
+}
+
 int main(int argc, char **argv)
 {
     options_t o = { .bind = "127.0.0.1", .port = 0, .threads = 256, .keep_alive_ms = 10000 };
@@ -163,6 +187,8 @@ int main(int argc, char **argv)
     server_t *server = server_start(o.bind, o.port, o.threads, o.keep_alive_ms, st);
     if (server) {
         state_set_base_url(st, o.uri_base ? o.uri_base : server_url(server));
+        if (o.state_file)
+            s_load_state(st, o.state_file);
         if (o.port_file && s_write_port_file(o.port_file, server_port(server)) != 0) {
             log_error("mockrc.start_failed", "reason=port_file path=%s", o.port_file);
             server_stop(&server);
@@ -177,11 +203,19 @@ int main(int argc, char **argv)
              o.bind, server_port(server), server_url(server), o.nclients, o.threads, o.config.auto_approve,
              o.config.latency_ms);
 
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
+    int sig = -1;
+    uint64_t saved = state_changes(st);
+    while (sig < 0) {
+        sig = sigtimedwait(&stop_signals, NULL, &(struct timespec) { SAVE_EVERY_S, 0 });
+        uint64_t changes = o.state_file ? state_changes(st) : saved;
+        if (changes != saved && state_save(st, o.state_file) == 0)
+            saved = changes;
+    }
     log_info("mockrc.stop", "signal=%d", sig);
     state_stop(st);         //  wakes requests sleeping in latency or slow faults
     server_stop(&server);
+    if (o.state_file && state_changes(st) != saved && state_save(st, o.state_file) == 0)
+        log_info("mockrc.state_saved", "path=%s", o.state_file);
     state_destroy(&st);
     mg_exit_library();
     if (o.port_file)

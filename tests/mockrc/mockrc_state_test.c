@@ -5,6 +5,7 @@
 #include "tests/mockrc/state.h"
 #include "tests/testlib.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define URI1 "http://127.0.0.1:5000/oauth2callback"
@@ -293,7 +294,81 @@ static void t_sleep_stops(void)
     state_destroy(&st);
 }
 
+static void s_write(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
+//  state_save / state_load: live logins survive (access and refresh), revoked and rotated ones do not,
+//  the users' numbering goes on; a missing file is no state, a corrupt or hostile one leaves the state empty.
+static void t_save_load(void)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/mock.state", test_tmpdir());
+    state_t *st = s_state(NULL);
+    uint64_t c0 = state_changes(st);
+    state_tokens_t a = s_login(st, 0), b = s_login(st, 1), gone = s_login(st, 0), old = a, t;
+    CHECK(state_refresh(st, 0, old.refresh, &a) == STATE_OK);
+    CHECK(state_revoke(st, 0, gone.access, &t) == STATE_OK);
+    CHECK(state_changes(st) > c0);
+    CHECK(state_save(st, path) == 0);
+    state_destroy(&st);
+
+    st = s_state(NULL);
+    char why[160];
+    CHECK(state_load(st, path, why, sizeof why) == 2);
+    CHECK(s_api(st, a.access) == STATE_OK && s_api(st, b.access) == STATE_OK);
+    CHECK(s_api(st, gone.access) == STATE_NOT_FOUND && s_api(st, old.access) == STATE_NOT_FOUND);
+    CHECK(state_refresh(st, 0, old.refresh, &t) == STATE_NOT_FOUND);
+    CHECK(state_refresh(st, 0, a.refresh, &t) == STATE_OK);
+    CHECK(state_refresh(st, 1, b.refresh, &t) == STATE_OK && strcmp(t.owner_id, b.owner_id) == 0);
+    state_tokens_t next = s_login(st, 0);
+    CHECK(strcmp(next.owner_id, "100004") == 0);        //  user 4: the numbering went on
+    CHECK(state_load(st, path, why, sizeof why) == -1);  //  only into an empty state
+    state_destroy(&st);
+
+    const char *bad[] = {
+        "garbage{", "[]", "{\"format\":\"mockrc-state\",\"version\":2,\"users\":1,\"grants\":[]}",
+        "{\"format\":\"mockrc-state\",\"version\":1,\"users\":-1,\"grants\":[]}",
+        "{\"format\":\"mockrc-state\",\"version\":1,\"users\":1,\"grants\":[{\"client\":\"app1\",\"user\":2,"
+        "\"endpoint\":\"e\",\"refresh\":\"r1\",\"refresh_expires\":4000000000000}]}",
+        "{\"format\":\"mockrc-state\",\"version\":1,\"users\":1,\"grants\":[{\"client\":\"app1\",\"user\":1,"
+        "\"endpoint\":\"e\",\"refresh\":\"r 1\",\"refresh_expires\":4000000000000}]}",
+        "{\"format\":\"mockrc-state\",\"version\":1,\"users\":1,\"grants\":[{\"client\":\"app1\",\"user\":1,"
+        "\"endpoint\":\"e\",\"refresh\":\"r1\",\"refresh_expires\":-9223372036854775807}]}",
+        "{\"format\":\"mockrc-state\",\"version\":1,\"users\":1,\"grants\":[{\"client\":\"app1\",\"user\":1,"
+        "\"endpoint\":\"e\",\"refresh\":\"r1\",\"refresh_expires\":4000000000000},{\"client\":\"app1\",\"user\":1,"
+        "\"endpoint\":\"e\",\"refresh\":\"r1\",\"refresh_expires\":4000000000000}]}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        s_write(path, bad[i]);
+        st = s_state(NULL);
+        CHECK(state_load(st, path, why, sizeof why) == -1);
+        CHECK(strcmp(s_login(st, 0).owner_id, "100001") == 0);     //  empty: user 1 again
+        state_destroy(&st);
+    }
+    //  An unknown app's login, or one run out, is skipped; the rest is taken in.
+    s_write(path, "{\"format\":\"mockrc-state\",\"version\":1,\"users\":2,\"grants\":[{\"client\":\"nope\",\"user\":1,"
+            "\"endpoint\":\"e\",\"refresh\":\"r1\",\"refresh_expires\":4000000000000},{\"client\":\"app1\",\"user\":2,"
+            "\"endpoint\":\"e\",\"refresh\":\"r2\",\"refresh_expires\":1},{\"client\":\"app2\",\"user\":2,"
+            "\"endpoint\":\"e\",\"refresh\":\"r3\",\"refresh_expires\":4000000000000}]}");
+    st = s_state(NULL);
+    CHECK(state_load(st, path, why, sizeof why) == 1);
+    CHECK(state_refresh(st, 1, "r3", &t) == STATE_OK && strcmp(t.owner_id, "100002") == 0);
+    state_destroy(&st);
+    remove(path);
+    st = s_state(NULL);
+    CHECK(state_load(st, path, why, sizeof why) == 0);      //  no file: nothing to take in
+    state_destroy(&st);
+}
+
 static const test_case_t cases[] = {
+    { "save_load", t_save_load },
     { "client_parse", t_client_parse },
     { "client_auth", t_client_auth },
     { "code_rules", t_code_rules },

@@ -1,8 +1,6 @@
 //  state: see state.h.
 #include "tests/mockrc/state.h"
-
-#include "tests/mockrc/ratelimit.h"
-#include "tests/mockrc/table.h"
+#include "tests/mockrc/state_priv.h"
 
 #include <pthread.h>
 #include <sodium.h>
@@ -10,71 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-//  Records no longer usable are kept this long (so replays and reuse are
-//  told from unknown values), then swept.
-#define KEEP_DEAD_MS (10 * 60 * 1000)
-#define SWEEP_EVERY 1024
-
-typedef enum { TOKEN_ACCESS, TOKEN_REFRESH } token_kind_t;
-
-typedef struct _grant_t grant_t;
-
-typedef struct {
-    token_kind_t kind;
-    grant_t *grant;
-    int64_t expires_ms;
-    int64_t dead_after_ms;      //  a rotated refresh token: end of its grace window
-    bool rotated;
-    char value[RAND_ID_SIZE];
-} token_t;
-
-//  One login: the token family issued from one code.
-struct _grant_t {
-    grant_t *next;
-    int client;
-    user_t *user;               //  borrowed from state->users
-    char endpoint_id[24];
-    bool revoked;
-    token_t *access;            //  the current pair (NULL once swept)
-    token_t *refresh;
-};
-
-typedef struct {
-    state_authz_t req;
-    user_t *user;               //  borrowed from state->users
-    int64_t expires_ms;
-    bool used;
-    grant_t *grant;             //  what the exchange issued
-} code_t;
-
-typedef struct {
-    state_authz_t req;
-    int64_t expires_ms;
-} pending_t;
-
-struct _state_t {
-    pthread_rwlock_t lock;
-    state_client_t *clients;
-    size_t nclients;
-    state_config_t start_config;
-    state_config_t config;
-    char base_url[128];
-    user_t **users;
-    size_t nusers;
-    size_t users_cap;
-    grant_t *grants;
-    table_t *pending;
-    table_t *codes;
-    table_t *tokens;
-    ratelimit_t *rate;
-    unsigned inserts;
-    counters_t *counters;
-    fault_queue_t *faults;
-    pthread_mutex_t sleep_lock;
-    pthread_cond_t sleep_cond;
-    bool stopping;
-};
 
 int64_t state_now_ms(void)
 {
@@ -194,6 +127,7 @@ void state_reset(state_t *self)
     self->inserts = 0;
     counters_reset(self->counters);
     fault_queue_clear(self->faults);
+    STATE_CHANGED(self);
     pthread_rwlock_unlock(&self->lock);
 }
 
@@ -429,6 +363,7 @@ static state_result_t s_issue(state_t *self, grant_t *grant, int64_t now, state_
     snprintf(out->owner_id, sizeof out->owner_id, "%s", user_owner_id(grant->user));
     snprintf(out->endpoint_id, sizeof out->endpoint_id, "%s", grant->endpoint_id);
     s_inserted(self, now);
+    STATE_CHANGED(self);
     return STATE_OK;
 }
 
@@ -546,8 +481,10 @@ state_result_t state_revoke(state_t *self, int client, const char *token, state_
         rc = STATE_WRONG_CLIENT;
     else if (t->grant->revoked)
         rc = STATE_NOT_FOUND;
-    else
+    else {
         t->grant->revoked = true;
+        STATE_CHANGED(self);
+    }
     pthread_rwlock_unlock(&self->lock);
     return rc;
 }
@@ -590,6 +527,7 @@ void state_expire_all(state_t *self)
     pthread_rwlock_wrlock(&self->lock);
     int64_t now = state_now_ms();
     table_sweep(self->tokens, s_expire_access, &now);
+    STATE_CHANGED(self);
     pthread_rwlock_unlock(&self->lock);
 }
 
@@ -598,6 +536,7 @@ void state_revoke_all(state_t *self)
     pthread_rwlock_wrlock(&self->lock);
     for (grant_t *g = self->grants; g; g = g->next)
         g->revoked = true;
+    STATE_CHANGED(self);
     pthread_rwlock_unlock(&self->lock);
 }
 

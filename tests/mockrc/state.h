@@ -136,6 +136,16 @@ void state_reset(state_t *self);
 //  Returns NULL when out of memory.
 json_t *state_tokens_json(state_t *self, bool all);
 
+//  The number of changes worth saving so far (logins, refreshes, revokes, expire-all, reset): save when it moved.
+uint64_t state_changes(state_t *self);
+//  Write the logins that can still be refreshed (and the users' numbering) to path, atomically (a temporary file,
+//  synced, renamed over it; mode 0600). Returns 0, or -1 (logged). (state_save.c)
+int state_save(state_t *self, const char *path);
+//  Read what state_save wrote into a new, empty state (after state_set_base_url). Returns the number of logins
+//  taken in, 0 when there is no file, or -1 with why when it is not valid (bounded and checked: a corrupt file
+//  never crashes; the state is then left empty).
+long state_load(state_t *self, const char *path, char *why, size_t why_size);
+
 //  Sleep ms milliseconds, or less when state_stop is called.
 void state_sleep_ms(state_t *self, long ms);
 //  Wake every sleeper and make later sleeps return at once (shutdown).

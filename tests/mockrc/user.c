@@ -405,6 +405,11 @@ void user_unref(user_t **self_p)
     free(self);
 }
 
+unsigned user_number(const user_t *self)
+{
+    return self->n;
+}
+
 const char *user_owner_id(const user_t *self)
 {
     return self->owner_id;

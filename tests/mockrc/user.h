@@ -25,6 +25,8 @@ user_t *user_ref(user_t *self);
 void user_unref(user_t **self_p);
 //  The owner_id of the token response ("100001" for user 1); also the user's extension id.
 const char *user_owner_id(const user_t *self);
+//  The user's number n (user_new).
+unsigned user_number(const user_t *self);
 //  The user's extension name ("Mock User 1").
 const char *user_name(const user_t *self);
 //  The JSON body of the extension list for this user (built on first use), its length in *len; "" for any

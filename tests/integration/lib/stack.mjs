@@ -196,6 +196,8 @@ export async function startStack({ mock, envs = ['production', 'sandbox'], env: 
       if (!process.env.TEST_KEEP_TMP) rmSync(dir, { recursive: true, force: true });
     },
   };
+  // The token store is made before any service starts, as deploy/start does: the services never make one.
+  execFileSync(join(BUILD, 'bin', 'authsvc'), ['--init-store'], { env, stdio: 'ignore' });
   for (let i = 0; i < Math.min(authsvcCount, apisvcCount); i++) stack.start(numbered('authsvc', i));
   for (let i = 0; i < apisvcCount; i++) stack.start(numbered('apisvc', i));
   for (let i = 0; i < apisvcCount; i++) stack.start(numbered('gateway', i));
