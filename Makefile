@@ -16,7 +16,9 @@ PKGS      := libzmq libczmq libcurl msgpack lmdb jansson libsodium yajl
 WARN      := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes -Wvla
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=c11 -D_GNU_SOURCE $(WARN) -fstack-protector-strong -I. -MMD -MP
-LDLIBS    += -lcivetweb -lpthread
+LDLIBS    += -lcivetweb -lpthread -lm
+# The version build_info reports (metrics): git describe of the tree, or VERSION=... on the command line.
+VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 # Each binary maps only the libraries it uses (each costs resident pages per process).
 LDFLAGS   += -Wl,--as-needed
 ifeq ($(SAN),1)
@@ -70,6 +72,8 @@ $(LIBTEST):   $(call obj,$(TESTLIB_SRC))
 $(BUILD)/lib/%.a:
 	@mkdir -p $(dir $@)
 	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/obj/common/metrics.o: CFLAGS += -DRCAUTH_VERSION='"$(VERSION)"'
 
 # A service binary: its folder's objects + proto + common.
 define service_rules
