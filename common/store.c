@@ -14,6 +14,7 @@
 #include <lmdb.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
@@ -254,6 +255,34 @@ int store_reader_check(store_t *self)
     if (dead > 0)
         log_warn("store.stale_readers", "cleared=%d", dead);
     return dead;
+}
+
+static int s_check_fn(store_t *self, MDB_txn *txn, void *arg, bool *commit)
+{
+    (void) commit;
+    (void) arg;
+    MDB_stat st;
+    int rc = mdb_stat(txn, self->sessions, &st);
+    return rc == 0 ? 0 : store_txn_fail("check", rc);
+}
+
+int store_check(store_t *self, char *why, size_t size)
+{
+    int rc = self ? store_txn_run(self, STORE_TXN_READ, "check", s_check_fn, NULL) : STORE_EINVAL;
+    snprintf(why, size, "%s", rc == 0 ? "" : self ? "the token store cannot be read" : "the token store is not open");
+    return rc == 0 ? 0 : -1;
+}
+
+int store_stats(store_t *self, store_stats_t *st)
+{
+    MDB_envinfo info;
+    MDB_stat env_stat;
+    if (!self || mdb_env_info(self->env, &info) != 0 || mdb_env_stat(self->env, &env_stat) != 0)
+        return STORE_EIO;
+    double used = (double) (info.me_last_pgno + 1) * env_stat.ms_psize;
+    st->map_used_ratio = info.me_mapsize ? used / (double) info.me_mapsize : 0;
+    st->readers = info.me_numreaders;
+    return 0;
 }
 
 //  ---------------------------------------------------------------------------

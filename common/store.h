@@ -85,6 +85,18 @@ void store_close(store_t **self_p);
 //  A short text for a STORE_* code.
 const char *store_strerror(int rc);
 
+//  What the metrics show of a store (store_stats).
+typedef struct {
+    double map_used_ratio;      //  pages in use (up to the last one written) / the map's pages
+    unsigned readers;           //  reader slots taken (live and stale)
+} store_stats_t;
+
+//  Check that the store can be read (one read transaction). Returns 0, or -1 with a short reason for an operator
+//  in why (no path, no key; "" on success).
+int store_check(store_t *self, char *why, size_t size);
+//  Fill st from the environment's info. Returns 0, or STORE_EIO.
+int store_stats(store_t *self, store_stats_t *st);
+
 //  Read the session record of sid into rec; a record with refresh_expires_at <= now (the clock) is not found.
 //  Returns 0, STORE_ENOTFOUND, STORE_EINVAL (bad sid or corrupt record) or STORE_EIO.
 int store_session_get(store_t *self, const char *sid, store_session_t *rec);

@@ -32,6 +32,7 @@ struct _store_t {
     int stale_at_open;          //  stale reader slots cleared by store_open
     MDB_txn *batch;             //  the open group-commit transaction, or NULL
     pthread_t batch_owner;      //  the thread whose store calls join it
+    bool batch_dirty;           //  a write of the open batch was committed into it (its commit is timed)
 };
 
 //  Transaction modes: a read, or a write, with
