@@ -124,6 +124,18 @@ static inline proto_msg_t *s_fake_reply(fake_t *f, const proto_msg_t *req)
         proto_msg_set_str(r, "content_type", "application/json; charset=utf-8");
         proto_msg_set_str(r, "body", FAKE_BODY);
         break;
+    case PROTO_READY:
+        proto_msg_set_str(r, "store", "ok");
+        proto_msg_set_str(r, "config", "ok");
+        proto_msg_set_str(r, "mock", "ok");
+        break;
+    case PROTO_STATS: {
+        char text[256];
+        snprintf(text, sizeof text, "# HELP rcauth_fake_total F.\n# TYPE rcauth_fake_total counter\n"
+                 "rcauth_fake_total{service=\"%s\"} 1\n", f->service);
+        proto_msg_set_str(r, "text", text);
+        break;
+    }
     default:
         break;
     }
@@ -503,6 +515,7 @@ static inline void gwenv_up_with(gwenv_t *e, bool start_fakes, int threads, bool
     e->cfg.service_timeout_ms = GWENV_TIMEOUT_MS;
     e->cfg.timeout_ms = 1000;
     e->cfg.demo_mode = true;
+    setenv("METRICS_PORT", "0", 1);     //  no metrics port: test servers never take 9464
     fake_init(&e->auth, e->zctx, "authsvc", e->cfg.authsvc_endpoint);
     fake_init(&e->api, e->zctx, "apisvc", e->cfg.apisvc_endpoint);
     snprintf(e->cookie, sizeof e->cookie, "Cookie: %s=%s", session_cookie_name(https), e->auth.logged_in_sid);
