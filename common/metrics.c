@@ -97,6 +97,7 @@ metrics_t *metrics_new(const char *service)
     atomic_init(&self->count, 0);
     self->dropped = metrics_counter(self, "rcauth_metrics_series_dropped_total",
                                     "Updates dropped because their family had no room for another label set.", NULL);
+    metrics_add(self->dropped, NULL, 0);
     return self;
 }
 

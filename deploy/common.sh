@@ -9,6 +9,8 @@ cd "$top"
 : "${GATEWAY_PORT:=5000}"
 : "${GATEWAY_BIND:=127.0.0.1}"
 : "${MOCK_PORT:=5001}"
+# The gateway's Prometheus metrics, on 127.0.0.1 only (0: none). A second stack on this host needs another.
+: "${METRICS_PORT:=9464}"
 : "${START_TIMEOUT:=15}"
 : "${STOP_TIMEOUT:=5}"
 # TLS=1 (make run TLS=1) without TLS_CERT/TLS_KEY: a self-signed localhost certificate that
@@ -18,7 +20,7 @@ if [ "${TLS:-0}" = 1 ] && [ -z "${TLS_CERT:-}${TLS_KEY:-}" ]; then
 fi
 if [ -n "${TLS_CERT:-}" ]; then scheme=https; else scheme=http; fi
 : "${PUBLIC_URL:=$scheme://localhost:$GATEWAY_PORT}"
-export RUN_DIR DATA_DIR RC_ENV_DIR GATEWAY_PORT GATEWAY_BIND PUBLIC_URL TLS_CERT TLS_KEY
+export RUN_DIR DATA_DIR RC_ENV_DIR GATEWAY_PORT GATEWAY_BIND PUBLIC_URL TLS_CERT TLS_KEY METRICS_PORT
 # The processes of a stack, in start order; nginx (the public front) last.
 SERVICES=(authsvc apisvc gateway nginx)
 
