@@ -183,7 +183,7 @@ static void s_hold_done(const proto_msg_t *reply, void *arg);
 //  authsvc, which writes rate_limited_until in the session record) in every apisvc process. job: the
 //  request to answer RATE_LIMITED once authsvc has answered the HOLD, or NULL not to wait. Returns 0, or -1
 //  when no HOLD was sent (job is then still the caller's).
-static int s_block(api_t *self, const char *sid, int64_t retry_after, s_job_t *job)
+static int s_block(api_t *self, const char *sid, int64_t retry_after, uint64_t rid, s_job_t *job)
 {
     int64_t ms = retry_after < STORE_HOLD_MAX_MS / 1000 ? retry_after * 1000 : STORE_HOLD_MAX_MS;
     metrics_inc(self->m.holds, NULL);
@@ -192,7 +192,7 @@ static int s_block(api_t *self, const char *sid, int64_t retry_after, s_job_t *j
         *until = clock_mono_ms() + ms;
         zhashx_update(self->blocked, sid, until);
     }
-    proto_msg_t *req = proto_msg_new(PROTO_HOLD, authc_next_rid(self->authc));
+    proto_msg_t *req = proto_msg_new(PROTO_HOLD, rid);     //  the request's id: on authsvc's lines too
     int rc = -1;
     if (req && proto_msg_set_str(req, "sid", sid) == 0 && proto_msg_set_int(req, "until", clock_now_ms() + ms) == 0)
         rc = authc_call_within(self->authc, req, API_HOLD_WAIT_MS, s_hold_done, job);
@@ -233,7 +233,7 @@ static void s_rate_limited(s_job_t *job, const char *message, int64_t retry_afte
 {
     snprintf(job->message, sizeof job->message, "%s", message);
     job->retry_after = retry_after;
-    if (s_block(job->owner, job->sid, retry_after, job) != 0)
+    if (s_block(job->owner, job->sid, retry_after, job->rid, job) != 0)
         s_fail(job, PROTO_RATE_LIMITED, job->message, retry_after);
 }
 
@@ -296,7 +296,7 @@ static void s_call_done(const http_response_t *resp, void *arg)
             job->retry_at = clock_mono_ms() + ra * 1000;
             job->next = self->delayed;
             self->delayed = job;
-            s_block(self, job->sid, ra, NULL);
+            s_block(self, job->sid, ra, job->rid, NULL);
             return;
         }
         s_rate_limited(job, "RingCentral rate limit reached; wait and try again", ra);
@@ -412,7 +412,7 @@ static void s_refresh_done(const proto_msg_t *reply, void *arg)
 static void s_refresh(s_job_t *job)
 {
     api_t *self = job->owner;
-    proto_msg_t *req = proto_msg_new(PROTO_REFRESH, authc_next_rid(self->authc));
+    proto_msg_t *req = proto_msg_new(PROTO_REFRESH, job->rid);     //  the request's id: on authsvc's lines too
     if (!req || proto_msg_set_str(req, "sid", job->sid) != 0
         || proto_msg_set_int(req, "seen_version", (int64_t) job->rec.version) != 0
         || authc_call(self->authc, req, s_refresh_done, job) != 0)

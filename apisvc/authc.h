@@ -3,7 +3,9 @@
 //  ERROR UNAVAILABLE "authsvc cannot be reached"; a call that a connected authsvc does not
 //  answer by its deadline ends with ERROR UNAVAILABLE "authsvc did not answer" (its late
 //  reply, if any, is dropped by request id). The DEALER reconnects by itself when authsvc
-//  restarts.
+//  restarts. A call carries the id of the request it serves (the gateway's, so that authsvc's
+//  lines show it too): a reply goes to the oldest waiting call with its id that expects its
+//  type (or any, for an ERROR).
 #ifndef AUTHC_H_INCLUDED
 #define AUTHC_H_INCLUDED
 
@@ -25,8 +27,6 @@ int authc_call(authc_t *self, const proto_msg_t *req, authc_done_fn *done, void 
 //  authc_call with its own deadline: the reply (or ERROR UNAVAILABLE) comes within about timeout_ms
 //  (a short wait for a connection included). Returns as authc_call.
 int authc_call_within(authc_t *self, const proto_msg_t *req, long timeout_ms, authc_done_fn *done, void *arg);
-//  A fresh request id for a call.
-uint64_t authc_next_rid(authc_t *self);
 //  Timer: send calls waiting for a connection, end calls past their deadline. Call every ~50 ms.
 void authc_tick(svc_t *svc, void *arg);
 

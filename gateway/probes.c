@@ -6,6 +6,7 @@
 
 #include <civetweb.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +113,22 @@ static bool s_ready_field(json_t *checks, s_failed_t *failed, const char *name, 
     return s_check(checks, failed, name, v && strcmp(v, "ok") == 0, v ? v : "authsvc did not say");
 }
 
+//  One line when what fails changes (a prober asks every few seconds: a line each time would drown the log).
+static void s_log_change(uint64_t rid, const char *failed)
+{
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static char last[sizeof ((s_failed_t *) 0)->names];
+    pthread_mutex_lock(&lock);
+    bool changed = strcmp(last, failed) != 0;
+    if (changed)
+        snprintf(last, sizeof last, "%s", failed);
+    pthread_mutex_unlock(&lock);
+    if (changed && *failed)
+        log_warn("readyz.fail", "rid=%llx failed=%s", (unsigned long long) rid, failed);
+    else if (changed)
+        log_info("readyz.ok", "rid=%llx msg=\"every check passes again\"", (unsigned long long) rid);
+}
+
 int probes_readyz(request_t *r)
 {
     proto_msg_t *ready = request_message(r, PROTO_READY), *ping = request_message(r, PROTO_PING);
@@ -133,8 +150,7 @@ int probes_readyz(request_t *r)
         proto_msg_destroy(&calls[i].reply);
     proto_msg_destroy(&ready);
     proto_msg_destroy(&ping);
-    if (!ok)
-        log_warn("readyz.fail", "rid=%llx failed=%s", (unsigned long long) r->rid, failed.names);
+    s_log_change(r->rid, failed.names);
     json_t *root = json_pack("{s:s, s:o}", "status", ok ? "ok" : "fail", "checks", checks);
     return s_json(r->conn, ok ? 200 : 503, root);
 }

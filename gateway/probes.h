@@ -6,7 +6,8 @@
 //                   store, config    authsvc's answer to READY (an LMDB read; an environment configured);
 //                   mock             demo mode only: the mock RingCentral answers (asked by authsvc).
 //                 200 when all pass, else 503: {"status":"ok"|"fail","checks":{"authsvc":{"status":"ok"},
-//                 "store":{"status":"fail","reason":"..."},...}}. No pids, no paths.
+//                 "store":{"status":"fail","reason":"..."},...}}. No pids, no paths. A log line when the set
+//                 of failing checks changes (ev=readyz.fail failed=apisvc,..., then ev=readyz.ok).
 //  The metrics port (METRICS_PORT, 127.0.0.1 only, its own civetweb context): GET /metrics gathers
 //  STATS from authsvc and apisvc (PROBES_CHECK_MS each) and serves them with the gateway's own figures
 //  in Prometheus' text format 0.0.4 (common/metrics.h); rcauth_service_up{service} says whose answered.

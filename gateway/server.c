@@ -65,7 +65,9 @@ static int s_http_error(struct mg_connection *conn, int status, const char *errm
                         "The request could not be read: it was malformed or too large.", NULL, NULL, NULL };
     if (status == 404)
         e = (pages_error_t) { 404, "Page not found", "There is no such page here.", NULL, NULL, NULL };
+    probes_request_begin();
     int sent = reply_error_page(conn, &st, &e, NULL, 0);
+    probes_request_end("(civetweb)", sent, 0);
     const struct mg_request_info *ri = mg_get_request_info(conn);
     char client[REQUEST_CLIENT_SIZE];
     request_client_addr(ri ? ri->remote_addr : "", mg_get_header(conn, "X-Real-IP"), client, sizeof client);

@@ -94,6 +94,10 @@ test('after one login, three API calls, one forced refresh, one 429 and one logo
   await mock.fault({ target: 'api', kind: '429', count: 1, retry_after: 30 });
   const limited = await b.get('/test?api=extension-call-log');
   assert.equal(limited.status, 429);
+  // apisvc's HOLD to authsvc carries the request's id too: the page's reference finds authsvc's line.
+  const ref = (limited.text.match(/<code data-ref>([0-9a-f]+)<\/code>/) || [])[1];
+  assert.ok(ref, 'the 429 page shows a reference');
+  await waitFor(() => new RegExp(`svc=authsvc ev=hold\\.ok rid=${ref} `).test(stack.log('authsvc')), { what: 'hold.ok rid=' });
   const m4 = await scrape();
   assert.equal(moved(m3, m4, 'rcauth_http_requests_total', { route: '/test', code: '429' }), 1);
   assert.equal(moved(m3, m4, 'rcauth_ringcentral_requests_total', { api: 'extension-call-log', code: '429' }), 1);
