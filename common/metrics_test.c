@@ -141,7 +141,7 @@ static metrics_family_t *s_shared;
 static void *s_counter_thread(void *arg)
 {
     (void) arg;
-    char code[8];
+    char code[16];
     for (int i = 0; i < 20000; i++) {
         snprintf(code, sizeof code, "%d", 200 + i % 8);
         metrics_inc(s_shared, (const char *[]) { "/test", code });
@@ -160,7 +160,7 @@ static void t_threads(void)
         pthread_join(th[i], NULL);
     double sum = 0;
     for (int c = 200; c < 208; c++) {
-        char code[8];
+        char code[16];
         snprintf(code, sizeof code, "%d", c);
         sum += metrics_value(s_shared, (const char *[]) { "/test", code });
     }
