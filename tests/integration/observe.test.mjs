@@ -193,3 +193,17 @@ test('apisvc killed: /readyz is 503 within 1 s, naming apisvc, the others still 
   stack.start('apisvc');      // (restarting it by itself is the supervisor's job)
   await stack.ready();
 });
+
+test('authsvc killed: /readyz is 503 within 1 s, naming authsvc and the checks it makes; back once it is', async () => {
+  await stack.kill('authsvc', 'SIGKILL');
+  const t0 = Date.now();
+  const { status, body } = await stack.readyz();
+  assert.ok(Date.now() - t0 < 1500, `answered in ${Date.now() - t0} ms`);
+  assert.equal(status, 503);
+  assert.match(body.checks.authsvc.reason, /authsvc/);
+  for (const c of ['store', 'config']) assert.deepEqual(body.checks[c], { status: 'fail', reason: 'authsvc did not answer' });
+  assert.deepEqual(body.checks.apisvc, { status: 'ok' });
+  stack.start('authsvc');
+  await stack.ready();
+  assert.match(stack.log('gateway'), /lvl=info svc=gateway ev=readyz\.ok /);
+});
