@@ -47,7 +47,6 @@ struct mg_request_info;
 //  What every request of one server shares (read only).
 typedef struct {
     const config_t *cfg;
-    int64_t started_ms;         //  monotonic ms at start, for /healthz uptime
     long body_timeout_ms;       //  REQUEST_BODY_TIMEOUT_MS, or GATEWAY_BODY_TIMEOUT_MS read at start
 } request_ctx_t;
 

@@ -1,6 +1,5 @@
 //  server: see server.h.
 #include "gateway/server.h"
-#include "common/clock.h"
 #include "common/log.h"
 #include "common/webout.h"
 #include "gateway/probes.h"
@@ -191,7 +190,7 @@ server_t *server_start(const config_t *cfg, void *zmq_ctx, int threads)
     self->zctx = zmq_ctx;
     self->metrics_port = metrics_port;
     probes_init();
-    self->rctx = (request_ctx_t) { &self->cfg, clock_mono_ms(), body_timeout_ms };
+    self->rctx = (request_ctx_t) { &self->cfg, body_timeout_ms };
     self->rpc_cfg = (rpc_config_t) { { self->cfg.authsvc_endpoint, self->cfg.apisvc_endpoint },
                                      self->cfg.service_timeout_ms, self->cfg.timeout_ms };
     s_raise_fd_limit();
