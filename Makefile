@@ -25,6 +25,9 @@ PROJECT_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -fstack-protector-strong -I. -M
                   $(if $(OPTIMISED),-U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2)
 # Full RELRO; each binary maps only the libraries it uses (each costs resident pages per process).
 PROJECT_LDFLAGS := -Wl,-z,relro,-z,now -Wl,--as-needed
+LDLIBS    += -lm
+# The version build_info reports (metrics): git describe of the tree, or VERSION=... on the command line.
+VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 ifeq ($(SAN),1)
 PROJECT_CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 PROJECT_LDFLAGS += -fsanitize=address,undefined
@@ -108,6 +111,8 @@ $(LIBTEST):   $(call obj,$(TESTLIB_SRC))
 $(BUILD)/lib/%.a:
 	@mkdir -p $(dir $@)
 	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/obj/common/metrics.o: OBJ_CFLAGS = -DRCAUTH_VERSION='"$(VERSION)"'
 
 # A service binary: its folder's objects + proto + common, linked with its own libraries only.
 define service_rules

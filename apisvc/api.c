@@ -3,6 +3,7 @@
 #include "apisvc/json_check.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/rand.h"
 #include "common/upstream.h"
 #include "proto/proto_api.h"
@@ -38,7 +39,17 @@ struct _s_job_t {
     store_session_t rec;
 };
 
+//  apisvc's metrics (common/metrics.h; nothing without metrics_init).
+typedef struct {
+    metrics_family_t *calls;        //  rcauth_ringcentral_requests_total{api,code}: code the HTTP status, or the
+                                    //  transfer's error (timeout, network, too_big, cancelled)
+    metrics_family_t *seconds;      //  rcauth_ringcentral_request_duration_seconds{api}
+    metrics_family_t *holds;        //  rcauth_rate_limit_holds_total: sessions held back after a 429 (HOLD)
+    metrics_family_t *retries;      //  rcauth_upstream_retries_total{reason}: rate_limited, token_rejected
+} s_metrics_t;
+
 struct _api_t {
+    s_metrics_t m;
     const config_t *cfg;
     store_t *store;
     http_t *http;
@@ -119,6 +130,22 @@ api_t *api_new(const config_t *cfg, store_t *store, http_t *http, authc_t *authc
     }
     zhashx_set_destructor(self->blocked, s_free_blocked);
     *self = (api_t) { .cfg = cfg, .store = store, .http = http, .authc = authc, .blocked = self->blocked };
+    metrics_t *m = metrics_default();
+    static const double bounds[] = METRICS_DURATION_BUCKETS;
+    self->m.calls = metrics_counter(m, "rcauth_ringcentral_requests_total",
+                                    "Calls of RingCentral's REST APIs, by API and HTTP status (or transfer error).",
+                                    "api,code");
+    self->m.seconds = metrics_histogram(m, "rcauth_ringcentral_request_duration_seconds",
+                                        "How long RingCentral's REST APIs took, by API.", "api", bounds,
+                                        sizeof bounds / sizeof bounds[0]);
+    self->m.holds = metrics_counter(m, "rcauth_rate_limit_holds_total",
+                                    "Sessions held back after RingCentral answered 429 (HOLD sent).", NULL);
+    self->m.retries = metrics_counter(m, "rcauth_upstream_retries_total",
+                                      "API calls made again, by reason (rate_limited: a short Retry-After waited "
+                                      "out; token_rejected: after a refresh).", "reason");
+    metrics_add(self->m.holds, NULL, 0);
+    metrics_add(self->m.retries, (const char *[]) { "rate_limited" }, 0);
+    metrics_add(self->m.retries, (const char *[]) { "token_rejected" }, 0);
     return self;
 }
 
@@ -156,15 +183,16 @@ static void s_hold_done(const proto_msg_t *reply, void *arg);
 //  authsvc, which writes rate_limited_until in the session record) in every apisvc process. job: the
 //  request to answer RATE_LIMITED once authsvc has answered the HOLD, or NULL not to wait. Returns 0, or -1
 //  when no HOLD was sent (job is then still the caller's).
-static int s_block(api_t *self, const char *sid, int64_t retry_after, s_job_t *job)
+static int s_block(api_t *self, const char *sid, int64_t retry_after, uint64_t rid, s_job_t *job)
 {
     int64_t ms = retry_after < STORE_HOLD_MAX_MS / 1000 ? retry_after * 1000 : STORE_HOLD_MAX_MS;
+    metrics_inc(self->m.holds, NULL);
     int64_t *until = malloc(sizeof *until);
     if (until) {
         *until = clock_mono_ms() + ms;
         zhashx_update(self->blocked, sid, until);
     }
-    proto_msg_t *req = proto_msg_new(PROTO_HOLD, authc_next_rid(self->authc));
+    proto_msg_t *req = proto_msg_new(PROTO_HOLD, rid);     //  the request's id: on authsvc's lines too
     int rc = -1;
     if (req && proto_msg_set_str(req, "sid", sid) == 0 && proto_msg_set_int(req, "until", clock_now_ms() + ms) == 0)
         rc = authc_call_within(self->authc, req, API_HOLD_WAIT_MS, s_hold_done, job);
@@ -205,7 +233,7 @@ static void s_rate_limited(s_job_t *job, const char *message, int64_t retry_afte
 {
     snprintf(job->message, sizeof job->message, "%s", message);
     job->retry_after = retry_after;
-    if (s_block(job->owner, job->sid, retry_after, job) != 0)
+    if (s_block(job->owner, job->sid, retry_after, job->rid, job) != 0)
         s_fail(job, PROTO_RATE_LIMITED, job->message, retry_after);
 }
 
@@ -228,6 +256,10 @@ static void s_call_done(const http_response_t *resp, void *arg)
     proto_code_t code = upstream_code(resp);
     log_info("api.call", "rid=%llx api=%s status=%ld error=%s ms=%ld", (unsigned long long) job->rid, job->name,
              resp->status, http_strerror(resp->error), resp->elapsed_ms);
+    char status[16];
+    snprintf(status, sizeof status, "%ld", resp->status);
+    metrics_inc(self->m.calls, (const char *[]) { job->name, resp->error == HTTP_OK ? status : http_strerror(resp->error) });
+    metrics_observe(self->m.seconds, (const char *[]) { job->name }, (double) resp->elapsed_ms / 1000.0);
     if (code == PROTO_OK) {
         if (!json_check_document(resp->body, resp->body_len)) {
             s_fail(job, PROTO_UPSTREAM_ERROR, "RingCentral sent a malformed (non-JSON) answer", -1);
@@ -247,6 +279,7 @@ static void s_call_done(const http_response_t *resp, void *arg)
     if (resp->error == HTTP_OK && resp->status == 401 && api_is_token_error(resp->body, resp->body_len)) {
         if (!job->refreshed) {
             job->refreshed = true;
+            metrics_inc(self->m.retries, (const char *[]) { "token_rejected" });
             s_refresh(job);
         }
         else
@@ -259,10 +292,11 @@ static void s_call_done(const http_response_t *resp, void *arg)
             //  Wait it out and retry once; the session's other requests meanwhile wait too
             //  (api_handle delays them) instead of hammering RingCentral.
             job->retried = true;
+            metrics_inc(self->m.retries, (const char *[]) { "rate_limited" });
             job->retry_at = clock_mono_ms() + ra * 1000;
             job->next = self->delayed;
             self->delayed = job;
-            s_block(self, job->sid, ra, NULL);
+            s_block(self, job->sid, ra, job->rid, NULL);
             return;
         }
         s_rate_limited(job, "RingCentral rate limit reached; wait and try again", ra);
@@ -379,7 +413,7 @@ static void s_refresh_done(const proto_msg_t *reply, void *arg)
 static void s_refresh(s_job_t *job)
 {
     api_t *self = job->owner;
-    proto_msg_t *req = proto_msg_new(PROTO_REFRESH, authc_next_rid(self->authc));
+    proto_msg_t *req = proto_msg_new(PROTO_REFRESH, job->rid);     //  the request's id: on authsvc's lines too
     if (!req || proto_msg_set_str(req, "sid", job->sid) != 0
         || proto_msg_set_int(req, "seen_version", (int64_t) job->rec.version) != 0
         || authc_call(self->authc, req, s_refresh_done, job) != 0)

@@ -15,6 +15,7 @@ typedef struct _s_call_t s_call_t;
 struct _s_call_t {
     s_call_t *next;
     uint64_t rid;
+    proto_type_t reply_type;    //  the request's reply type: calls of one request share its id (HOLD, REFRESH)
     int64_t deadline_ms;
     int64_t send_by_ms;     //  unsent (frame != NULL): give up when not connected by then
     char *frame;            //  the encoded request until it is sent
@@ -34,7 +35,6 @@ struct _authc_t {
     char endpoint[512];
     svc_t *svc;
     long timeout_ms;
-    uint64_t next_rid;
     s_call_t *calls;        //  waiting calls; few at a time (one per stale session), so a list
 };
 
@@ -80,7 +80,8 @@ static void s_on_readable(svc_t *svc, void *socket, void *arg)
     }
     for (s_call_t **p = &self->calls; *p; p = &(*p)->next) {
         s_call_t *call = *p;
-        if (call->rid == proto_msg_rid(reply)) {
+        proto_type_t type = proto_msg_type(reply);
+        if (call->rid == proto_msg_rid(reply) && (type == call->reply_type || type == PROTO_ERROR)) {
             *p = call->next;
             call->done(reply, call->arg);
             free(call);
@@ -160,7 +161,6 @@ authc_t *authc_new(void *zmq_ctx, const char *endpoint, svc_t *svc, long timeout
     self->ctx = zmq_ctx;
     self->svc = svc;
     self->timeout_ms = timeout_ms;
-    self->next_rid = 1;
     snprintf(self->endpoint, sizeof self->endpoint, "%s", endpoint);
     self->socket = s_connect(self);
     if (!self->socket || svc_add_socket(svc, self->socket, s_on_readable, self) != 0 || s_monitor(self) != 0) {
@@ -214,11 +214,6 @@ void authc_destroy(authc_t **self_p)
     *self_p = NULL;
 }
 
-uint64_t authc_next_rid(authc_t *self)
-{
-    return self->next_rid++;
-}
-
 int authc_call(authc_t *self, const proto_msg_t *req, authc_done_fn *done, void *arg)
 {
     return authc_call_within(self, req, self->timeout_ms, done, arg);
@@ -233,6 +228,7 @@ int authc_call_within(authc_t *self, const proto_msg_t *req, long timeout_ms, au
     }
     int64_t now = clock_mono_ms();
     call->rid = proto_msg_rid(req);
+    call->reply_type = proto_reply_type(proto_msg_type(req));
     call->done = done;
     call->arg = arg;
     call->deadline_ms = now + timeout_ms;

@@ -6,7 +6,9 @@
 //  restarts. When the connection ends (authsvc stopped, killed or restarting), the calls
 //  already sent on it can no longer be answered: they end at once with ERROR UNAVAILABLE
 //  "authsvc stopped or restarted while handling the request" (a disconnect event of the
-//  DEALER, watched with zmq_socket_monitor), not at their deadline.
+//  DEALER, watched with zmq_socket_monitor), not at their deadline. A call carries the id of
+//  the request it serves (the gateway's, so that authsvc's lines show it too): a reply goes to
+//  the oldest waiting call with its id that expects its type (or any, for an ERROR).
 #ifndef AUTHC_H_INCLUDED
 #define AUTHC_H_INCLUDED
 
@@ -28,8 +30,6 @@ int authc_call(authc_t *self, const proto_msg_t *req, authc_done_fn *done, void 
 //  authc_call with its own deadline: the reply (or ERROR UNAVAILABLE) comes within about timeout_ms
 //  (a short wait for a connection included). Returns as authc_call.
 int authc_call_within(authc_t *self, const proto_msg_t *req, long timeout_ms, authc_done_fn *done, void *arg);
-//  A fresh request id for a call.
-uint64_t authc_next_rid(authc_t *self);
 //  Timer: send calls waiting for a connection, end calls past their deadline. Call every ~50 ms.
 void authc_tick(svc_t *svc, void *arg);
 

@@ -2,6 +2,7 @@
 #include "apisvc/api.h"
 #include "apisvc/authc.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/rand.h"
 
 #include <zmq.h>
@@ -37,6 +38,8 @@ int main(void)
     config_log(&cfg);
     if (rand_init() != 0)
         return 1;
+    if (metrics_init("apisvc") != 0)
+        log_warn("startup", "error=\"no metrics (out of memory)\"");
     void *ctx = zmq_ctx_new();
     store_t *store = store_open_existing(cfg.data_dir, (size_t) cfg.data_map_mb << 20);
     http_t *http = http_new(cfg.connect_timeout_ms, cfg.timeout_ms, PROTO_BODY_MAX);
@@ -75,5 +78,6 @@ int main(void)
     if (ctx)
         zmq_ctx_term(ctx);
     log_info("shutdown", "rc=%d", rc);
+    metrics_shutdown();
     return rc;
 }

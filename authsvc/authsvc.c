@@ -3,6 +3,7 @@
 #include "authsvc/hold.h"
 #include "authsvc/login.h"
 #include "authsvc/logout.h"
+#include "authsvc/ready.h"
 #include "authsvc/refresh.h"
 #include "common/log.h"
 #include "common/rand.h"
@@ -31,6 +32,7 @@ static const struct {
     { PROTO_REFRESH, refresh_request },
     { PROTO_LOGOUT, logout_request },
     { PROTO_HOLD, hold_request },
+    { PROTO_READY, ready_request },
 };
 
 void authsvc_handle(svc_t *svc, const svc_peer_t *peer, proto_msg_t *req, void *arg)

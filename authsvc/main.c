@@ -2,6 +2,8 @@
 #include "authsvc/authsvc.h"
 #include "common/clock.h"
 #include "authsvc/refresh.h"
+#include "authsvc/stats.h"
+#include "common/metrics.h"
 #include "common/log.h"
 #include "common/rand.h"
 
@@ -113,6 +115,8 @@ int main(int argc, char **argv)
         log_error("startup", "error=\"libsodium init failed\"");
         return 1;
     }
+    if (metrics_init("authsvc") != 0)
+        log_warn("startup", "error=\"no metrics (out of memory)\"");
     authsvc_t self = { .cfg = &cfg };
     void *ctx = zmq_ctx_new();
     self.store = store_open_existing(cfg.data_dir, (size_t) cfg.data_map_mb << 20);
@@ -129,6 +133,7 @@ int main(int argc, char **argv)
         svc_set_batch(self.svc, s_batch_begin, s_batch_commit, self.store);
         svc_set_after(self.svc, authsvc_after, &self);
         svc_set_busy(self.svc, s_busy, &self);
+        stats_init(&self);
         s_sweep(self.svc, &self);
         log_info("startup", "msg=ready");
         rc = svc_run(self.svc);
@@ -146,5 +151,6 @@ int main(int argc, char **argv)
     if (ctx)
         zmq_ctx_term(ctx);
     log_info("shutdown", "rc=%d", rc);
+    metrics_shutdown();
     return rc;
 }

@@ -1,11 +1,13 @@
 //  oauth: see oauth.h.
 #include "authsvc/oauth.h"
+#include "authsvc/stats.h"
 #include "common/upstream.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -41,11 +43,30 @@ int oauth_authorize_url(const config_rc_t *rc, const char *state, const char *ch
     return rc_code;
 }
 
+//  A call of the token endpoint and who waits for it: counted (stats_token), then handed on.
+typedef struct {
+    const char *grant;
+    http_done_fn *done;
+    void *arg;
+} s_call_t;
+
+static void s_call_done(const http_response_t *resp, void *arg)
+{
+    s_call_t call = *(s_call_t *) arg;
+    free(arg);
+    stats_token(call.grant, resp);
+    call.done(resp, call.arg);
+}
+
 //  POST the form of fields (name, value pairs) to path with Basic auth (total timeout timeout_ms,
 //  0: the client's), then wipe it (it holds codes, tokens or the verifier). Returns 0, or -1 (done is never called).
-static int s_post(http_t *http, const config_rc_t *rc, const char *path, const char *const (*fields)[2],
-                  size_t count, long timeout_ms, http_done_fn *done, void *arg)
+static int s_post(http_t *http, const config_rc_t *rc, const char *path, const char *grant,
+                  const char *const (*fields)[2], size_t count, long timeout_ms, http_done_fn *done, void *arg)
 {
+    s_call_t *call = malloc(sizeof *call);
+    if (!call)
+        return -1;
+    *call = (s_call_t) { grant, done, arg };
     char form[OAUTH_FORM_MAX];
     form[0] = '\0';
     int rc_code = 0;
@@ -58,9 +79,11 @@ static int s_post(http_t *http, const config_rc_t *rc, const char *path, const c
             .method = "POST", .url = url, .form = form,
             .basic_user = rc->client_id, .basic_pass = rc->client_secret, .timeout_ms = timeout_ms,
         };
-        rc_code = http_start(http, &req, done, arg);
+        rc_code = http_start(http, &req, s_call_done, call);
     }
     sodium_memzero(form, strnlen(form, sizeof form));
+    if (rc_code != 0)
+        free(call);
     return rc_code;
 }
 
@@ -71,20 +94,22 @@ int oauth_start_exchange(http_t *http, const config_rc_t *rc, const char *code, 
         { "grant_type", "authorization_code" }, { "code", code },
         { "redirect_uri", rc->redirect_url }, { "code_verifier", verifier },
     };
-    return s_post(http, rc, "/restapi/oauth/token", fields, sizeof fields / sizeof fields[0], 0, done, arg);
+    return s_post(http, rc, "/restapi/oauth/token", "authorization_code", fields, sizeof fields / sizeof fields[0], 0,
+                  done, arg);
 }
 
 int oauth_start_refresh(http_t *http, const config_rc_t *rc, const char *refresh_token, long timeout_ms,
                         http_done_fn *done, void *arg)
 {
     const char *const fields[][2] = { { "grant_type", "refresh_token" }, { "refresh_token", refresh_token } };
-    return s_post(http, rc, "/restapi/oauth/token", fields, sizeof fields / sizeof fields[0], timeout_ms, done, arg);
+    return s_post(http, rc, "/restapi/oauth/token", "refresh_token", fields, sizeof fields / sizeof fields[0],
+                  timeout_ms, done, arg);
 }
 
 int oauth_start_revoke(http_t *http, const config_rc_t *rc, const char *token, http_done_fn *done, void *arg)
 {
     const char *const fields[][2] = { { "token", token } };
-    return s_post(http, rc, "/restapi/oauth/revoke", fields, sizeof fields / sizeof fields[0], 0, done, arg);
+    return s_post(http, rc, "/restapi/oauth/revoke", "revoke", fields, sizeof fields / sizeof fields[0], 0, done, arg);
 }
 
 //  Copy a JSON string member into dst. Returns 0, 1 when absent and optional, or -1.

@@ -2,6 +2,7 @@
 #include "authsvc/refresh.h"
 #include "common/clock.h"
 #include "authsvc/oauth.h"
+#include "authsvc/stats.h"
 #include "common/log.h"
 #include "common/rand.h"
 
@@ -221,6 +222,7 @@ static bool s_commit(s_job_t *job)
         else
             log_info("refresh.ok", "version=%llu ms=%ld late=%d store=ok", (unsigned long long) job->rec.version,
                      job->elapsed_ms, job->late);
+        stats_refresh_result(true);
         s_finish(job, PROTO_OK, job->rec.version, NULL, -1);
         return true;
     }
@@ -278,6 +280,7 @@ static void s_settle(authsvc_t *self, void *arg)
         s_commit(job);
         return;
     }
+    stats_refresh_result(false);
     char words[320];
     log_warn("refresh.fail", "status=%ld reason=%s%s ms=%ld late=%d", job->status, job->reason,
              upstream_detail_log(&job->detail, words, sizeof words), job->elapsed_ms, job->late);
@@ -414,8 +417,11 @@ static void s_join(authsvc_t *self, const char *sid, uint64_t seen_version, cons
         if (authsvc_later(self, s_begin_later, job) != 0)
             s_begin(job);
     }
-    else if (job->state == JOB_MEMORY)
-        job->retry_at = clock_mono_ms();    //  someone waits: try the commit at the next tick
+    else {
+        stats_refresh_coalesced();      //  joins the refresh in flight
+        if (job->state == JOB_MEMORY)
+            job->retry_at = clock_mono_ms();    //  someone waits: try the commit at the next tick
+    }
 }
 
 //  True (and the caller is answered) when sid's refreshes are paused by a 429.
@@ -446,8 +452,10 @@ void refresh_request(authsvc_t *self, const svc_peer_t *peer, proto_msg_t *req)
         svc_reply_error(self->svc, peer, rid, PROTO_NOT_LOGGED_IN, "not logged in", -1);
     else if (src != STORE_OK)
         authsvc_store_error(self, peer, rid, "refresh.store", src);
-    else if (seen < 0 || rec->version != (uint64_t) seen)
+    else if (seen < 0 || rec->version != (uint64_t) seen) {
+        stats_refresh_coalesced();
         s_reply_version(self, peer, rid, rec->version);     //  already refreshed: no upstream call
+    }
     else if (!s_blocked(self, sid, peer, rid, PROTO_REFRESH))
         s_join(self, sid, (uint64_t) seen, peer, rid, PROTO_REFRESH);
     if (rec) {

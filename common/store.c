@@ -274,7 +274,7 @@ int store_check(store_t *store, char *why, size_t why_size)
 {
     char reason[160] = "";
     if (!store) {
-        snprintf(why, why_size, "no store");
+        snprintf(why, why_size, "the token store is not open");
         return -1;
     }
     int rc = s_check(store, reason, sizeof reason);
@@ -335,6 +335,18 @@ int store_reader_check(store_t *self)
     if (dead > 0)
         log_warn("store.stale_readers", "cleared=%d", dead);
     return dead;
+}
+
+int store_stats(store_t *self, store_stats_t *st)
+{
+    MDB_envinfo info;
+    MDB_stat env_stat;
+    if (!self || mdb_env_info(self->env, &info) != 0 || mdb_env_stat(self->env, &env_stat) != 0)
+        return STORE_EIO;
+    double used = (double) (info.me_last_pgno + 1) * env_stat.ms_psize;
+    st->map_used_ratio = info.me_mapsize ? used / (double) info.me_mapsize : 0;
+    st->readers = info.me_numreaders;
+    return 0;
 }
 
 //  ---------------------------------------------------------------------------

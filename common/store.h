@@ -88,11 +88,20 @@ store_t *store_open_existing(const char *dir, size_t map_size);
 void store_close(store_t **self_p);
 //  Whether the store can still be used: its data file is still the one at its path (not deleted, not replaced
 //  by another DATA_DIR) and a read transaction begins. Returns 0, or -1 with a reason in why (no path in it)
-//  and the store refusing every call with STORE_ELOST until a check passes again (one log line each way:
+//  ("ok" on success) and the store refusing every call with STORE_ELOST until a check passes again (one log line each way:
 //  ev=store.lost, ev=store.back). Cheap (two stat calls and a read transaction): call it every second or so.
 int store_check(store_t *store, char *why, size_t why_size);
 //  A short text for a STORE_* code.
 const char *store_strerror(int rc);
+
+//  What the metrics show of a store (store_stats).
+typedef struct {
+    double map_used_ratio;      //  pages in use (up to the last one written) / the map's pages
+    unsigned readers;           //  reader slots taken (live and stale)
+} store_stats_t;
+
+//  Fill st from the environment's info. Returns 0, or STORE_EIO.
+int store_stats(store_t *self, store_stats_t *st);
 
 //  Read the session record of sid into rec; a record with refresh_expires_at <= now (the clock) is not found.
 //  Returns 0, STORE_ENOTFOUND, STORE_EINVAL (bad sid or corrupt record) or STORE_EIO.

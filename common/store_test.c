@@ -590,9 +590,23 @@ static void t_check_lost(void)
     store_close(&store);
 }
 
+//  store_check: a read transaction answers (the /readyz store check); store_stats: the map's use and readers.
+static void t_check_and_stats(void)
+{
+    store_t *store = store_open(s_dir("check"), 0);
+    char why[128] = "x";
+    CHECK(store_check(store, why, sizeof why) == 0 && strcmp(why, "ok") == 0);
+    store_stats_t st;
+    CHECK(store_stats(store, &st) == 0 && st.map_used_ratio > 0 && st.map_used_ratio < 0.01 && st.readers <= 256);
+    CHECK(store_check(NULL, why, sizeof why) == -1 && strstr(why, "not open"));
+    CHECK(store_stats(NULL, &st) == STORE_EIO);
+    store_close(&store);
+}
+
 static const test_case_t cases[] = {
     { "check_lost", t_check_lost },
     { "batch", t_batch },
+    { "check_and_stats", t_check_and_stats },
     { "session_roundtrip", t_session_roundtrip },
     { "pending_roundtrip", t_pending_roundtrip },
     { "bad_arguments", t_bad_arguments },

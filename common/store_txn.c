@@ -2,9 +2,29 @@
 #include "common/store_txn.h"
 
 #include "common/log.h"
+#include "common/metrics.h"
 
+#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
+
+//  rcauth_store_commit_duration_seconds: durable commits (a top-level write, or a batch that wrote something),
+//  made at the first one, so that only a process that writes (authsvc) shows it.
+static void s_observe_commit(const struct timespec *t0)
+{
+    static _Atomic(metrics_family_t *) family;
+    metrics_family_t *f = atomic_load(&family);
+    if (!f && metrics_default()) {
+        static const double bounds[] = METRICS_DURATION_BUCKETS;
+        f = metrics_histogram(metrics_default(), "rcauth_store_commit_duration_seconds",
+                              "Durable commits of the token store (LMDB), including the sync.", NULL, bounds,
+                              sizeof bounds / sizeof bounds[0]);
+        atomic_store(&family, f);
+    }
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    metrics_observe(f, NULL, (double) (t1.tv_sec - t0->tv_sec) + (double) (t1.tv_nsec - t0->tv_nsec) / 1e9);
+}
 
 //  A full map fails every write until room is made: one line a second, the others counted.
 static pthread_mutex_t s_full_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -111,7 +131,14 @@ static int s_work(store_t *self, MDB_txn *txn, int mode, const char *op, store_t
     bool commit = false;
     int rc = fn(self, txn, arg, &commit);
     if ((mode & STORE_TXN_WRITE) && commit) {
+        bool nested = self->batch && pthread_equal(self->batch_owner, pthread_self());   //  s_run_nested
+        struct timespec t0;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         int crc = mdb_txn_commit(txn);
+        if (nested)
+            self->batch_dirty = true;
+        else if (crc == 0)
+            s_observe_commit(&t0);
         if (crc == MDB_MAP_FULL && (mode & STORE_TXN_QUIET_FULL))
             rc = STORE_EFULL;
         else if (crc != 0)
@@ -188,8 +215,13 @@ int store_batch_commit(store_t *self)
     if (!self || !self->batch || !pthread_equal(self->batch_owner, pthread_self()))
         return STORE_EINVAL;
     //  LMDB skips the write and the sync of a transaction that changed nothing.
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     int rc = mdb_txn_commit(self->batch);
+    if (rc == 0 && self->batch_dirty)
+        s_observe_commit(&t0);
     self->batch = NULL;
+    self->batch_dirty = false;
     pthread_rwlock_unlock(&self->map_lock);
     return rc == 0 ? 0 : store_txn_fail("batch_commit", rc);
 }

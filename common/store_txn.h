@@ -37,6 +37,7 @@ struct _store_t {
     dev_t data_dev;
     ino_t data_ino;
     _Atomic bool lost;          //  store_check found the data file deleted or replaced: every call refused
+    bool batch_dirty;           //  a write of the open batch was committed into it (its commit is timed)
 };
 
 //  Transaction modes: a read, or a write, with

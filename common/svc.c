@@ -3,6 +3,7 @@
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "common/metrics.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -295,6 +296,22 @@ static void s_on_ping(svc_t *self, const svc_peer_t *peer, proto_msg_t *req)
     }
 }
 
+//  STATS: this process's metrics (the default registry), rendered here: the services stay free of HTTP.
+static void s_on_stats(svc_t *self, const svc_peer_t *peer, proto_msg_t *req)
+{
+    char *text = malloc(PROTO_FIELD_MAX + 1);
+    proto_msg_t *reply = text ? proto_msg_new(PROTO_STATS_OK, proto_msg_rid(req)) : NULL;
+    if (reply) {
+        metrics_render(metrics_default(), text, PROTO_FIELD_MAX + 1);
+        proto_msg_set_str(reply, "text", text);
+        s_send(self, peer, reply);
+    }
+    else
+        s_send_error(self, peer, proto_msg_rid(req), PROTO_INTERNAL, "out of memory", -1);
+    proto_msg_destroy(&reply);
+    free(text);
+}
+
 //  Read one request from the ROUTER: [identity, frame]. Returns 0 when one was handled, -1 when none waits.
 static int s_take_request(svc_t *self)
 {
@@ -337,6 +354,11 @@ static int s_take_request(svc_t *self)
     }
     if (proto_msg_type(req) == PROTO_PING) {
         s_on_ping(self, &peer, req);
+        proto_msg_destroy(&req);
+        return 0;
+    }
+    if (proto_msg_type(req) == PROTO_STATS) {
+        s_on_stats(self, &peer, req);
         proto_msg_destroy(&req);
         return 0;
     }

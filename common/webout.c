@@ -8,6 +8,9 @@
 
 #include <stdlib.h>
 
+//  What this thread's webout_send calls wrote since the last webout_take_sent (the access line's bytes=).
+static _Thread_local long long s_sent;
+
 //  The status line and headers are built on the stack (civetweb's workers have 100 KiB stacks,
 //  so keep it small); the body joins them in one heap buffer up to WEBOUT_JOIN_MAX.
 #define WEBOUT_HEAD_MAX 4096
@@ -74,9 +77,19 @@ int webout_send(struct mg_connection *conn, int status, const char *content_type
             memcpy(joined + n, body, len);
         int rc = mg_write(conn, joined, n + len) == (int) (n + len) ? 0 : -1;
         free(joined);
+        if (rc == 0)
+            s_sent += (long long) (n + len);
         return rc;
     }
     if (mg_write(conn, head, n) != (int) n || (len && mg_write(conn, body, len) != (int) len))
         return -1;
+    s_sent += (long long) (n + len);
     return 0;
+}
+
+long long webout_take_sent(void)
+{
+    long long n = s_sent;
+    s_sent = 0;
+    return n;
 }

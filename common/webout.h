@@ -13,6 +13,8 @@
 //  when the head does not fit in 4 KiB or the write failed.
 int webout_send(struct mg_connection *conn, int status, const char *content_type, const char *const *headers,
                 const void *body, size_t len);
+//  The bytes (headers and body) this thread's webout_send calls wrote since the last call; resets the count.
+long long webout_take_sent(void);
 //  True when civetweb keeps this connection open after the reply (the client's Connection header, else HTTP/1.1).
 int webout_keep_alive(const struct mg_connection *conn);
 

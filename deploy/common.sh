@@ -9,6 +9,8 @@ cd "$top"
 : "${GATEWAY_PORT:=5000}"
 : "${GATEWAY_BIND:=127.0.0.1}"
 : "${MOCK_PORT:=5001}"
+# The gateway's Prometheus metrics, on 127.0.0.1 only (0: none). A second stack on this host needs another.
+: "${METRICS_PORT:=9464}"
 : "${START_TIMEOUT:=15}"
 : "${STOP_TIMEOUT:=10}"   # above the processes' DRAIN_TIMEOUT_MS (5 s): a drain is not cut short
 # TLS=1 (make run TLS=1) without TLS_CERT/TLS_KEY: a self-signed localhost certificate that
@@ -21,7 +23,7 @@ if [ -n "${TLS_CERT:-}" ]; then scheme=https; else scheme=http; fi
 # configured redirect URIs, or localhost in demo mode) and kept in RUN_DIR/public.url.
 PUBLIC_URL_SET=${PUBLIC_URL:+1}
 : "${PUBLIC_URL:=$(cat "$RUN_DIR/public.url" 2>/dev/null || echo "$scheme://localhost:$GATEWAY_PORT")}"
-export RUN_DIR DATA_DIR RC_ENV_DIR GATEWAY_PORT GATEWAY_BIND PUBLIC_URL TLS_CERT TLS_KEY
+export RUN_DIR DATA_DIR RC_ENV_DIR GATEWAY_PORT GATEWAY_BIND PUBLIC_URL TLS_CERT TLS_KEY METRICS_PORT
 # The processes of a stack, in start order; nginx (the public front) last.
 SERVICES=(authsvc apisvc gateway nginx)
 

@@ -124,6 +124,18 @@ static inline proto_msg_t *s_fake_reply(fake_t *f, const proto_msg_t *req)
         proto_msg_set_str(r, "content_type", "application/json; charset=utf-8");
         proto_msg_set_str(r, "body", FAKE_BODY);
         break;
+    case PROTO_READY:
+        proto_msg_set_str(r, "store", "ok");
+        proto_msg_set_str(r, "config", "ok");
+        proto_msg_set_str(r, "mock", "ok");
+        break;
+    case PROTO_STATS: {
+        char text[256];
+        snprintf(text, sizeof text, "# HELP rcauth_fake_total F.\n# TYPE rcauth_fake_total counter\n"
+                 "rcauth_fake_total{service=\"%s\"} 1\n", f->service);
+        proto_msg_set_str(r, "text", text);
+        break;
+    }
     default:
         break;
     }
@@ -487,6 +499,9 @@ static inline bool http_has(const http_resp_t *r, const char *text)
 //  SERVICE_TIMEOUT_MS of the servers gwenv starts.
 #define GWENV_TIMEOUT_MS 600
 
+//  The METRICS_PORT of the servers gwenv starts (0: none); a test that sets it sets it back to 0.
+static int gwenv_metrics_port;
+
 //  A gateway server on 127.0.0.1:<any port> with fake authsvc and apisvc on ipc endpoints.
 typedef struct {
     config_t cfg;
@@ -512,6 +527,9 @@ static inline void gwenv_up_with(gwenv_t *e, bool start_fakes, int threads, bool
     e->cfg.service_timeout_ms = GWENV_TIMEOUT_MS;
     e->cfg.timeout_ms = 1000;
     e->cfg.demo_mode = true;
+    char metrics_port[16];      //  none unless a test asks (gwenv_metrics_port): test servers never take 9464
+    snprintf(metrics_port, sizeof metrics_port, "%d", gwenv_metrics_port);
+    setenv("METRICS_PORT", metrics_port, 1);
     fake_init(&e->auth, e->zctx, "authsvc", e->cfg.authsvc_endpoint);
     fake_init(&e->api, e->zctx, "apisvc", e->cfg.apisvc_endpoint);
     snprintf(e->cookie, sizeof e->cookie, "Cookie: %s=%s", session_cookie_name(https), e->auth.logged_in_sid);

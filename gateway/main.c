@@ -3,6 +3,7 @@
 //  With arguments, a mode for deploy/ (gateway/front.h) that prints and exits, before any config.
 #include "common/config.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/rand.h"
 #include "gateway/front.h"
 #include "gateway/server.h"
@@ -30,6 +31,8 @@ int main(int argc, char **argv)
         return 1;
     }
     config_log(&cfg);
+    if (metrics_init("gateway") < 0)
+        log_warn("start", "reason=\"no metrics (out of memory)\"");
 
     //  Every thread started from here on inherits the blocked signals; main waits for them.
     sigset_t signals;
@@ -55,5 +58,6 @@ int main(int argc, char **argv)
     log_info("stop", "signal=%d", sig);
     server_stop(&server);
     zmq_ctx_term(zctx);
+    metrics_shutdown();
     return 0;
 }

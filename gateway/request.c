@@ -52,6 +52,7 @@ void request_init(request_t *r, struct mg_connection *conn, const request_ctx_t 
     r->ri = mg_get_request_info(conn);
     r->ctx = ctx;
     r->rpc = mg_get_thread_pointer(conn);
+    r->rid = r->rpc ? rpc_new_rid(r->rpc) : ((uint64_t) randombytes_random() << 32 | randombytes_random());
     r->secure = ctx->cfg->public_https;
     request_client_addr(r->ri ? r->ri->remote_addr : NULL, mg_get_header(conn, "X-Real-IP"), r->client,
                         sizeof r->client);
@@ -143,7 +144,7 @@ int request_query(const request_t *r, const char *name, char *buf, size_t size)
 
 proto_msg_t *request_message(request_t *r, proto_type_t type)
 {
-    return r->rpc ? rpc_request(r->rpc, type) : NULL;
+    return r->rpc ? proto_msg_new(type, r->rid) : NULL;
 }
 
 proto_msg_t *request_call(request_t *r, rpc_service_t service, proto_msg_t *req)
@@ -211,13 +212,11 @@ int request_page(request_t *r, int status, html_t **h_p, const reply_header_t *e
     return sent;
 }
 
-//  Give this error answer its reference id: rid, the id of the service call that failed (on that service's
-//  log lines), or, for an error the gateway made itself (rid 0), a fresh one. Both go on the gateway's line.
-static void s_ref(request_t *r, uint64_t rid)
+//  Give this error answer its reference: the request id, which every message of this request carried (so it
+//  is on the services' lines as rid=) and the access line shows (rid=).
+static void s_ref(request_t *r)
 {
-    if (!rid)
-        rid = r->rpc ? rpc_new_rid(r->rpc) : ((uint64_t) randombytes_random() << 32 | randombytes_random());
-    snprintf(r->ref, sizeof r->ref, "%llx", (unsigned long long) rid);
+    snprintf(r->ref, sizeof r->ref, "%llx", (unsigned long long) r->rid);
     r->state.ref = r->ref;
 }
 
@@ -225,13 +224,13 @@ int request_fail(request_t *r, const proto_msg_t *error, const char *back_href, 
 {
     if (!error)
         return request_fail_code(r, PROTO_INTERNAL, "out of memory");
-    s_ref(r, proto_msg_rid(error));
+    s_ref(r);
     return reply_service_error(r->conn, &r->state, r->ctx->cfg, error, back_href, back_label);
 }
 
 int request_fail_code(request_t *r, proto_code_t code, const char *detail)
 {
-    s_ref(r, 0);
+    s_ref(r);
     proto_msg_t *error = proto_error_new(0, code, detail ? detail : "", -1);
     if (!error) {
         const reply_error_t *info = reply_error_info(code);
@@ -246,7 +245,7 @@ int request_fail_code(request_t *r, proto_code_t code, const char *detail)
 int request_error(request_t *r, int status, const char *title, const char *explain, const reply_header_t *extra,
                   size_t extra_count)
 {
-    s_ref(r, 0);
+    s_ref(r);
     pages_error_t e = { status, title, explain, NULL, NULL, NULL };
     return reply_error_page(r->conn, &r->state, &e, extra, extra_count);
 }

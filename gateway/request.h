@@ -47,7 +47,6 @@ struct mg_request_info;
 //  What every request of one server shares (read only).
 typedef struct {
     const config_t *cfg;
-    int64_t started_ms;         //  monotonic ms at start, for /healthz uptime
     long body_timeout_ms;       //  REQUEST_BODY_TIMEOUT_MS, or GATEWAY_BODY_TIMEOUT_MS read at start
 } request_ctx_t;
 
@@ -56,12 +55,14 @@ typedef struct {
     const struct mg_request_info *ri;
     const request_ctx_t *ctx;
     rpc_t *rpc;                 //  this thread's service client; NULL when it could not be made
+    uint64_t rid;               //  the request id: on every message sent for this request, the access line
+                                //  (rid=) and an error page's reference
     char sid[RAND_ID_SIZE];     //  the cookie's session id; "" when none or not valid
     bool secure;                //  PUBLIC_URL is https: the cookie is __Host-rcsid, Secure; origins are https
     bool body_read;             //  request_body read the whole body
     char client[REQUEST_CLIENT_SIZE];   //  the client's address (see above); never "" after request_init
     pages_state_t state;        //  what the header bar shows
-    char ref[24];               //  an error answer's reference id, storage behind state.ref ("" when none)
+    char ref[24];               //  an error answer's reference (the rid in hex), storage behind state.ref ("" when none)
     char env[16];               //  storage behind state.env
     char user[256];             //  storage behind state.user
 } request_t;
@@ -84,7 +85,7 @@ const char *request_header(const request_t *r, const char *name);
 int request_query(const request_t *r, const char *name, char *buf, size_t size);
 //  Send req (taking it) to a service. Returns the reply (OK or ERROR), or NULL out of memory.
 proto_msg_t *request_call(request_t *r, rpc_service_t service, proto_msg_t *req);
-//  A new request message of type for this thread (NULL out of memory or without an rpc client).
+//  A new request message of type carrying r->rid (NULL out of memory or without an rpc client).
 proto_msg_t *request_message(request_t *r, proto_type_t type);
 //  Record a SESSION_OK reply (logged_in, env, owner_id, access_expires_in) in r->state. Returns logged_in.
 bool request_take_session(request_t *r, const proto_msg_t *session_ok);

@@ -3,16 +3,16 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "gateway/assets.h"
+#include "common/webout.h"
 #include "gateway/login.h"
+#include "gateway/probes.h"
 #include "gateway/request.h"
 #include "gateway/testpage.h"
 
 #include <civetweb.h>
-#include <jansson.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 typedef struct {
     const char *path;
@@ -23,7 +23,6 @@ typedef struct {
 
 static int s_home(request_t *r);
 static int s_index(request_t *r);
-static int s_healthz(request_t *r);
 static int s_asset(request_t *r);
 
 //  THE route table.
@@ -35,7 +34,8 @@ static const s_route_t s_routes[] = {
     { "/test", "GET", testpage_show, true },
     { "/logout", "GET", login_logout_page, true },
     { "/logout", "POST", login_logout, true },
-    { "/healthz", "GET", s_healthz, false },
+    { "/healthz", "GET", probes_healthz, false },
+    { "/readyz", "GET", probes_readyz, false },
     { "/static/app.css", "GET", s_asset, false },
     { "/static/app.js", "GET", s_asset, false },
     { "/static/favicon.svg", "GET", s_asset, false },
@@ -69,50 +69,6 @@ static int s_asset(request_t *r)
     if (!file)
         return request_error(r, 404, "Page not found", "There is no such page here.", NULL, 0);
     return reply_asset(r->conn, file, request_header(r, "If-None-Match"));
-}
-
-//  {"ok":true,"pid":..,"uptime":..} of a PING_OK, or {"ok":false,"error":..,"message":..}.
-static json_t *s_ping_json(const proto_msg_t *reply)
-{
-    if (reply && proto_msg_type(reply) == PROTO_PING_OK)
-        return json_pack("{s:b, s:I, s:I}", "ok", 1, "pid", (json_int_t) proto_msg_int(reply, "pid", 0),
-                         "uptime", (json_int_t) proto_msg_int(reply, "uptime", 0));
-    const char *message = reply ? proto_msg_str(reply, "message") : NULL;
-    return json_pack("{s:b, s:s, s:s}", "ok", 0, "error",
-                     proto_code_name(reply ? proto_error_code(reply) : PROTO_INTERNAL), "message",
-                     message ? message : "");
-}
-
-//  200 with each service's PING: {"status":"ok"|"degraded","authsvc":"up"|"down","apisvc":...,
-//  "gateway":{pid,uptime},"services":{"authsvc":{ok,pid,uptime | ok,error,message},...}}.
-static int s_healthz(request_t *r)
-{
-    proto_msg_t *pings[RPC_SERVICE_COUNT] = { request_message(r, PROTO_PING), request_message(r, PROTO_PING) };
-    rpc_call_t calls[RPC_SERVICE_COUNT] = { { RPC_AUTHSVC, pings[0], NULL }, { RPC_APISVC, pings[1], NULL } };
-    if (pings[0] && pings[1])
-        rpc_call_many(r->rpc, calls, RPC_SERVICE_COUNT);
-    bool all = true;
-    json_t *root = json_object(), *services = json_object();
-    for (int i = 0; i < RPC_SERVICE_COUNT; i++) {
-        bool up = calls[i].reply && proto_msg_type(calls[i].reply) == PROTO_PING_OK;
-        all = all && up;
-        const char *name = rpc_service_name(calls[i].service);
-        json_object_set_new(root, name, json_string(up ? "up" : "down"));
-        json_object_set_new(services, name, s_ping_json(calls[i].reply));
-        proto_msg_destroy(&pings[i]);
-        proto_msg_destroy(&calls[i].reply);
-    }
-    json_object_set_new(root, "status", json_string(all ? "ok" : "degraded"));
-    json_object_set_new(root, "gateway", json_pack("{s:I, s:I}", "pid", (json_int_t) getpid(), "uptime",
-                                                   (json_int_t) ((clock_mono_ms() - r->ctx->started_ms) / 1000)));
-    json_object_set_new(root, "services", services);
-    char *body = json_dumps(root, JSON_COMPACT);
-    json_decref(root);
-    if (!body)
-        return request_fail_code(r, PROTO_INTERNAL, "out of memory");
-    int status = reply_send(r->conn, 200, "application/json", body, strlen(body), NULL, 0);
-    free(body);
-    return status < 0 ? 200 : status;
 }
 
 //  The methods a path answers, as an Allow value ("GET, POST"); "" when the path is unknown.
@@ -158,6 +114,8 @@ static int s_dispatch(request_t *r, const char **route_p)
 int routes_handle(struct mg_connection *conn, void *cbdata)
 {
     int64_t t0 = clock_mono_ms();
+    probes_request_begin();
+    webout_take_sent();
     request_t r;
     request_init(&r, conn, cbdata);
     const char *route = "(none)";
@@ -165,9 +123,13 @@ int routes_handle(struct mg_connection *conn, void *cbdata)
     //  A body left unread would be read by civetweb after us, with no deadline: close instead.
     if (request_body_unread(&r))
         mg_disable_connection_keep_alive(conn);
-    //  The route, never the path or query string: the callback's carries the code and state.
-    log_info("http", "method=%.10s route=%s status=%d ms=%lld client=%s%s%s",
-             r.ri && r.ri->request_method ? r.ri->request_method : "-", route, status,
-             (long long) (clock_mono_ms() - t0), r.client, r.ref[0] ? " ref=" : "", r.ref);
+    int64_t ms = clock_mono_ms() - t0;
+    probes_request_end(route, status, (double) ms / 1000.0);
+    //  The access line. The route, never the path or query string: the callback's carries the code and state.
+    //  rid: on every message sent for this request, hence on the services' lines, and an error page's reference.
+    log_emit(probes_is_probe(route) ? LOGL_DEBUG : LOGL_INFO, "http",
+             "method=%.10s route=%s status=%d ms=%lld bytes=%lld client=%s rid=%llx",
+             r.ri && r.ri->request_method ? r.ri->request_method : "-", route, status, (long long) ms,
+             webout_take_sent(), r.client, (unsigned long long) r.rid);
     return status >= 100 && status <= 999 ? status : 500;
 }

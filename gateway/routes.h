@@ -8,10 +8,13 @@
 //      /test             GET     testpage_show             yes (else 302 to /)
 //      /logout           GET     login_logout_page         yes (else 302 to /)
 //      /logout           POST    login_logout              yes (else 303 to /)
-//      /healthz          GET     PING both services        -
+//      /healthz          GET     probes_healthz (liveness) -
+//      /readyz           GET     probes_readyz (checks)    -
 //      /static/...       GET     compiled-in assets        -
-//  Any other path is a 404 page, another method a 405 page with Allow. One log
-//  line per request: method, route (never the query string), status, ms.
+//  Any other path is a 404 page, another method a 405 page with Allow. One access
+//  line per request (ev=http): method, route (never the query string), status, ms,
+//  bytes sent, client address and the request id (rid=, the error page's reference);
+//  at debug for the probes' routes.
 #ifndef ROUTES_H_INCLUDED
 #define ROUTES_H_INCLUDED
 

@@ -2,6 +2,7 @@
 #include "gateway/rpc.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/metrics.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -29,7 +30,7 @@ struct _s_pending_t {
     size_t frame_size;
     uint64_t rid, ping_rid;
     s_phase_t phase;
-    bool is_ping;               //  the request itself is a PING: no liveness pings, one timeout
+    bool is_ping;               //  a PING, or a call with its own timeout_ms: no liveness pings, one timeout
     int pings;
     unsigned gen;               //  of the service socket the request went out on
     int64_t t0;                 //  when the call started
@@ -55,6 +56,7 @@ struct _rpc_hub_t {
     s_pending_t **active;
     size_t active_count, active_cap;
     bool quitting;                      //  stop seen: fail what is left, open no sockets
+    metrics_family_t *calls, *seconds;  //  see rpc.h (NULL without metrics_init)
 };
 
 struct _rpc_t {
@@ -134,6 +136,17 @@ static int s_send(void *sock, const char *frame, size_t size)
 // ---------------------------------------------------------------------------
 //  Hub thread: one call's phases
 
+//  Count the end of a call (not a probe's) with result.
+static void s_count(rpc_hub_t *self, const s_pending_t *p, const char *result, int64_t now)
+{
+    proto_type_t type = proto_msg_type(p->call->request);
+    if (type == PROTO_PING || type == PROTO_READY || type == PROTO_STATS)
+        return;
+    const char *svc = s_names[p->call->service];
+    metrics_inc(self->calls, (const char *[]) { svc, result });
+    metrics_observe(self->seconds, (const char *[]) { svc }, (double) (now - p->t0) / 1000.0);
+}
+
 //  End the call with an ERROR made here. A service that cannot be reached or does not
 //  answer gets a fresh socket, once for all the calls that went out on the old one.
 static void s_fail(rpc_hub_t *self, s_pending_t *p, proto_code_t code, const char *why, int64_t now)
@@ -146,6 +159,7 @@ static void s_fail(rpc_hub_t *self, s_pending_t *p, proto_code_t code, const cha
              proto_code_name(code), why, p->pings, (long long) (now - p->t0));
     p->call->reply = proto_error_new(p->rid, code, message, -1);
     p->phase = S_DONE;
+    s_count(self, p, code == PROTO_UNAVAILABLE ? "unavailable" : "bad_reply", now);
     if (code == PROTO_UNAVAILABLE && p->gen == self->gen[svc] && !self->quitting)
         s_reset(self, svc);
 }
@@ -231,6 +245,7 @@ static void s_accept(rpc_hub_t *self, rpc_service_t svc, proto_msg_t *msg, uint6
         if (type == PROTO_ERROR || type == proto_reply_type(proto_msg_type(p->call->request))) {
             p->call->reply = msg;
             p->phase = S_DONE;
+            s_count(self, p, type == PROTO_ERROR ? "error" : "ok", now);
             return;
         }
         s_fail(self, p, PROTO_INTERNAL, "answered with the wrong message type", now);
@@ -324,7 +339,7 @@ static bool s_take_queue(rpc_hub_t *self, int64_t now)
         next = p->next_queued;
         p->phase = S_WRITABLE;
         p->gen = self->gen[p->call->service];
-        p->deadline = p->t0 + self->cfg.service_timeout_ms / 3;
+        p->deadline = s_min(p->t0 + self->cfg.service_timeout_ms / 3, p->overall);
         if (s_add_active(self, p) < 0) {
             p->call->reply = proto_error_new(p->rid, PROTO_INTERNAL, "out of memory", -1);
             p->phase = S_DONE;
@@ -435,6 +450,13 @@ rpc_hub_t *rpc_hub_new(void *zmq_ctx, const rpc_config_t *cfg)
     //  Ids only need to be unique per hub; a random start tells runs apart in logs.
     atomic_init(&self->next_rid, ((uint64_t) randombytes_random() << 32) | randombytes_random());
     self->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    static const double bounds[] = METRICS_DURATION_BUCKETS;
+    self->calls = metrics_counter(metrics_default(), "rcauth_rpc_requests_total",
+                                  "The gateway's calls of the services (service: the one called), by result.",
+                                  "service,result");
+    self->seconds = metrics_histogram(metrics_default(), "rcauth_rpc_duration_seconds",
+                                      "How long the gateway's calls of the services took (service: the one called).",
+                                      "service", bounds, sizeof bounds / sizeof bounds[0]);
     atomic_init(&self->queue, NULL);
     atomic_init(&self->stopping, false);
     bool ok = self->wake_fd >= 0;
@@ -527,8 +549,9 @@ int rpc_call_many(rpc_t *self, rpc_call_t *calls, size_t count)
         calls[i].reply = NULL;
         *p = (s_pending_t) { .owner = self, .call = &calls[i], .rid = proto_msg_rid(calls[i].request),
                              .phase = S_QUEUED, .t0 = t0 };
-        p->is_ping = proto_msg_type(calls[i].request) == PROTO_PING;
-        p->overall = t0 + timeout + (p->is_ping ? 0 : 3 * hub->cfg.rc_timeout_ms);
+        p->is_ping = proto_msg_type(calls[i].request) == PROTO_PING || calls[i].timeout_ms > 0;
+        p->overall = calls[i].timeout_ms > 0 ? t0 + calls[i].timeout_ms
+                                             : t0 + timeout + (p->is_ping ? 0 : 3 * hub->cfg.rc_timeout_ms);
         if (proto_encode(calls[i].request, &p->frame, &p->frame_size) < 0) {
             p->phase = S_DONE;
             calls[i].reply = proto_error_new(p->rid, PROTO_INTERNAL, "the request could not be encoded", -1);

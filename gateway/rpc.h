@@ -24,6 +24,12 @@
 //      process: UNAVAILABLE.
 //  When a service is unreachable or stops answering, the hub replaces its socket
 //  so that the next call reaches a restarted service at once.
+//  The calls of one HTTP request may share one request id (the id on the access
+//  line), as long as they go to different services or one after the other.
+//  Metrics (the default registry): rcauth_rpc_requests_total{service,result}
+//  (result: ok, error: the service's ERROR, unavailable, bad_reply) and
+//  rcauth_rpc_duration_seconds{service}; the probes' PING, READY and STATS are
+//  not counted.
 #ifndef RPC_H_INCLUDED
 #define RPC_H_INCLUDED
 
@@ -44,6 +50,7 @@ typedef struct {
     rpc_service_t service;
     const proto_msg_t *request;
     proto_msg_t *reply;     //  out, owned by the caller: the service's reply or an ERROR made here
+    long timeout_ms;        //  > 0: the whole call's bound (no liveness pings; a probe's check); 0: as above
 } rpc_call_t;
 
 typedef struct _rpc_hub_t rpc_hub_t;

@@ -195,7 +195,7 @@ static void t_restarted_meanwhile(void)
     proto_msg_set_str(req, "sid", "s");
     //  the request reaches the first process; a second one takes over right away (uptime 0)
     //  while the call waits: the request died with the first, so do not wait 2 x 400 + 1500 ms
-    rpc_call_t call = { RPC_AUTHSVC, req, NULL };
+    rpc_call_t call = { RPC_AUTHSVC, req, NULL, 0 };
     fake_t *f = &e.fake[0];
     int64_t t0 = gw_now_ms();
     pthread_t restarter;
@@ -221,7 +221,7 @@ static void t_two_services_at_once(void)
     proto_msg_set_str(session, "sid", "s");
     proto_msg_set_str(api, "sid", "s");
     proto_msg_set_str(api, "api", "extension");
-    rpc_call_t calls[] = { { RPC_AUTHSVC, session, NULL }, { RPC_APISVC, api, NULL } };
+    rpc_call_t calls[] = { { RPC_AUTHSVC, session, NULL, 0 }, { RPC_APISVC, api, NULL, 0 } };
     int64_t t0 = gw_now_ms();
     CHECK(rpc_call_many(e.rpc, calls, 2) == 0);
     long ms = (long) (gw_now_ms() - t0);
@@ -242,7 +242,7 @@ static void t_ping(void)
     s_up(&e, true);
     fake_stop(&e.fake[1]);
     proto_msg_t *p0 = rpc_request(e.rpc, PROTO_PING), *p1 = rpc_request(e.rpc, PROTO_PING);
-    rpc_call_t calls[] = { { RPC_AUTHSVC, p0, NULL }, { RPC_APISVC, p1, NULL } };
+    rpc_call_t calls[] = { { RPC_AUTHSVC, p0, NULL, 0 }, { RPC_APISVC, p1, NULL, 0 } };
     int64_t t0 = gw_now_ms();
     CHECK(rpc_call_many(e.rpc, calls, 2) == 0);
     CHECK(gw_now_ms() - t0 <= TIMEOUT_MS + MARGIN_MS);

@@ -2,6 +2,8 @@
 #include "gateway/server.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/webout.h"
+#include "gateway/probes.h"
 #include "gateway/reply.h"
 #include "gateway/request.h"
 #include "gateway/routes.h"
@@ -25,6 +27,8 @@ struct _server_t {
     long drain_ms;              //  DRAIN_TIMEOUT_MS
     atomic_int in_flight;       //  requests inside the route handler
     atomic_bool draining;       //  stopping: new requests get 503, the others finish before mg_stop
+    struct mg_context *metrics;     //  the metrics port's own context (NULL: METRICS_PORT=0)
+    int metrics_port;
 };
 
 int server_threads_from_env(int *threads, char *err, size_t err_size)
@@ -66,12 +70,30 @@ static int s_http_error(struct mg_connection *conn, int status, const char *errm
                         "The request could not be read: it was malformed or too large.", NULL, NULL, NULL };
     if (status == 404)
         e = (pages_error_t) { 404, "Page not found", "There is no such page here.", NULL, NULL, NULL };
+    probes_request_begin();
     int sent = reply_error_page(conn, &st, &e, NULL, 0);
+    probes_request_end("(civetweb)", sent, 0);
     const struct mg_request_info *ri = mg_get_request_info(conn);
     char client[REQUEST_CLIENT_SIZE];
     request_client_addr(ri ? ri->remote_addr : "", mg_get_header(conn, "X-Real-IP"), client, sizeof client);
-    log_info("http", "method=- route=(civetweb) status=%d client=%s", sent, client);
+    log_info("http", "method=- route=(civetweb) status=%d ms=0 bytes=%lld client=%s rid=-", sent, webout_take_sent(),
+             client);
     return 0;
+}
+
+//  A worker took a connection (it holds the worker until closed): rcauth_http_busy_workers.
+static int s_init_connection(const struct mg_connection *conn, void **conn_data)
+{
+    (void) conn;
+    (void) conn_data;
+    probes_connection(1);
+    return 0;
+}
+
+static void s_connection_close(const struct mg_connection *conn)
+{
+    (void) conn;
+    probes_connection(-1);
 }
 
 //  civetweb's own messages, on one line, cut before anything that may be a query string.
@@ -140,6 +162,50 @@ static int s_no_auth(struct mg_connection *conn, void *cbdata)
     return 1;
 }
 
+//  METRICS_PORT: 0 (off) to 65535, default SERVER_METRICS_PORT. Returns 0, or -1 and logs why.
+static int s_metrics_port_from_env(int *port)
+{
+    char err[160];
+    long n;
+    if (config_getenv_long(&n, "METRICS_PORT", SERVER_METRICS_PORT, 0, 65535, err, sizeof err) != 0) {
+        log_error("server.start", "reason=\"%s\"", err);
+        return -1;
+    }
+    *port = (int) n;
+    return 0;
+}
+
+//  The metrics port: its own context (two workers, loopback only, admitting 127.0.0.1 only) whose one handler
+//  answers /metrics, so the route table (the public side) never does. Returns NULL and logs why on failure.
+static struct mg_context *s_metrics_start(server_t *self, const struct mg_callbacks *base)
+{
+    char ports[32];
+    snprintf(ports, sizeof ports, "127.0.0.1:%d", self->metrics_port);
+    const char *options[] = {
+        "listening_ports", ports,
+        "access_control_list", SERVER_ACL,
+        "num_threads", "2",
+        "enable_keep_alive", "yes",
+        "request_timeout_ms", "10000",
+        "max_request_size", "16384",
+        "enable_directory_listing", "no",
+        NULL
+    };
+    struct mg_callbacks callbacks = *base;
+    callbacks.init_connection = NULL;       //  not the public side's workers
+    callbacks.connection_close = NULL;
+    callbacks.http_error = NULL;
+    struct mg_context *mg = mg_start(&callbacks, self, options);
+    if (!mg) {
+        log_error("server.start", "listen=%s reason=\"civetweb could not start the metrics port (in use? set "
+                  "METRICS_PORT, 0 for none)\"", ports);
+        return NULL;
+    }
+    mg_set_request_handler(mg, "**", probes_metrics, NULL);
+    mg_set_auth_handler(mg, "**", s_no_auth, NULL);
+    return mg;
+}
+
 //  GATEWAY_BODY_TIMEOUT_MS (tests shorten it): 100 ms to 10 minutes. Returns 0, or -1 and logs why.
 static int s_body_timeout_from_env(long *ms)
 {
@@ -153,8 +219,9 @@ static int s_body_timeout_from_env(long *ms)
 server_t *server_start(const config_t *cfg, void *zmq_ctx, int threads)
 {
     long body_timeout_ms, drain_ms;
+    int metrics_port;
     char err[160];
-    if (s_body_timeout_from_env(&body_timeout_ms) < 0)
+    if (s_body_timeout_from_env(&body_timeout_ms) < 0 || s_metrics_port_from_env(&metrics_port) < 0)
         return NULL;
     if (config_getenv_long(&drain_ms, "DRAIN_TIMEOUT_MS", SERVER_DRAIN_TIMEOUT_MS, 0, 600000, err, sizeof err) != 0) {
         log_error("server.start", "reason=\"%s\"", err);
@@ -170,7 +237,9 @@ server_t *server_start(const config_t *cfg, void *zmq_ctx, int threads)
     self->drain_ms = drain_ms;
     atomic_init(&self->in_flight, 0);
     atomic_init(&self->draining, false);
-    self->rctx = (request_ctx_t) { &self->cfg, clock_mono_ms(), body_timeout_ms };
+    self->metrics_port = metrics_port;
+    probes_init();
+    self->rctx = (request_ctx_t) { &self->cfg, body_timeout_ms };
     self->rpc_cfg = (rpc_config_t) { { self->cfg.authsvc_endpoint, self->cfg.apisvc_endpoint },
                                      self->cfg.service_timeout_ms, self->cfg.timeout_ms };
     s_raise_fd_limit();
@@ -206,6 +275,8 @@ server_t *server_start(const config_t *cfg, void *zmq_ctx, int threads)
     callbacks.exit_thread = s_exit_thread;
     callbacks.http_error = s_http_error;
     callbacks.log_message = s_log_message;
+    callbacks.init_connection = s_init_connection;
+    callbacks.connection_close = s_connection_close;
 
     mg_init_library(0);
     self->mg = mg_start(&callbacks, self, options);
@@ -220,8 +291,16 @@ server_t *server_start(const config_t *cfg, void *zmq_ctx, int threads)
     //  The gateway has no password-protected paths; without an authorization handler civetweb
     //  looks for a .htpasswd file (a stat) on every request.
     mg_set_auth_handler(self->mg, "**", s_no_auth, NULL);
+    if (self->metrics_port && !(self->metrics = s_metrics_start(self, &callbacks))) {
+        mg_stop(self->mg);
+        mg_exit_library();
+        rpc_hub_destroy(&self->hub);
+        free(self);
+        return NULL;
+    }
     log_info("server.start", "listen=127.0.0.1:%d admit=127.0.0.1 threads=%d keep_alive_ms=%d body_timeout_ms=%ld "
-             "public_url=%s", server_port(self), threads, SERVER_KEEP_ALIVE_MS, body_timeout_ms, self->cfg.public_url);
+             "public_url=%s metrics=%s%d", server_port(self), threads, SERVER_KEEP_ALIVE_MS, body_timeout_ms,
+             self->cfg.public_url, self->metrics ? "127.0.0.1:" : "off", self->metrics ? server_metrics_port(self) : 0);
     return self;
 }
 
@@ -230,6 +309,13 @@ int server_port(const server_t *self)
     struct mg_server_port ports[4];
     int n = mg_get_server_ports(self->mg, 4, ports);
     return n > 0 ? ports[0].port : -1;
+}
+
+int server_metrics_port(const server_t *self)
+{
+    struct mg_server_port ports[2];
+    int n = self->metrics ? mg_get_server_ports(self->metrics, 2, ports) : 0;
+    return n > 0 ? ports[0].port : 0;
 }
 
 void server_stop(server_t **self_p)
@@ -252,6 +338,8 @@ void server_stop(server_t **self_p)
                  (long long) (clock_mono_ms() - t0));
     else
         log_info("server.drained", "ms=%lld", (long long) (clock_mono_ms() - t0));
+    if (self->metrics)
+        mg_stop(self->metrics);
     mg_stop(self->mg);
     mg_exit_library();
     rpc_hub_destroy(&self->hub);     //  after the workers: none is in a call now

@@ -32,14 +32,20 @@
 //  How long server_stop lets the requests in flight finish when DRAIN_TIMEOUT_MS is not set.
 #define SERVER_DRAIN_TIMEOUT_MS 5000
 
+//  The metrics port when METRICS_PORT is not set (Prometheus' registry of default ports lists 9464 for exporters
+//  of this kind); 0 turns it off. It listens on 127.0.0.1 only, in a civetweb context of its own (gateway/probes.h).
+#define SERVER_METRICS_PORT 9464
+
 typedef struct _server_t server_t;
 
 //  Read GATEWAY_THREADS (1..SERVER_THREADS_MAX, default SERVER_THREADS_DEFAULT). Returns 0, or -1 with a reason in err.
 int server_threads_from_env(int *threads, char *err, size_t err_size);
 //  Start serving on 127.0.0.1:cfg->gateway_internal_port (0: any free port) with threads workers
-//  talking to the services through zmq_ctx; reads GATEWAY_BODY_TIMEOUT_MS (default
-//  REQUEST_BODY_TIMEOUT_MS) once. Returns NULL and logs why on failure.
+//  talking to the services through zmq_ctx, and the metrics port; reads GATEWAY_BODY_TIMEOUT_MS (default
+//  REQUEST_BODY_TIMEOUT_MS) and METRICS_PORT (default SERVER_METRICS_PORT, 0: none) once. Returns NULL and logs why on failure.
 server_t *server_start(const config_t *cfg, void *zmq_ctx, int threads);
+//  The metrics port the server listens on. Returns 0 when it has none (METRICS_PORT=0).
+int server_metrics_port(const server_t *self);
 //  The TCP port the server listens on. Returns -1 when it cannot be told.
 int server_port(const server_t *self);
 //  Stop serving: new requests get a 503 page (Retry-After: 1, Connection: close) while the requests in flight

@@ -374,9 +374,16 @@ static void t_dead_service(void)
     CHECK(r.status == 503 && http_has(&r, "Service unavailable") && s_hardened(&r));
     CHECK(r.ms <= TIMEOUT_MS + MARGIN_MS);
     http_free(&r);
+    //  Liveness asks nothing; readiness names both services, within its 1 s bound.
     r = http_get(e.port, "/healthz", NULL);
-    CHECK(r.status == 200 && http_has(&r, "\"status\":\"degraded\"") && http_has(&r, "\"authsvc\":\"down\"")
-          && http_has(&r, "\"apisvc\":\"down\"") && http_has(&r, "\"ok\":false"));
+    CHECK(r.status == 200 && r.body && strcmp(r.body, "{\"status\":\"ok\"}") == 0);
+    http_free(&r);
+    r = http_get(e.port, "/readyz", NULL);
+    CHECK(r.status == 503 && http_has(&r, "\"status\":\"fail\"") && r.ms <= 1000 + MARGIN_MS
+          && http_has(&r, "\"authsvc\":{\"status\":\"fail\",\"reason\":\"authsvc is not reachable\"}")
+          && http_has(&r, "\"apisvc\":{\"status\":\"fail\",\"reason\":\"apisvc is not reachable\"}")
+          && http_has(&r, "\"store\":{\"status\":\"fail\",\"reason\":\"authsvc did not answer\"}")
+          && !http_has(&r, "pid"));
     http_free(&r);
     //  authsvc comes up: the next request works, no gateway restart
     CHECK(fake_start(&e.auth));
@@ -393,9 +400,15 @@ static void t_dead_service(void)
     CHECK(r.status == 200);
     http_free(&r);
     CHECK(fake_start(&e.api));
-    r = http_get(e.port, "/healthz", NULL);
-    CHECK(r.status == 200 && http_has(&r, "\"status\":\"ok\"") && http_has(&r, "\"authsvc\":\"up\"")
-          && http_has(&r, "\"apisvc\":\"up\"") && http_has(&r, "\"authsvc\":{\"ok\":true"));
+    r = http_get(e.port, "/readyz", NULL);
+    CHECK(r.status == 200 && http_has(&r, "{\"status\":\"ok\",\"checks\":{")
+          && http_has(&r, "\"authsvc\":{\"status\":\"ok\"}") && http_has(&r, "\"apisvc\":{\"status\":\"ok\"}")
+          && http_has(&r, "\"store\":{\"status\":\"ok\"}") && http_has(&r, "\"config\":{\"status\":\"ok\"}")
+          && http_has(&r, "\"mock\":{\"status\":\"ok\"}"));
+    http_free(&r);
+    //  The metrics are not on this port (their own, METRICS_PORT), nor on any path of it.
+    r = http_get(e.port, "/metrics", NULL);
+    CHECK(r.status == 404);
     http_free(&r);
     gwenv_down(&e);
 }

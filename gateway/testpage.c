@@ -114,8 +114,8 @@ static int s_api_page(request_t *r, const char *api, const char *params)
 {
     proto_msg_t *session_req = s_message(r, PROTO_SESSION, NULL, NULL), *api_req = s_message(r, PROTO_API, api, params);
     rpc_call_t calls[RPC_SERVICE_COUNT] = {
-        { RPC_AUTHSVC, session_req, NULL },
-        { RPC_APISVC, api_req, NULL },
+        { RPC_AUTHSVC, session_req, NULL, 0 },
+        { RPC_APISVC, api_req, NULL, 0 },
     };
     if (session_req && api_req)
         rpc_call_many(r->rpc, calls, RPC_SERVICE_COUNT);

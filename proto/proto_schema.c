@@ -94,6 +94,17 @@ static const proto_field_t s_declined[] = {
 static const proto_field_t s_declined_ok[] = {
     STR("env", OPT, ENV_MAX, PLAIN),
 };
+//  gateway -> authsvc for /readyz: each of authsvc's checks, "ok" or why it failed (never a path or a secret).
+static const proto_field_t s_ready_ok[] = {
+    STR("store", REQ, 256, PLAIN),      //  an LMDB read of the token store (store_check)
+    STR("config", REQ, 256, PLAIN),     //  a RingCentral environment is configured
+    STR("mock", OPT, 256, PLAIN),       //  demo mode only: the mock RingCentral answers
+};
+//  gateway -> any service for the metrics port: the process's metrics as Prometheus text 0.0.4, every sample
+//  labelled service="<name>" (common/metrics.h); the gateway merges them with its own.
+static const proto_field_t s_stats_ok[] = {
+    STR("text", REQ, PROTO_FIELD_MAX, PLAIN),
+};
 static const proto_field_t s_error[] = {
     STR("code", REQ, 32, PLAIN),
     STR("message", REQ, 1024, PLAIN),
@@ -127,6 +138,10 @@ static const proto_msgdef_t s_defs[PROTO_TYPE_COUNT] = {
     EMPTY(PROTO_HOLD_OK, "HOLD_OK"),
     ROW(PROTO_DECLINED, "DECLINED", s_declined),
     ROW(PROTO_DECLINED_OK, "DECLINED_OK", s_declined_ok),
+    EMPTY(PROTO_READY, "READY"),
+    ROW(PROTO_READY_OK, "READY_OK", s_ready_ok),
+    EMPTY(PROTO_STATS, "STATS"),
+    ROW(PROTO_STATS_OK, "STATS_OK", s_stats_ok),
     ROW(PROTO_ERROR, "ERROR", s_error),
 };
 
@@ -141,6 +156,8 @@ static const proto_type_t s_replies[PROTO_TYPE_COUNT] = {
     [PROTO_PING] = PROTO_PING_OK,
     [PROTO_HOLD] = PROTO_HOLD_OK,
     [PROTO_DECLINED] = PROTO_DECLINED_OK,
+    [PROTO_READY] = PROTO_READY_OK,
+    [PROTO_STATS] = PROTO_STATS_OK,
 };
 
 //  Wire names of the error codes, indexed by proto_code_t.

@@ -25,6 +25,7 @@ async function newStack() {
   const env = {
     RUN_DIR: join(dir, 'run'), DATA_DIR: join(dir, 'data'), RC_ENV_DIR: join(dir, 'environment'),
     GATEWAY_PORT: String(port), MOCK_PORT: String(mockPort), PUBLIC_URL: `http://127.0.0.1:${port}`,
+    METRICS_PORT: String(await freePort()),
   };
   mkdirSync(env.RC_ENV_DIR);
   return { dir, env };

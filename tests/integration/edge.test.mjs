@@ -181,7 +181,7 @@ test('a client cannot choose the address the gateway logs (X-Real-IP is set by t
   assert.doesNotMatch(stack.log('gateway'), /203\.0\.113\.9/);
 });
 
-test('a page asked for under another host is sent to PUBLIC_URL (where the cookie and the redirect URI are); /healthz answers any', async () => {
+test('a page asked for under another host is sent to PUBLIC_URL (where the cookie and the redirect URI are); /healthz and /readyz answer any', async () => {
   const other = `localhost:${stack.port}`;
   for (const path of ['/', '/login?env=sandbox', '/test?api=extension', '/oauth2callback?code=c&state=s']) {
     const r = await get(stack.url + path, { headers: { host: other } });
@@ -189,6 +189,7 @@ test('a page asked for under another host is sent to PUBLIC_URL (where the cooki
     assert.equal(r.headers.location, stack.url + path);
   }
   assert.equal((await get(stack.url + '/healthz', { headers: { host: other } })).status, 200);
+  assert.equal((await get(stack.url + '/readyz', { headers: { host: other } })).status, 200);
   assert.equal((await get(stack.url + '/')).status, 200, 'PUBLIC_URL itself is served');
 });
 

@@ -68,11 +68,11 @@ test('API 403 InsufficientPermissions: 403 page naming the permission and where 
   assert.equal(r.location ?? null, null, 'no redirect');
   const line = await logLine('apisvc', /ev=api\.fail .*upstream_status=403 upstream_code=InsufficientPermissions/);
   assert.match(line, /api=extension-call-log/);
-  // The page's reference id is the failed call's: on apisvc's line (rid=) and the gateway's (ref=).
+  // The page's reference is the request id: on apisvc's line and the gateway's access line (rid= both).
   const ref = (r.text.match(/<code data-ref>([0-9a-f]+)<\/code>/) || [])[1];
   assert.ok(ref, 'the error page carries a reference id');
   assert.match(line, new RegExp(`rid=${ref} `));
-  await logLine('gateway', new RegExp(`ev=http .*status=403 .*ref=${ref}\\b`));
+  await logLine('gateway', new RegExp(`ev=http .*status=403 .*rid=${ref}\\b`));
   assert.match(line, /upstream_message="In order to call this API endpoint, application needs to have \[ReadCallLog\] permission"/);
   // The same as JSON, with RingCentral's words.
   await mock.fault({ target: 'extension', kind: '403-permission', count: 1 });

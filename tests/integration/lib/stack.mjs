@@ -105,9 +105,11 @@ export async function startStack({ mock, envs = ['production', 'sandbox'], env: 
   const port = gatewayPort || await freePort();
   const scheme = tls ? 'https' : 'http';
   const publicUrl = `${scheme}://127.0.0.1:${port}`;
-  const ports = [port], internalPorts = [];
+  const ports = [port], internalPorts = [], metricsPorts = [];
   for (let i = 1; i < apisvcCount; i++) ports.push(await freePort());
   for (let i = 0; i < apisvcCount; i++) internalPorts.push(await freePort());
+  // Each gateway's metrics port (METRICS_PORT; extraEnv may set it, '0' for none).
+  for (let i = 0; i < apisvcCount; i++) metricsPorts.push(extraEnv.METRICS_PORT ?? String(await freePort()));
   const urls = ports.map(p => `${scheme}://127.0.0.1:${p}`);
   const internalUrls = internalPorts.map(p => `http://127.0.0.1:${p}`);
   const ca = tls ? readFileSync(tls.cert) : undefined;
@@ -137,6 +139,7 @@ export async function startStack({ mock, envs = ['production', 'sandbox'], env: 
       own.GATEWAY_INTERNAL_PORT = String(internalPorts[i]);
       own.PUBLIC_URL = urls[i];
       own.NGINX_NAME = name;
+      own.METRICS_PORT = metricsPorts[i];
     }
     return own;
   };
@@ -148,6 +151,7 @@ export async function startStack({ mock, envs = ['production', 'sandbox'], env: 
   };
   const stack = {
     url: publicUrl, urls, port, ports, internalUrls, internalPorts, ca, numbered, dir, runDir, dataDir, envDir, env, procs,
+    metricsUrls: metricsPorts.map(p => `http://127.0.0.1:${p}/metrics`),
     logPath: name => join(runDir, `${name}.log`),
     log: name => { try { return readFileSync(join(runDir, `${name}.log`), 'utf8'); } catch { return ''; } },
     allLogs() { return [...procs.keys()].map(n => stack.log(n)).join('\n'); },
@@ -170,19 +174,20 @@ export async function startStack({ mock, envs = ['production', 'sandbox'], env: 
       await p.exited;
     },
     async restart(name) { await stack.kill(name, 'SIGTERM'); stack.start(name); await stack.ready(); },
-    async health(url = publicUrl) {
-      const r = await get(`${url}/healthz`, { ca });
-      return r.status === 200 ? JSON.parse(r.text) : null;
+    // GET url/readyz: { status, body } (body: the parsed JSON, null when it is not JSON).
+    async readyz(url = publicUrl) {
+      const r = await get(`${url}/readyz`, { ca });
+      let body = null;
+      try { body = JSON.parse(r.text); } catch {}
+      return { status: r.status, body };
     },
-    // Every gateway answers, directly and through its front, and sees its authsvc and apisvc up.
+    // Every gateway is ready (/readyz 200: its authsvc, apisvc, store ...), directly and through its front.
     async ready(timeoutMs = 10000) {
       await waitFor(async () => {
-        for (const u of [...internalUrls, ...urls]) {
-          const h = await stack.health(u);
-          if (!(h && h.authsvc === 'up' && h.apisvc === 'up')) return false;
-        }
+        for (const u of [...internalUrls, ...urls])
+          if ((await stack.readyz(u)).status !== 200) return false;
         return true;
-      }, { timeoutMs, what: 'stack health' });
+      }, { timeoutMs, what: 'stack readiness' });
     },
     async stop() {
       await Promise.all([...procs.keys()].map(async n => {
