@@ -151,7 +151,9 @@ int main(int argc, char **argv)
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGTERM);
     sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    signal(SIGHUP, SIG_DFL);   //  not inherited as ignored (nohup): an ignored signal never reaches sigwait
     signal(SIGPIPE, SIG_IGN);
 
     state_t *st = state_new(o.clients, o.nclients, &o.config);
@@ -177,8 +179,10 @@ int main(int argc, char **argv)
              o.bind, server_port(server), server_url(server), o.nclients, o.threads, o.config.auto_approve,
              o.config.latency_ms);
 
+    //  SIGHUP (logrotate moved the log file): reopen it and go on.
     int sig = 0;
-    sigwait(&stop_signals, &sig);
+    while (sigwait(&stop_signals, &sig) == 0 && sig == SIGHUP)
+        log_info("log.reopen", "ok=%d", log_file_reopen() == 0);
     log_info("mockrc.stop", "signal=%d", sig);
     state_stop(st);         //  wakes requests sleeping in latency or slow faults
     server_stop(&server);
