@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,13 +19,30 @@ static const char *s_names[] = { "debug", "info", "warn", "error" };
 //  The log file's path (LOG_FILE), read by log_file_reopen in a signal handler: set once before any reopen.
 static char s_file[4096];
 
+static void s_on_hup(int sig)
+{
+    (void) sig;
+    int saved = errno;
+    log_file_reopen();
+    errno = saved;
+}
+
 void log_init(const char *svc, log_level_t level)
 {
     snprintf(s_svc, sizeof s_svc, "%s", svc ? svc : "-");
     s_level = level;
     const char *file = getenv("LOG_FILE");
-    if (file && *file && strcmp(file, s_file) != 0 && log_file_open(file) < 0)
+    if (!file || !*file || strcmp(file, s_file) == 0)
+        return;
+    if (log_file_open(file) < 0) {
         log_warn("log.file", "path=%s error=\"%s\"", file, strerror(errno));
+        return;
+    }
+    //  From now on SIGHUP reopens the file (a process that waits for it with sigwait blocks it instead):
+    //  logrotate may signal a process that has only just started.
+    struct sigaction sa = { .sa_handler = s_on_hup, .sa_flags = SA_RESTART };
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGHUP, &sa, NULL);
 }
 
 int log_file_open(const char *path)

@@ -3,6 +3,7 @@
 #include "tests/testlib.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,33 @@ static void t_reopen_after_move(void)
     CHECK(access(path, R_OK | W_OK) == 0);
 }
 
+static void t_sighup_with_log_file(void)
+{
+    //  LOG_FILE: log_init sends the output there, and SIGHUP (logrotate's postrotate) reopens it.
+    char path[512], moved[512], buf[4096];
+    snprintf(path, sizeof path, "%s/hup.log", test_tmpdir());
+    snprintf(moved, sizeof moved, "%s/hup.log.1", test_tmpdir());
+    fflush(stdout);
+    int out = dup(STDOUT_FILENO), err = dup(STDERR_FILENO);
+    setenv("LOG_FILE", path, 1);
+    log_init("huptest", LOGL_INFO);
+    log_info("first", "n=1");
+    int renamed = rename(path, moved);
+    int raised = raise(SIGHUP);
+    log_info("second", "n=2");
+    fflush(stdout);
+    dup2(out, STDOUT_FILENO);
+    dup2(err, STDERR_FILENO);
+    close(out);
+    close(err);
+    unsetenv("LOG_FILE");
+    CHECK(renamed == 0);
+    CHECK(raised == 0);
+    CHECK(strstr(s_slurp(moved, buf, sizeof buf), "svc=huptest ev=first n=1") != NULL);
+    CHECK(strstr(buf, "second") == NULL);
+    CHECK(strstr(s_slurp(path, buf, sizeof buf), "svc=huptest ev=second n=2") != NULL);
+}
+
 static void t_no_file(void)
 {
     //  Without a file, reopening changes nothing and succeeds; a path that cannot be opened fails
@@ -65,6 +93,7 @@ static void t_no_file(void)
 
 static const test_case_t cases[] = {
     { "reopen_after_move", t_reopen_after_move },
+    { "sighup_with_log_file", t_sighup_with_log_file },
     { "no_file", t_no_file },
 };
 

@@ -69,13 +69,8 @@ static void s_batch_end(svc_t *self);
 
 static void s_on_signal(int sig)
 {
+    (void) sig;
     int saved = errno;
-    //  SIGHUP: logrotate moved the log file; reopening it is async-signal-safe and stops nothing.
-    if (sig == SIGHUP) {
-        log_file_reopen();
-        errno = saved;
-        return;
-    }
     if (s_signal_pipe[1] >= 0 && write(s_signal_pipe[1], "x", 1) < 0) {
         //  The pipe is full: a wake-up is already pending.
     }
@@ -114,7 +109,6 @@ svc_t *svc_new(const char *name, void *zmq_ctx, const char *endpoint, http_t *ht
         sigemptyset(&sa.sa_mask);
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
-        sigaction(SIGHUP, &sa, NULL);
         signal(SIGPIPE, SIG_IGN);
     }
     log_info("svc.listen", "endpoint=%s", endpoint);

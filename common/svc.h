@@ -6,7 +6,6 @@
 //  A request is handed to the handler with the requester's identity; the
 //  handler may answer at once or keep a copy of the peer and answer later
 //  (after an upstream call), so many requests are in flight at once.
-//  SIGHUP reopens the log file (log_file_reopen) and stops nothing.
 //  svc answers PING itself, and answers undecodable frames with ERROR BAD_REQUEST.
 #ifndef SVC_H_INCLUDED
 #define SVC_H_INCLUDED

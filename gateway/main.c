@@ -40,7 +40,6 @@ int main(int argc, char **argv)
     sigaddset(&signals, SIGTERM);
     sigaddset(&signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &signals, NULL);
-    signal(SIGHUP, SIG_DFL);   //  not inherited as ignored (nohup): an ignored signal never reaches sigwait
 
     //  The rpc hub holds the only sockets (one DEALER per service, replaced one at a time):
     //  ZeroMQ's default ZMQ_MAX_SOCKETS (1023) has room, whatever the thread count.

@@ -153,7 +153,6 @@ int main(int argc, char **argv)
     sigaddset(&stop_signals, SIGINT);
     sigaddset(&stop_signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
-    signal(SIGHUP, SIG_DFL);   //  not inherited as ignored (nohup): an ignored signal never reaches sigwait
     signal(SIGPIPE, SIG_IGN);
 
     state_t *st = state_new(o.clients, o.nclients, &o.config);
