@@ -31,18 +31,14 @@ void log_init(const char *svc, log_level_t level)
 {
     snprintf(s_svc, sizeof s_svc, "%s", svc ? svc : "-");
     s_level = level;
-    const char *file = getenv("LOG_FILE");
-    if (!file || !*file || strcmp(file, s_file) == 0)
-        return;
-    if (log_file_open(file) < 0) {
-        log_warn("log.file", "path=%s error=\"%s\"", file, strerror(errno));
-        return;
-    }
-    //  From now on SIGHUP reopens the file (a process that waits for it with sigwait blocks it instead):
-    //  logrotate may signal a process that has only just started.
+    //  From now on SIGHUP reopens the log file and never ends the process (a process that waits for it
+    //  with sigwait blocks it instead): logrotate may signal a process that has only just started.
     struct sigaction sa = { .sa_handler = s_on_hup, .sa_flags = SA_RESTART };
     sigemptyset(&sa.sa_mask);
     sigaction(SIGHUP, &sa, NULL);
+    const char *file = getenv("LOG_FILE");
+    if (file && *file && strcmp(file, s_file) != 0 && log_file_open(file) < 0)
+        log_warn("log.file", "path=%s error=\"%s\"", file, strerror(errno));
 }
 
 int log_file_open(const char *path)

@@ -10,8 +10,8 @@
 typedef enum { LOGL_DEBUG = 0, LOGL_INFO = 1, LOGL_WARN = 2, LOGL_ERROR = 3 } log_level_t;
 
 //  Set the service name and the threshold. Level names: debug, info, warn, error.
-//  With LOG_FILE set in the environment, stdout and stderr go to that file (log_file_open) and SIGHUP
-//  reopens it (log_file_reopen) from then on.
+//  With LOG_FILE set in the environment, stdout and stderr go to that file (log_file_open). From then on
+//  SIGHUP reopens the log file (log_file_reopen) instead of ending the process.
 void log_init(const char *svc, log_level_t level);
 //  Append stdout and stderr to path (created 0600), now and at each log_file_reopen. NULL or "":
 //  nothing changes. Returns 0, or -1 (errno set; the descriptors are unchanged).
