@@ -138,7 +138,7 @@ test('deploy/deps installs what dpkg-query does not know, and is quiet when all 
     assert.match(apt, /^install -y -q .*libczmq-dev/m);
     assert.doesNotMatch(apt, /build-essential/, 'what is installed is not asked for again');
     rmSync(join(dir, 'apt.log'));
-    const all = 'build-essential pkg-config libzmq3-dev libczmq-dev libcivetweb-dev libcurl4-openssl-dev libmsgpack-dev liblmdb-dev libjansson-dev libsodium-dev libyajl-dev nginx openssl wrk curl clang libclang-rt-14-dev valgrind';
+    const all = 'build-essential pkg-config libzmq3-dev libczmq-dev libcivetweb-dev libcurl4-openssl-dev libmsgpack-dev liblmdb-dev libjansson-dev libsodium-dev libyajl-dev nginx openssl wrk curl clang libclang-rt-14-dev valgrind logrotate';
     const q = await deps(all);
     assert.equal(q.code, 0, q.out);
     assert.equal(q.out, '', 'nothing to say when everything is installed');

@@ -164,6 +164,30 @@ test('SIGHUP makes each process open its log file again (logrotate); nginx does 
   await waitFor(async () => (await apiCall(b.cookieHeader(), 2000)).status === 200, { what: 'apisvc back' });
 });
 
+test('deploy/logrotate, run by logrotate: each log moved aside, the processes write to new files, nothing restarted', async () => {
+  const pids = Object.fromEntries(PROCESSES.map(n => [n, pidOf(n)]));
+  // The example with this checkout and this stack's RUN_DIR; run as this user (no su, no chown).
+  const conf = readFileSync('deploy/logrotate', 'utf8')
+    .replaceAll('/srv/rcauth/var/run', s.env.RUN_DIR).replaceAll('/srv/rcauth', process.cwd())
+    .replace(/^\s*su .*$/m, '').replace(/^(\s*create 0600).*$/m, '$1');
+  const confFile = join(s.dir, 'logrotate.conf');
+  writeFileSync(confFile, conf);
+  const b = new Browser(s.url);
+  await b.login('sandbox');
+  const SERVICES = ['gateway', 'authsvc', 'apisvc', 'mockrc'];
+  const before = Object.fromEntries(SERVICES.map(n => [n, logOf(n)]));
+  for (const n of SERVICES) assert.ok(before[n].length > 0, `${n}.log has lines to rotate`);
+  const r = await run('/usr/sbin/logrotate', ['-f', '-s', join(s.dir, 'logrotate.state'), confFile], {});
+  assert.equal(r.code, 0, r.out);
+  for (const n of SERVICES) assert.ok(logOf(n, '.1').startsWith(before[n]), `${n}.log moved to ${n}.log.1`);
+  // New lines go to the new files.
+  assert.equal((await apiCall(b.cookieHeader())).status, 200);
+  await waitFor(() => /ev=http .*route=\/test/.test(logOf('gateway')) && /ev=api\.call /.test(logOf('apisvc')),
+    { what: 'new lines in the new gateway.log and apisvc.log' });
+  await waitFor(() => /ev=log\.reopen/.test(logOf('mockrc')), { what: 'the mock reopened' });
+  for (const name of PROCESSES) assert.equal(pidOf(name), pids[name], `${name} still the same process`);
+});
+
 test('deploy/status names what is down and exits 1; a failing deploy/start leaves the serving processes running', async () => {
   // apisvc and its supervisor killed: nothing brings it back.
   const sup = supervisorOf('apisvc'), pid = pidOf('apisvc');
