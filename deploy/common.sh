@@ -46,11 +46,12 @@ supervisor_of() {
   pid_in "$RUN_DIR/$1.supervise.pid" "deploy/supervise $1 "
 }
 
-# restarts_of NAME: how many times NAME's supervisor started it again (0 when none or not supervised).
+# restarts_of NAME: how many times NAME's supervisor started it again (0 when none or not supervised),
+# then how it last ended (exit=N or signal=N) when it did.
 restarts_of() {
-  local n
-  n=$(cat "$RUN_DIR/$1.restarts" 2>/dev/null)
-  [[ "$n" =~ ^[0-9]+$ ]] && echo "$n" || echo 0
+  local n how
+  read -r n how <"$RUN_DIR/$1.restarts" 2>/dev/null
+  [[ "${n:-}" =~ ^[0-9]+$ ]] && echo "$n${how:+ $how}" || echo 0
 }
 
 # stop_one NAME: stop NAME, its supervisor first (so nothing restarts it: the supervisor passes SIGTERM on

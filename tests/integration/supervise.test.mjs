@@ -128,7 +128,7 @@ test('kill -9 of each process under steady load: back by itself within 3 s, no s
 
   const st = await deploy('status');
   assert.equal(st.code, 0, st.out);
-  for (const name of PROCESSES) assert.match(st.out, new RegExp(`^${name}\\s+running .*restarted 1 time`, 'm'), st.out);
+  for (const name of PROCESSES) assert.match(st.out, new RegExp(`^${name}\\s+running .*restarted 1 time.* after signal=9$`, 'm'), st.out);
 });
 
 // The demo's mock holds the tokens it issued in memory: after its kill -9 they are unknown to it, and the
@@ -209,7 +209,7 @@ test('deploy/status names what is down and exits 1; a failing deploy/start leave
   chmodSync(join(broken, 'bin', 'apisvc'), 0o755);
   const r = await run('deploy/start', [], { ...s.env, BUILD: broken });
   assert.notEqual(r.code, 0, r.out);
-  assert.match(r.out, /apisvc exited during start/);
+  assert.match(r.out, /apisvc exited during start \(exit=1\)/);
   assert.match(r.out, /cannot start \(test\)/, 'the log tail is shown');
   assert.match(r.out, /stopped what this run started \(apisvc\)/);
   for (const [n, p] of Object.entries(serving)) assert.ok(alive(p) && pidOf(n) === p, `${n} (pid ${p}) still runs`);
@@ -259,7 +259,7 @@ test('deploy/supervise: a process that keeps dying is restarted with a growing d
     await waitFor(() => /restarts=3\n/.test(log()), { timeoutMs: 5000, what: 'three restarts' });
     const delays = [...log().matchAll(/ev=exited name=flappy pid=\d+ exit=3 ran_ms=\d+ restart_in_ms=(\d+)/g)].map(m => Number(m[1]));
     assert.deepEqual(delays.slice(0, 3), [200, 400, 800]);
-    assert.equal(readFileSync(join(dir, 'flappy.restarts'), 'utf8').trim(), String(delays.length));
+    assert.equal(readFileSync(join(dir, 'flappy.restarts'), 'utf8').trim(), `${delays.length} exit=3`);
     const t0 = Date.now();
     flappy.kill('SIGTERM');
     assert.deepEqual(await exited, { code: 0, sig: null });
