@@ -156,6 +156,12 @@ test('SIGHUP makes each process open its log file again (logrotate); nginx does 
   for (const name of ['gateway', 'mockrc']) assert.doesNotMatch(logOf(name, '.1'), /ev=log\.reopen/, `${name}: the moved file has no new line`);
   assert.ok(logOf('authsvc', '.1').length > 0 && logOf('apisvc', '.1').length > 0, 'the moved files keep the old lines');
   assert.ok(existsSync(join(s.env.RUN_DIR, 'nginx.log')), 'nginx opened a new error log');
+  // nginx logs the requests it refuses beyond the login rate (a burst of 20): there, in the new file.
+  const refused = await Promise.all(Array.from({ length: 30 }, () =>
+    fetch(`${s.url}/login?env=sandbox`, { signal: AbortSignal.timeout(5000) }).then(r => r.text().then(() => r.status))));
+  assert.ok(refused.includes(429), 'some were refused');
+  await waitFor(() => /limiting requests/.test(logOf('nginx')), { what: 'nginx\'s line in the new nginx.log' });
+  assert.doesNotMatch(logOf('nginx', '.1'), /limiting requests/);
   // A signal that only reopens: the same processes, nothing restarted.
   for (const name of PROCESSES) assert.equal(pidOf(name), pids[name], `${name} still the same process`);
   // The supervisor's own lines go to the new file too (it opens the file for each line).
