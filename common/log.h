@@ -10,7 +10,15 @@
 typedef enum { LOGL_DEBUG = 0, LOGL_INFO = 1, LOGL_WARN = 2, LOGL_ERROR = 3 } log_level_t;
 
 //  Set the service name and the threshold. Level names: debug, info, warn, error.
+//  With LOG_FILE set in the environment, stdout and stderr go to that file (log_file_open). From then on
+//  SIGHUP reopens the log file (log_file_reopen) instead of ending the process.
 void log_init(const char *svc, log_level_t level);
+//  Append stdout and stderr to path (created 0600), now and at each log_file_reopen. NULL or "":
+//  nothing changes. Returns 0, or -1 (errno set; the descriptors are unchanged).
+int log_file_open(const char *path);
+//  Open the file of log_file_open again (logrotate moved it; the convention is SIGHUP). Only
+//  async-signal-safe calls: a signal handler may call it. Returns 0 (also without a file), or -1.
+int log_file_reopen(void);
 //  Parse a level name (NULL or "" gives LOGL_INFO). Returns -1 for an unknown name.
 int log_level_parse(const char *name);
 //  True when a line at level would be written.

@@ -23,21 +23,83 @@ if [ -n "${TLS_CERT:-}" ]; then scheme=https; else scheme=http; fi
 # configured redirect URIs, or localhost in demo mode) and kept in RUN_DIR/public.url.
 PUBLIC_URL_SET=${PUBLIC_URL:+1}
 : "${PUBLIC_URL:=$(cat "$RUN_DIR/public.url" 2>/dev/null || echo "$scheme://localhost:$GATEWAY_PORT")}"
-export RUN_DIR DATA_DIR RC_ENV_DIR GATEWAY_PORT GATEWAY_BIND PUBLIC_URL TLS_CERT TLS_KEY METRICS_PORT
+export RUN_DIR DATA_DIR RC_ENV_DIR GATEWAY_PORT GATEWAY_BIND PUBLIC_URL TLS_CERT TLS_KEY METRICS_PORT STOP_TIMEOUT
 # The processes of a stack, in start order; nginx (the public front) last.
 SERVICES=(authsvc apisvc gateway nginx)
 
-# pid_of NAME: the pid in RUN_DIR/NAME.pid when that process is alive and is ours.
-pid_of() {
-  local f="$RUN_DIR/$1.pid" pid mark="bin/$1\b"
-  [ -f "$f" ] || return 1
-  pid=$(cat "$f" 2>/dev/null)
+# pid_in FILE MARK: the pid in FILE when that process is alive and its command line has MARK (a regex).
+pid_in() {
+  local pid
+  [ -f "$1" ] || return 1
+  pid=$(cat "$1" 2>/dev/null)
   [[ "$pid" =~ ^[0-9]+$ ]] || return 1
   kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qe "$2" || return 1
+  echo "$pid"
+}
+
+# pid_of NAME: the pid in RUN_DIR/NAME.pid when that process is alive and is ours.
+pid_of() {
+  local mark="bin/$1\b"
   # Never signal a recycled pid: the process must be our binary (nginx: with our configuration).
   [ "$1" = nginx ] && mark="-c $(cd "$RUN_DIR" && pwd)/nginx.conf"
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qe "$mark" || return 1
-  echo "$pid"
+  pid_in "$RUN_DIR/$1.pid" "$mark"
+}
+
+# supervisor_of NAME: the pid of the deploy/supervise that runs NAME (RUN_DIR/NAME.supervise.pid), when alive.
+supervisor_of() {
+  pid_in "$RUN_DIR/$1.supervise.pid" "deploy/supervise $1 "
+}
+
+# restarts_of NAME: how many times NAME's supervisor started it again (0 when none or not supervised),
+# then how it last ended (exit=N or signal=N) when it did.
+restarts_of() {
+  local n how
+  read -r n how <"$RUN_DIR/$1.restarts" 2>/dev/null
+  [[ "${n:-}" =~ ^[0-9]+$ ]] && echo "$n${how:+ $how}" || echo 0
+}
+
+# stop_signal NAME: the signal that stops NAME gracefully: SIGTERM for ours (they drain), SIGQUIT for
+# nginx (its SIGTERM is a fast shutdown that drops the answers in progress).
+stop_signal() { if [ "$1" = nginx ]; then echo QUIT; else echo TERM; fi; }
+
+# stop_one NAME: stop NAME, its supervisor first (so nothing restarts it: the supervisor passes SIGTERM on
+# and sends SIGKILL after STOP_TIMEOUT), or the process itself when it runs unsupervised. Says what it
+# stopped. Returns 0 when it stopped something, 1 when nothing ran, 2 when something needed SIGKILL.
+stop_one() {
+  local name=$1 sup pid what deadline rc=0
+  sup=$(supervisor_of "$name") || sup=""
+  pid=$(pid_of "$name") || pid=""
+  if [ -z "$sup$pid" ]; then
+    rm -f "$RUN_DIR/$name.pid" "$RUN_DIR/$name.supervise.pid" "$RUN_DIR/$name.restarts"
+    return 1
+  fi
+  what="$name (pid ${pid:-none: restarting})"
+  if [ -n "$sup" ]; then
+    kill -TERM "$sup" 2>/dev/null
+    deadline=$((SECONDS + STOP_TIMEOUT + 3))
+    while alive "$sup" && [ $SECONDS -lt $deadline ]; do sleep 0.05; done
+    if alive "$sup"; then
+      echo "stop: the supervisor of $name (pid $sup) did not stop; SIGKILL"
+      kill -KILL "$sup" 2>/dev/null; rc=2
+    fi
+    [ -n "$pid" ] && alive "$pid" && { kill -KILL "$pid" 2>/dev/null; rc=2; }
+    # The supervisor says so in the log when the process outlived STOP_TIMEOUT.
+    if [ -n "$pid" ] && tail -n 5 "$RUN_DIR/$name.log" 2>/dev/null | grep -q "ev=stop.kill name=$name pid=$pid "; then
+      echo "stop: $name (pid $pid) ignored SIGTERM for ${STOP_TIMEOUT}s; SIGKILL"; rc=2
+    fi
+  else
+    kill -"$(stop_signal "$name")" "$pid" 2>/dev/null
+    deadline=$((SECONDS + STOP_TIMEOUT))
+    while alive "$pid" && [ $SECONDS -lt $deadline ]; do sleep 0.05; done
+    if alive "$pid"; then
+      echo "stop: $name (pid $pid) ignored SIGTERM for ${STOP_TIMEOUT}s; SIGKILL"
+      kill -KILL "$pid" 2>/dev/null; rc=2
+    fi
+  fi
+  [ $rc = 0 ] && echo "stop: $what stopped"
+  rm -f "$RUN_DIR/$name.pid" "$RUN_DIR/$name.supervise.pid" "$RUN_DIR/$name.restarts"
+  return $rc
 }
 
 # alive PID: the process exists and has not exited. An exited child of a finished deploy/start

@@ -1,5 +1,5 @@
 //  gateway: the HTTP front of the demo (civetweb), talking to authsvc and apisvc over ZeroMQ.
-//  Load config, start, wait for SIGINT/SIGTERM, stop; destroy in reverse order.
+//  Load config, start, wait for SIGINT/SIGTERM (SIGHUP: reopen the log file), stop; destroy in reverse order.
 //  With arguments, a mode for deploy/ (gateway/front.h) that prints and exits, before any config.
 #include "common/config.h"
 #include "common/log.h"
@@ -8,8 +8,10 @@
 #include "gateway/front.h"
 #include "gateway/server.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <zmq.h>
 
 int main(int argc, char **argv)
@@ -39,6 +41,7 @@ int main(int argc, char **argv)
     sigemptyset(&signals);
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &signals, NULL);
 
     //  The rpc hub holds the only sockets (one DEALER per service, replaced one at a time):
@@ -53,8 +56,14 @@ int main(int argc, char **argv)
         zmq_ctx_term(zctx);
         return 1;
     }
+    //  SIGHUP (logrotate moved the log file): reopen it and go on serving.
     int sig = 0;
-    sigwait(&signals, &sig);
+    while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) {
+        if (log_file_reopen() == 0)
+            log_info("log.reopen", "ok=1");
+        else
+            log_error("log.reopen", "error=\"%s\"", strerror(errno));
+    }
     log_info("stop", "signal=%d", sig);
     server_stop(&server);
     zmq_ctx_term(zctx);

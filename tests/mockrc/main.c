@@ -175,6 +175,7 @@ int main(int argc, char **argv)
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGTERM);
     sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -203,9 +204,13 @@ int main(int argc, char **argv)
              o.bind, server_port(server), server_url(server), o.nclients, o.threads, o.config.auto_approve,
              o.config.latency_ms);
 
+    //  Save the state when it changed (every SAVE_EVERY_S at most); SIGHUP (logrotate moved the log
+    //  file): reopen it and go on; any other signal stops.
     int sig = -1;
     uint64_t saved = state_changes(st);
-    while (sig < 0) {
+    while (sig < 0 || sig == SIGHUP) {
+        if (sig == SIGHUP)
+            log_info("log.reopen", "ok=%d", log_file_reopen() == 0);
         sig = sigtimedwait(&stop_signals, NULL, &(struct timespec) { SAVE_EVERY_S, 0 });
         uint64_t changes = o.state_file ? state_changes(st) : saved;
         if (changes != saved && state_save(st, o.state_file) == 0)
