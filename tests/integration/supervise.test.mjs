@@ -49,10 +49,11 @@ async function apiCall(cookie, boundMs = REQUEST_BOUND_MS) {
 
 before(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'rcsupervise-'));
-  const port = await freePort(), mockPort = await freePort();
+  const port = await freePort(), mockPort = await freePort(), metricsPort = await freePort();
   const env = {
     RUN_DIR: join(dir, 'run'), DATA_DIR: join(dir, 'data'), RC_ENV_DIR: join(dir, 'environment'),
-    GATEWAY_PORT: String(port), MOCK_PORT: String(mockPort), PUBLIC_URL: `http://127.0.0.1:${port}`, LOG_LEVEL: 'info',
+    GATEWAY_PORT: String(port), MOCK_PORT: String(mockPort), METRICS_PORT: String(metricsPort),
+    PUBLIC_URL: `http://127.0.0.1:${port}`, LOG_LEVEL: 'info',
   };
   s = { dir, env, url: `http://127.0.0.1:${port}`, mockUrl: `http://127.0.0.1:${mockPort}` };
   const r = await deploy('start');
