@@ -81,6 +81,7 @@ static int s_batch_commit(void *arg)
 
 int main(int argc, char **argv)
 {
+    umask(077);     //  sockets, key and store files, state: this user's alone, whoever started us
     config_t cfg;
     char err[256];
     if (argc > 1) {

@@ -11,10 +11,12 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <zmq.h>
 
 int main(int argc, char **argv)
 {
+    umask(077);     //  sockets, key and store files, state: this user's alone, whoever started us
     int mode = front_main(argc, argv, stdout, stderr);
     if (mode >= 0)
         return mode;
