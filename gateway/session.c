@@ -53,13 +53,14 @@ static int s_key_file(const char *path, unsigned char *key, char *err, size_t er
         }
         randombytes_buf(key, SESSION_KEY_BYTES);
         bool ok = write(t, key, SESSION_KEY_BYTES) == SESSION_KEY_BYTES && fsync(t) == 0;
+        int why = ok ? 0 : errno ? errno : EIO;
         sodium_memzero(key, SESSION_KEY_BYTES);
         close(t);
-        int linked = ok ? link(tmp, path) : -1;
-        int link_errno = errno;
+        if (ok && link(tmp, path) != 0 && errno != EEXIST)     //  EEXIST: another gateway's key is in place
+            why = errno;
         unlink(tmp);
-        if (!ok || (linked != 0 && link_errno != EEXIST)) {
-            snprintf(err, err_size, "cannot make %s: %s", path, strerror(ok ? link_errno : errno));
+        if (why) {
+            snprintf(err, err_size, "cannot make %s: %s", path, strerror(why));
             return -1;
         }
         fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
