@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void t_sid_from_cookie(void)
@@ -174,6 +175,48 @@ static void t_key_file(void)
     CHECK(session_key_load(NULL, err, sizeof err) == 0);
 }
 
+//  Gateways of one DATA_DIR starting at once each make the key file: one key wins and every one of them reads
+//  that one, whole (a temporary file linked in place), so each accepts the others' cookies.
+static void t_key_file_race(void)
+{
+    char path[512], id[RAND_ID_SIZE];
+    snprintf(path, sizeof path, "%s/race.key", test_tmpdir());
+    unlink(path);
+    CHECK(rand_id(id, sizeof id) == 0);
+    enum { N = 8 };
+    int fds[N][2];
+    pid_t pids[N];
+    for (int i = 0; i < N; i++) {
+        CHECK(pipe(fds[i]) == 0);
+        pids[i] = fork();
+        if (pids[i] == 0) {
+            char err[256], value[SESSION_COOKIE_VALUE_SIZE] = "";
+            if (session_key_load(path, err, sizeof err) == 0)
+                session_cookie_value(id, value, sizeof value);
+            ssize_t n = write(fds[i][1], value, sizeof value);
+            _exit(n == (ssize_t) sizeof value ? 0 : 1);
+        }
+    }
+    char first[SESSION_COOKIE_VALUE_SIZE] = "";
+    for (int i = 0; i < N; i++) {
+        char value[SESSION_COOKIE_VALUE_SIZE] = "";
+        CHECK(read(fds[i][0], value, sizeof value) == (ssize_t) sizeof value);
+        int status = 0;
+        CHECK(waitpid(pids[i], &status, 0) == pids[i] && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        CHECK(value[0] != '\0');
+        if (i == 0)
+            memcpy(first, value, sizeof first);
+        CHECK(strcmp(value, first) == 0);
+        close(fds[i][0]);
+        close(fds[i][1]);
+    }
+    char err[256], mine[SESSION_COOKIE_VALUE_SIZE];
+    CHECK(session_key_load(path, err, sizeof err) == 0 && session_cookie_value(id, mine, sizeof mine) == 0);
+    CHECK(strcmp(mine, first) == 0);
+    unlink(path);
+    CHECK(session_key_load(NULL, err, sizeof err) == 0);
+}
+
 static void t_csrf(void)
 {
     char a[RAND_ID_SIZE], b[RAND_ID_SIZE], ta[SESSION_CSRF_SIZE], ta2[SESSION_CSRF_SIZE], tb[SESSION_CSRF_SIZE];
@@ -230,6 +273,7 @@ static const test_case_t cases[] = {
     { "set_cookie_secure", t_set_cookie_secure },
     { "planted", t_planted },
     { "key_file", t_key_file },
+    { "key_file_race", t_key_file_race },
     { "csrf", t_csrf },
     { "same_origin", t_same_origin },
 };
