@@ -1,7 +1,7 @@
 // Issue 12, point 3: each process holds only what it needs. After a login, API calls and a refresh, the
 // gateway's and apisvc's own memory (heap, stacks, anonymous maps: read from /proc/PID/mem) holds no client
 // secret, apisvc's no refresh token, the gateway's no token at all; authsvc, which needs them, is the control
-// that the scan finds what is there. File maps (libraries, LMDB's data.mdb) are not the process's own memory.
+// that the scan finds what is there. Shared file maps (LMDB's data.mdb) are not the process's own memory.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { openSync, readSync, closeSync, readFileSync } from 'node:fs';
@@ -12,7 +12,8 @@ let mock, stack;
 before(async () => { ({ mock, stack } = await startMockedStack()); });
 after(async () => { await stack?.stop(); await mock?.stop(); });
 
-// The needles found in pid's own memory (readable mappings without a file: heap, stacks, anonymous).
+// The needles found in pid's own memory (heap, stacks, anonymous maps, the data and bss of its binary and
+// libraries): what it holds, as opposed to a file it maps (data.mdb, shared and read-only).
 function foundIn(pid, needles) {
   const maps = readFileSync(`/proc/${pid}/maps`, 'utf8').trim().split('\n');
   const fd = openSync(`/proc/${pid}/mem`, 'r');
@@ -22,7 +23,9 @@ function foundIn(pid, needles) {
   try {
     for (const line of maps) {
       const [range, perms, , , inode, path = ''] = line.trim().split(/\s+/);
-      if (perms[0] !== 'r' || inode !== '0' || /^\[(vvar|vsyscall|vdso)/.test(path)) continue;
+      // Anonymous maps, and the private writable ones of files (a binary's data and bss): never a shared file map.
+      const own = inode === '0' || (perms[1] === 'w' && perms[3] === 'p');
+      if (perms[0] !== 'r' || !own || /^\[(vvar|vsyscall|vdso)/.test(path)) continue;
       const [lo, hi] = range.split('-').map(h => BigInt('0x' + h));
       for (let at = lo; at < hi; at += BigInt(CHUNK)) {
         const want = Number(hi - at < BigInt(CHUNK + overlap) ? hi - at : BigInt(CHUNK + overlap));
