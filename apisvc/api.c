@@ -11,6 +11,7 @@
 #include <curl/curl.h>
 #include <czmq.h>
 #include <jansson.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,7 +37,7 @@ struct _s_job_t {
     int64_t retry_at;
     int64_t retry_after;    //  of the RATE_LIMITED answer waiting for HOLD_OK
     char message[256];      //  its message
-    store_session_t rec;
+    store_access_t rec;     //  the session as apisvc may see it: no refresh token (wiped with the job)
 };
 
 //  apisvc's metrics (common/metrics.h; nothing without metrics_init).
@@ -151,7 +152,7 @@ api_t *api_new(const config_t *cfg, store_t *store, http_t *http, authc_t *authc
 
 static void s_job_free(s_job_t *job)
 {
-    memset(&job->rec, 0, sizeof job->rec);
+    sodium_memzero(&job->rec, sizeof job->rec);     //  a memset before free may be optimised away
     free(job);
 }
 
@@ -339,7 +340,7 @@ static void s_call(s_job_t *job)
 //  Load the session; then call, or refresh first when the access token is (nearly) stale.
 static void s_load_and_go(s_job_t *job, bool may_refresh)
 {
-    int src = store_session_get(job->owner->store, job->sid, &job->rec);
+    int src = store_access_get(job->owner->store, job->sid, clock_now_ms(), &job->rec);
     if (src == STORE_ENOTFOUND) {
         s_fail(job, PROTO_NOT_LOGGED_IN, "not logged in", -1);
         return;

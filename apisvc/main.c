@@ -5,6 +5,7 @@
 #include "common/metrics.h"
 #include "common/rand.h"
 
+#include <sys/stat.h>
 #include <zmq.h>
 
 #define TICK_MS 50
@@ -27,6 +28,7 @@ static void s_store_check(svc_t *svc, void *arg)
 
 int main(void)
 {
+    umask(077);     //  sockets, key and store files, state: this user's alone, whoever started us
     config_t cfg;
     char err[256];
     log_init("apisvc", LOGL_INFO);

@@ -81,6 +81,7 @@ static int s_batch_commit(void *arg)
 
 int main(int argc, char **argv)
 {
+    umask(077);     //  sockets, key and store files, state: this user's alone, whoever started us
     config_t cfg;
     char err[256];
     if (argc > 1) {
@@ -105,7 +106,8 @@ int main(int argc, char **argv)
         return 0;
     }
     log_init("authsvc", LOGL_INFO);
-    if (config_load(&cfg, err, sizeof err) != 0) {
+    //  The only process that loads the client secrets: the token endpoint needs them (README "Secrets").
+    if (config_load_with_secrets(&cfg, err, sizeof err) != 0) {
         log_error("config.invalid", "error=\"%s\"", err);
         return 2;
     }
@@ -152,5 +154,6 @@ int main(int argc, char **argv)
         zmq_ctx_term(ctx);
     log_info("shutdown", "rc=%d", rc);
     metrics_shutdown();
+    config_wipe(&cfg);
     return rc;
 }

@@ -298,8 +298,10 @@ static int s_expand(char *value, int port, const char *path, int lineno, const c
     return 0;
 }
 
-//  Read one env file into rc, naming each problem in p; gateway_port is what ${GATEWAY_PORT} stands for.
-static void s_env_file(const char *path, config_rc_t *rc, int gateway_port, s_problems_t *p)
+//  Read one env file into rc, naming each problem in p; gateway_port is what ${GATEWAY_PORT} stands for. Without
+//  secrets, RC_CLIENT_SECRET is checked (set, not empty) but not kept: rc->client_secret stays empty. Every buffer
+//  that held a line of the file (stdio's included) is wiped before returning.
+static void s_env_file(const char *path, config_rc_t *rc, int gateway_port, bool secrets, s_problems_t *p)
 {
     memset(rc, 0, sizeof *rc);
     FILE *f = fopen(path, "r");
@@ -308,10 +310,12 @@ static void s_env_file(const char *path, config_rc_t *rc, int gateway_port, s_pr
             s_problem(p, "cannot read %s: %s", path, strerror(errno));
         return;
     }
+    char iobuf[4096], secret[CONFIG_VALUE_MAX] = "";
+    setvbuf(f, iobuf, _IOFBF, sizeof iobuf);    //  ours, so that it can be wiped
     struct { const char *key; char *dst; int line; } keys[] = {
         { "RC_SERVER_URL", rc->server_url, 0 },
         { "RC_CLIENT_ID", rc->client_id, 0 },
-        { "RC_CLIENT_SECRET", rc->client_secret, 0 },
+        { "RC_CLIENT_SECRET", secrets ? rc->client_secret : secret, 0 },
         { "RC_REDIRECT_URL", rc->redirect_url, 0 },
     };
     enum { SERVER, CLIENT_ID, SECRET, REDIRECT, NKEYS };
@@ -369,8 +373,12 @@ static void s_env_file(const char *path, config_rc_t *rc, int gateway_port, s_pr
     if (ferror(f))
         s_problem(p, "cannot read %s: %s", path, strerror(errno));
     fclose(f);
-    if (!rc->client_id[0])
+    explicit_bzero(line, sizeof line);
+    explicit_bzero(iobuf, sizeof iobuf);
+    if (!rc->client_id[0]) {
+        explicit_bzero(secret, sizeof secret);
         return;     //  a template without credentials: not configured
+    }
     for (size_t i = 0; i < NKEYS; i++) {
         if (i == CLIENT_ID)
             continue;
@@ -382,6 +390,7 @@ static void s_env_file(const char *path, config_rc_t *rc, int gateway_port, s_pr
             s_problem(p, "%s:%d: %s must be an http(s) URL (got %.60s)", path, keys[i].line, keys[i].key,
                       keys[i].dst);
     }
+    explicit_bzero(secret, sizeof secret);
     if (p->count > problems_before) {
         memset(rc, 0, sizeof *rc);
         return;
@@ -394,7 +403,7 @@ int config_load_env_file(const char *path, config_rc_t *rc, int gateway_port, ch
 {
     s_problems_t p;
     s_problems_init(&p, err, err_size);
-    s_env_file(path, rc, gateway_port, &p);
+    s_env_file(path, rc, gateway_port, true, &p);
     return s_problems_end(&p);
 }
 
@@ -438,7 +447,8 @@ static int s_public_url(config_t *cfg, char *err, size_t err_size)
     return 0;
 }
 
-int config_load(config_t *cfg, char *err, size_t err_size)
+//  config_load, with the client secrets when secrets is set.
+static int s_load(config_t *cfg, bool secrets, char *err, size_t err_size)
 {
     memset(cfg, 0, sizeof *cfg);
     long port = 0, level;
@@ -476,11 +486,26 @@ int config_load(config_t *cfg, char *err, size_t err_size)
     for (int i = 0; i < CONFIG_ENV_COUNT; i++) {
         char path[CONFIG_PATH_MAX + 32];
         snprintf(path, sizeof path, "%s/.env-%s", cfg->rc_env_dir, s_env_names[i]);
-        s_env_file(path, &cfg->rc[i], cfg->gateway_port, &p);
+        s_env_file(path, &cfg->rc[i], cfg->gateway_port, secrets, &p);
     }
     if (s_problems_end(&p) != 0)
         return -1;
     return s_public_url(cfg, err, err_size);
+}
+
+int config_load(config_t *cfg, char *err, size_t err_size)
+{
+    return s_load(cfg, false, err, err_size);
+}
+
+int config_load_with_secrets(config_t *cfg, char *err, size_t err_size)
+{
+    return s_load(cfg, true, err, err_size);
+}
+
+void config_wipe(config_t *cfg)
+{
+    explicit_bzero(cfg, sizeof *cfg);
 }
 
 //  The port of an http(s) origin: the one written, else the scheme's (80, 443).
@@ -542,8 +567,9 @@ void config_log(const config_t *cfg)
     for (int i = 0; i < CONFIG_ENV_COUNT; i++) {
         const config_rc_t *rc = &cfg->rc[i];
         if (rc->configured)
-            log_info("config.env", "env=%s server=%s client_id=%s client_secret=<set> redirect=%s",
-                     s_env_names[i], rc->server_url, rc->client_id, rc->redirect_url);
+            log_info("config.env", "env=%s server=%s client_id=%s client_secret=%s redirect=%s",
+                     s_env_names[i], rc->server_url, rc->client_id, rc->client_secret[0] ? "<set>" : "<not loaded>",
+                     rc->redirect_url);
         else
             log_warn("config.env", "env=%s configured=0 file=%s/.env-%s", s_env_names[i],
                      cfg->rc_env_dir, s_env_names[i]);

@@ -52,7 +52,7 @@ typedef struct {
     bool configured;                        //  the env file exists and is complete
     char server_url[CONFIG_VALUE_MAX];      //  no trailing slash
     char client_id[CONFIG_VALUE_MAX];
-    char client_secret[CONFIG_VALUE_MAX];   //  secret: never logged, never sent to the browser
+    char client_secret[CONFIG_VALUE_MAX];   //  secret: never logged, never sent to the browser; authsvc's only
     char redirect_url[CONFIG_VALUE_MAX];
 } config_rc_t;
 
@@ -77,11 +77,16 @@ typedef struct {
     bool demo_mode;
 } config_t;
 
-//  Fill cfg from the process environment and the env files. Returns 0, or -1 with a one-line reason in err: the
-//  first bad environment variable, or every problem of both env files separated by "; " (those that do not fit in
-//  err_size are counted: "; and 3 more").
+//  Fill cfg from the process environment and the env files, without the client secrets (each RC_CLIENT_SECRET is
+//  checked but not kept: rc[].client_secret is empty): what every process but authsvc loads. Returns 0, or -1 with
+//  a one-line reason in err: the first bad environment variable, or every problem of both env files separated by
+//  "; " (those that do not fit in err_size are counted: "; and 3 more").
 int config_load(config_t *cfg, char *err, size_t err_size);
-//  Read one env file into rc, ${GATEWAY_PORT} standing for gateway_port (missing file or no RC_CLIENT_ID: rc->configured = false, returns 0). Returns -1 with
+//  config_load with the client secrets: authsvc's alone (the token endpoint needs them). Returns as config_load.
+int config_load_with_secrets(config_t *cfg, char *err, size_t err_size);
+//  Wipe cfg (the client secrets with it) before its memory is let go.
+void config_wipe(config_t *cfg);
+//  Read one env file into rc, its client secret included, ${GATEWAY_PORT} standing for gateway_port (missing file or no RC_CLIENT_ID: rc->configured = false, returns 0). Returns -1 with
 //  its problems in err as config_load does (rc then is not configured).
 int config_load_env_file(const char *path, config_rc_t *rc, int gateway_port, char *err, size_t err_size);
 //  Check that each configured environment's RC_REDIRECT_URL is PUBLIC_URL's origin + "/oauth2callback" (the

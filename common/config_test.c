@@ -248,6 +248,34 @@ static void t_load_names_both_files(void)
     unsetenv("RC_ENV_DIR");
 }
 
+//  Only authsvc loads the client secrets (config_load_with_secrets); config_load (gateway, apisvc) checks the
+//  secret is there but keeps nothing of it.
+static void t_load_secrets_opt_in(void)
+{
+    char dir[600], path[700], err[1024] = "";
+    config_t cfg;
+    snprintf(dir, sizeof dir, "%s/secrets", test_tmpdir());
+    CHECK(mkdir(dir, 0700) == 0);
+    snprintf(path, sizeof path, "%s/.env-production", dir);
+    s_write(path, "RC_SERVER_URL=https://platform.ringcentral.com\nRC_CLIENT_ID=abc\nRC_CLIENT_SECRET=s3cr3t-XYZ\n"
+                  "RC_REDIRECT_URL=http://localhost:5000/oauth2callback\n");
+    setenv("RC_ENV_DIR", dir, 1);
+    CHECK(config_load(&cfg, err, sizeof err) == 0);
+    CHECK(cfg.rc[CONFIG_PRODUCTION].configured && strcmp(cfg.rc[CONFIG_PRODUCTION].client_id, "abc") == 0);
+    CHECK(strcmp(cfg.rc[CONFIG_PRODUCTION].server_url, "https://platform.ringcentral.com") == 0);
+    CHECK(cfg.rc[CONFIG_PRODUCTION].client_secret[0] == '\0');
+    CHECK(memmem(&cfg, sizeof cfg, "s3cr3t", 6) == NULL);
+    CHECK(config_load_with_secrets(&cfg, err, sizeof err) == 0);
+    CHECK(strcmp(cfg.rc[CONFIG_PRODUCTION].client_secret, "s3cr3t-XYZ") == 0);
+    config_wipe(&cfg);
+    CHECK(memmem(&cfg, sizeof cfg, "s3cr3t", 6) == NULL && !cfg.rc[CONFIG_PRODUCTION].configured);
+    //  without secrets, a missing or empty secret is still named
+    s_write(path, "RC_SERVER_URL=https://platform.ringcentral.com\nRC_CLIENT_ID=abc\nRC_CLIENT_SECRET=\n"
+                  "RC_REDIRECT_URL=http://localhost:5000/oauth2callback\n");
+    CHECK(config_load(&cfg, err, sizeof err) == -1 && strstr(err, ".env-production:3: RC_CLIENT_SECRET is empty"));
+    unsetenv("RC_ENV_DIR");
+}
+
 static void t_load_environment(void)
 {
     char err[256] = "";
@@ -418,6 +446,7 @@ static void t_env_names(void)
 }
 
 static const test_case_t cases[] = {
+    { "load_secrets_opt_in", t_load_secrets_opt_in },
     { "env_file", t_env_file },
     { "env_file_missing_or_template", t_env_file_missing_or_template },
     { "env_file_bad", t_env_file_bad },

@@ -79,6 +79,16 @@ typedef struct {
     int64_t created_at;             //  ms; the record expires STORE_PENDING_TTL_MS later
 } store_pending_t;
 
+//  What an API call needs of a session (store_access_get): the access token, never the refresh token.
+typedef struct {
+    char env[STORE_ENV_MAX];
+    char access_token[STORE_TOKEN_MAX];
+    int64_t expires_at;             //  access token expiry (ms)
+    char owner_id[STORE_FIELD_MAX];
+    uint64_t version;               //  the record's version (REFRESH's seen_version)
+    int64_t rate_limited_until;     //  no upstream call before then (ms), 0 when none
+} store_access_t;
+
 //  Open (creating dir and the databases if needed) the store. map_size 0 means STORE_DEFAULT_MAP_SIZE. Returns NULL and logs why on failure.
 store_t *store_open(const char *dir, size_t map_size);
 //  Open the store in dir only when one is there (dir/data.mdb): never creates a store (the services use this,
@@ -108,6 +118,10 @@ int store_stats(store_t *self, store_stats_t *st);
 int store_session_get(store_t *self, const char *sid, store_session_t *rec);
 //  store_session_get with the time passed in. Returns as store_session_get.
 int store_session_get_at(store_t *self, const char *sid, int64_t now, store_session_t *rec);
+//  apisvc's read of sid's session: store_session_get's answer without the refresh token and the lease (the
+//  decoded record is wiped before returning; common/store_access.c). Returns as store_session_get_at (rec is
+//  zeroed on failure).
+int store_access_get(store_t *self, const char *sid, int64_t now, store_access_t *rec);
 //  Write (insert or replace) the session record of sid, durably. Returns 0, STORE_EFULL, STORE_EINVAL or STORE_EIO.
 int store_session_put(store_t *self, const char *sid, const store_session_t *rec);
 //  Write rec under new_sid and delete old_sid (if present) in one transaction (session id rotation at login). Returns as store_session_put.

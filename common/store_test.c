@@ -603,7 +603,33 @@ static void t_check_and_stats(void)
     store_close(&store);
 }
 
+//  store_access_get (apisvc's read): the fields an API call needs, never the refresh token; expired, missing,
+//  bad ids and a lost store as store_session_get.
+static void t_access_get(void)
+{
+    store_t *store = store_open(s_dir("access_get"), 0);
+    CHECK(store != NULL);
+    store_session_t in;
+    s_session(&in, 3, NOW + HOUR);
+    in.rate_limited_until = NOW + 5000;
+    CHECK(store_session_put(store, "sid-3", &in) == 0);
+    store_access_t out;
+    CHECK(store_access_get(store, "sid-3", NOW, &out) == 0);
+    CHECK(strcmp(out.env, in.env) == 0 && strcmp(out.access_token, in.access_token) == 0);
+    CHECK(strcmp(out.owner_id, in.owner_id) == 0);
+    CHECK(out.expires_at == in.expires_at && out.version == in.version && out.rate_limited_until == NOW + 5000);
+    //  no byte of the refresh token anywhere in what the caller gets
+    CHECK(memmem(&out, sizeof out, in.refresh_token, strlen(in.refresh_token)) == NULL);
+    CHECK(store_access_get(store, "sid-3", in.refresh_expires_at, &out) == STORE_ENOTFOUND);
+    CHECK(out.access_token[0] == '\0');        //  zeroed on failure
+    CHECK(store_access_get(store, "missing", NOW, &out) == STORE_ENOTFOUND);
+    CHECK(store_access_get(store, "", NOW, &out) == STORE_EINVAL);
+    CHECK(store_access_get(store, "sid-3", NOW, NULL) == STORE_EINVAL);
+    store_close(&store);
+}
+
 static const test_case_t cases[] = {
+    { "access_get", t_access_get },
     { "check_lost", t_check_lost },
     { "batch", t_batch },
     { "check_and_stats", t_check_and_stats },

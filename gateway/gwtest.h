@@ -509,7 +509,7 @@ typedef struct {
     fake_t auth, api;
     server_t *server;
     int port;
-    char cookie[128];       //  "Cookie: rcsid=<the fake's logged-in sid>"
+    char cookie[128];       //  "Cookie: rcsid=<the fake's logged-in sid>.<tag>"
 } gwenv_t;
 
 //  Start e: threads workers; https: PUBLIC_URL is https (the __Host- cookie); start_fakes: the fakes answer.
@@ -532,7 +532,12 @@ static inline void gwenv_up_with(gwenv_t *e, bool start_fakes, int threads, bool
     setenv("METRICS_PORT", metrics_port, 1);
     fake_init(&e->auth, e->zctx, "authsvc", e->cfg.authsvc_endpoint);
     fake_init(&e->api, e->zctx, "apisvc", e->cfg.apisvc_endpoint);
-    snprintf(e->cookie, sizeof e->cookie, "Cookie: %s=%s", session_cookie_name(https), e->auth.logged_in_sid);
+    char err[128], value[SESSION_COOKIE_VALUE_SIZE];
+    static bool keyed;      //  one key per test process: a second server accepts the first one's cookies
+    if (!keyed)
+        CHECK((keyed = session_key_load(NULL, err, sizeof err) == 0));
+    CHECK(session_cookie_value(e->auth.logged_in_sid, value, sizeof value) == 0);
+    snprintf(e->cookie, sizeof e->cookie, "Cookie: %s=%s", session_cookie_name(https), value);
     //  both fakes know the same logged-in session
     memcpy(e->api.logged_in_sid, e->auth.logged_in_sid, sizeof e->api.logged_in_sid);
     if (start_fakes) {

@@ -7,15 +7,18 @@
 #include "common/rand.h"
 #include "gateway/front.h"
 #include "gateway/server.h"
+#include "gateway/session.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zmq.h>
 
 int main(int argc, char **argv)
 {
+    umask(077);     //  sockets, key and store files, state: this user's alone, whoever started us
     int mode = front_main(argc, argv, stdout, stderr);
     if (mode >= 0)
         return mode;
@@ -33,6 +36,14 @@ int main(int argc, char **argv)
         return 1;
     }
     config_log(&cfg);
+    //  The gateway's own key (cookie tags, CSRF tokens), kept in DATA_DIR so that cookies and open logout forms
+    //  survive a restart and every gateway of the stack shares it; never the store, never a client secret.
+    char key_path[CONFIG_PATH_MAX + 16];
+    snprintf(key_path, sizeof key_path, "%s/gateway.key", cfg.data_dir);
+    if (session_key_load(key_path, err, sizeof err) < 0) {
+        log_error("start", "reason=\"%s\"", err);
+        return 1;
+    }
     if (metrics_init("gateway") < 0)
         log_warn("start", "reason=\"no metrics (out of memory)\"");
 
@@ -68,5 +79,6 @@ int main(int argc, char **argv)
     server_stop(&server);
     zmq_ctx_term(zctx);
     metrics_shutdown();
+    session_key_unload();
     return 0;
 }

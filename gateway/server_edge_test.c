@@ -160,8 +160,9 @@ static void t_secure_cookie(void)
     r = http_get(e.port, "/test", secure);
     CHECK(r.status == 200);
     http_free(&r);
-    char plain[128];
-    snprintf(plain, sizeof plain, "Cookie: rcsid=%s", e.auth.logged_in_sid);
+    char plain[128], value[SESSION_COOKIE_VALUE_SIZE];
+    CHECK(session_cookie_value(e.auth.logged_in_sid, value, sizeof value) == 0);
+    snprintf(plain, sizeof plain, "Cookie: rcsid=%s", value);
     const char *plain_headers[] = { plain, NULL };
     r = http_get(e.port, "/test", plain_headers);
     CHECK(r.status == 302);                          //  a plain cookie is no session over https

@@ -26,7 +26,7 @@ static void s_set_sid(const http_resp_t *r, char *sid, size_t size)
     char v[256];
     sid[0] = '\0';
     if (http_header(r, "Set-Cookie", v, sizeof v) && strncmp(v, "rcsid=", 6) == 0)
-        snprintf(sid, size, "%.*s", (int) strcspn(v + 6, ";"), v + 6);
+        snprintf(sid, size, "%.*s", (int) strcspn(v + 6, ";."), v + 6);     //  the id, not its tag
 }
 
 static void t_home(void)
@@ -109,9 +109,10 @@ static void t_login(void)
     CHECK(!http_has(&r, "<script>"));
     http_free(&r);
 
-    //  an existing valid cookie is kept and used
-    char cookie[128];
-    snprintf(cookie, sizeof cookie, "Cookie: rcsid=%s", sid);
+    //  an existing valid cookie (the id and the tag the gateway set) is kept and used
+    char cookie[128], value[SESSION_COOKIE_VALUE_SIZE];
+    CHECK(session_cookie_value(sid, value, sizeof value) == 0);
+    snprintf(cookie, sizeof cookie, "Cookie: rcsid=%s", value);
     const char *headers[] = { cookie, NULL };
     r = http_get(e->port, "/login?env=production", headers);
     CHECK(r.status == 200 && !http_header(&r, "Set-Cookie", v, sizeof v));
@@ -123,14 +124,30 @@ static void t_login(void)
     s_set_sid(&r, sid, sizeof sid);
     CHECK(r.status == 200 && rand_id_is_valid(sid));
     http_free(&r);
+    //  a planted cookie (a well-formed id without the gateway's tag, or with a wrong one) is no cookie: a fresh id
+    //  is minted and set, and authsvc never hears of the planted one
+    char planted[RAND_ID_SIZE], fresh[64], wrong[SESSION_COOKIE_VALUE_SIZE];
+    rand_id(planted, sizeof planted);
+    CHECK(session_cookie_value(planted, wrong, sizeof wrong) == 0);
+    wrong[strlen(wrong) - 1] = wrong[strlen(wrong) - 1] == 'A' ? 'B' : 'A';
+    const char *tails[] = { "", ".", ".AAAAAAAAAAAAAAAAAAAAAA", NULL };     //  NULL: a tag one character off
+    for (int i = 0; i < 4; i++) {
+        if (tails[i])
+            snprintf(cookie, sizeof cookie, "Cookie: rcsid=%s%s", planted, tails[i]);
+        else
+            snprintf(cookie, sizeof cookie, "Cookie: rcsid=%s", wrong);
+        r = http_get(e->port, "/login?env=sandbox", headers);
+        s_set_sid(&r, fresh, sizeof fresh);
+        CHECK(r.status == 200 && rand_id_is_valid(fresh) && strcmp(fresh, planted) != 0);
+        CHECK(fake_saw_sid(&e->auth, PROTO_AUTH_URL, fresh) && !fake_saw_sid(&e->auth, PROTO_AUTH_URL, planted));
+        http_free(&r);
+    }
 }
 
 static void t_callback(void)
 {
     gwenv_t *e = gwenv_shared();
-    char cookie[128];
-    snprintf(cookie, sizeof cookie, "Cookie: rcsid=%s", e->auth.logged_in_sid);
-    const char *headers[] = { cookie, NULL };
+    const char *headers[] = { e->cookie, NULL };
 
     http_resp_t r = http_get(e->port, "/oauth2callback?error=access_denied&error_description=User%20%3Cb%3Edenied"
                                      "%3C%2Fb%3E&state=st8", headers);
@@ -206,9 +223,10 @@ static void t_test_page(void)
     char v[256];
     CHECK(r.status == 302 && http_header(&r, "Location", v, sizeof v) && strcmp(v, "/?notice=login-first") == 0);
     http_free(&r);
-    char other[RAND_ID_SIZE], cookie[128];
+    char other[RAND_ID_SIZE], cookie[128], value[SESSION_COOKIE_VALUE_SIZE];
     rand_id(other, sizeof other);
-    snprintf(cookie, sizeof cookie, "Cookie: rcsid=%s", other);
+    CHECK(session_cookie_value(other, value, sizeof value) == 0);
+    snprintf(cookie, sizeof cookie, "Cookie: rcsid=%s", value);
     const char *stranger[] = { cookie, NULL };
     r = http_get(e->port, "/test", stranger);
     CHECK(r.status == 302);

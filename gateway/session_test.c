@@ -4,19 +4,22 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static void t_sid_from_cookie(void)
 {
-    char good[RAND_ID_SIZE], sid[RAND_ID_SIZE], header[256];
-    CHECK(rand_id(good, sizeof good) == 0);
+    char good[RAND_ID_SIZE], gv[SESSION_COOKIE_VALUE_SIZE], sid[RAND_ID_SIZE], header[256];
+    CHECK(rand_id(good, sizeof good) == 0 && session_cookie_value(good, gv, sizeof gv) == 0);
 
-    snprintf(header, sizeof header, "rcsid=%s", good);
+    snprintf(header, sizeof header, "rcsid=%s", gv);
     CHECK(session_sid_from_cookie(header, false, sid) == 0 && strcmp(sid, good) == 0);
-    snprintf(header, sizeof header, "theme=dark; rcsid=%s; other=1", good);
+    snprintf(header, sizeof header, "theme=dark; rcsid=%s; other=1", gv);
     CHECK(session_sid_from_cookie(header, false, sid) == 0 && strcmp(sid, good) == 0);
-    snprintf(header, sizeof header, "theme=dark;rcsid=%s;other=1", good);      //  no spaces
+    snprintf(header, sizeof header, "theme=dark;rcsid=%s;other=1", gv);      //  no spaces
     CHECK(session_sid_from_cookie(header, false, sid) == 0 && strcmp(sid, good) == 0);
-    snprintf(header, sizeof header, "rcsid=\"%s\"", good);                     //  a quoted value
+    snprintf(header, sizeof header, "rcsid=\"%s\"", gv);                     //  a quoted value
     CHECK(session_sid_from_cookie(header, false, sid) == 0 && strcmp(sid, good) == 0);
 
     CHECK(session_sid_from_cookie(NULL, false, sid) == -1 && sid[0] == '\0');
@@ -30,36 +33,36 @@ static void t_sid_from_cookie(void)
     CHECK(session_sid_from_cookie("rcsid=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"", false, sid) == -1);
     CHECK(session_sid_from_cookie("rcsid=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.", false, sid) == -1);
     //  too long for an id
-    snprintf(header, sizeof header, "rcsid=%sX", good);
+    snprintf(header, sizeof header, "rcsid=%sX", gv);
     CHECK(session_sid_from_cookie(header, false, sid) == -1 && sid[0] == '\0');
     //  a cookie whose name merely ends in rcsid, or differs in case, is not ours
-    snprintf(header, sizeof header, "xrcsid=%s", good);
+    snprintf(header, sizeof header, "xrcsid=%s", gv);
     CHECK(session_sid_from_cookie(header, false, sid) == -1);
-    snprintf(header, sizeof header, "RCSID=%s", good);
+    snprintf(header, sizeof header, "RCSID=%s", gv);
     CHECK(session_sid_from_cookie(header, false, sid) == -1);
 }
 
 //  PUBLIC_URL https: the cookie is __Host-rcsid, and only that one is read.
 static void t_sid_from_cookie_secure(void)
 {
-    char good[RAND_ID_SIZE], sid[RAND_ID_SIZE], header[256];
-    CHECK(rand_id(good, sizeof good) == 0);
+    char good[RAND_ID_SIZE], gv[SESSION_COOKIE_VALUE_SIZE], sid[RAND_ID_SIZE], header[256];
+    CHECK(rand_id(good, sizeof good) == 0 && session_cookie_value(good, gv, sizeof gv) == 0);
     CHECK(strcmp(session_cookie_name(true), "__Host-rcsid") == 0);
     CHECK(strcmp(session_cookie_name(false), "rcsid") == 0);
 
-    snprintf(header, sizeof header, "__Host-rcsid=%s", good);
+    snprintf(header, sizeof header, "__Host-rcsid=%s", gv);
     CHECK(session_sid_from_cookie(header, true, sid) == 0 && strcmp(sid, good) == 0);
     CHECK(session_sid_from_cookie(header, false, sid) == -1);      //  plain mode reads rcsid only
-    snprintf(header, sizeof header, "rcsid=%s", good);
+    snprintf(header, sizeof header, "rcsid=%s", gv);
     CHECK(session_sid_from_cookie(header, true, sid) == -1);       //  a plain cookie is not taken over https
     //  the prefix is exact: a "__host-" cookie escaped the browser's __Host- rules
-    snprintf(header, sizeof header, "__host-rcsid=%s", good);
+    snprintf(header, sizeof header, "__host-rcsid=%s", gv);
     CHECK(session_sid_from_cookie(header, true, sid) == -1);
-    snprintf(header, sizeof header, "__Secure-rcsid=%s", good);
+    snprintf(header, sizeof header, "__Secure-rcsid=%s", gv);
     CHECK(session_sid_from_cookie(header, true, sid) == -1);
-    char other[RAND_ID_SIZE];
-    CHECK(rand_id(other, sizeof other) == 0);
-    snprintf(header, sizeof header, "rcsid=%s; __Host-rcsid=%s", other, good);
+    char other[RAND_ID_SIZE], ov[SESSION_COOKIE_VALUE_SIZE];
+    CHECK(rand_id(other, sizeof other) == 0 && session_cookie_value(other, ov, sizeof ov) == 0);
+    snprintf(header, sizeof header, "rcsid=%s; __Host-rcsid=%s", ov, gv);
     CHECK(session_sid_from_cookie(header, true, sid) == 0 && strcmp(sid, good) == 0);
     CHECK(session_sid_from_cookie(header, false, sid) == 0 && strcmp(sid, other) == 0);
 }
@@ -68,8 +71,11 @@ static void t_set_cookie(void)
 {
     char sid[RAND_ID_SIZE], out[SESSION_SET_COOKIE_SIZE], want[SESSION_SET_COOKIE_SIZE];
     CHECK(rand_id(sid, sizeof sid) == 0);
+    char value[SESSION_COOKIE_VALUE_SIZE];
+    CHECK(session_cookie_value(sid, value, sizeof value) == 0);
+    CHECK(strncmp(value, sid, strlen(sid)) == 0 && value[strlen(sid)] == '.' && strlen(value) == strlen(sid) + 23);
     CHECK(session_set_cookie(out, sizeof out, sid, false) == 0);
-    snprintf(want, sizeof want, "rcsid=%s; Path=/; HttpOnly; SameSite=Lax", sid);
+    snprintf(want, sizeof want, "rcsid=%s; Path=/; HttpOnly; SameSite=Lax", value);
     CHECK(strcmp(out, want) == 0);
     CHECK(session_set_cookie(out, sizeof out, "not an id", false) == -1);
     CHECK(session_set_cookie(out, 20, sid, false) == -1);
@@ -82,8 +88,10 @@ static void t_set_cookie_secure(void)
 {
     char sid[RAND_ID_SIZE], out[SESSION_SET_COOKIE_SIZE], want[SESSION_SET_COOKIE_SIZE];
     CHECK(rand_id(sid, sizeof sid) == 0);
+    char value[SESSION_COOKIE_VALUE_SIZE];
+    CHECK(session_cookie_value(sid, value, sizeof value) == 0);
     CHECK(session_set_cookie(out, sizeof out, sid, true) == 0);
-    snprintf(want, sizeof want, "__Host-rcsid=%s; Path=/; HttpOnly; SameSite=Lax; Secure", sid);
+    snprintf(want, sizeof want, "__Host-rcsid=%s; Path=/; HttpOnly; SameSite=Lax; Secure", value);
     CHECK(strcmp(out, want) == 0);
     CHECK(!strstr(out, "Domain"));
     CHECK(session_clear_cookie(out, sizeof out, true) == 0);
@@ -93,6 +101,120 @@ static void t_set_cookie_secure(void)
     CHECK(session_set_cookie(header, sizeof header, sid, true) == 0);
     header[strcspn(header, ";")] = '\0';
     CHECK(session_sid_from_cookie(header, true, back) == 0 && strcmp(back, sid) == 0);
+}
+
+//  Only ids the gateway tagged are read: a planted cookie (a well-formed id alone, an empty, cut, altered or
+//  other key's tag) is no cookie.
+static void t_planted(void)
+{
+    char id[RAND_ID_SIZE], value[SESSION_COOKIE_VALUE_SIZE], header[256], sid[RAND_ID_SIZE];
+    CHECK(rand_id(id, sizeof id) == 0 && session_cookie_value(id, value, sizeof value) == 0);
+    const char *tag = strchr(value, '.') + 1;
+    snprintf(header, sizeof header, "rcsid=%s", id);
+    CHECK(session_sid_from_cookie(header, false, sid) == -1 && sid[0] == '\0');
+    snprintf(header, sizeof header, "rcsid=%s.", id);
+    CHECK(session_sid_from_cookie(header, false, sid) == -1);
+    snprintf(header, sizeof header, "rcsid=%s.%.21s", id, tag);                  //  cut
+    CHECK(session_sid_from_cookie(header, false, sid) == -1);
+    snprintf(header, sizeof header, "rcsid=%s.%sA", id, tag);                    //  longer
+    CHECK(session_sid_from_cookie(header, false, sid) == -1);
+    snprintf(header, sizeof header, "rcsid=%s.%.21s%c", id, tag, tag[21] == 'A' ? 'B' : 'A');
+    CHECK(session_sid_from_cookie(header, false, sid) == -1);
+    char other[RAND_ID_SIZE], ov[SESSION_COOKIE_VALUE_SIZE];
+    CHECK(rand_id(other, sizeof other) == 0 && session_cookie_value(other, ov, sizeof ov) == 0);
+    snprintf(header, sizeof header, "rcsid=%s.%s", id, strchr(ov, '.') + 1);     //  another id's tag
+    CHECK(session_sid_from_cookie(header, false, sid) == -1);
+    snprintf(header, sizeof header, "rcsid=%s", value);
+    CHECK(session_sid_from_cookie(header, false, sid) == 0 && strcmp(sid, id) == 0);
+    //  under another key (another gateway's DATA_DIR) the same value is no cookie, and the CSRF token differs
+    char csrf[SESSION_CSRF_SIZE], csrf2[SESSION_CSRF_SIZE], err[256];
+    CHECK(session_csrf(id, csrf) == 0);
+    CHECK(session_key_load(NULL, err, sizeof err) == 0);
+    CHECK(session_sid_from_cookie(header, false, sid) == -1);
+    CHECK(session_csrf(id, csrf2) == 0 && strcmp(csrf, csrf2) != 0 && !session_csrf_ok(id, csrf));
+    //  without a key nothing is read or made
+    session_key_unload();
+    CHECK(session_cookie_value(id, value, sizeof value) == -1 && session_csrf(id, csrf) == -1);
+    CHECK(session_set_cookie(header, sizeof header, id, false) == -1);
+    CHECK(session_key_load(NULL, err, sizeof err) == 0);
+}
+
+//  The key file: made 0600 when absent, the same key at the next load; refused when open to others, not ours,
+//  a symlink or of the wrong size (the gateway then does not start).
+static void t_key_file(void)
+{
+    char path[512], err[512], id[RAND_ID_SIZE], v1[SESSION_COOKIE_VALUE_SIZE], v2[SESSION_COOKIE_VALUE_SIZE];
+    snprintf(path, sizeof path, "%s/gateway.key", test_tmpdir());
+    unlink(path);
+    CHECK(rand_id(id, sizeof id) == 0);
+    CHECK(session_key_load(path, err, sizeof err) == 0);
+    struct stat st;
+    CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600 && st.st_size == SESSION_KEY_BYTES);
+    CHECK(session_cookie_value(id, v1, sizeof v1) == 0);
+    CHECK(session_key_load(path, err, sizeof err) == 0);          //  read back: the same key
+    CHECK(session_cookie_value(id, v2, sizeof v2) == 0 && strcmp(v1, v2) == 0);
+
+    CHECK(chmod(path, 0640) == 0);
+    CHECK(session_key_load(path, err, sizeof err) == -1 && strstr(err, "group or others"));
+    CHECK(chmod(path, 0600) == 0);
+    if (geteuid() == 0) {       //  as root (the tests' container): a file of another user
+        CHECK(chown(path, 65534, 65534) == 0);
+        CHECK(session_key_load(path, err, sizeof err) == -1 && strstr(err, "another user"));
+        CHECK(chown(path, 0, 0) == 0);
+    }
+    char link_path[600];
+    snprintf(link_path, sizeof link_path, "%s.link", path);
+    unlink(link_path);
+    CHECK(symlink(path, link_path) == 0);
+    CHECK(session_key_load(link_path, err, sizeof err) == -1 && strstr(err, "cannot read"));
+    unlink(link_path);
+    FILE *f = fopen(path, "a");
+    CHECK(f && fputc('x', f) != EOF && fclose(f) == 0);
+    CHECK(session_key_load(path, err, sizeof err) == -1 && strstr(err, "32 bytes"));
+    unlink(path);
+    CHECK(session_key_load(NULL, err, sizeof err) == 0);
+}
+
+//  Gateways of one DATA_DIR starting at once each make the key file: one key wins and every one of them reads
+//  that one, whole (a temporary file linked in place), so each accepts the others' cookies.
+static void t_key_file_race(void)
+{
+    char path[512], id[RAND_ID_SIZE];
+    snprintf(path, sizeof path, "%s/race.key", test_tmpdir());
+    unlink(path);
+    CHECK(rand_id(id, sizeof id) == 0);
+    enum { N = 8 };
+    int fds[N][2];
+    pid_t pids[N];
+    for (int i = 0; i < N; i++) {
+        CHECK(pipe(fds[i]) == 0);
+        pids[i] = fork();
+        if (pids[i] == 0) {
+            char err[256], value[SESSION_COOKIE_VALUE_SIZE] = "";
+            if (session_key_load(path, err, sizeof err) == 0)
+                session_cookie_value(id, value, sizeof value);
+            ssize_t n = write(fds[i][1], value, sizeof value);
+            _exit(n == (ssize_t) sizeof value ? 0 : 1);
+        }
+    }
+    char first[SESSION_COOKIE_VALUE_SIZE] = "";
+    for (int i = 0; i < N; i++) {
+        char value[SESSION_COOKIE_VALUE_SIZE] = "";
+        CHECK(read(fds[i][0], value, sizeof value) == (ssize_t) sizeof value);
+        int status = 0;
+        CHECK(waitpid(pids[i], &status, 0) == pids[i] && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        CHECK(value[0] != '\0');
+        if (i == 0)
+            memcpy(first, value, sizeof first);
+        CHECK(strcmp(value, first) == 0);
+        close(fds[i][0]);
+        close(fds[i][1]);
+    }
+    char err[256], mine[SESSION_COOKIE_VALUE_SIZE];
+    CHECK(session_key_load(path, err, sizeof err) == 0 && session_cookie_value(id, mine, sizeof mine) == 0);
+    CHECK(strcmp(mine, first) == 0);
+    unlink(path);
+    CHECK(session_key_load(NULL, err, sizeof err) == 0);
 }
 
 static void t_csrf(void)
@@ -149,13 +271,17 @@ static const test_case_t cases[] = {
     { "sid_from_cookie_secure", t_sid_from_cookie_secure },
     { "set_cookie", t_set_cookie },
     { "set_cookie_secure", t_set_cookie_secure },
+    { "planted", t_planted },
+    { "key_file", t_key_file },
+    { "key_file_race", t_key_file_race },
     { "csrf", t_csrf },
     { "same_origin", t_same_origin },
 };
 
 int main(int argc, char **argv)
 {
-    if (rand_init() < 0)
+    char err[256];
+    if (rand_init() < 0 || session_key_load(NULL, err, sizeof err) < 0)
         return 2;
     return TEST_MAIN(argc, argv, cases);
 }

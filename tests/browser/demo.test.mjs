@@ -337,6 +337,37 @@ scenario('popups blocked: the visible fallback link completes the login', async 
   assert.equal(popups, 0, 'no window was opened');
 });
 
+// Issue 12: cookies are per host, not per port. A page of another server on this host (another port) sets a
+// well-formed session cookie; Chromium then sends it to the stack, which ignores it: the login mints its own.
+scenario('a session cookie planted by a server on another port of the same host is ignored', async track => {
+  const { createServer } = await import('node:http');
+  const { randomBytes } = await import('node:crypto');
+  const planted = randomBytes(32).toString('base64url');
+  const evil = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html', 'set-cookie': `rcsid=${planted}; Path=/; SameSite=Lax` });
+    res.end('<p>another site on this host</p>');
+  });
+  await new Promise(r => evil.listen(0, '127.0.0.1', r));
+  try {
+    const ctx = await track();
+    const page = await ctx.newPage();
+    const host = new URL(stack.url).hostname;
+    await page.goto(`http://${host}:${evil.address().port}/`);
+    const jar = await ctx.cookies(stack.url);
+    assert.equal(jar.find(c => c.name === 'rcsid')?.value, planted, 'the browser sends the planted cookie to the stack');
+    // /login does not take it up: it sets an id of its own at once (before, it started the login under the planted id).
+    await page.goto(`${stack.url}/login?env=sandbox`);
+    const fresh = (await ctx.cookies(stack.url)).find(c => c.name === 'rcsid');
+    assert.ok(fresh && !fresh.value.startsWith(planted), '/login replaced the planted cookie');
+    await popupLogin(page, 'sandbox');
+    const mine = (await ctx.cookies(stack.url)).find(c => c.name === 'rcsid');
+    assert.ok(mine && !mine.value.startsWith(planted), 'the session is the gateway\'s own, not the planted id');
+    assert.match(mine.value, /^[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{22}$/);
+  } finally {
+    evil.close();
+  }
+});
+
 scenario('two browsers logged in at the same time each see only their own data', async track => {
   const [ctxA, ctxB] = [await track(), await track()];
   const [pageA, pageB] = [await ctxA.newPage(), await ctxB.newPage()];

@@ -49,10 +49,12 @@ after(() => {
   }
 });
 
+// Env files holding a client secret are written 0600, as the README's steps make them (deploy/start refuses
+// one that others can read: safefiles.test).
 test('a mistyped RC_CLIENT_ID fails deploy/start loudly, naming file, line and the key meant; nothing starts', async () => {
   const s = await newStack();
   const file = join(s.env.RC_ENV_DIR, '.env-production');
-  writeFileSync(file, '# my app\nRC_CLIENTID=abc\nRC_CLIENT_SECRET=Sup3rS3cret\n');
+  writeFileSync(file, '# my app\nRC_CLIENTID=abc\nRC_CLIENT_SECRET=Sup3rS3cret\n', { mode: 0o600 });
   const start = await run('deploy/start', [], s.env);
   assert.notEqual(start.code, 0, start.out);
   assert.ok(start.out.includes(`${file}:2: unknown key RC_CLIENTID: did you mean RC_CLIENT_ID?`), start.out);
@@ -76,12 +78,12 @@ test('authsvc --check-config names every problem of both files and says which en
   const s = await newStack();
   writeFileSync(join(s.env.RC_ENV_DIR, '.env-sandbox'),
     'RC_SERVER_URL=https://platform.devtest.ringcentral.com # sandbox\nRC_CLIENT_ID="abc"\n' +
-    `RC_CLIENT_SECRET=x\nRC_REDIRECT_URL=${s.env.PUBLIC_URL}/oauth2callback\n`);
+    `RC_CLIENT_SECRET=x\nRC_REDIRECT_URL=${s.env.PUBLIC_URL}/oauth2callback\n`, { mode: 0o600 });
   const ok = await run(`${BUILD}/bin/authsvc`, ['--check-config'], s.env);
   assert.equal(ok.code, 0, ok.out);
   assert.equal(ok.out.trim(), `config ok: production=unconfigured sandbox=configured public_url=${s.env.PUBLIC_URL}`);
   const prod = join(s.env.RC_ENV_DIR, '.env-production');
-  writeFileSync(prod, 'RC_CLIENT_ID=abc\nRC_CLIENT_SECERT=x\nnot a line\n');
+  writeFileSync(prod, 'RC_CLIENT_ID=abc\nRC_CLIENT_SECERT=x\nnot a line\n', { mode: 0o600 });
   const bad = await run(`${BUILD}/bin/authsvc`, ['--check-config'], s.env);
   assert.equal(bad.code, 1, bad.out);
   for (const want of [`${prod}:2: unknown key RC_CLIENT_SECERT: did you mean RC_CLIENT_SECRET?`,
@@ -102,7 +104,7 @@ test('deploy/start on a running stack whose configuration changed says to run ma
   assert.match(same.out, /already running/);
   // Credentials added while the demo runs: not ignored, and not a silent "already running".
   writeFileSync(join(s.env.RC_ENV_DIR, '.env-sandbox'), 'RC_SERVER_URL=https://platform.ringcentral.com\n' +
-    'RC_CLIENT_ID=abc\nRC_CLIENT_SECRET=xyz\nRC_REDIRECT_URL=' + s.env.PUBLIC_URL + '/oauth2callback\n');
+    'RC_CLIENT_ID=abc\nRC_CLIENT_SECRET=xyz\nRC_REDIRECT_URL=' + s.env.PUBLIC_URL + '/oauth2callback\n', { mode: 0o600 });
   const changed = await run('deploy/start', [], s.env);
   assert.notEqual(changed.code, 0, changed.out);
   assert.match(changed.out, /earlier configuration.*make restart/s);
@@ -116,7 +118,7 @@ test('deploy/start refuses an RC_REDIRECT_URL that is not PUBLIC_URL/oauth2callb
   const file = join(s.env.RC_ENV_DIR, '.env-production');
   // The tutorial's hard-coded port 5000 while this stack's PUBLIC_URL is another port.
   writeFileSync(file, 'RC_SERVER_URL=https://platform.ringcentral.com\nRC_CLIENT_ID=abc\nRC_CLIENT_SECRET=xyz\n' +
-    'RC_REDIRECT_URL=http://localhost:5000/oauth2callback\n');
+    'RC_REDIRECT_URL=http://localhost:5000/oauth2callback\n', { mode: 0o600 });
   const start = await run('deploy/start', [], s.env);
   assert.notEqual(start.code, 0, start.out);
   assert.ok(start.out.includes(`${file}: RC_REDIRECT_URL is http://localhost:5000/oauth2callback but PUBLIC_URL is ${s.env.PUBLIC_URL}`), start.out);
@@ -130,7 +132,8 @@ test('without PUBLIC_URL, the example file filled in serves on its own redirect 
   const file = join(s.env.RC_ENV_DIR, '.env-production');
   // The README's steps: copy the example, fill in the two credentials; RC_REDIRECT_URL follows GATEWAY_PORT.
   writeFileSync(file, readFileSync('environment/.env-production.example', 'utf8')
-    .replace(/^RC_CLIENT_ID=$/m, 'RC_CLIENT_ID=abc').replace(/^RC_CLIENT_SECRET=$/m, 'RC_CLIENT_SECRET=Sup3rS3cret'));
+    .replace(/^RC_CLIENT_ID=$/m, 'RC_CLIENT_ID=abc').replace(/^RC_CLIENT_SECRET=$/m, 'RC_CLIENT_SECRET=Sup3rS3cret'),
+    { mode: 0o600 });
   const env = { ...s.env, PUBLIC_URL: '' };
   const check = await run(`${BUILD}/bin/authsvc`, ['--check-config'], env);
   const origin = `http://localhost:${s.env.GATEWAY_PORT}`;
@@ -143,7 +146,7 @@ test('without PUBLIC_URL, the example file filled in serves on its own redirect 
   assert.equal((await run('deploy/stop', [], env)).code, 0);
   // The tutorial's hard-coded port 5000 on another port: refused, saying what to write.
   writeFileSync(file, 'RC_SERVER_URL=https://platform.ringcentral.com\nRC_CLIENT_ID=abc\nRC_CLIENT_SECRET=xyz\n' +
-    'RC_REDIRECT_URL=http://localhost:5000/oauth2callback\n');
+    'RC_REDIRECT_URL=http://localhost:5000/oauth2callback\n', { mode: 0o600 });
   const bad = await run('deploy/start', [], env);
   assert.notEqual(bad.code, 0, bad.out);
   assert.ok(bad.out.includes(`${file}: RC_REDIRECT_URL is http://localhost:5000/oauth2callback but the front serves ` +

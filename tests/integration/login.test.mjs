@@ -233,3 +233,46 @@ for (const [kind, status] of [['500', 502], ['garbage', 502], ['slow', 504]]) {
     assert.equal((await b.get('/test')).status, 200, 'the earlier login is still there');
   });
 }
+
+// Issue 12, point 4: cookies are per host, not per port, so any server on this host (another user's, on
+// another port) can set a cookie the browser then sends to the stack. The gateway takes only an id it tagged.
+test('a session cookie planted from another port of the same host is ignored: /login mints its own', async () => {
+  const { createServer } = await import('node:http');
+  const { randomBytes } = await import('node:crypto');
+  const planted = randomBytes(32).toString('base64url');     // a well-formed id, as rand_id makes them
+  for (const value of [planted, `${planted}.${randomBytes(16).toString('base64url')}`]) {
+    const evil = createServer((req, res) => {
+      res.writeHead(200, { 'set-cookie': `rcsid=${value}; Path=/; HttpOnly; SameSite=Lax` });
+      res.end('hello');
+    });
+    await new Promise(r => evil.listen(0, '127.0.0.1', r));
+    const b = new Browser(stack.url);
+    try {
+      // The browser visits the other port and keeps its cookie for the host, as browsers do.
+      const res = await fetch(`http://127.0.0.1:${evil.address().port}/`);
+      await res.text();
+      assert.equal(new URL(stack.url).hostname, '127.0.0.1');
+      b.absorb(res);
+      assert.equal(b.cookies.get('rcsid'), value, 'the planted cookie is in the jar and is sent to the stack');
+    } finally {
+      evil.close();
+    }
+    const login = await b.get('/login?env=sandbox');
+    assert.equal(login.status, 200);
+    const set = login.setCookies.find(c => c.startsWith('rcsid='));
+    assert.ok(set, 'a fresh session cookie is set over the planted one');
+    const fresh = b.cookies.get('rcsid');
+    assert.ok(!fresh.startsWith(planted), 'the minted id is not the planted one');
+    assert.match(fresh, /^[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{22}$/, 'id.tag');
+    const r = await b.get(await Browser.approve(Browser.authorizeUrl(login.text)));
+    assert.equal(r.status, 200);
+    assert.equal((await b.get('/test')).status, 200, 'the victim is logged in with its own session');
+    // The planter, holding the value it planted, has nothing.
+    const planter = new Browser(stack.url);
+    planter.cookies.set('rcsid', value);
+    const t = await planter.get('/test');
+    assert.equal(t.status, 302, 'the planted value is no session');
+    planter.cookies.set('rcsid', planted);
+    assert.equal((await planter.get('/test')).status, 302);
+  }
+});

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #define MAX_CLIENTS 16
 //  How often the state file is written when something changed (and once more at exit).
@@ -157,6 +158,7 @@ static void s_load_state(state_t *st, const char *path)
 
 int main(int argc, char **argv)
 {
+    umask(077);     //  sockets, key and store files, state: this user's alone, whoever started us
     options_t o = { .bind = "127.0.0.1", .port = 0, .threads = 256, .keep_alive_ms = 10000 };
     state_config_defaults(&o.config);
     if (s_parse(argc, argv, &o) != 0) {
