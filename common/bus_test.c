@@ -254,17 +254,40 @@ static void t_wrong_server_key(void)
     zcert_destroy(&gw);
 }
 
-//  The child: connect with the gateway's certificate, send one BIG_FRAME frame, linger a moment, exit.
-static int s_send_big(void)
+//  bus_test --client WHAT: one raw client against BUS_TEST_ENDPOINT, whose certificate is BUS_TEST_SERVER's
+//  (authsvc by default), with the certificates of BUS_CERT_DIR; tests/integration/bus.test.mjs runs it against a
+//  real stack. WHAT: big (the gateway's certificate, one BIG_FRAME frame, then a moment for it to go out),
+//  gateway-ping, apisvc-exchange, unknown-ping (a key of no role), null-ping (no CURVE), wrong-key-ping (the
+//  gateway's certificate, the other server's key). Prints "reply TYPE CODE" or "none" (nothing within 1 s).
+static int s_client_mode(const char *what)
 {
+    const char *server = getenv("BUS_TEST_SERVER");
+    server = server && *server ? server : "authsvc";
+    char pub[64];
+    snprintf(pub, sizeof pub, "%s.pub", strcmp(what, "wrong-key-ping") != 0 ? server
+                                        : strcmp(server, "authsvc") == 0 ? "apisvc" : "authsvc");
+    zcert_t *cert = strncmp(what, "apisvc", 6) == 0 ? s_cert("apisvc-client.cert")
+                  : strncmp(what, "unknown", 7) == 0 ? zcert_new()
+                  : strncmp(what, "null", 4) == 0 ? NULL : s_cert("gateway-client.cert");
     void *ctx = zmq_ctx_new();
-    zcert_t *gw = s_cert("gateway-client.cert");
-    void *s = s_client(ctx, gw, "authsvc.pub");
-    char *big = calloc(1, BIG_FRAME);
-    int rc = big && zmq_send(s, big, BIG_FRAME, 0) == (int) BIG_FRAME ? 0 : 1;
-    zmq_poll(NULL, 0, 1500);    //  time to write it out
-    free(big);
-    zcert_destroy(&gw);
+    void *s = s_client(ctx, cert, pub);
+    int rc = 0;
+    if (strcmp(what, "big") == 0) {
+        char *big = calloc(1, BIG_FRAME);
+        rc = big && zmq_send(s, big, BIG_FRAME, 0) == (int) BIG_FRAME ? 0 : 1;
+        zmq_poll(NULL, 0, 1500);    //  time to write it out (LINGER is 0)
+        free(big);
+    }
+    else {
+        proto_msg_t *r = s_call(s, strstr(what, "exchange") ? PROTO_EXCHANGE : PROTO_PING, 1000);
+        if (r)
+            printf("reply %s %s\n", proto_type_name(proto_msg_type(r)),
+                   proto_msg_type(r) == PROTO_ERROR ? proto_code_name(proto_error_code(r)) : "-");
+        else
+            printf("none\n");
+        proto_msg_destroy(&r);
+    }
+    zcert_destroy(&cert);
     zmq_close(s);
     zmq_ctx_term(ctx);
     return rc;
@@ -274,7 +297,7 @@ static void t_oversized_frame(void)
 {
     long before = s_peak_rss_kb();
     pid_t pid;
-    char *argv[] = { s_self, "--send-big", NULL };
+    char *argv[] = { s_self, "--client", "big", NULL };
     CHECK(posix_spawn(&pid, s_self, NULL, NULL, argv, environ) == 0);
     int status = 0;
     CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -306,10 +329,10 @@ static const test_case_t cases[] = {
 int main(int argc, char **argv)
 {
     log_init("bus_test", getenv("BUS_TEST_LOG") ? LOGL_DEBUG : LOGL_ERROR);
-    if (argc == 2 && strcmp(argv[1], "--send-big") == 0) {
-        snprintf(s_dir, sizeof s_dir, "%s", getenv("BUS_CERT_DIR"));
-        snprintf(s_endpoint, sizeof s_endpoint, "%s", getenv("BUS_TEST_ENDPOINT"));
-        return s_send_big();
+    if (argc == 3 && strcmp(argv[1], "--client") == 0) {
+        snprintf(s_dir, sizeof s_dir, "%s", getenv("BUS_CERT_DIR") ? getenv("BUS_CERT_DIR") : "");
+        snprintf(s_endpoint, sizeof s_endpoint, "%s", getenv("BUS_TEST_ENDPOINT") ? getenv("BUS_TEST_ENDPOINT") : "");
+        return s_client_mode(argv[2]);
     }
     if (!realpath("/proc/self/exe", s_self))
         return 2;
