@@ -9,8 +9,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+//  Client keys a server accepts at most (the roles' certificates: a handful).
+#define BUS_KEYS_MAX 32
+//  How often the accepted keys are looked at again (a certificate removed stops its live connection within this).
+#define BUS_RECHECK_MS 1000
 
 //  A message type as a bit of a role's allowed set.
 #define T(type) (1u << (type))
@@ -40,6 +47,11 @@ struct _bus_server_t {
     void *monitor;                  //  PAIR receiving the ROUTER's handshake failures
     metrics_family_t *failures;     //  rcauth_bus_auth_failures_total{reason}
     metrics_family_t *refused;      //  rcauth_bus_refused_total{role,type}
+    char clients[CONFIG_PATH_MAX + 64];     //  <dir>/<name>.clients
+    char keys[BUS_KEYS_MAX][41];    //  the public keys (Z85) in clients, as last read
+    size_t key_count;
+    struct timespec clients_mtime;  //  of the clients directory when last read
+    int64_t checked_ms;             //  when the directory was last looked at
 };
 
 static bool s_is_tcp(const char *endpoint)
@@ -162,6 +174,58 @@ static zcert_t *s_load(const char *file, const char *suffix, const char *what)
     return cert;
 }
 
+static int64_t s_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+//  Read the accepted keys again when the clients directory changed (at most every BUS_RECHECK_MS): zauth reads
+//  it for each handshake, this for the connections already made.
+static void s_reload_keys(bus_server_t *self)
+{
+    int64_t now = s_now_ms();
+    if (self->checked_ms && now - self->checked_ms < BUS_RECHECK_MS)
+        return;
+    self->checked_ms = now;
+    struct stat st;
+    if (stat(self->clients, &st) != 0) {
+        self->key_count = 0;        //  gone: nobody is accepted any more
+        return;
+    }
+    if (self->key_count && st.st_mtim.tv_sec == self->clients_mtime.tv_sec
+        && st.st_mtim.tv_nsec == self->clients_mtime.tv_nsec)
+        return;
+    self->clients_mtime = st.st_mtim;
+    self->key_count = 0;
+    DIR *d = opendir(self->clients);
+    struct dirent *e;
+    while (d && (e = readdir(d)) && self->key_count < BUS_KEYS_MAX) {
+        size_t len = strlen(e->d_name);
+        if (e->d_name[0] == '.' || (len > 7 && strcmp(e->d_name + len - 7, "_secret") == 0))
+            continue;
+        char path[sizeof self->clients + 260];
+        snprintf(path, sizeof path, "%s/%s", self->clients, e->d_name);
+        zcert_t *cert = zcert_load(path);
+        if (cert)
+            snprintf(self->keys[self->key_count++], sizeof self->keys[0], "%s", zcert_public_txt(cert));
+        zcert_destroy(&cert);
+    }
+    if (d)
+        closedir(d);
+}
+
+//  Whether the client key (Z85, zauth's User-Id) is still among the accepted ones.
+static bool s_key_accepted(bus_server_t *self, const char *key)
+{
+    s_reload_keys(self);
+    for (size_t i = 0; key && i < self->key_count; i++)
+        if (strcmp(self->keys[i], key) == 0)
+            return true;
+    return false;
+}
+
 bus_server_t *bus_server_new(void *ctx, void *router, const char *name, const char *endpoint)
 {
     bus_server_t *self = calloc(1, sizeof *self);
@@ -175,10 +239,11 @@ bus_server_t *bus_server_new(void *ctx, void *router, const char *name, const ch
                  name, endpoint, name);
         return self;
     }
-    char file[64], dir[CONFIG_PATH_MAX], clients[CONFIG_PATH_MAX + 64], addr[64];
+    char file[64], dir[CONFIG_PATH_MAX], addr[64];
+    char *clients = self->clients;
     snprintf(file, sizeof file, "%s", name);
     zcert_t *cert = s_load(file, "cert", "the server's certificate");
-    snprintf(clients, sizeof clients, "%s/%s.clients", bus_cert_dir(dir, sizeof dir), name);
+    snprintf(self->clients, sizeof self->clients, "%s/%s.clients", bus_cert_dir(dir, sizeof dir), name);
     self->router = router;
     int one = 1;
     if (!cert || access(clients, R_OK | X_OK) != 0) {
@@ -269,6 +334,13 @@ bool bus_server_allows(bus_server_t *self, zmq_msg_t *frame, proto_type_t type)
     if (!self || !self->monitor)
         return true;            //  no CURVE: nothing to check against
     const char *role = zmq_msg_gets(frame, "role");
+    if (!s_key_accepted(self, zmq_msg_gets(frame, "User-Id"))) {
+        //  The certificate was removed from the accepted ones after this connection was made.
+        log_warn("bus.refused", "service=%s role=%s type=%s msg=\"the sender's certificate is no longer accepted\"",
+                 self->name, role ? role : "none", proto_type_name(type));
+        metrics_inc(self->refused, (const char *[]) { role ? role : "none", proto_type_name(type) });
+        return false;
+    }
     for (size_t i = 0; role && i < sizeof s_policy / sizeof s_policy[0]; i++)
         if (strcmp(s_policy[i].server, self->name) == 0 && strcmp(s_policy[i].role, role) == 0)
             if ((unsigned) type < 32 && (s_policy[i].types & T(type)))

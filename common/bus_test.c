@@ -3,7 +3,7 @@
 //  EXCHANGE is refused); an unknown key, the NULL mechanism and a wrong server key get nothing and are
 //  counted; a 64 MiB frame (sent by a child process, so only the service's memory is measured) is
 //  dropped with the connection, the process's peak RSS does not grow, and the service keeps serving.
-//  bus_make_certs: secret files 0600, a second run changes nothing. An endpoint without keys refuses
+//  A certificate removed from the accepted ones stops its live connection. bus_make_certs: secret files 0600, a second run changes nothing. An endpoint without keys refuses
 //  to start unless INSECURE_BUS=1.
 #include "common/bus.h"
 #include "common/clock.h"
@@ -220,6 +220,39 @@ static void t_roles(void)
     zmq_ctx_term(ctx);
 }
 
+//  A certificate removed from authsvc.clients: its live connection is refused from the next message on (within
+//  about a second), a new one cannot be made; put back, it is served again.
+static void t_removed_cert(void)
+{
+    char path[700], moved[720];
+    snprintf(path, sizeof path, "%s/authsvc.clients/apisvc-client.cert", s_dir);
+    snprintf(moved, sizeof moved, "%s/apisvc-client.cert.removed", s_dir);
+    void *ctx = zmq_ctx_new();
+    zcert_t *api = s_cert("apisvc-client.cert");
+    void *a = s_client(ctx, api, "authsvc.pub");
+    proto_msg_t *r = s_call(a, PROTO_HOLD, 3000);
+    CHECK(r && proto_error_code(r) == PROTO_NOT_LOGGED_IN);
+    proto_msg_destroy(&r);
+    CHECK(rename(path, moved) == 0);
+    zmq_poll(NULL, 0, 1200);
+    r = s_call(a, PROTO_HOLD, 3000);
+    CHECK(r && proto_error_code(r) == PROTO_BAD_REQUEST);        //  the same connection, refused now
+    proto_msg_destroy(&r);
+    void *b = s_client(ctx, api, "authsvc.pub");
+    r = s_call(b, PROTO_HOLD, 700);
+    CHECK(r == NULL);                                            //  and no new one
+    proto_msg_destroy(&r);
+    CHECK(rename(moved, path) == 0);
+    zmq_poll(NULL, 0, 1200);
+    r = s_call(a, PROTO_HOLD, 3000);
+    CHECK(r && proto_error_code(r) == PROTO_NOT_LOGGED_IN);
+    proto_msg_destroy(&r);
+    zmq_close(a);
+    zmq_close(b);
+    zcert_destroy(&api);
+    zmq_ctx_term(ctx);
+}
+
 //  A client that must get nothing, and whose attempt is counted.
 static void s_shut_out(zcert_t *client, const char *server_cert)
 {
@@ -320,6 +353,7 @@ static const test_case_t cases[] = {
     { "make_certs", t_make_certs },
     { "no_keys_refused", t_no_keys_refused },
     { "roles", t_roles },
+    { "removed_cert", t_removed_cert },
     { "unknown_key", t_unknown_key },
     { "null_mechanism", t_null_mechanism },
     { "wrong_server_key", t_wrong_server_key },
