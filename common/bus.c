@@ -52,6 +52,11 @@ struct _bus_server_t {
     size_t key_count;
     struct timespec clients_mtime;  //  of the clients directory when last read
     int64_t checked_ms;             //  when the directory was last looked at
+    //  A client retrying a failed handshake does so every 100 ms or faster: the same failure is logged once a second.
+    uint16_t last_event;
+    uint32_t last_value;
+    int64_t last_logged_ms;
+    unsigned suppressed;            //  repeats not logged since the last line
 };
 
 static bool s_is_tcp(const char *endpoint)
@@ -321,10 +326,19 @@ void bus_server_on_monitor(bus_server_t *self)
     memcpy(&value, h + 2, sizeof value);
     const char *reason = event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ? "refused_key"
                        : event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ? "protocol" : "other";
-    //  The key itself is not logged: zauth's verdict is enough, and the address says who tried.
-    log_warn("bus.auth_failed", "service=%s reason=%s code=0x%x endpoint=%.*s", self->name, reason, value,
-             (int) zmq_msg_size(&where), (const char *) zmq_msg_data(&where));
     metrics_inc(self->failures, (const char *[]) { reason });
+    int64_t now = s_now_ms();
+    if (event == self->last_event && value == self->last_value && now - self->last_logged_ms < 1000)
+        self->suppressed++;
+    else {
+        //  The key itself is not logged: zauth's verdict is enough; the metric counts every attempt.
+        log_warn("bus.auth_failed", "service=%s reason=%s code=0x%x endpoint=%.*s repeats_not_logged=%u", self->name,
+                 reason, value, (int) zmq_msg_size(&where), (const char *) zmq_msg_data(&where), self->suppressed);
+        self->last_event = event;
+        self->last_value = value;
+        self->last_logged_ms = now;
+        self->suppressed = 0;
+    }
     zmq_msg_close(&head);
     zmq_msg_close(&where);
 }

@@ -120,7 +120,8 @@ svc_t *svc_new(const char *name, void *zmq_ctx, const char *endpoint, http_t *ht
         || zmq_setsockopt(self->router, ZMQ_RCVHWM, &hwm, sizeof hwm)
         || !(self->bus = bus_server_new(zmq_ctx, self->router, name, endpoint))
         || zmq_bind(self->router, endpoint) != 0) {
-        log_error("svc.bind", "endpoint=%s error=\"%s\"", endpoint, zmq_strerror(zmq_errno()));
+        log_error("svc.bind", "endpoint=%s error=\"%s\"", endpoint, self->router && !self->bus
+                  ? "the bus could not be secured (see the bus line above)" : zmq_strerror(zmq_errno()));
         svc_destroy(&self);
         return NULL;
     }
