@@ -289,7 +289,8 @@ static void t_wrong_server_key(void)
 
 //  bus_test --client WHAT: one raw client against BUS_TEST_ENDPOINT, whose certificate is BUS_TEST_SERVER's
 //  (authsvc by default), with the certificates of BUS_CERT_DIR; tests/integration/bus.test.mjs runs it against a
-//  real stack. WHAT: big (the gateway's certificate, one BIG_FRAME frame, then a moment for it to go out),
+//  real stack. WHAT: big (the gateway's certificate, one BIG_FRAME frame, then a moment for it to go out), big-null
+//  (the same without CURVE, for an ipc endpoint),
 //  gateway-ping, apisvc-exchange, unknown-ping (a key of no role), null-ping (no CURVE), wrong-key-ping (the
 //  gateway's certificate, the other server's key). Prints "reply TYPE CODE" or "none" (nothing within 1 s).
 static int s_client_mode(const char *what)
@@ -301,11 +302,11 @@ static int s_client_mode(const char *what)
                                         : strcmp(server, "authsvc") == 0 ? "apisvc" : "authsvc");
     zcert_t *cert = strncmp(what, "apisvc", 6) == 0 ? s_cert("apisvc-client.cert")
                   : strncmp(what, "unknown", 7) == 0 ? zcert_new()
-                  : strncmp(what, "null", 4) == 0 ? NULL : s_cert("gateway-client.cert");
+                  : strncmp(what, "null", 4) == 0 || strcmp(what, "big-null") == 0 ? NULL : s_cert("gateway-client.cert");
     void *ctx = zmq_ctx_new();
     void *s = s_client(ctx, cert, pub);
     int rc = 0;
-    if (strcmp(what, "big") == 0) {
+    if (strncmp(what, "big", 3) == 0) {
         char *big = calloc(1, BIG_FRAME);
         rc = big && zmq_send(s, big, BIG_FRAME, 0) == (int) BIG_FRAME ? 0 : 1;
         zmq_poll(NULL, 0, 1500);    //  time to write it out (LINGER is 0)

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { startMockedStack, freePort, waitFor } from './lib/stack.mjs';
+import { startMockedStack, startStack, freePort, waitFor, get } from './lib/stack.mjs';
 import { Browser } from './lib/browser.mjs';
 
 const BUILD = process.env.BUILD || 'build';
@@ -24,11 +24,12 @@ after(async () => {
   await mock?.stop();
 });
 
-// Run one raw client against server ('authsvc' | 'apisvc'): its output line ("none" or "reply TYPE CODE").
-function rawClient(what, server = 'authsvc') {
+// Run one raw client against server ('authsvc' | 'apisvc') of st: its output line ("none" or "reply TYPE CODE").
+function rawClient(what, server = 'authsvc', st = stack) {
   return execFileSync(join(BUILD, 'test', 'bus_test'), ['--client', what], {
-    env: { ...process.env, BUS_CERT_DIR: stack.busDir, BUS_TEST_SERVER: server,
-           BUS_TEST_ENDPOINT: stack.env[server === 'authsvc' ? 'AUTHSVC_ENDPOINT' : 'APISVC_ENDPOINT'] },
+    env: { ...process.env, BUS_CERT_DIR: st.busDir, BUS_TEST_SERVER: server,
+           BUS_TEST_ENDPOINT: st.env[server === 'authsvc' ? 'AUTHSVC_ENDPOINT' : 'APISVC_ENDPOINT']
+             || `ipc://${join(st.runDir, `${server}.sock`)}` },
     encoding: 'utf8', timeout: 20000,
   }).trim();
 }
@@ -58,7 +59,7 @@ test('the stack runs on tcp endpoints with CURVE: login, three API calls, a refr
   assert.equal(count('apisvc', / ev=bus\.(refused|auth_failed) /g), 0);
 });
 
-test('raw clients: the gateway key is served; an unknown key, no CURVE and a wrong server key get nothing, logged', () => {
+test('raw clients: the gateway key is served; an unknown key, no CURVE and a wrong server key get nothing, logged and counted', async () => {
   assert.equal(rawClient('gateway-ping'), 'reply PING_OK -');
   // The reason a NULL client's failure is reported with depends on which side notices first (protocol, or the
   // connection closed under the handshake): any failure line counts. Each kind is logged at its first occurrence.
@@ -68,6 +69,9 @@ test('raw clients: the gateway key is served; an unknown key, no CURVE and a wro
     assert.ok(count('authsvc', / ev=bus\.auth_failed service=authsvc /g) > before, what);
   }
   assert.match(stack.log('authsvc'), / ev=bus\.auth_failed service=authsvc reason=refused_key code=0x190 /);
+  // counted, and the count reaches the gateway's metrics (STATS)
+  const m = (await get(stack.metricsUrls[0])).text;
+  assert.match(m, /rcauth_bus_auth_failures_total\{[^}]*reason="refused_key"[^}]*\} [1-9]/);
   assert.equal(rawClient('unknown-ping', 'apisvc'), 'none');
 });
 
@@ -92,6 +96,23 @@ test('a 64 MiB frame to apisvc is dropped: its peak memory does not grow, and it
   const b = new Browser(stack.url);
   await b.login('production');
   assert.equal((await b.get('/test?api=extension', JSON_ACCEPT)).status, 200);
+});
+
+test('on the default ipc endpoints too, a 64 MiB frame to apisvc is dropped without its memory growing', async () => {
+  const plain = await startStack({ mock });
+  try {
+    const pid = plain.procs.get('apisvc').pid;
+    const peak = () => Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmHWM:\s+(\d+) kB/)[1]);
+    assert.equal(rawClient('null-ping', 'apisvc', plain), 'reply PING_OK -');     // ipc: no CURVE, RUN_DIR guards it
+    const before = peak();
+    rawClient('big-null', 'apisvc', plain);
+    const after = peak();
+    console.log(`# apisvc (ipc) peak RSS ${before} kB before, ${after} kB after a 64 MiB frame`);
+    assert.ok(after - before < 8 * 1024, `${before} -> ${after} kB`);
+    assert.equal(rawClient('null-ping', 'apisvc', plain), 'reply PING_OK -');
+  } finally {
+    await plain.stop();
+  }
 });
 
 test('a tcp endpoint without keys refuses to start; INSECURE_BUS=1 starts it (with a warning)', async () => {
