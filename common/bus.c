@@ -244,10 +244,9 @@ bus_server_t *bus_server_new(void *ctx, void *router, const char *name, const ch
                  name, endpoint, name);
         return self;
     }
-    char file[64], dir[CONFIG_PATH_MAX], addr[64];
-    char *clients = self->clients;
-    snprintf(file, sizeof file, "%s", name);
-    zcert_t *cert = s_load(file, "cert", "the server's certificate");
+    char dir[CONFIG_PATH_MAX], addr[64];
+    const char *clients = self->clients;
+    zcert_t *cert = s_load(name, "cert", "the server's certificate");
     snprintf(self->clients, sizeof self->clients, "%s/%s.clients", bus_cert_dir(dir, sizeof dir), name);
     self->router = router;
     int one = 1;
