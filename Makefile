@@ -42,7 +42,7 @@ ALL_LDFLAGS = $(PROJECT_LDFLAGS) $(LDFLAGS)
 # What each binary may link: the architecture (docs/ARCHITECTURE.md, "Rules"), kept by the build.
 # The gateway has neither libcurl nor LMDB: a call into either fails to link, and gateway/forbidden.h
 # (force-included into its objects) makes their headers fail to compile.
-gateway_PKGS := libzmq msgpack jansson libsodium
+gateway_PKGS := libzmq libczmq msgpack jansson libsodium
 gateway_LIBS := -lcivetweb -lpthread
 authsvc_PKGS := libzmq libczmq libcurl msgpack lmdb jansson libsodium yajl
 apisvc_PKGS  := $(authsvc_PKGS)

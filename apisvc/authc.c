@@ -1,5 +1,6 @@
 //  authc: see authc.h.
 #include "apisvc/authc.h"
+#include "common/bus.h"
 #include "common/clock.h"
 #include "common/log.h"
 
@@ -45,10 +46,13 @@ static void *s_connect(authc_t *self)
     //  deadline, so a call waits AUTHC_CONNECT_WAIT_MS at most for authsvc to be there. A local
     //  reconnect is cheap: retry every 100..500 ms so a restarted authsvc is found well within that.
     int zero = 0, one = 1, ivl = 100, ivl_max = 500;
+    int64_t maxmsg = PROTO_FRAME_MAX;
     if (!s || zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero)
+        || zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg)
         || zmq_setsockopt(s, ZMQ_IMMEDIATE, &one, sizeof one)
         || zmq_setsockopt(s, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl)
         || zmq_setsockopt(s, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max)
+        || bus_client_setup(s, "apisvc", "authsvc", self->endpoint) != 0
         || zmq_connect(s, self->endpoint) != 0) {
         log_error("authc.connect", "endpoint=%s error=\"%s\"", self->endpoint, zmq_strerror(zmq_errno()));
         if (s)

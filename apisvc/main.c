@@ -1,6 +1,7 @@
 //  apisvc: calls the RingCentral APIs with a session's token. See docs/ARCHITECTURE.md.
 #include "apisvc/api.h"
 #include "apisvc/authc.h"
+#include "common/bus.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/rand.h"
@@ -42,7 +43,7 @@ int main(void)
         return 1;
     if (metrics_init("apisvc") != 0)
         log_warn("startup", "error=\"no metrics (out of memory)\"");
-    void *ctx = zmq_ctx_new();
+    void *ctx = bus_ctx_new();   //  czmq's: the zauth actor of a tcp endpoint serves its sockets only
     store_t *store = store_open_existing(cfg.data_dir, (size_t) cfg.data_map_mb << 20);
     http_t *http = http_new(cfg.connect_timeout_ms, cfg.timeout_ms, PROTO_BODY_MAX);
     api_t *api = NULL;
@@ -77,8 +78,7 @@ int main(void)
     api_destroy(&api);
     svc_destroy(&svc);
     store_close(&store);
-    if (ctx)
-        zmq_ctx_term(ctx);
+    bus_ctx_term(&ctx);
     log_info("shutdown", "rc=%d", rc);
     metrics_shutdown();
     return rc;

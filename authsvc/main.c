@@ -1,5 +1,6 @@
 //  authsvc: authorize URL, code exchange, refresh (once), logout. See docs/ARCHITECTURE.md.
 #include "authsvc/authsvc.h"
+#include "common/bus.h"
 #include "common/clock.h"
 #include "authsvc/refresh.h"
 #include "authsvc/stats.h"
@@ -90,8 +91,17 @@ int main(int argc, char **argv)
         //  (exit 1); starts nothing (deploy/start uses it).
         if (argc == 2 && strcmp(argv[1], "--init-store") == 0)
             return s_init_store();
+        //  --bus-certs: create the bus's missing CURVE certificates (common/bus.h; deploy/bus-keys uses it).
+        if (argc == 2 && strcmp(argv[1], "--bus-certs") == 0) {
+            char dir[CONFIG_PATH_MAX];
+            if (bus_make_certs(bus_cert_dir(dir, sizeof dir), err, sizeof err) != 0) {
+                fprintf(stderr, "bus-certs: %s\n", err);
+                return 1;
+            }
+            return 0;
+        }
         if (argc != 2 || strcmp(argv[1], "--check-config") != 0) {
-            fprintf(stderr, "usage: %s [--check-config | --init-store]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--check-config | --init-store | --bus-certs]\n", argv[0]);
             return 2;
         }
         char problems[4096];
@@ -120,7 +130,7 @@ int main(int argc, char **argv)
     if (metrics_init("authsvc") != 0)
         log_warn("startup", "error=\"no metrics (out of memory)\"");
     authsvc_t self = { .cfg = &cfg };
-    void *ctx = zmq_ctx_new();
+    void *ctx = bus_ctx_new();   //  czmq's: the zauth actor of a tcp endpoint serves its sockets only
     self.store = store_open_existing(cfg.data_dir, (size_t) cfg.data_map_mb << 20);
     self.http = http_new(cfg.connect_timeout_ms, cfg.timeout_ms, UPSTREAM_BODY_MAX);
     self.refresh = refresh_new();
@@ -150,8 +160,7 @@ int main(int argc, char **argv)
     refresh_destroy(&self.refresh);
     svc_destroy(&self.svc);
     store_close(&self.store);
-    if (ctx)
-        zmq_ctx_term(ctx);
+    bus_ctx_term(&ctx);
     log_info("shutdown", "rc=%d", rc);
     metrics_shutdown();
     config_wipe(&cfg);

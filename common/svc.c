@@ -1,5 +1,6 @@
 //  svc: see svc.h.
 #include "common/svc.h"
+#include "common/bus.h"
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/log.h"
@@ -45,6 +46,7 @@ typedef struct {
 struct _svc_t {
     char name[32];
     void *router;
+    bus_server_t *bus;          //  CURVE and the senders' roles on a tcp endpoint (common/bus.h)
     http_t *http;
     svc_handler_fn *handler;
     void *handler_arg;
@@ -75,6 +77,12 @@ static int s_signal_pipe[2] = { -1, -1 };
 
 static void s_batch_end(svc_t *self);
 
+static void s_on_bus_monitor(svc_t *svc, void *socket, void *arg)
+{
+    (void) svc, (void) socket;
+    bus_server_on_monitor(arg);
+}
+
 static void s_on_signal(int sig)
 {
     (void) sig;
@@ -104,15 +112,21 @@ svc_t *svc_new(const char *name, void *zmq_ctx, const char *endpoint, http_t *ht
     }
     self->router = zmq_socket(zmq_ctx, ZMQ_ROUTER);
     int zero = 0, hwm = 100000;
+    int64_t maxmsg = PROTO_FRAME_MAX;   //  a larger frame closes the connection before it is read into memory
     if (!self->router
         || zmq_setsockopt(self->router, ZMQ_LINGER, &zero, sizeof zero)
+        || zmq_setsockopt(self->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg)
         || zmq_setsockopt(self->router, ZMQ_SNDHWM, &hwm, sizeof hwm)
         || zmq_setsockopt(self->router, ZMQ_RCVHWM, &hwm, sizeof hwm)
+        || !(self->bus = bus_server_new(zmq_ctx, self->router, name, endpoint))
         || zmq_bind(self->router, endpoint) != 0) {
-        log_error("svc.bind", "endpoint=%s error=\"%s\"", endpoint, zmq_strerror(zmq_errno()));
+        log_error("svc.bind", "endpoint=%s error=\"%s\"", endpoint, self->router && !self->bus
+                  ? "the bus could not be secured (see the bus line above)" : zmq_strerror(zmq_errno()));
         svc_destroy(&self);
         return NULL;
     }
+    if (bus_server_monitor(self->bus))
+        svc_add_socket(self, bus_server_monitor(self->bus), s_on_bus_monitor, self->bus);
     if (s_signal_pipe[0] < 0) {
         if (pipe2(s_signal_pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
             log_error("svc.pipe", "error=\"%s\"", strerror(errno));
@@ -141,6 +155,7 @@ void svc_destroy(svc_t **self_p)
     svc_t *self = *self_p;
     s_batch_end(self);
     free(self->held);
+    bus_server_destroy(&self->bus);
     if (self->router)
         zmq_close(self->router);
     free(self);
@@ -346,10 +361,17 @@ static int s_take_request(svc_t *self)
     const char *why = NULL;
     uint64_t rid = 0;
     proto_msg_t *req = proto_decode(zmq_msg_data(&frame), zmq_msg_size(&frame), &why, &rid);
+    //  On every message: a certificate removed from the accepted ones does not end a live connection.
+    bool allowed = !req || bus_server_allows(self->bus, &frame, proto_msg_type(req));
     zmq_msg_close(&frame);
     if (!req) {
         log_warn("svc.bad_frame", "rid=%llx reason=\"%s\"", (unsigned long long) rid, why ? why : "?");
         s_send_error(self, &peer, rid, PROTO_BAD_REQUEST, why ? why : "bad request", -1);
+        return 0;
+    }
+    if (!allowed) {
+        s_send_error(self, &peer, proto_msg_rid(req), PROTO_BAD_REQUEST, "not allowed for this sender", -1);
+        proto_msg_destroy(&req);
         return 0;
     }
     if (proto_msg_type(req) == PROTO_PING) {

@@ -7,7 +7,9 @@
 //  handler may answer at once or keep a copy of the peer and answer later
 //  (after an upstream call), so many requests are in flight at once.
 //  svc answers PING and STATS (the default metrics registry, common/metrics.h) itself, and answers
-//  undecodable frames with ERROR BAD_REQUEST.
+//  undecodable frames with ERROR BAD_REQUEST. Its ROUTER takes frames up to PROTO_FRAME_MAX (a larger one
+//  closes the connection unread); on a tcp endpoint it requires CURVE and answers a message its sender's
+//  role may not send with ERROR BAD_REQUEST (common/bus.h).
 //  SIGINT/SIGTERM start a drain: new requests are answered ERROR UNAVAILABLE (retry_after 1),
 //  the loop runs on until every request handed to the handler has been answered and the busy hook
 //  (svc_set_busy: e.g. a refresh still at RingCentral) says nothing is left, or DRAIN_TIMEOUT_MS

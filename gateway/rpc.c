@@ -1,5 +1,6 @@
 //  rpc: see rpc.h.
 #include "gateway/rpc.h"
+#include "common/bus.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -107,6 +108,7 @@ static void *s_open(rpc_hub_t *self, rpc_service_t svc)
         //  Every call is bounded by its own deadline: the queues need no other limit.
         || zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm)
         || zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm)
+        || bus_client_setup(s, "gateway", s_names[svc], self->cfg.endpoint[svc]) != 0
         || zmq_connect(s, self->cfg.endpoint[svc])) {
         log_error("rpc.connect", "svc=%s endpoint=%s err=\"%s\"", s_names[svc], self->cfg.endpoint[svc],
                   zmq_strerror(errno));

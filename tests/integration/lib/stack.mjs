@@ -97,8 +97,10 @@ export function clientsFor(redirectUri) {
 // DATA_DIR, so a session cookie works on every gateway, and by default one authsvc. authsvcCount
 // (<= apisvcCount) > 1 gives line i its own authsvc<i> (ipc://RUN_DIR/authsvc<i>.sock; lines past
 // the last authsvc use the last one): refreshes then race across processes (the LMDB lease).
+// bus: 'tcp' puts authsvc and apisvc on tcp://127.0.0.1 ports (one line only) with the CURVE
+// certificates deploy/bus-keys makes in DATA_DIR/bus (stack.busDir).
 export async function startStack({ mock, envs = ['production', 'sandbox'], env: extraEnv = {},
-                                   apisvcCount = 1, authsvcCount = 1, gatewayPort, tls } = {}) {
+                                   apisvcCount = 1, authsvcCount = 1, gatewayPort, tls, bus } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'rcstack-'));
   const runDir = join(dir, 'run'), dataDir = join(dir, 'data'), envDir = join(dir, 'environment');
   for (const d of [runDir, dataDir, envDir]) mkdirSync(d, { recursive: true });
@@ -122,7 +124,9 @@ export async function startStack({ mock, envs = ['production', 'sandbox'], env: 
     ...process.env, RUN_DIR: runDir, DATA_DIR: dataDir, RC_ENV_DIR: envDir,
     GATEWAY_PORT: String(port), GATEWAY_BIND: '127.0.0.1', PUBLIC_URL: publicUrl, LOG_LEVEL: 'info',
     SERVICE_TIMEOUT_MS: '3000', BUILD,
-    ...(tls ? { TLS_CERT: tls.cert, TLS_KEY: tls.key } : {}), ...extraEnv,
+    ...(tls ? { TLS_CERT: tls.cert, TLS_KEY: tls.key } : {}),
+    ...(bus === 'tcp' ? { AUTHSVC_ENDPOINT: `tcp://127.0.0.1:${await freePort()}`,
+                          APISVC_ENDPOINT: `tcp://127.0.0.1:${await freePort()}` } : {}), ...extraEnv,
   };
   const procs = new Map();
   // The environment of one process of line i: its apisvc's and authsvc's endpoints, its gateway's port.
@@ -150,7 +154,7 @@ export async function startStack({ mock, envs = ['production', 'sandbox'], env: 
     return [bin, args];
   };
   const stack = {
-    url: publicUrl, urls, port, ports, internalUrls, internalPorts, ca, numbered, dir, runDir, dataDir, envDir, env, procs,
+    url: publicUrl, urls, port, ports, busDir: join(dataDir, 'bus'), internalUrls, internalPorts, ca, numbered, dir, runDir, dataDir, envDir, env, procs,
     metricsUrls: metricsPorts.map(p => `http://127.0.0.1:${p}/metrics`),
     logPath: name => join(runDir, `${name}.log`),
     log: name => { try { return readFileSync(join(runDir, `${name}.log`), 'utf8'); } catch { return ''; } },
@@ -203,6 +207,7 @@ export async function startStack({ mock, envs = ['production', 'sandbox'], env: 
   };
   // The token store is made before any service starts, as deploy/start does: the services never make one.
   execFileSync(join(BUILD, 'bin', 'authsvc'), ['--init-store'], { env, stdio: 'ignore' });
+  if (bus === 'tcp') execFileSync('deploy/bus-keys', [], { env, stdio: 'ignore' });
   for (let i = 0; i < Math.min(authsvcCount, apisvcCount); i++) stack.start(numbered('authsvc', i));
   for (let i = 0; i < apisvcCount; i++) stack.start(numbered('apisvc', i));
   for (let i = 0; i < apisvcCount; i++) stack.start(numbered('gateway', i));
