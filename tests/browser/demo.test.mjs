@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { startMockedStack, makeCertificate } from '../integration/lib/stack.mjs';
+import { startMockedStack, makeCertificate, waitFor } from '../integration/lib/stack.mjs';
 
 const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -356,9 +356,12 @@ scenario('a session cookie planted by a server on another port of the same host 
     const jar = await ctx.cookies(stack.url);
     assert.equal(jar.find(c => c.name === 'rcsid')?.value, planted, 'the browser sends the planted cookie to the stack');
     // /login does not take it up: it sets an id of its own at once (before, it started the login under the planted id).
-    await page.goto(`${stack.url}/login?env=sandbox`);
-    const fresh = (await ctx.cookies(stack.url)).find(c => c.name === 'rcsid');
-    assert.ok(fresh && !fresh.value.startsWith(planted), '/login replaced the planted cookie');
+    const login = await page.goto(`${stack.url}/login?env=sandbox`);
+    assert.equal(login.status(), 200, `/login answered ${login.status()}`);
+    // (The jar takes the Set-Cookie with the response; give it a moment rather than race it.)
+    const fresh = await waitFor(async () => (await ctx.cookies(stack.url)).find(c => c.name === 'rcsid' &&
+      !c.value.startsWith(planted)), { timeoutMs: 3000, what: '/login to replace the planted cookie' });
+    assert.match(fresh.value, /\./, 'the gateway\'s own, tagged id');
     await popupLogin(page, 'sandbox');
     const mine = (await ctx.cookies(stack.url)).find(c => c.name === 'rcsid');
     assert.ok(mine && !mine.value.startsWith(planted), 'the session is the gateway\'s own, not the planted id');

@@ -1,5 +1,5 @@
 // Issue 11: a DATA_DIR deleted or replaced under a running stack. Each service notices within a second or
-// two (ev=store.lost), refuses to use the orphaned store (requests fail with a message that says why, nothing
+// two (ev=store.lost), /readyz fails on its store check, refuses to use the orphaned store (requests fail with a message that says why, nothing
 // is written to the old file), takes it up again when the same data file is back, and a service relaunched
 // on a deleted DATA_DIR exits with a clear error instead of making an empty store where one existed.
 import { test, before, after } from 'node:test';
@@ -53,6 +53,12 @@ test('a deleted DATA_DIR: detected, refused, and no relaunched service makes a f
   for (const name of ['authsvc', 'apisvc'])
     await waitFor(() => /ev=store\.lost reason="the data directory or its data file was deleted"/.test(stack.log(name)),
       { timeoutMs: 5000, what: `${name} to notice` });
+  // /readyz fails on its store check, saying why (no path).
+  const ready = await stack.readyz();
+  assert.equal(ready.status, 503, JSON.stringify(ready.body));
+  assert.equal(ready.body.checks.store.status, 'fail');
+  assert.match(ready.body.checks.store.reason, /deleted/);
+  assert.ok(!JSON.stringify(ready.body).includes(stack.dataDir), 'no path in the body');
   const api = await b.get('/test?api=extension', JSON_ACCEPT);
   assert.ok(api.status >= 500, `API call refused: ${api.status}`);
   assert.match(JSON.parse(api.text).message, /data directory was deleted or replaced/);
