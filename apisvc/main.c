@@ -4,6 +4,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/rand.h"
+#include "common/seal.h"
 
 #include <zmq.h>
 
@@ -18,11 +19,15 @@ static void s_tick(svc_t *svc, void *arg)
 }
 
 //  A DATA_DIR deleted or replaced under the running process: logged, and the store refuses every call (store_check).
+//  A key ring changed by deploy/rekey is read again (records it seals then open at once; a key id met before this
+//  second also makes the ring read its file: seal_open).
 static void s_store_check(svc_t *svc, void *arg)
 {
     (void) svc;
+    void **parts = arg;
     char why[160];
-    store_check(arg, why, sizeof why);
+    store_check(parts[0], why, sizeof why);
+    seal_ring_refresh(parts[1]);
 }
 
 int main(void)
@@ -36,12 +41,16 @@ int main(void)
     }
     log_init("apisvc", (log_level_t) cfg.log_level);
     config_log(&cfg);
-    if (rand_init() != 0)
+    if (rand_init() != 0 || seal_harden_process() != 0)
         return 1;
     if (metrics_init("apisvc") != 0)
         log_warn("startup", "error=\"no metrics (out of memory)\"");
     void *ctx = zmq_ctx_new();
-    store_t *store = store_open_existing(cfg.data_dir, (size_t) cfg.data_map_mb << 20);
+    //  No key ring, no start (authsvc --init-store makes it with the store).
+    seal_ring_t *ring = seal_ring_load(cfg.key_file);
+    store_t *store = ring ? store_open_existing(cfg.data_dir, (size_t) cfg.data_map_mb << 20) : NULL;
+    store_set_ring(store, ring);
+    void *checked[2] = { store, ring };
     http_t *http = http_new(cfg.connect_timeout_ms, cfg.timeout_ms, PROTO_BODY_MAX);
     api_t *api = NULL;
     authc_t *authc = NULL;
@@ -63,7 +72,7 @@ int main(void)
         parts[0] = authc;
         parts[1] = api;
         svc_set_handler_arg(svc, api);
-        if (svc_every(svc, TICK_MS, s_tick, parts) == 0 && svc_every(svc, STORE_CHECK_MS, s_store_check, store) == 0) {
+        if (svc_every(svc, TICK_MS, s_tick, parts) == 0 && svc_every(svc, STORE_CHECK_MS, s_store_check, checked) == 0) {
             log_info("startup", "msg=ready");
             rc = svc_run(svc);
         }
@@ -75,6 +84,7 @@ int main(void)
     api_destroy(&api);
     svc_destroy(&svc);
     store_close(&store);
+    seal_ring_destroy(&ring);
     if (ctx)
         zmq_ctx_term(ctx);
     log_info("shutdown", "rc=%d", rc);

@@ -235,10 +235,12 @@ int seal_ring_create(const char *path)
         return -1;
     }
     unsigned char key[SEAL_KEY_BYTES];
-    char line[16 + sodium_base64_ENCODED_LEN(SEAL_KEY_BYTES, sodium_base64_VARIANT_ORIGINAL)];
+    char line[24 + sodium_base64_ENCODED_LEN(SEAL_KEY_BYTES, sodium_base64_VARIANT_ORIGINAL)];
     randombytes_buf(key, sizeof key);
-    memcpy(line, "1 ", 2);
-    sodium_bin2base64(line + 2, sizeof line - 3, key, sizeof key, sodium_base64_VARIANT_ORIGINAL);
+    //  The id is the time of creation (deploy/rekey does the same): rings made apart do not share ids, so a record
+    //  of another ring fails as "unknown key id", and an operator can tell the keys' ages.
+    int at = snprintf(line, sizeof line, "%u ", (unsigned) time(NULL));
+    sodium_bin2base64(line + at, sizeof line - (size_t) at - 1, key, sizeof key, sodium_base64_VARIANT_ORIGINAL);
     sodium_memzero(key, sizeof key);
     size_t len = strlen(line);
     line[len++] = '\n';

@@ -41,7 +41,7 @@ int seal_ring_reload(seal_ring_t *self);
 int seal_ring_refresh(seal_ring_t *self);
 //  Wipe and free the ring and set *self_p to NULL. Safe with *self_p == NULL.
 void seal_ring_destroy(seal_ring_t **self_p);
-//  Make a key ring file at path with one fresh key (id 1), mode 0600, only when there is none (O_EXCL: an existing
+//  Make a key ring file at path with one fresh key (its id: the Unix time now), mode 0600, only when there is none (O_EXCL: an existing
 //  file, even an unreadable one, is never replaced). Returns 1 (made), 0 (one exists, left alone), or -1 (logged).
 int seal_ring_create(const char *path);
 //  The id of the key that seals.
