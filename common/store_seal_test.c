@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 static void s_write_ring(const char *path, const uint32_t *ids, size_t n)
 {
@@ -258,7 +259,48 @@ static void t_rotation(void)
     s_env_close(&e);
 }
 
+static double s_mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double) ts.tv_sec * 1e6 + (double) ts.tv_nsec / 1e3;
+}
+
+//  What sealing costs a record: encode and decode of a session with 100-character tokens, in plaintext and sealed
+//  (two fields sealed, both opened), printed for docs/BENCHMARKS.md. The bound is loose
+//  (a loaded machine): the point is the figure.
+static void t_codec_cost(void)
+{
+    s_env_t e;
+    s_env_open(&e, "cost", (uint32_t[]) { 1 }, 1);
+    store_session_t rec, out;
+    s_session(&rec, 1, NOW + HOUR);
+    s_fill(rec.access_token, 100, 'a');
+    s_fill(rec.refresh_token, 100, 'r');
+    char buf[STORE_CODEC_MAX];
+    size_t len;
+    enum { N = 20000 };
+    double enc[2], dec[2];
+    for (int sealed = 0; sealed < 2; sealed++) {
+        store_codec_ctx_t ctx = { .ring = sealed ? e.ring : NULL, .key = "sid-cost", .open = STORE_CODEC_OPEN_ALL };
+        double t0 = s_mono_us();
+        for (int i = 0; i < N; i++)
+            CHECK(store_codec_session_encode(&ctx, &rec, buf, sizeof buf, &len) == 0);
+        double t1 = s_mono_us();
+        for (int i = 0; i < N; i++)
+            CHECK(store_codec_session_decode(&ctx, buf, len, &out) == 0);
+        enc[sealed] = (t1 - t0) / N;
+        dec[sealed] = (s_mono_us() - t1) / N;
+    }
+    CHECK(strcmp(out.refresh_token, rec.refresh_token) == 0);
+    printf("# codec cost per session record: encode %.2f us plaintext, %.2f us sealed; decode %.2f us plaintext, "
+           "%.2f us sealed (both tokens opened)\n", enc[0], enc[1], dec[0], dec[1]);
+    CHECK(enc[1] < 200 && dec[1] < 200);
+    s_env_close(&e);
+}
+
 static const test_case_t cases[] = {
+    { "codec_cost", t_codec_cost },
     { "no_secret_in_file", t_no_secret_in_file },
     { "lost_records", t_lost_records },
     { "open_only_asked", t_open_only_asked },
