@@ -21,7 +21,8 @@
 #define S_NONCE crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 #define S_TAG crypto_aead_xchacha20poly1305_ietf_ABYTES
 #define S_FILE_MAX 4096         //  a ring file is at most SEAL_KEYS_MAX short lines
-#define S_AD_MAX 192            //  header + kind + field + key (STORE_KEY_MAX) with separators
+#define S_PART_MAX 128          //  longest kind, field or record key (STORE_KEY_MAX is 128 with its NUL)
+#define S_AD_MAX (SEAL_HEADER + 3 * (S_PART_MAX + 1))
 #define S_RELOAD_GAP_MS 1000
 
 struct _seal_ring_t {
@@ -274,16 +275,17 @@ size_t seal_ring_ids(seal_ring_t *self, uint32_t *ids, size_t cap)
     return n;
 }
 
-//  The associated data: header, kind, field and key, NUL-separated (names never hold a NUL). Returns its length.
+//  The associated data: header, kind, field and key, each NUL-terminated (none holds a NUL). Returns its length, or 0
+//  when a part is longer than S_PART_MAX (never cut short: two keys alike in their first bytes must not share it).
 static size_t s_ad(unsigned char *ad, const unsigned char *header, const char *kind, const char *field, const char *key)
 {
     size_t at = SEAL_HEADER;
     memcpy(ad, header, SEAL_HEADER);
     const char *parts[3] = { kind, field, key };
     for (int i = 0; i < 3; i++) {
-        size_t n = strnlen(parts[i], S_AD_MAX / 2);
-        if (n > S_AD_MAX - 1 - at)
-            n = S_AD_MAX - 1 - at;      //  keys are at most STORE_KEY_MAX: never reached
+        size_t n = strnlen(parts[i], S_PART_MAX + 1);
+        if (n > S_PART_MAX)
+            return 0;
         memcpy(ad + at, parts[i], n);
         at += n;
         ad[at++] = '\0';
@@ -297,6 +299,8 @@ int seal_seal(seal_ring_t *self, const char *kind, const char *field, const char
     if (cap < SEAL_OVERHEAD || len > cap - SEAL_OVERHEAD)
         return SEAL_ESPACE;
     unsigned char ad[S_AD_MAX];
+    if (!kind || !field || !key)
+        return SEAL_ESPACE;
     pthread_rwlock_rdlock(&self->lock);
     uint32_t id = self->ids[0];
     out[0] = S_VERSION;
@@ -307,6 +311,10 @@ int seal_seal(seal_ring_t *self, const char *kind, const char *field, const char
     unsigned char *nonce = out + SEAL_HEADER;
     randombytes_buf(nonce, S_NONCE);
     size_t ad_len = s_ad(ad, out, kind, field, key);
+    if (ad_len == 0) {
+        pthread_rwlock_unlock(&self->lock);
+        return SEAL_ESPACE;
+    }
     unsigned long long clen = 0;
     crypto_aead_xchacha20poly1305_ietf_encrypt(out + SEAL_HEADER + S_NONCE, &clen, plain, len, ad, ad_len, NULL,
                                                nonce, self->keys);
@@ -352,7 +360,9 @@ int seal_open(seal_ring_t *self, const char *kind, const char *field, const char
     if (len - SEAL_OVERHEAD > cap)
         return SEAL_ESPACE;
     unsigned char ad[S_AD_MAX];
-    size_t ad_len = s_ad(ad, in, kind, field, key);
+    size_t ad_len = kind && field && key ? s_ad(ad, in, kind, field, key) : 0;
+    if (ad_len == 0)
+        return SEAL_EFORMAT;
     int rc = s_open(self, id, ad, ad_len, in, len, out, out_len);
     //  Another process (deploy/rekey) may have added the key: read the file again, at most once a second.
     if (rc == SEAL_EKEY && s_mono_ms() - self->reloaded_ms >= S_RELOAD_GAP_MS) {

@@ -50,7 +50,8 @@ uint32_t seal_ring_first_id(seal_ring_t *self);
 size_t seal_ring_ids(seal_ring_t *self, uint32_t *ids, size_t cap);
 
 //  Seal len bytes of plain for field `field` of the record `key` of kind `kind` with the first key, into out
-//  (cap >= len + SEAL_OVERHEAD); *out_len gets the size. Returns 0 or SEAL_ESPACE.
+//  (cap >= len + SEAL_OVERHEAD); *out_len gets the size. kind, field and key are at most 128 bytes each.
+//  Returns 0 or SEAL_ESPACE (out or a name too long).
 int seal_seal(seal_ring_t *self, const char *kind, const char *field, const char *key, const void *plain, size_t len,
               unsigned char *out, size_t cap, size_t *out_len);
 //  Open a sealed field for the same kind, field and key into out (cap >= len - SEAL_OVERHEAD). A key id the ring does

@@ -116,6 +116,19 @@ static void t_roundtrip(void)
     CHECK(seal_seal(ring, "session", "access_token", "sid-1", TOKEN, strlen(TOKEN), a, sizeof a, &alen) == 0);
     CHECK(seal_open(ring, "session", "access_token", "sid-1", a, alen, out, 8, &n) == SEAL_ESPACE);
     CHECK(seal_open(ring, "session", "access_token", "sid-1", a, 10, out, sizeof out, &n) == SEAL_EFORMAT);
+    //  Record keys up to 128 bytes bind whole: two alike but for their last byte do not share a sealed field.
+    char k1[129], k2[129];
+    memset(k1, 'k', 128);
+    k1[128] = '\0';
+    memcpy(k2, k1, sizeof k2);
+    k2[127] = 'K';
+    CHECK(seal_seal(ring, "session", "access_token", k1, TOKEN, strlen(TOKEN), a, sizeof a, &alen) == 0);
+    CHECK(seal_open(ring, "session", "access_token", k1, a, alen, out, sizeof out, &n) == 0);
+    CHECK(seal_open(ring, "session", "access_token", k2, a, alen, out, sizeof out, &n) == SEAL_EAUTH);
+    char k3[130];
+    memset(k3, 'k', 129);
+    k3[129] = '\0';
+    CHECK(seal_seal(ring, "session", "access_token", k3, TOKEN, strlen(TOKEN), a, sizeof a, &alen) == SEAL_ESPACE);
     seal_ring_destroy(&ring);
 }
 
