@@ -47,8 +47,8 @@ int main(void)
         log_warn("startup", "error=\"no metrics (out of memory)\"");
     void *ctx = zmq_ctx_new();
     //  No key ring, no start (authsvc --init-store makes it with the store).
-    seal_ring_t *ring = seal_ring_load(cfg.key_file);
-    store_t *store = ring ? store_open_existing(cfg.data_dir, (size_t) cfg.data_map_mb << 20) : NULL;
+    store_t *store = store_open_existing(cfg.data_dir, (size_t) cfg.data_map_mb << 20);
+    seal_ring_t *ring = store ? seal_ring_load(cfg.key_file) : NULL;
     store_set_ring(store, ring);
     void *checked[2] = { store, ring };
     http_t *http = http_new(cfg.connect_timeout_ms, cfg.timeout_ms, PROTO_BODY_MAX);
@@ -57,7 +57,7 @@ int main(void)
     svc_t *svc = NULL;
     //  The handler's argument (api) exists only once authc does, which needs svc: set it after.
     void *parts[2] = { NULL, NULL };
-    if (ctx && store && http)
+    if (ctx && store && ring && http)
         svc = svc_new("apisvc", ctx, cfg.apisvc_endpoint, http, api_handle, NULL);
     //  A REFRESH may take authsvc one RingCentral call. The gateway waits service_timeout +
     //  3 x timeout for apisvc (gateway/rpc.c): room for the API call that found the token stale,

@@ -176,12 +176,12 @@ int main(int argc, char **argv)
     authsvc_t self = { .cfg = &cfg };
     void *ctx = zmq_ctx_new();
     //  No key ring, no start: a new one made here would leave every record sealed with the lost one unreadable.
-    self.ring = seal_ring_load(cfg.key_file);
-    self.store = self.ring ? store_open_existing(cfg.data_dir, (size_t) cfg.data_map_mb << 20) : NULL;
+    self.store = store_open_existing(cfg.data_dir, (size_t) cfg.data_map_mb << 20);
+    self.ring = self.store ? seal_ring_load(cfg.key_file) : NULL;
     store_set_ring(self.store, self.ring);
     self.http = http_new(cfg.connect_timeout_ms, cfg.timeout_ms, UPSTREAM_BODY_MAX);
     self.refresh = refresh_new();
-    if (ctx && self.store && self.http && self.refresh)
+    if (ctx && self.store && self.ring && self.http && self.refresh)
         self.svc = svc_new("authsvc", ctx, cfg.authsvc_endpoint, self.http, authsvc_handle, &self);
     int rc = 1;
     if (self.svc && svc_every(self.svc, SWEEP_INTERVAL_MS, s_sweep, &self) == 0

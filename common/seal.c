@@ -23,7 +23,6 @@
 #define S_FILE_MAX 4096         //  a ring file is at most SEAL_KEYS_MAX short lines
 #define S_PART_MAX 128          //  longest kind, field or record key (STORE_KEY_MAX is 128 with its NUL)
 #define S_AD_MAX (SEAL_HEADER + 3 * (S_PART_MAX + 1))
-#define S_RELOAD_GAP_MS 1000
 
 struct _seal_ring_t {
     pthread_rwlock_t lock;
@@ -31,16 +30,8 @@ struct _seal_ring_t {
     size_t count;
     uint32_t ids[SEAL_KEYS_MAX];
     unsigned char *keys;        //  sodium_malloc'ed: SEAL_KEYS_MAX * SEAL_KEY_BYTES
-    _Atomic int64_t reloaded_ms;
     struct stat file;           //  the file as last read (seal_ring_refresh compares)
 };
-
-static int64_t s_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 //  Read path (a private regular file of this user) into buf. Returns the length, or -1 with why set.
 static ssize_t s_read_private(const char *path, char *buf, size_t cap, struct stat *st_out, const char **why)
@@ -161,7 +152,6 @@ static int s_load(seal_ring_t *self)
     pthread_rwlock_unlock(&self->lock);
     if (old)
         sodium_free(old);
-    self->reloaded_ms = s_mono_ms();
     char list[SEAL_KEYS_MAX * 11 + 1] = "";
     size_t at = 0;
     for (size_t i = 0; i < count; i++)
@@ -364,12 +354,10 @@ int seal_open(seal_ring_t *self, const char *kind, const char *field, const char
     if (ad_len == 0)
         return SEAL_EFORMAT;
     int rc = s_open(self, id, ad, ad_len, in, len, out, out_len);
-    //  Another process (deploy/rekey) may have added the key: read the file again, at most once a second.
-    if (rc == SEAL_EKEY && s_mono_ms() - self->reloaded_ms >= S_RELOAD_GAP_MS) {
-        self->reloaded_ms = s_mono_ms();
-        if (s_load(self) == 0)
-            rc = s_open(self, id, ad, ad_len, in, len, out, out_len);
-    }
+    //  deploy/rekey may have added the key since this ring last looked at its file: look again (one lstat; the file
+    //  is read only when it changed, so records naming made-up key ids cost no more than that).
+    if (rc == SEAL_EKEY && seal_ring_refresh(self) == 1)
+        rc = s_open(self, id, ad, ad_len, in, len, out, out_len);
     if (rc != 0)
         sodium_memzero(out, cap);
     return rc;

@@ -55,7 +55,7 @@ size_t seal_ring_ids(seal_ring_t *self, uint32_t *ids, size_t cap);
 int seal_seal(seal_ring_t *self, const char *kind, const char *field, const char *key, const void *plain, size_t len,
               unsigned char *out, size_t cap, size_t *out_len);
 //  Open a sealed field for the same kind, field and key into out (cap >= len - SEAL_OVERHEAD). A key id the ring does
-//  not know makes it read its file again once (at most once a second: another process may have added a key).
+//  not know makes it look at its file (seal_ring_refresh: deploy/rekey may have added the key meanwhile).
 //  Returns 0, SEAL_EFORMAT, SEAL_EKEY, SEAL_EAUTH or SEAL_ESPACE; out is wiped on failure.
 int seal_open(seal_ring_t *self, const char *kind, const char *field, const char *key, const unsigned char *in,
               size_t len, void *out, size_t cap, size_t *out_len);
