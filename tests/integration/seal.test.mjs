@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { openSync, readFileSync, readdirSync, statSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startMockedStack, waitFor } from './lib/stack.mjs';
+import { startMockedStack, waitFor, get } from './lib/stack.mjs';
 import { Browser } from './lib/browser.mjs';
 
 const run = promisify(execFile);
@@ -168,6 +168,13 @@ test('rotation under load: 50 sessions keep working through deploy/rekey, the ol
   const done = stack.log('authsvc').match(new RegExp(`ev=rekey\\.done sealing=${newId} resealed=(\\d+) dropped=0`));
   assert.ok(done && Number(done[1]) >= 50, 'authsvc re-sealed the 50 sessions (and the others)');
   assert.match(stack.log('authsvc'), /ev=rekey\.usage sealing=\d+ records=\d+:\d+/);
+  // The metric: records per key id, the retired key at 0.
+  const metrics = await waitFor(async () => {
+    const text = (await get(stack.metricsUrls[0])).text;
+    const m = text.match(new RegExp(`^rcauth_store_records\\{[^}]*key_id="${newId}"[^}]*\\} (\\d+)`, 'm'));
+    return m && Number(m[1]) >= 50 ? text : null;
+  }, { timeoutMs: 5000, what: 'rcauth_store_records of the new key' });
+  assert.match(metrics, new RegExp(`^rcauth_store_records\\{[^}]*key_id="${oldId}"[^}]*\\} 0$`, 'm'));
 });
 
 test('retiring a key in use, or the sealing key, is refused and changes nothing', async () => {
