@@ -5,6 +5,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/rand.h"
+#include "common/seal.h"
 
 #include <sys/stat.h>
 #include <zmq.h>
@@ -20,11 +21,15 @@ static void s_tick(svc_t *svc, void *arg)
 }
 
 //  A DATA_DIR deleted or replaced under the running process: logged, and the store refuses every call (store_check).
+//  A key ring changed by deploy/rekey is read again (records it seals then open at once; a key id met before this
+//  second also makes the ring read its file: seal_open).
 static void s_store_check(svc_t *svc, void *arg)
 {
     (void) svc;
+    void **parts = arg;
     char why[160];
-    store_check(arg, why, sizeof why);
+    store_check(parts[0], why, sizeof why);
+    seal_ring_refresh(parts[1]);
 }
 
 int main(void)
@@ -39,19 +44,23 @@ int main(void)
     }
     log_init("apisvc", (log_level_t) cfg.log_level);
     config_log(&cfg);
-    if (rand_init() != 0)
+    if (rand_init() != 0 || seal_harden_process() != 0)
         return 1;
     if (metrics_init("apisvc") != 0)
         log_warn("startup", "error=\"no metrics (out of memory)\"");
     void *ctx = bus_ctx_new();   //  czmq's: the zauth actor of a tcp endpoint serves its sockets only
+    //  No key ring, no start (authsvc --init-store makes it with the store).
     store_t *store = store_open_existing(cfg.data_dir, (size_t) cfg.data_map_mb << 20);
+    seal_ring_t *ring = store ? seal_ring_load(cfg.key_file) : NULL;
+    store_set_ring(store, ring);
+    void *checked[2] = { store, ring };
     http_t *http = http_new(cfg.connect_timeout_ms, cfg.timeout_ms, PROTO_BODY_MAX);
     api_t *api = NULL;
     authc_t *authc = NULL;
     svc_t *svc = NULL;
     //  The handler's argument (api) exists only once authc does, which needs svc: set it after.
     void *parts[2] = { NULL, NULL };
-    if (ctx && store && http)
+    if (ctx && store && ring && http)
         svc = svc_new("apisvc", ctx, cfg.apisvc_endpoint, http, api_handle, NULL);
     //  A REFRESH may take authsvc one RingCentral call. The gateway waits service_timeout +
     //  3 x timeout for apisvc (gateway/rpc.c): room for the API call that found the token stale,
@@ -66,7 +75,7 @@ int main(void)
         parts[0] = authc;
         parts[1] = api;
         svc_set_handler_arg(svc, api);
-        if (svc_every(svc, TICK_MS, s_tick, parts) == 0 && svc_every(svc, STORE_CHECK_MS, s_store_check, store) == 0) {
+        if (svc_every(svc, TICK_MS, s_tick, parts) == 0 && svc_every(svc, STORE_CHECK_MS, s_store_check, checked) == 0) {
             log_info("startup", "msg=ready");
             rc = svc_run(svc);
         }
@@ -78,6 +87,7 @@ int main(void)
     api_destroy(&api);
     svc_destroy(&svc);
     store_close(&store);
+    seal_ring_destroy(&ring);
     bus_ctx_term(&ctx);
     log_info("shutdown", "rc=%d", rc);
     metrics_shutdown();

@@ -9,11 +9,13 @@
 #include "proto/proto.h"
 
 typedef struct _refresh_t refresh_t;
+typedef struct _seal_ring_t seal_ring_t;
 typedef struct _authsvc_later_t authsvc_later_t;
 
 typedef struct {
     const config_t *cfg;
     store_t *store;
+    seal_ring_t *ring;      //  the key ring sealing the store's secrets (KEY_FILE; rekey.c reloads it)
     http_t *http;
     svc_t *svc;
     refresh_t *refresh;     //  single-flight refresh table (refresh.c)

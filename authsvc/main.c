@@ -3,10 +3,12 @@
 #include "common/bus.h"
 #include "common/clock.h"
 #include "authsvc/refresh.h"
+#include "authsvc/rekey.h"
 #include "authsvc/stats.h"
 #include "common/metrics.h"
 #include "common/log.h"
 #include "common/rand.h"
+#include "common/seal.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -66,7 +68,56 @@ static int s_init_store(void)
     }
     store_close(&store);
     printf("store: %s in %s\n", what, cfg.data_dir);
+    //  The key ring: made once, never replaced (the records it sealed would all be lost with it).
+    int made = seal_ring_create(cfg.key_file);
+    if (made < 0) {
+        printf("keys: cannot be made at %s (see the line above)\n", cfg.key_file);
+        return 1;
+    }
+    printf("keys: %s at %s\n", made ? "created" : "exist", cfg.key_file);
     return 0;
+}
+
+//  --key-usage: print the records per key id ("key_id=ID records=N", a ring key used by nothing with 0; id 0: not
+//  sealed), opening the store and ring of the configuration next to the running services (deploy/rekey --retire
+//  uses it). Exit 0, or 1 when the store or the ring cannot be opened.
+static int s_key_usage(void)
+{
+    config_t cfg;
+    char err[256];
+    log_init("authsvc", LOGL_WARN);
+    if (config_load(&cfg, err, sizeof err) != 0) {
+        printf("config: %s\n", err);
+        return 1;
+    }
+    seal_ring_t *ring = seal_ring_load(cfg.key_file);
+    store_t *store = ring ? store_open_existing(cfg.data_dir, (size_t) cfg.data_map_mb << 20) : NULL;
+    uint32_t ids[SEAL_KEYS_MAX + 1], ring_ids[SEAL_KEYS_MAX];
+    size_t counts[SEAL_KEYS_MAX + 1], n = 0;
+    store_set_ring(store, ring);
+    int rc = store ? store_key_usage(store, ids, counts, SEAL_KEYS_MAX + 1, &n) : -1;
+    if (rc == 0) {
+        size_t nring = seal_ring_ids(ring, ring_ids, SEAL_KEYS_MAX);
+        for (size_t i = 0; i < nring; i++) {
+            size_t count = 0;
+            for (size_t j = 0; j < n; j++)
+                if (ids[j] == ring_ids[i])
+                    count = counts[j];
+            printf("key_id=%u records=%zu%s\n", ring_ids[i], count, i == 0 ? " sealing" : "");
+        }
+        for (size_t j = 0; j < n; j++) {
+            bool in_ring = false;
+            for (size_t i = 0; i < nring; i++)
+                in_ring |= ids[j] == ring_ids[i];
+            if (!in_ring)
+                printf("key_id=%u records=%zu unknown\n", ids[j], counts[j]);
+        }
+    }
+    else
+        printf("key usage: cannot be read (see the line above)\n");
+    store_close(&store);
+    seal_ring_destroy(&ring);
+    return rc == 0 ? 0 : 1;
 }
 
 static int s_batch_begin(void *arg)
@@ -100,8 +151,10 @@ int main(int argc, char **argv)
             }
             return 0;
         }
+        if (argc == 2 && strcmp(argv[1], "--key-usage") == 0)
+            return s_key_usage();
         if (argc != 2 || strcmp(argv[1], "--check-config") != 0) {
-            fprintf(stderr, "usage: %s [--check-config | --init-store | --bus-certs]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--check-config | --init-store | --key-usage | --bus-certs]\n", argv[0]);
             return 2;
         }
         char problems[4096];
@@ -127,25 +180,33 @@ int main(int argc, char **argv)
         log_error("startup", "error=\"libsodium init failed\"");
         return 1;
     }
+    //  Key material and tokens in memory: no core dumps, no ptrace by the user's other processes.
+    if (seal_harden_process() != 0)
+        return 1;
     if (metrics_init("authsvc") != 0)
         log_warn("startup", "error=\"no metrics (out of memory)\"");
     authsvc_t self = { .cfg = &cfg };
     void *ctx = bus_ctx_new();   //  czmq's: the zauth actor of a tcp endpoint serves its sockets only
+    //  No key ring, no start: a new one made here would leave every record sealed with the lost one unreadable.
     self.store = store_open_existing(cfg.data_dir, (size_t) cfg.data_map_mb << 20);
+    self.ring = self.store ? seal_ring_load(cfg.key_file) : NULL;
+    store_set_ring(self.store, self.ring);
     self.http = http_new(cfg.connect_timeout_ms, cfg.timeout_ms, UPSTREAM_BODY_MAX);
     self.refresh = refresh_new();
-    if (ctx && self.store && self.http && self.refresh)
+    if (ctx && self.store && self.ring && self.http && self.refresh)
         self.svc = svc_new("authsvc", ctx, cfg.authsvc_endpoint, self.http, authsvc_handle, &self);
     int rc = 1;
     if (self.svc && svc_every(self.svc, SWEEP_INTERVAL_MS, s_sweep, &self) == 0
         && svc_every(self.svc, REFRESH_TICK_MS, refresh_tick, &self) == 0
-        && svc_every(self.svc, STORE_CHECK_MS, s_store_check, &self) == 0) {
+        && svc_every(self.svc, STORE_CHECK_MS, s_store_check, &self) == 0
+        && svc_every(self.svc, REKEY_TICK_MS, rekey_tick, &self) == 0) {
         //  Group commit: the writes of one turn of the loop share one durable commit; what must not depend on
         //  it (refresh results, the lease, logout deletes) runs after it (authsvc_later), timers too (the sweep).
         svc_set_batch(self.svc, s_batch_begin, s_batch_commit, self.store);
         svc_set_after(self.svc, authsvc_after, &self);
         svc_set_busy(self.svc, s_busy, &self);
         stats_init(&self);
+        rekey_init(&self);
         s_sweep(self.svc, &self);
         log_info("startup", "msg=ready");
         rc = svc_run(self.svc);
@@ -160,6 +221,7 @@ int main(int argc, char **argv)
     refresh_destroy(&self.refresh);
     svc_destroy(&self.svc);
     store_close(&self.store);
+    seal_ring_destroy(&self.ring);
     bus_ctx_term(&ctx);
     log_info("shutdown", "rc=%d", rc);
     metrics_shutdown();

@@ -455,6 +455,7 @@ static int s_load(config_t *cfg, bool secrets, char *err, size_t err_size)
     if (s_getenv(cfg->rc_env_dir, sizeof cfg->rc_env_dir, "RC_ENV_DIR", "environment", err, err_size)
         || s_getenv(cfg->data_dir, sizeof cfg->data_dir, "DATA_DIR", "var/data", err, err_size)
         || s_getenv(cfg->run_dir, sizeof cfg->run_dir, "RUN_DIR", "var/run", err, err_size)
+        || s_getenv(cfg->key_file, sizeof cfg->key_file, "KEY_FILE", "", err, err_size)
         || s_getenv(cfg->gateway_bind, sizeof cfg->gateway_bind, "GATEWAY_BIND", "127.0.0.1", err, err_size)
         || config_getenv_long(&port, "GATEWAY_PORT", 5000, 1, 65535, err, err_size)
         || config_getenv_long(&cfg->connect_timeout_ms, "RC_CONNECT_TIMEOUT_MS", 3000, 1, 600000, err, err_size)
@@ -464,6 +465,11 @@ static int s_load(config_t *cfg, bool secrets, char *err, size_t err_size)
         || s_internal_port(cfg, err, err_size))
         return -1;
     cfg->gateway_port = (int) port;
+    if (!cfg->key_file[0]
+        && snprintf(cfg->key_file, sizeof cfg->key_file, "%s/keys", cfg->data_dir) >= (int) sizeof cfg->key_file) {
+        snprintf(err, err_size, "DATA_DIR is too long");
+        return -1;
+    }
     level = log_level_parse(getenv("LOG_LEVEL"));
     if (level < 0) {
         snprintf(err, err_size, "LOG_LEVEL must be debug, info, warn or error");
@@ -559,9 +565,9 @@ int config_check_redirects(const config_t *cfg, char *err, size_t err_size)
 
 void config_log(const config_t *cfg)
 {
-    log_info("config", "rc_env_dir=%s data_dir=%s data_map_mb=%ld run_dir=%s authsvc=%s apisvc=%s public=%s:%d "
+    log_info("config", "rc_env_dir=%s data_dir=%s key_file=%s data_map_mb=%ld run_dir=%s authsvc=%s apisvc=%s public=%s:%d "
              "internal_port=%d public_url=%s connect_timeout_ms=%ld timeout_ms=%ld service_timeout_ms=%ld demo_mode=%d",
-             cfg->rc_env_dir, cfg->data_dir, cfg->data_map_mb, cfg->run_dir, cfg->authsvc_endpoint,
+             cfg->rc_env_dir, cfg->data_dir, cfg->key_file, cfg->data_map_mb, cfg->run_dir, cfg->authsvc_endpoint,
              cfg->apisvc_endpoint, cfg->gateway_bind, cfg->gateway_port, cfg->gateway_internal_port, cfg->public_url,
              cfg->connect_timeout_ms, cfg->timeout_ms, cfg->service_timeout_ms, cfg->demo_mode);
     for (int i = 0; i < CONFIG_ENV_COUNT; i++) {

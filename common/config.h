@@ -6,6 +6,7 @@
 //  is refused); PUBLIC_URL: what browsers use, whose scheme decides the Secure / __Host- cookie
 //  (default: the origin of the configured RC_REDIRECT_URLs, else http://localhost:$GATEWAY_PORT,
 //  https:// when TLS_CERT is set); DATA_MAP_MB (256): the LMDB map; DATA_DIR (var/data), RUN_DIR (var/run),
+//  KEY_FILE ($DATA_DIR/keys: the key ring sealing the store's secrets, common/seal.h),
 //  AUTHSVC_ENDPOINT / APISVC_ENDPOINT (ipc://$RUN_DIR/authsvc.sock, .../apisvc.sock),
 //  LOG_LEVEL (info), RC_CONNECT_TIMEOUT_MS (3000), RC_TIMEOUT_MS (10000),
 //  SERVICE_TIMEOUT_MS (3000: how long the gateway waits for a service), DEMO_MODE (0/1).
@@ -60,6 +61,7 @@ typedef struct {
     config_rc_t rc[CONFIG_ENV_COUNT];
     char rc_env_dir[CONFIG_PATH_MAX];
     char data_dir[CONFIG_PATH_MAX];
+    char key_file[CONFIG_PATH_MAX];
     char run_dir[CONFIG_PATH_MAX];
     char authsvc_endpoint[CONFIG_PATH_MAX];
     char apisvc_endpoint[CONFIG_PATH_MAX];

@@ -118,11 +118,13 @@ static int s_session_read(store_t *self, MDB_txn *txn, const char *key, store_se
         return STORE_ENOTFOUND;
     if (rc != 0)
         return store_txn_fail(op, rc);
-    if (store_codec_session_decode(v.mv_data, v.mv_size, rec) != 0) {
+    store_codec_ctx_t ctx = store_txn_codec(self, key, STORE_CODEC_OPEN_ALL);
+    rc = store_codec_session_decode(&ctx, v.mv_data, v.mv_size, rec);
+    if (rc == STORE_ENOTFOUND)
+        store_txn_unsealed("session", key, &ctx);
+    else if (rc != 0)
         store_txn_corrupt("sessions", key);
-        return STORE_EINVAL;
-    }
-    return 0;
+    return rc;
 }
 
 //  Encode and write the session of key in txn. Returns 0, STORE_EINVAL, STORE_EFULL or STORE_EIO.
@@ -130,7 +132,8 @@ static int s_session_write(store_t *self, MDB_txn *txn, const char *key, const s
 {
     char buf[STORE_CODEC_MAX];
     size_t len;
-    if (store_codec_session_encode(rec, buf, sizeof buf, &len) != 0)
+    store_codec_ctx_t ctx = store_txn_codec(self, key, 0);
+    if (store_codec_session_encode(&ctx, rec, buf, sizeof buf, &len) != 0)
         return STORE_EINVAL;
     MDB_val k, v = { len, buf };
     store_txn_key(key, &k);
@@ -423,7 +426,8 @@ int store_session_rotate(store_t *self, const char *old_sid, const char *new_sid
     //  Encoded before the transaction: the single writer lock is held for the put only.
     char buf[STORE_CODEC_MAX];
     size_t len;
-    if (store_codec_session_encode(rec, buf, sizeof buf, &len) != 0)
+    store_codec_ctx_t ctx = store_txn_codec(self, new_sid, 0);
+    if (store_codec_session_encode(&ctx, rec, buf, sizeof buf, &len) != 0)
         return STORE_EINVAL;
     s_sess_arg_t a = { .sid = new_sid, .old_sid = old_sid, .buf = buf, .len = len };
     return store_txn_run(self, STORE_TXN_WRITE, old_sid ? "session_rotate" : "session_put", s_put_fn, &a);

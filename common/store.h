@@ -195,6 +195,29 @@ int64_t store_session_count(store_t *self);
 //  Returns the number cleared, or STORE_EIO.
 int store_reader_check(store_t *self);
 
+//  Sealing (common/store_seal.c; the field format in store_codec.h, the cipher in seal.h).
+typedef struct _seal_ring_t seal_ring_t;
+//  Seal the secret fields of every record written from now on with ring's first key, and open them with its keys
+//  (borrowed: it must outlive the store). Without a ring (tests and tools only) secrets are stored in plaintext.
+void store_set_ring(store_t *self, seal_ring_t *ring);
+
+//  What one store_reseal_step did.
+typedef struct {
+    size_t visited;             //  records looked at
+    size_t resealed;            //  re-sealed under the first key
+    size_t dropped;             //  sessions whose fields did not open (lost anyway): deleted, logged
+    bool pass_done;             //  this step reached the end of the pending logins: a pass over both is over
+    bool clean;                 //  ... and that whole pass found nothing to re-seal or drop (the rotation is complete)
+} store_reseal_t;
+//  Re-seal under the ring's first key up to max records sealed with another key (sessions, then pending logins),
+//  in one write transaction, resuming where the last step stopped (wrapping around). Needs a ring. Returns 0,
+//  STORE_EINVAL (no ring), STORE_EFULL or STORE_EIO.
+int store_reseal_step(store_t *self, size_t max, store_reseal_t *out);
+//  Count the records per key id in one read transaction: ids[i] has counts[i] records (sessions and pending logins);
+//  id 0 counts records with no sealed field (plaintext). *n_p gets the number of ids (at most cap).
+//  Returns 0, STORE_EINVAL or STORE_EIO.
+int store_key_usage(store_t *self, uint32_t *ids, size_t *counts, size_t cap, size_t *n_p);
+
 //  ---------------------------------------------------------------------------
 //  TEST SUPPORT ONLY (common/store_test.c, store_proc_test.c). Never call these from service code.
 //  Begin a write (or read) transaction, write one byte to ready_fd, block reading

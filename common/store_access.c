@@ -1,8 +1,8 @@
 //  store_access: apisvc's narrow read of a session (see store.h, store_access_get).
 //
-//  The record is decoded into a scratch store_session_t on this stack, the fields an API call needs are copied
-//  out, and the scratch (refresh token included) is wiped before returning: the caller never holds the
-//  refresh token, and no copy of it is left behind in this process's memory.
+//  The record is decoded into a scratch store_session_t on this stack with only the access token opened (the
+//  refresh token stays sealed), the fields an API call needs are copied out, and the scratch is wiped before
+//  returning: the caller never holds the refresh token.
 #include "common/store.h"
 
 #include "common/store_codec.h"
@@ -27,8 +27,13 @@ static int s_access_fn(store_t *self, MDB_txn *txn, void *arg, bool *commit)
         return STORE_ENOTFOUND;
     if (rc != 0)
         return store_txn_fail("access_get", rc);
+    //  Only the access token is opened: the refresh token stays sealed, never in this process's memory.
     store_session_t rec;
-    if (store_codec_session_decode(v.mv_data, v.mv_size, &rec) != 0) {
+    store_codec_ctx_t ctx = store_txn_codec(self, a->sid, STORE_CODEC_OPEN_ACCESS);
+    rc = store_codec_session_decode(&ctx, v.mv_data, v.mv_size, &rec);
+    if (rc == STORE_ENOTFOUND)
+        store_txn_unsealed("session", a->sid, &ctx);
+    else if (rc != 0) {
         store_txn_corrupt("sessions", a->sid);
         rc = STORE_EINVAL;
     }

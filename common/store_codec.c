@@ -2,6 +2,7 @@
 #include "common/store_codec.h"
 
 #include <msgpack.h>
+#include <sodium.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -14,15 +15,17 @@ typedef struct {
     size_t offset;
     size_t size;        //  of the char array (S_STR), with its NUL
     bool optional;      //  added after records were first written: absent reads as empty / 0
+    unsigned secret;    //  a sealed field: its STORE_CODEC_OPEN_* bit, else 0
 } s_field_t;
 
-#define S_FIELD(rec, type, member) { #member, type, offsetof(rec, member), sizeof(((rec *) 0)->member), false }
-#define S_OPTIONAL(rec, type, member) { #member, type, offsetof(rec, member), sizeof(((rec *) 0)->member), true }
+#define S_FIELD(rec, type, member) { #member, type, offsetof(rec, member), sizeof(((rec *) 0)->member), false, 0 }
+#define S_OPTIONAL(rec, type, member) { #member, type, offsetof(rec, member), sizeof(((rec *) 0)->member), true, 0 }
+#define S_SECRET(rec, member, bit) { #member, S_STR, offsetof(rec, member), sizeof(((rec *) 0)->member), false, bit }
 
 static const s_field_t s_session_fields[] = {
     S_FIELD(store_session_t, S_STR, env),
-    S_FIELD(store_session_t, S_STR, access_token),
-    S_FIELD(store_session_t, S_STR, refresh_token),
+    S_SECRET(store_session_t, access_token, STORE_CODEC_OPEN_ACCESS),
+    S_SECRET(store_session_t, refresh_token, STORE_CODEC_OPEN_REFRESH),
     S_FIELD(store_session_t, S_I64, expires_at),
     S_FIELD(store_session_t, S_I64, refresh_expires_at),
     S_FIELD(store_session_t, S_STR, owner_id),
@@ -37,7 +40,7 @@ static const s_field_t s_session_fields[] = {
 static const s_field_t s_pending_fields[] = {
     S_FIELD(store_pending_t, S_STR, sid),
     S_FIELD(store_pending_t, S_STR, env),
-    S_FIELD(store_pending_t, S_STR, code_verifier),
+    S_SECRET(store_pending_t, code_verifier, STORE_CODEC_OPEN_VERIFIER),
     S_FIELD(store_pending_t, S_I64, created_at),
 };
 
@@ -64,8 +67,11 @@ static int s_out_write(void *data, const char *buf, size_t len)
     return 0;
 }
 
-static int s_encode(const s_field_t *fields, size_t count, const void *rec, char *buf, size_t cap, size_t *len_p)
+static int s_encode(const store_codec_ctx_t *ctx, const char *kind, const s_field_t *fields, size_t count,
+                    const void *rec, char *buf, size_t cap, size_t *len_p)
 {
+    unsigned char sealed[STORE_TOKEN_MAX + SEAL_OVERHEAD];
+    size_t sealed_len;
     s_out_t out = { buf, cap, 0 };
     msgpack_packer pk;
     msgpack_packer_init(&pk, &out, s_out_write);
@@ -80,7 +86,14 @@ static int s_encode(const s_field_t *fields, size_t count, const void *rec, char
             const char *nul = memchr(at, '\0', f->size);
             if (!nul)
                 return STORE_EINVAL;
-            rc = msgpack_pack_str_with_body(&pk, at, (size_t) (nul - at));
+            if (f->secret && ctx->ring) {
+                if (!ctx->key || seal_seal(ctx->ring, kind, f->name, ctx->key, at, (size_t) (nul - at), sealed,
+                                           sizeof sealed, &sealed_len) != 0)
+                    return STORE_EINVAL;
+                rc = msgpack_pack_bin_with_body(&pk, sealed, sealed_len);
+            }
+            else
+                rc = msgpack_pack_str_with_body(&pk, at, (size_t) (nul - at));
         }
         else if (f->type == S_I64) {
             int64_t v;
@@ -174,9 +187,51 @@ static bool s_plausible(const unsigned char *p, size_t len)
 //  ---------------------------------------------------------------------------
 //  Decoding: one map, every known field once with the right type and length.
 
-static int s_set(const s_field_t *f, const msgpack_object *v, void *rec)
+//  A sealed field: open it into its array when ctx->open asks for it, else leave it "" (its key id is still read).
+//  Returns 0, STORE_ENOTFOUND (does not open, or plaintext where a ring is in use: ctx->seal_rc says why) or STORE_EINVAL.
+static int s_set_secret(store_codec_ctx_t *ctx, const char *kind, const s_field_t *f, const msgpack_object *v, char *at)
+{
+    bool want = (ctx->open & f->secret) != 0;
+    if (v->type == MSGPACK_OBJECT_STR) {
+        if (!want)
+            return 0;
+        ctx->seal_rc = SEAL_EFORMAT;    //  plaintext: written before sealing, or planted
+        return STORE_ENOTFOUND;
+    }
+    if (v->type != MSGPACK_OBJECT_BIN)
+        return STORE_EINVAL;
+    const unsigned char *in = (const unsigned char *) v->via.bin.ptr;
+    uint32_t id;
+    if (seal_key_id(in, v->via.bin.size, &id) != 0) {
+        ctx->seal_rc = SEAL_EFORMAT;
+        return STORE_ENOTFOUND;
+    }
+    if (ctx->key_id && ctx->key_id != id)
+        return STORE_EINVAL;        //  one record, one key: the encoder seals all its fields with one
+    ctx->key_id = id;
+    if (!want)
+        return 0;
+    if (!ctx->ring)
+        return STORE_EINVAL;        //  a sealed record where no ring is in use
+    size_t n = 0;
+    int rc = seal_open(ctx->ring, kind, f->name, ctx->key ? ctx->key : "", in, v->via.bin.size, at, f->size - 1, &n);
+    if (rc != 0) {
+        ctx->seal_rc = rc;
+        return STORE_ENOTFOUND;
+    }
+    if (memchr(at, '\0', n)) {
+        sodium_memzero(at, f->size);
+        return STORE_EINVAL;
+    }
+    at[n] = '\0';
+    return 0;
+}
+
+static int s_set(store_codec_ctx_t *ctx, const char *kind, const s_field_t *f, const msgpack_object *v, void *rec)
 {
     char *at = (char *) rec + f->offset;
+    if (f->secret && (ctx->ring || v->type != MSGPACK_OBJECT_STR))
+        return s_set_secret(ctx, kind, f, v, at);
     if (f->type == S_STR) {
         if (v->type != MSGPACK_OBJECT_STR || v->via.str.size >= f->size)
             return STORE_EINVAL;
@@ -204,7 +259,8 @@ static int s_set(const s_field_t *f, const msgpack_object *v, void *rec)
     return 0;
 }
 
-static int s_fill(const s_field_t *fields, size_t count, const msgpack_object *obj, void *rec)
+static int s_fill(store_codec_ctx_t *ctx, const char *kind, const s_field_t *fields, size_t count,
+                  const msgpack_object *obj, void *rec)
 {
     if (obj->type != MSGPACK_OBJECT_MAP || obj->via.map.size > S_MAP_MAX)
         return STORE_EINVAL;
@@ -219,8 +275,9 @@ static int s_fill(const s_field_t *fields, size_t count, const msgpack_object *o
                 continue;
             if (seen & (1u << i))
                 return STORE_EINVAL;        //  the same field twice
-            if (s_set(&fields[i], &kv->val, rec) != 0)
-                return STORE_EINVAL;
+            int rc = s_set(ctx, kind, &fields[i], &kv->val, rec);
+            if (rc != 0)
+                return rc;
             seen |= 1u << i;
             break;
         }
@@ -231,8 +288,11 @@ static int s_fill(const s_field_t *fields, size_t count, const msgpack_object *o
     return 0;
 }
 
-static int s_decode(const s_field_t *fields, size_t count, const void *data, size_t len, void *rec, size_t rec_size)
+static int s_decode(store_codec_ctx_t *ctx, const char *kind, const s_field_t *fields, size_t count, const void *data,
+                    size_t len, void *rec, size_t rec_size)
 {
+    ctx->key_id = 0;
+    ctx->seal_rc = 0;
     if (!data || len == 0 || len > STORE_CODEC_MAX || !s_plausible(data, len))
         return STORE_EINVAL;
     memset(rec, 0, rec_size);
@@ -241,29 +301,31 @@ static int s_decode(const s_field_t *fields, size_t count, const void *data, siz
     size_t off = 0;
     int rc = STORE_EINVAL;
     if (msgpack_unpack_next(&up, data, len, &off) == MSGPACK_UNPACK_SUCCESS && off == len)
-        rc = s_fill(fields, count, &up.data, rec);
+        rc = s_fill(ctx, kind, fields, count, &up.data, rec);
     msgpack_unpacked_destroy(&up);
+    if (rc != 0)
+        sodium_memzero(rec, rec_size);      //  no half-opened secret left behind
     return rc;
 }
 
-int store_codec_session_encode(const store_session_t *rec, char *buf, size_t cap, size_t *len_p)
+int store_codec_session_encode(const store_codec_ctx_t *ctx, const store_session_t *rec, char *buf, size_t cap, size_t *len_p)
 {
-    return s_encode(s_session_fields, S_COUNT(s_session_fields), rec, buf, cap, len_p);
+    return s_encode(ctx, "session", s_session_fields, S_COUNT(s_session_fields), rec, buf, cap, len_p);
 }
 
-int store_codec_session_decode(const void *data, size_t len, store_session_t *rec)
+int store_codec_session_decode(store_codec_ctx_t *ctx, const void *data, size_t len, store_session_t *rec)
 {
-    return s_decode(s_session_fields, S_COUNT(s_session_fields), data, len, rec, sizeof *rec);
+    return s_decode(ctx, "session", s_session_fields, S_COUNT(s_session_fields), data, len, rec, sizeof *rec);
 }
 
-int store_codec_pending_encode(const store_pending_t *rec, char *buf, size_t cap, size_t *len_p)
+int store_codec_pending_encode(const store_codec_ctx_t *ctx, const store_pending_t *rec, char *buf, size_t cap, size_t *len_p)
 {
-    return s_encode(s_pending_fields, S_COUNT(s_pending_fields), rec, buf, cap, len_p);
+    return s_encode(ctx, "pending", s_pending_fields, S_COUNT(s_pending_fields), rec, buf, cap, len_p);
 }
 
-int store_codec_pending_decode(const void *data, size_t len, store_pending_t *rec)
+int store_codec_pending_decode(store_codec_ctx_t *ctx, const void *data, size_t len, store_pending_t *rec)
 {
-    return s_decode(s_pending_fields, S_COUNT(s_pending_fields), data, len, rec, sizeof *rec);
+    return s_decode(ctx, "pending", s_pending_fields, S_COUNT(s_pending_fields), data, len, rec, sizeof *rec);
 }
 
 bool store_codec_session_expired(const store_session_t *rec, int64_t now)

@@ -104,9 +104,9 @@ static int s_link(store_t *self, MDB_txn *txn, const MDB_val *tkey, const MDB_va
 }
 
 //  Delete the login stored under state with its index entries (read from its record).
-//  *rec gets the record; returns 0, STORE_ENOTFOUND, STORE_EINVAL (it did not decode: deleted
-//  alone), or an MDB_* code (> 0).
-static int s_remove(store_t *self, MDB_txn *txn, const MDB_val *state, store_pending_t *rec)
+//  *rec gets the record, its code_verifier opened when key (state as a string) is given, else "";
+//  returns 0, STORE_ENOTFOUND, STORE_EINVAL (it did not decode or open: deleted alone), or an MDB_* code (> 0).
+static int s_remove(store_t *self, MDB_txn *txn, const MDB_val *state, const char *key, store_pending_t *rec)
 {
     MDB_val k = *state, v;
     int rc = mdb_get(txn, self->pending, &k, &v);
@@ -115,7 +115,11 @@ static int s_remove(store_t *self, MDB_txn *txn, const MDB_val *state, store_pen
     if (rc != 0)
         return rc;
     //  Decode before deleting: v points into the map, which the delete may reuse.
-    if (store_codec_pending_decode(v.mv_data, v.mv_size, rec) != 0) {
+    store_codec_ctx_t ctx = store_txn_codec(self, key, key ? STORE_CODEC_OPEN_VERIFIER : 0);
+    int drc = store_codec_pending_decode(&ctx, v.mv_data, v.mv_size, rec);
+    if (drc == STORE_ENOTFOUND)
+        store_txn_unsealed("pending", key, &ctx);
+    if (drc != 0) {
         k = *state;
         rc = mdb_del(txn, self->pending, &k, NULL);
         return rc == 0 ? STORE_EINVAL : rc;
@@ -235,7 +239,7 @@ static int s_pending_put_fn(store_t *self, MDB_txn *txn, void *arg, bool *commit
     if (!old)
         return STORE_EIO;
     //  The same state again (never, with random states): the old record goes with its index entries.
-    int rc = s_remove(self, txn, &state, old);
+    int rc = s_remove(self, txn, &state, NULL, old);
     memset(old, 0, sizeof *old);
     free(old);
     if (rc == STORE_ENOTFOUND || rc == STORE_EINVAL)
@@ -273,7 +277,8 @@ int store_pending_put(store_t *self, const char *state, const store_pending_t *r
         return STORE_EINVAL;
     char buf[STORE_CODEC_MAX];
     size_t len;
-    if (store_codec_pending_encode(rec, buf, sizeof buf, &len) != 0)
+    store_codec_ctx_t ctx = store_txn_codec(self, state, 0);
+    if (store_codec_pending_encode(&ctx, rec, buf, sizeof buf, &len) != 0)
         return STORE_EINVAL;
     s_pend_arg_t a = { .state = state, .buf = buf, .len = len, .rec = (store_pending_t *) rec };
     int rc = store_txn_run(self, STORE_TXN_WRITE | STORE_TXN_QUIET_FULL, "pending_put", s_pending_put_fn, &a);
@@ -295,13 +300,14 @@ static int s_pending_take_fn(store_t *self, MDB_txn *txn, void *arg, bool *commi
             return STORE_ENOTFOUND;
         if (grc != 0)
             return store_txn_fail("pending_take", grc);
-        if (store_codec_pending_decode(v.mv_data, v.mv_size, a->rec) == 0 && strcmp(a->rec->sid, a->owner) != 0
+        store_codec_ctx_t ctx = store_txn_codec(self, a->state, 0);
+        if (store_codec_pending_decode(&ctx, v.mv_data, v.mv_size, a->rec) == 0 && strcmp(a->rec->sid, a->owner) != 0
             && !(a->alt_owner && a->alt_owner[0] && strcmp(a->rec->sid, a->alt_owner) == 0))
             return STORE_EPERM;
         //  A record that does not decode is removed below, as take does.
     }
     //  The state is consumed whatever the outcome: single use.
-    int rc = s_remove(self, txn, &state, a->rec);
+    int rc = s_remove(self, txn, &state, a->state, a->rec);
     if (rc == STORE_ENOTFOUND)
         return rc;
     if (rc > 0)
@@ -386,7 +392,8 @@ static int s_reindex(store_t *self, MDB_txn *txn)
     if (rc == 0)
         rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
     while (rc == 0) {
-        if (k.mv_size == 0 || k.mv_size >= STORE_KEY_MAX || store_codec_pending_decode(v.mv_data, v.mv_size, rec) != 0
+        store_codec_ctx_t ctx = store_txn_codec(self, NULL, 0);     //  the index needs no secret
+        if (k.mv_size == 0 || k.mv_size >= STORE_KEY_MAX || store_codec_pending_decode(&ctx, v.mv_data, v.mv_size, rec) != 0
             || !rec->sid[0]) {
             //  Single use and short-lived: a login that cannot be read can never complete.
             rc = mdb_cursor_del(cur, 0);

@@ -254,11 +254,12 @@ static void t_reopen_reindex(void)
     store_pending_t p;
     char buf[STORE_CODEC_MAX];
     size_t len;
+    store_codec_ctx_t ctx = { 0 };
     s_pending(&p, "sid-old", NOW - STORE_PENDING_TTL_MS);
-    CHECK(store_codec_pending_encode(&p, buf, sizeof buf, &len) == 0);
+    CHECK(store_codec_pending_encode(&ctx, &p, buf, sizeof buf, &len) == 0);
     CHECK(store_test_put_raw(store, "pending", "old-expired", buf, len) == 0);
     s_pending(&p, "sid-r", NOW - 5);
-    CHECK(store_codec_pending_encode(&p, buf, sizeof buf, &len) == 0);
+    CHECK(store_codec_pending_encode(&ctx, &p, buf, sizeof buf, &len) == 0);
     CHECK(store_test_put_raw(store, "pending", "old-live", buf, len) == 0);
     CHECK(store_test_put_raw(store, "pending", "old-corrupt", "\x80", 1) == 0);
     store_close(&store);

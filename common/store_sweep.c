@@ -31,12 +31,14 @@ typedef struct {
     size_t deleted;
     size_t corrupt;
     store_session_t session;
+    seal_ring_t *ring;
 } s_sweep_t;
 
 //  1 when the record is expired, 0 when live, -1 when it does not decode.
 static int s_sweep_expired(s_sweep_t *sw, const MDB_val *v)
 {
-    if (store_codec_session_decode(v->mv_data, v->mv_size, &sw->session) != 0)
+    store_codec_ctx_t ctx = { .ring = sw->ring };       //  opens nothing: the expiry is in the clear
+    if (store_codec_session_decode(&ctx, v->mv_data, v->mv_size, &sw->session) != 0)
         return -1;
     return store_codec_session_expired(&sw->session, sw->now);
 }
@@ -86,6 +88,7 @@ static int s_sweep_sessions(store_t *self, int64_t now, size_t *count_p)
         return STORE_EIO;
     sw->now = now;
     sw->batch = S_SWEEP_BATCH;
+    sw->ring = self->ring;
     size_t deleted = 0, corrupt = 0;
     int rc;
     for (;;) {

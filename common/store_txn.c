@@ -73,6 +73,18 @@ void store_txn_corrupt(const char *db, const char *key)
     log_warn("store.corrupt", "db=%s key=%s reason=\"record does not decode\"", db, log_redact(key, tag));
 }
 
+store_codec_ctx_t store_txn_codec(store_t *self, const char *key, unsigned open)
+{
+    return (store_codec_ctx_t) { .ring = self->ring, .key = key, .open = open };
+}
+
+void store_txn_unsealed(const char *kind, const char *key, const store_codec_ctx_t *ctx)
+{
+    char tag[8];
+    log_warn("store.unseal_fail", "kind=%s key=%s key_id=%u reason=%s msg=\"a lost session or login: the user logs in "
+             "again\"", kind, log_redact(key ? key : "", tag), ctx->key_id, seal_strerror(ctx->seal_rc));
+}
+
 //  Begin a transaction; the caller holds map_lock shared. When another process
 //  has grown the map, adopt its size (exclusively, no transaction of ours live)
 //  and try once more.

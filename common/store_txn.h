@@ -12,6 +12,7 @@
 #define STORE_TXN_H_INCLUDED
 
 #include "common/store.h"
+#include "common/store_codec.h"
 
 #include <lmdb.h>
 #include <pthread.h>
@@ -38,6 +39,11 @@ struct _store_t {
     ino_t data_ino;
     _Atomic bool lost;          //  store_check found the data file deleted or replaced: every call refused
     bool batch_dirty;           //  a write of the open batch was committed into it (its commit is timed)
+    seal_ring_t *ring;          //  seals the secret fields (store_set_ring; borrowed), NULL: plaintext (tests)
+    char reseal_at[STORE_TXN_LMDB_KEY_MAX + 1];     //  store_reseal's resume point: db, then key
+    size_t reseal_len;
+    int reseal_db;              //  0: sessions, 1: pending
+    size_t reseal_pass;         //  records re-sealed or dropped in the pass under way
 };
 
 //  Transaction modes: a read, or a write, with
@@ -68,6 +74,11 @@ int store_txn_fail(const char *op, int mdb_rc);
 int store_txn_key(const char *key, MDB_val *val);
 //  Log that the record of key in db does not decode (the key redacted).
 void store_txn_corrupt(const char *db, const char *key);
+//  A codec context for the record key of this store, opening the fields `open` (STORE_CODEC_OPEN_*).
+store_codec_ctx_t store_txn_codec(store_t *self, const char *key, unsigned open);
+//  Log that a sealed field of the record of key in db (kind "session" or "pending") did not open:
+//  a lost record (tampered, moved, or its key retired). The key redacted, never a secret.
+void store_txn_unsealed(const char *kind, const char *key, const store_codec_ctx_t *ctx);
 
 //  Pending logins (store_pending.c), for store_open and store_sweep:
 //  Open the pending databases in txn and rebuild the indexes when they do not match the records

@@ -5,6 +5,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/rand.h"
+#include "common/seal.h"
 #include "gateway/front.h"
 #include "gateway/server.h"
 #include "gateway/session.h"
@@ -35,6 +36,9 @@ int main(int argc, char **argv)
         log_error("start", "reason=\"libsodium cannot be initialised\"");
         return 1;
     }
+    //  It holds the cookie key and, in passing, session ids: out of core dumps and other processes' ptrace.
+    if (seal_harden_process() != 0)
+        return 1;
     config_log(&cfg);
     //  The gateway's own key (cookie tags, CSRF tokens), kept in DATA_DIR so that cookies and open logout forms
     //  survive a restart and every gateway of the stack shares it; never the store, never a client secret.

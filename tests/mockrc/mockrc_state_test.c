@@ -318,6 +318,15 @@ static void t_save_load(void)
     CHECK(state_changes(st) > c0);
     CHECK(state_save(st, path) == 0);
     state_destroy(&st);
+    //  No token in the file: their hashes only (as a real server keeps them).
+    char saved[8192] = "";
+    FILE *f = fopen(path, "r");
+    CHECK(f != NULL);
+    size_t got = f ? fread(saved, 1, sizeof saved - 1, f) : 0;
+    if (f)
+        fclose(f);
+    CHECK(got > 0 && strstr(saved, "refresh_sha256") != NULL);
+    CHECK(!strstr(saved, a.access) && !strstr(saved, a.refresh) && !strstr(saved, b.access) && !strstr(saved, b.refresh));
 
     st = s_state(NULL);
     char why[160];
@@ -333,7 +342,7 @@ static void t_save_load(void)
     state_destroy(&st);
 
     const char *bad[] = {
-        "garbage{", "[]", "{\"format\":\"mockrc-state\",\"version\":2,\"users\":1,\"grants\":[]}",
+        "garbage{", "[]", "{\"format\":\"mockrc-state\",\"version\":3,\"users\":1,\"grants\":[]}",
         "{\"format\":\"mockrc-state\",\"version\":1,\"users\":-1,\"grants\":[]}",
         "{\"format\":\"mockrc-state\",\"version\":1,\"users\":1,\"grants\":[{\"client\":\"app1\",\"user\":2,"
         "\"endpoint\":\"e\",\"refresh\":\"r1\",\"refresh_expires\":4000000000000}]}",

@@ -322,6 +322,18 @@ static int s_rate_limited(state_t *self, const user_t *user, int client, int64_t
                          &out->rate_remaining);
 }
 
+bool state_token_hash(const char *value, char out[RAND_ID_SIZE])
+{
+    return value && strlen(value) < RAND_ID_SIZE && rand_pkce_challenge(value, out, RAND_ID_SIZE) == 0;
+}
+
+//  The token whose value is value, or NULL (called with the lock).
+static token_t *s_token_find(state_t *self, const char *value)
+{
+    char hash[RAND_ID_SIZE];
+    return state_token_hash(value, hash) ? table_get(self->tokens, hash) : NULL;
+}
+
 static token_t *s_token_new(state_t *self, token_kind_t kind, grant_t *grant, int64_t expires_ms)
 {
     token_t *t = calloc(1, sizeof *t);
@@ -330,7 +342,8 @@ static token_t *s_token_new(state_t *self, token_kind_t kind, grant_t *grant, in
     t->kind = kind;
     t->grant = grant;
     t->expires_ms = expires_ms;
-    if (rand_id(t->value, sizeof t->value) != 0 || table_put(self->tokens, t->value, t) != 0) {
+    if (rand_id(t->value, sizeof t->value) != 0 || !state_token_hash(t->value, t->hash)
+        || table_put(self->tokens, t->hash, t) != 0) {
         free(t);
         return NULL;
     }
@@ -345,9 +358,9 @@ static state_result_t s_issue(state_t *self, grant_t *grant, int64_t now, state_
     token_t *refresh = s_token_new(self, TOKEN_REFRESH, grant, now + self->config.refresh_ttl * 1000);
     if (!access || !refresh) {
         if (access)
-            free(table_take(self->tokens, access->value));
+            free(table_take(self->tokens, access->hash));
         if (refresh)
-            free(table_take(self->tokens, refresh->value));
+            free(table_take(self->tokens, refresh->hash));
         return STATE_NOT_FOUND;
     }
     if (grant->refresh) {
@@ -443,7 +456,7 @@ state_result_t state_refresh(state_t *self, int client, const char *refresh, sta
     pthread_rwlock_wrlock(&self->lock);
     int64_t now = state_now_ms();
     state_result_t rc = STATE_OK;
-    token_t *t = table_get(self->tokens, refresh);
+    token_t *t = s_token_find(self, refresh);
     if (!t || t->kind != TOKEN_REFRESH)
         rc = STATE_NOT_FOUND;
     else if (s_rate_limited(self, t->grant->user, client, now, out))
@@ -472,7 +485,7 @@ state_result_t state_revoke(state_t *self, int client, const char *token, state_
         return STATE_NOT_FOUND;
     pthread_rwlock_wrlock(&self->lock);
     state_result_t rc = STATE_OK;
-    token_t *t = table_get(self->tokens, token);
+    token_t *t = s_token_find(self, token);
     if (!t)
         rc = STATE_NOT_FOUND;
     else if (s_rate_limited(self, t->grant->user, client, state_now_ms(), out))
@@ -496,7 +509,7 @@ state_result_t state_api_user(state_t *self, const char *access, user_t **user_o
         return STATE_NOT_FOUND;
     pthread_rwlock_rdlock(&self->lock);
     state_result_t rc = STATE_NOT_FOUND;
-    token_t *t = table_get(self->tokens, access);
+    token_t *t = s_token_find(self, access);
     if (t && t->kind == TOKEN_ACCESS && !t->grant->revoked && t->grant->access == t) {
         if (state_now_ms() >= t->expires_ms)
             rc = STATE_EXPIRED;
@@ -550,13 +563,16 @@ typedef struct {
 
 static int s_list_token(const char *key, void *value, void *arg)
 {
+    (void) key;         //  the hash
     listing_t *l = arg;
     token_t *t = value;
+    if (!t->value[0])
+        return 0;       //  loaded from the state file: its value is not known any more
     bool live = !t->grant->revoked && l->now < t->expires_ms
                 && (t->kind == TOKEN_ACCESS ? t->grant->access == t
                                             : t->grant->refresh == t || l->now < t->dead_after_ms);
     if (l->all || live)
-        json_array_append_new(t->kind == TOKEN_ACCESS ? l->access : l->refresh, json_string(key));
+        json_array_append_new(t->kind == TOKEN_ACCESS ? l->access : l->refresh, json_string(t->value));
     return 0;
 }
 

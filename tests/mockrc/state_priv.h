@@ -8,6 +8,7 @@
 #include "tests/mockrc/table.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 
 //  Records no longer usable are kept this long (so replays and reuse are
 //  told from unknown values), then swept.
@@ -24,7 +25,8 @@ typedef struct {
     int64_t expires_ms;
     int64_t dead_after_ms;      //  a rotated refresh token: end of its grace window
     bool rotated;
-    char value[RAND_ID_SIZE];
+    char value[RAND_ID_SIZE];   //  as issued; "" for a token loaded from the state file (only its hash is kept there)
+    char hash[RAND_ID_SIZE];    //  base64url SHA-256 of the value: the key of state->tokens (as a real server keeps them)
 } token_t;
 
 //  One login: the token family issued from one code.
@@ -77,5 +79,9 @@ struct _state_t {
 
 //  Record a change for state_changes (called with the write lock).
 #define STATE_CHANGED(self) ((self)->changes++)
+
+//  The key of a token in state->tokens: the base64url SHA-256 of its value, into out (RAND_ID_SIZE).
+//  Returns false for a value that is no token (too long).
+bool state_token_hash(const char *value, char out[RAND_ID_SIZE]);
 
 #endif

@@ -4,7 +4,9 @@
 //  endpoint, current access and refresh token and their expiries, as wall-clock times: the state's own
 //  clock is monotonic and starts again with the process). Not kept: pending login pages, codes, rotated
 //  tokens, rate limits, counters, faults, the configuration (the command line's again).
-//  The file holds live tokens: written 0600, next to the mock's other run files.
+//  The file holds no token: only the SHA-256 of each (base64url), as a real server keeps them, which is enough to
+//  recognise the token when a client presents it. (Version 1 files, which held the tokens themselves, are still
+//  read.) Written 0600, next to the mock's other run files.
 #include "tests/mockrc/state_priv.h"
 
 #include "common/log.h"
@@ -19,7 +21,7 @@
 #include <unistd.h>
 
 #define SAVE_FORMAT "mockrc-state"
-#define SAVE_VERSION 1
+#define SAVE_VERSION 2
 #define SAVE_FILE_MAX ((size_t) 64 << 20)
 #define SAVE_USERS_MAX 1000000
 #define SAVE_GRANTS_MAX 1000000
@@ -53,9 +55,9 @@ static json_t *s_export(state_t *self, int64_t now_mono, int64_t now_wall)
             continue;
         size_t user = user_number(g->user);
         json_t *o = json_pack("{s:s, s:I, s:s, s:s, s:I}", "client", self->clients[g->client].id,
-                              "user", (json_int_t) user, "endpoint", g->endpoint_id, "refresh", g->refresh->value,
+                              "user", (json_int_t) user, "endpoint", g->endpoint_id, "refresh_sha256", g->refresh->hash,
                               "refresh_expires", (json_int_t) (g->refresh->expires_ms - now_mono + now_wall));
-        if (o && g->access && (json_object_set_new(o, "access", json_string(g->access->value)) != 0
+        if (o && g->access && (json_object_set_new(o, "access_sha256", json_string(g->access->hash)) != 0
                                || json_object_set_new(o, "access_expires", json_integer(
                                       (json_int_t) (g->access->expires_ms - now_mono + now_wall))) != 0)) {
             json_decref(o);
@@ -114,17 +116,26 @@ static bool s_token_ok(const char *v)
            && strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == len;
 }
 
-//  Add one token read from the file (called with the write lock). Returns NULL when invalid or a duplicate.
-static token_t *s_token_add(state_t *self, token_kind_t kind, grant_t *g, const char *value, int64_t expires_ms)
+//  Add one token read from the file by its hash (version 1: its value) (called with the write lock). Returns NULL
+//  when invalid or a duplicate.
+static token_t *s_token_add(state_t *self, token_kind_t kind, grant_t *g, const char *hash, const char *value,
+                            int64_t expires_ms)
 {
-    if (!s_token_ok(value) || table_get(self->tokens, value))
+    char from_value[RAND_ID_SIZE];
+    if (value) {
+        if (!s_token_ok(value) || !state_token_hash(value, from_value))
+            return NULL;
+        hash = from_value;
+    }
+    if (!s_token_ok(hash) || table_get(self->tokens, hash))
         return NULL;
     token_t *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
     *t = (token_t) { .kind = kind, .grant = g, .expires_ms = expires_ms };
-    snprintf(t->value, sizeof t->value, "%s", value);
-    if (table_put(self->tokens, t->value, t) != 0) {
+    snprintf(t->value, sizeof t->value, "%s", value ? value : "");
+    snprintf(t->hash, sizeof t->hash, "%s", hash);
+    if (table_put(self->tokens, t->hash, t) != 0) {
         free(t);
         return NULL;
     }
@@ -137,10 +148,11 @@ static long s_import(state_t *self, json_t *doc, int64_t now_mono, int64_t now_w
 {
     const char *format = json_string_value(json_object_get(doc, "format"));
     json_t *users = json_object_get(doc, "users"), *grants = json_object_get(doc, "grants");
-    if (!format || strcmp(format, SAVE_FORMAT) != 0 || json_integer_value(json_object_get(doc, "version")) != SAVE_VERSION
+    json_int_t version = json_integer_value(json_object_get(doc, "version"));
+    if (!format || strcmp(format, SAVE_FORMAT) != 0 || version < 1 || version > SAVE_VERSION
         || !json_is_integer(users) || json_integer_value(users) < 0 || json_integer_value(users) > SAVE_USERS_MAX
         || !json_is_array(grants) || json_array_size(grants) > SAVE_GRANTS_MAX) {
-        snprintf(why, why_size, "not a mockrc state file of version %d (or over its bounds)", SAVE_VERSION);
+        snprintf(why, why_size, "not a mockrc state file of version 1 to %d (or over its bounds)", SAVE_VERSION);
         return -1;
     }
     size_t nusers = (size_t) json_integer_value(users);
@@ -156,8 +168,10 @@ static long s_import(state_t *self, json_t *doc, int64_t now_mono, int64_t now_w
     json_array_foreach(grants, i, o) {
         const char *client = json_string_value(json_object_get(o, "client"));
         const char *endpoint = json_string_value(json_object_get(o, "endpoint"));
-        const char *refresh = json_string_value(json_object_get(o, "refresh"));
-        const char *access = json_string_value(json_object_get(o, "access"));
+        //  Version 1 kept the tokens, version 2 their hashes.
+        bool v1 = version == 1;
+        const char *refresh = json_string_value(json_object_get(o, v1 ? "refresh" : "refresh_sha256"));
+        const char *access = json_string_value(json_object_get(o, v1 ? "access" : "access_sha256"));
         json_t *user = json_object_get(o, "user"), *rexp = json_object_get(o, "refresh_expires");
         json_t *aexp = json_object_get(o, "access_expires");
         if (!client || !endpoint || strlen(endpoint) >= sizeof ((grant_t *) 0)->endpoint_id || !json_is_integer(user)
@@ -183,9 +197,10 @@ static long s_import(state_t *self, json_t *doc, int64_t now_mono, int64_t now_w
         *g = (grant_t) { .next = self->grants, .client = c, .user = self->users[u] };
         snprintf(g->endpoint_id, sizeof g->endpoint_id, "%s", endpoint);
         self->grants = g;
-        g->refresh = s_token_add(self, TOKEN_REFRESH, g, refresh, refresh_ms);
+        g->refresh = s_token_add(self, TOKEN_REFRESH, g, refresh, v1 ? refresh : NULL, refresh_ms);
         if (access)
-            g->access = s_token_add(self, TOKEN_ACCESS, g, access, now_mono + (json_integer_value(aexp) - now_wall));
+            g->access = s_token_add(self, TOKEN_ACCESS, g, access, v1 ? access : NULL,
+                                    now_mono + (json_integer_value(aexp) - now_wall));
         if (!g->refresh || (access && !g->access)) {
             snprintf(why, why_size, "login %zu has a malformed or repeated token", i);
             return -1;
