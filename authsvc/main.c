@@ -46,17 +46,26 @@ static void s_store_check(svc_t *svc, void *arg)
     store_check(self->store, why, sizeof why);
 }
 
+//  The configuration for a command-line run (--init-store, --key-usage), with only warnings logged. Returns 0, or 1
+//  after printing why it cannot be loaded.
+static int s_tool_config(config_t *cfg)
+{
+    char err[256];
+    log_init("authsvc", LOGL_WARN);
+    if (config_load(cfg, err, sizeof err) != 0) {
+        printf("config: %s\n", err);
+        return 1;
+    }
+    return 0;
+}
+
 //  --init-store: make the token store in DATA_DIR when there is none (deploy/start, when the stack starts from
 //  nothing: the services themselves never make one). Prints what it did; exit 0, or 1 when it cannot.
 static int s_init_store(void)
 {
     config_t cfg;
-    char err[256];
-    log_init("authsvc", LOGL_WARN);
-    if (config_load(&cfg, err, sizeof err) != 0) {
-        printf("config: %s\n", err);
+    if (s_tool_config(&cfg) != 0)
         return 1;
-    }
     char path[4096];
     struct stat st;
     bool exists = snprintf(path, sizeof path, "%s/data.mdb", cfg.data_dir) < (int) sizeof path && stat(path, &st) == 0;
@@ -84,12 +93,8 @@ static int s_init_store(void)
 static int s_key_usage(void)
 {
     config_t cfg;
-    char err[256];
-    log_init("authsvc", LOGL_WARN);
-    if (config_load(&cfg, err, sizeof err) != 0) {
-        printf("config: %s\n", err);
+    if (s_tool_config(&cfg) != 0)
         return 1;
-    }
     seal_ring_t *ring = seal_ring_load(cfg.key_file);
     store_t *store = ring ? store_open_existing(cfg.data_dir, (size_t) cfg.data_map_mb << 20) : NULL;
     uint32_t ids[SEAL_KEYS_MAX + 1], ring_ids[SEAL_KEYS_MAX];
