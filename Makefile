@@ -62,7 +62,8 @@ pkg_libs   = $(shell pkg-config --libs $(1) 2>/dev/null)
 lib_srcs   = $(filter-out %_test.c %/main.c,$(wildcard $(1)/*.c $(1)/*.S))
 COMMON_SRC := $(call lib_srcs,common)
 PROTO_SRC  := $(call lib_srcs,proto)
-TESTLIB_SRC:= tests/testlib.c
+# The tests' library: the harness and tests/support/*.c (test-only entry points such as the store's hooks).
+TESTLIB_SRC:= tests/testlib.c $(wildcard tests/support/*.c)
 SERVICES   := gateway authsvc apisvc tests/mockrc tests/loadgen
 TEST_SRC   := $(wildcard common/*_test.c proto/*_test.c gateway/*_test.c authsvc/*_test.c apisvc/*_test.c tests/mockrc/*_test.c)
 

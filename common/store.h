@@ -218,18 +218,4 @@ int store_reseal_step(store_t *self, size_t max, store_reseal_t *out);
 //  Returns 0, STORE_EINVAL or STORE_EIO.
 int store_key_usage(store_t *self, uint32_t *ids, size_t *counts, size_t cap, size_t *n_p);
 
-//  ---------------------------------------------------------------------------
-//  TEST SUPPORT ONLY (common/store_test.c, store_proc_test.c). Never call these from service code.
-//  Begin a write (or read) transaction, write one byte to ready_fd, block reading
-//  wait_fd (until a byte or EOF), then abort. Lets a test kill a process inside a
-//  transaction. Returns 0 or a STORE_* code.
-int store_test_hold_write(store_t *self, int ready_fd, int wait_fd);
-int store_test_hold_read(store_t *self, int ready_fd, int wait_fd);
-//  Store raw bytes as the value of key in db "sessions" or "pending". Returns 0, STORE_EINVAL or STORE_EIO.
-int store_test_put_raw(store_t *self, const char *db, const char *key, const void *data, size_t len);
-//  The number of stale reader slots store_open cleared.
-int store_test_stale_at_open(const store_t *self);
-//  The current size of this process's map (grows on MDB_MAP_RESIZED and for deletes in a full map).
-size_t store_test_map_size(store_t *self);
-
 #endif

@@ -7,7 +7,7 @@
 #include "common/log.h"
 #include "common/store.h"
 #include "common/store_codec.h"
-#include "common/store_testutil.h"
+#include "tests/support/store_testutil.h"
 #include "tests/testlib.h"
 
 #include <stdio.h>

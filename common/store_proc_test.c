@@ -8,7 +8,7 @@
 //  (children of fork stay under the tool; --trace-children only concerns exec).
 #include "common/log.h"
 #include "common/store.h"
-#include "common/store_testutil.h"
+#include "tests/support/store_testutil.h"
 #include "tests/testlib.h"
 
 #include <errno.h>

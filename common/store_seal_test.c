@@ -5,7 +5,7 @@
 #include "common/seal.h"
 #include "common/store.h"
 #include "common/store_codec.h"
-#include "common/store_testutil.h"
+#include "tests/support/store_testutil.h"
 #include "tests/testlib.h"
 
 #include <sodium.h>

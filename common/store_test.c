@@ -6,7 +6,7 @@
 //  Every case works in its own directory under test_tmpdir().
 #include "common/log.h"
 #include "common/store.h"
-#include "common/store_testutil.h"
+#include "tests/support/store_testutil.h"
 #include "tests/testlib.h"
 
 #include <pthread.h>

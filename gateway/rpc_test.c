@@ -1,7 +1,7 @@
 //  rpc_test: the per-thread service client against fake services: replies matched by id,
 //  dead and hung services bounded by the service timeout, slow but live ones waited for,
 //  recovery without a restart, two services called at once.
-#include "gateway/gwtest.h"
+#include "tests/support/gwtest.h"
 #include "gateway/rpc.h"
 
 #define TIMEOUT_MS 300      //  SERVICE_TIMEOUT_MS of these tests

@@ -3,7 +3,7 @@
 //  connect, under an https PUBLIC_URL the session cookie is __Host-rcsid with Secure, and the metrics port
 //  (loopback, its own listener) gathers the services' figures within its bound.
 #include "common/metrics.h"
-#include "gateway/gwtest.h"
+#include "tests/support/gwtest.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

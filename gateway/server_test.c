@@ -1,7 +1,7 @@
 //  server_test: the gateway's HTTP server in process on 127.0.0.1:<any port>, with fake
 //  authsvc and apisvc (ipc endpoints in a temporary directory), driven by libcurl: routes, pages,
 //  service errors. Its edge (body deadline, who may connect, the https cookie): server_edge_test.
-#include "gateway/gwtest.h"
+#include "tests/support/gwtest.h"
 #include "gateway/front.h"
 #include "gateway/reply.h"
 #include "gateway/server.h"

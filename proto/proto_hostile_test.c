@@ -4,7 +4,7 @@
 //  Environment: PROTO_TEST_FRAMES (random frames to try, default 200000; use a
 //  few thousand under valgrind), PROTO_TEST_SEED (seed of the random frames).
 #include "proto/proto.h"
-#include "proto/proto_testutil.h"
+#include "tests/support/proto_testutil.h"
 #include "tests/testlib.h"
 
 #include <inttypes.h>

@@ -1,7 +1,7 @@
 //  proto_test: the schema, the message object, encoding, describe() and the ERROR helpers.
 //  Hostile input (truncated, wrong-typed, oversize, random frames) is in proto_hostile_test.c.
 #include "proto/proto.h"
-#include "proto/proto_testutil.h"
+#include "tests/support/proto_testutil.h"
 #include "tests/testlib.h"
 
 #include <inttypes.h>

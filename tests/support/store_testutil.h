@@ -1,5 +1,5 @@
-//  store_testutil: record helpers shared by common/store_test.c and
-//  common/store_proc_test.c (test code only).
+//  store_testutil: record helpers and the store's test-only entry points, shared by the store's tests
+//  (test code only: tests/support/ is built into the tests' library, never into a service).
 #ifndef STORE_TESTUTIL_H_INCLUDED
 #define STORE_TESTUTIL_H_INCLUDED
 
@@ -11,6 +11,19 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+
+//  Test-only entry points into the store (tests/support/store_hooks.c, in the tests' library only).
+//  Begin a write (or read) transaction, write one byte to ready_fd, block reading
+//  wait_fd (until a byte or EOF), then abort. Lets a test kill a process inside a
+//  transaction. Returns 0 or a STORE_* code.
+int store_test_hold_write(store_t *self, int ready_fd, int wait_fd);
+int store_test_hold_read(store_t *self, int ready_fd, int wait_fd);
+//  Store raw bytes as the value of key in db "sessions" or "pending". Returns 0, STORE_EINVAL or STORE_EIO.
+int store_test_put_raw(store_t *self, const char *db, const char *key, const void *data, size_t len);
+//  The number of stale reader slots store_open cleared.
+int store_test_stale_at_open(const store_t *self);
+//  The current size of this process's map (grows on MDB_MAP_RESIZED and for deletes in a full map).
+size_t store_test_map_size(store_t *self);
 
 #define NOW ((int64_t) 1800000000000)       //  a fixed "now" for the cases that pass time in
 #define HOUR ((int64_t) 3600 * 1000)
