@@ -1,5 +1,6 @@
 //  bus: see bus.h.
 #include "common/bus.h"
+#include "common/clock.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -179,18 +180,11 @@ static zcert_t *s_load(const char *file, const char *suffix, const char *what)
     return cert;
 }
 
-static int64_t s_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 //  Read the accepted keys again when the clients directory changed (at most every BUS_RECHECK_MS): zauth reads
 //  it for each handshake, this for the connections already made.
 static void s_reload_keys(bus_server_t *self)
 {
-    int64_t now = s_now_ms();
+    int64_t now = clock_mono_ms();
     if (self->checked_ms && now - self->checked_ms < BUS_RECHECK_MS)
         return;
     self->checked_ms = now;
@@ -326,7 +320,7 @@ void bus_server_on_monitor(bus_server_t *self)
     const char *reason = event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ? "refused_key"
                        : event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ? "protocol" : "other";
     metrics_inc(self->failures, (const char *[]) { reason });
-    int64_t now = s_now_ms();
+    int64_t now = clock_mono_ms();
     if (event == self->last_event && value == self->last_value && now - self->last_logged_ms < 1000)
         self->suppressed++;
     else {

@@ -4,6 +4,7 @@
 //  logins are in store_pending.c, the sweep in store_sweep.c, the record format
 //  in store_codec.c, the transaction runner in store_txn.c.
 #include "common/store.h"
+#include "common/clock.h"
 
 #include "common/log.h"
 #include "common/store_codec.h"
@@ -27,13 +28,6 @@
 
 //  ---------------------------------------------------------------------------
 //  Helpers
-
-static int64_t s_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 //  mkdir -p with mode 0700 for the directories it creates; *st gets the directory's. Returns 0 or -1 (errno set).
 static int s_mkdir_p(const char *dir, struct stat *st)
@@ -392,7 +386,7 @@ int store_session_get_at(store_t *self, const char *sid, int64_t now, store_sess
 
 int store_session_get(store_t *self, const char *sid, store_session_t *rec)
 {
-    return store_session_get_at(self, sid, s_now_ms(), rec);
+    return store_session_get_at(self, sid, clock_now_ms(), rec);
 }
 
 static int s_put_fn(store_t *self, MDB_txn *txn, void *arg, bool *commit)

@@ -203,7 +203,7 @@ static void t_session_expiry_get(void)
     CHECK(store_session_get_at(store, "sid", NOW, &out) == STORE_ENOTFOUND);
     CHECK(store_refresh_claim(store, "sid", 1, NOW, 1000, &out) == STORE_ENOTFOUND);
     //  store_session_get reads the clock.
-    int64_t now = s_clock_ms();
+    int64_t now = clock_now_ms();
     s_session(&rec, 2, now - 1000);
     CHECK(store_session_put(store, "past", &rec) == 0);
     s_session(&rec, 3, now + HOUR);

@@ -33,10 +33,10 @@ static size_t s_raw_read(int fd, char *buf, size_t size, int ms, bool *closed)
 {
     size_t len = 0;
     *closed = false;
-    int64_t until = gw_now_ms() + ms;
-    while (len < size - 1 && !*closed && gw_now_ms() < until) {
+    int64_t until = clock_mono_ms() + ms;
+    while (len < size - 1 && !*closed && clock_mono_ms() < until) {
         struct pollfd p = { .fd = fd, .events = POLLIN };
-        if (poll(&p, 1, (int) (until - gw_now_ms())) <= 0)
+        if (poll(&p, 1, (int) (until - clock_mono_ms())) <= 0)
             continue;
         ssize_t n = recv(fd, buf + len, size - 1 - len, 0);
         if (n <= 0)
@@ -52,15 +52,15 @@ static size_t s_raw_read(int fd, char *buf, size_t size, int ms, bool *closed)
 static long s_dribble(int fd, const char *head)
 {
     CHECK(send(fd, head, strlen(head), MSG_NOSIGNAL) == (ssize_t) strlen(head));
-    int64_t t0 = gw_now_ms();
-    while (gw_now_ms() - t0 < 5000) {
+    int64_t t0 = clock_mono_ms();
+    while (clock_mono_ms() - t0 < 5000) {
         struct pollfd p = { .fd = fd, .events = POLLIN };
         if (poll(&p, 1, 200) > 0)
             break;
         if (send(fd, "c", 1, MSG_NOSIGNAL) != 1)
             break;
     }
-    return (long) (gw_now_ms() - t0);
+    return (long) (clock_mono_ms() - t0);
 }
 
 #define BODY_TIMEOUT_MS 800     //  GATEWAY_BODY_TIMEOUT_MS of the dribble cases

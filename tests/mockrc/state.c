@@ -1,5 +1,6 @@
 //  state: see state.h.
 #include "tests/mockrc/state.h"
+#include "common/clock.h"
 #include "tests/mockrc/state_priv.h"
 
 #include <pthread.h>
@@ -11,9 +12,7 @@
 
 int64_t state_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return clock_mono_ms();
 }
 
 void state_config_defaults(state_config_t *cfg)

@@ -8,6 +8,7 @@
 //  recognise the token when a client presents it. (Version 1 files, which held the tokens themselves, are still
 //  read.) Written 0600, next to the mock's other run files.
 #include "tests/mockrc/state_priv.h"
+#include "common/clock.h"
 
 #include "common/log.h"
 
@@ -26,13 +27,6 @@
 #define SAVE_USERS_MAX 1000000
 #define SAVE_GRANTS_MAX 1000000
 #define SAVE_TIME_MAX ((json_int_t) 4102444800000)     //  2100-01-01 in ms: later expiries are not believed
-
-static int64_t s_wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 uint64_t state_changes(state_t *self)
 {
@@ -74,7 +68,7 @@ static json_t *s_export(state_t *self, int64_t now_mono, int64_t now_wall)
 int state_save(state_t *self, const char *path)
 {
     pthread_rwlock_rdlock(&self->lock);
-    json_t *doc = s_export(self, state_now_ms(), s_wall_ms());
+    json_t *doc = s_export(self, state_now_ms(), clock_now_ms());
     pthread_rwlock_unlock(&self->lock);
     char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
@@ -242,7 +236,7 @@ long state_load(state_t *self, const char *path, char *why, size_t why_size)
     if (self->grants || self->nusers)
         snprintf(why, why_size, "the state is not empty");
     else
-        taken = s_import(self, doc, state_now_ms(), s_wall_ms(), why, why_size);
+        taken = s_import(self, doc, state_now_ms(), clock_now_ms(), why, why_size);
     pthread_rwlock_unlock(&self->lock);
     json_decref(doc);
     if (taken < 0)

@@ -9,6 +9,7 @@
 #define GWTEST_H_INCLUDED
 
 #include "common/config.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/rand.h"
 #include "gateway/server.h"
@@ -68,13 +69,6 @@ typedef struct {
     fake_pending_t pending[FAKE_PENDING_MAX];
     int npending;
 } fake_t;
-
-static inline int64_t gw_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static inline void s_fake_copy(char *dst, size_t size, const proto_msg_t *m, const char *field)
 {
@@ -202,7 +196,7 @@ static inline void s_fake_take(fake_t *f, void *sock)
             zmq_msg_copy(&p->id, &id);
             p->frame = frame;
             p->size = size;
-            p->due = gw_now_ms() + f->delay_ms;
+            p->due = clock_mono_ms() + f->delay_ms;
             frame = NULL;
         }
         else
@@ -220,7 +214,7 @@ static inline long s_fake_flush(fake_t *f, void *sock)
 {
     long wait = 20;
     pthread_mutex_lock(&f->lock);
-    int64_t now = gw_now_ms();
+    int64_t now = clock_mono_ms();
     for (int i = 0; i < f->npending;) {
         fake_pending_t *p = &f->pending[i];
         if (p->due <= now) {
@@ -444,9 +438,9 @@ static inline http_resp_t http_do(int port, const char *method, const char *path
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &head_sink);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 30000L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    int64_t t0 = gw_now_ms();
+    int64_t t0 = clock_mono_ms();
     r.ok = curl_easy_perform(c) == CURLE_OK;
-    r.ms = (long) (gw_now_ms() - t0);
+    r.ms = (long) (clock_mono_ms() - t0);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
     curl_slist_free_all(list);
     curl_easy_cleanup(c);

@@ -4,6 +4,7 @@
 #define STORE_TESTUTIL_H_INCLUDED
 
 #include "common/store.h"
+#include "common/clock.h"
 #include "tests/testlib.h"
 
 #include <stdbool.h>
@@ -33,13 +34,6 @@ static inline const char *s_dir(const char *name)
     static char path[512];
     snprintf(path, sizeof path, "%s/%s", test_tmpdir(), name);
     return path;
-}
-
-static inline int64_t s_clock_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static inline void s_fill(char *dst, size_t size, char c)
