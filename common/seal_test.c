@@ -2,6 +2,7 @@
 //  (kind, field, record key, key id), tampering, rotation (several keys, reload) and the file checks.
 #include "common/log.h"
 #include "common/seal.h"
+#include "tests/support/seal_testutil.h"
 #include "tests/testlib.h"
 
 #include <fcntl.h>
@@ -21,26 +22,6 @@ static const char *s_path(const char *name)
     char *path = paths[next++ % 4];
     snprintf(path, 512, "%s/%s", test_tmpdir(), name);
     return path;
-}
-
-//  A key ring file at path with the given ids (first seals); key bytes derived from the id; mode 0600.
-static void s_write_ring(const char *path, const uint32_t *ids, size_t n)
-{
-    char tmp[600];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    CHECK(f != NULL);
-    fprintf(f, "# a comment\n\n");
-    for (size_t i = 0; i < n; i++) {
-        unsigned char key[SEAL_KEY_BYTES];
-        memset(key, (int) ids[i], sizeof key);
-        char b64[sodium_base64_ENCODED_LEN(SEAL_KEY_BYTES, sodium_base64_VARIANT_ORIGINAL)];
-        sodium_bin2base64(b64, sizeof b64, key, sizeof key, sodium_base64_VARIANT_ORIGINAL);
-        fprintf(f, "%u %s\n", ids[i], b64);
-    }
-    fclose(f);
-    CHECK(chmod(tmp, 0600) == 0);
-    CHECK(rename(tmp, path) == 0);
 }
 
 static void s_write_text(const char *path, const char *text, mode_t mode)
@@ -92,7 +73,7 @@ static void t_create(void)
 static void t_roundtrip(void)
 {
     const char *path = s_path("roundtrip");
-    s_write_ring(path, (uint32_t[]) { 7 }, 1);
+    test_write_ring(path, (uint32_t[]) { 7 }, 1);
     seal_ring_t *ring = seal_ring_load(path);
     CHECK(ring != NULL);
     unsigned char a[256], b[256];
@@ -136,7 +117,7 @@ static void t_roundtrip(void)
 static void t_binding(void)
 {
     const char *path = s_path("binding");
-    s_write_ring(path, (uint32_t[]) { 2, 1 }, 2);
+    test_write_ring(path, (uint32_t[]) { 2, 1 }, 2);
     seal_ring_t *ring = seal_ring_load(path);
     CHECK(ring != NULL);
     unsigned char a[256];
@@ -168,7 +149,7 @@ static void t_binding(void)
 static void t_tamper(void)
 {
     const char *path = s_path("tamper");
-    s_write_ring(path, (uint32_t[]) { 3 }, 1);
+    test_write_ring(path, (uint32_t[]) { 3 }, 1);
     seal_ring_t *ring = seal_ring_load(path);
     CHECK(ring != NULL);
     unsigned char a[256];
@@ -194,7 +175,7 @@ static void t_tamper(void)
 static void t_rotation(void)
 {
     const char *path = s_path("rotation");
-    s_write_ring(path, (uint32_t[]) { 1 }, 1);
+    test_write_ring(path, (uint32_t[]) { 1 }, 1);
     seal_ring_t *ring = seal_ring_load(path);
     CHECK(ring != NULL);
     unsigned char old[256], fresh[256];
@@ -202,7 +183,7 @@ static void t_rotation(void)
     char out[128];
     CHECK(seal_seal(ring, "session", "access_token", "s", TOKEN, strlen(TOKEN), old, sizeof old, &olen) == 0);
     CHECK(seal_ring_refresh(ring) == 0);        //  unchanged
-    s_write_ring(path, (uint32_t[]) { 2, 1 }, 2);
+    test_write_ring(path, (uint32_t[]) { 2, 1 }, 2);
     CHECK(seal_ring_refresh(ring) == 1);
     CHECK(seal_ring_first_id(ring) == 2);
     uint32_t ids[SEAL_KEYS_MAX];
@@ -213,7 +194,7 @@ static void t_rotation(void)
     CHECK(seal_open(ring, "session", "access_token", "s", old, olen, out, sizeof out, &n) == 0);
     CHECK(seal_open(ring, "session", "access_token", "s", fresh, flen, out, sizeof out, &n) == 0);
     //  Retired.
-    s_write_ring(path, (uint32_t[]) { 2 }, 1);
+    test_write_ring(path, (uint32_t[]) { 2 }, 1);
     CHECK(seal_ring_reload(ring) == 0);
     CHECK(seal_open(ring, "session", "access_token", "s", old, olen, out, sizeof out, &n) == SEAL_EKEY);
     CHECK(seal_open(ring, "session", "access_token", "s", fresh, flen, out, sizeof out, &n) == 0);
@@ -229,10 +210,10 @@ static void t_rotation(void)
 static void t_lazy_reload(void)
 {
     const char *path = s_path("lazy");
-    s_write_ring(path, (uint32_t[]) { 1 }, 1);
+    test_write_ring(path, (uint32_t[]) { 1 }, 1);
     seal_ring_t *reader = seal_ring_load(path);
     CHECK(reader != NULL);
-    s_write_ring(path, (uint32_t[]) { 5, 1 }, 2);
+    test_write_ring(path, (uint32_t[]) { 5, 1 }, 2);
     seal_ring_t *writer = seal_ring_load(path);
     CHECK(writer != NULL);
     unsigned char a[256];
@@ -253,7 +234,7 @@ static void t_bad_files(void)
 {
     const char *path = s_path("bad");
     CHECK(seal_ring_load(s_path("absent")) == NULL);
-    s_write_ring(path, (uint32_t[]) { 1 }, 1);
+    test_write_ring(path, (uint32_t[]) { 1 }, 1);
     CHECK(chmod(path, 0640) == 0);
     CHECK(seal_ring_load(path) == NULL);
     CHECK(chmod(path, 0604) == 0);

@@ -6,6 +6,7 @@
 #include "common/store.h"
 #include "common/store_codec.h"
 #include "tests/support/store_testutil.h"
+#include "tests/support/seal_testutil.h"
 #include "tests/testlib.h"
 
 #include <sodium.h>
@@ -14,24 +15,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-
-static void s_write_ring(const char *path, const uint32_t *ids, size_t n)
-{
-    char tmp[600];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    CHECK(f != NULL);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char key[SEAL_KEY_BYTES];
-        memset(key, (int) ids[i] * 3, sizeof key);
-        char b64[sodium_base64_ENCODED_LEN(SEAL_KEY_BYTES, sodium_base64_VARIANT_ORIGINAL)];
-        sodium_bin2base64(b64, sizeof b64, key, sizeof key, sodium_base64_VARIANT_ORIGINAL);
-        fprintf(f, "%u %s\n", ids[i], b64);
-    }
-    fclose(f);
-    CHECK(chmod(tmp, 0600) == 0);
-    CHECK(rename(tmp, path) == 0);
-}
 
 //  Whether the bytes of s appear anywhere in the file at path (free pages included).
 static bool s_file_has(const char *path, const char *s)
@@ -62,7 +45,7 @@ static void s_env_open(s_env_t *e, const char *name, const uint32_t *ids, size_t
     e->store = store_open(e->dir, 0);
     CHECK(e->store != NULL);
     snprintf(e->keys, sizeof e->keys, "%s/keys", e->dir);
-    s_write_ring(e->keys, ids, n);
+    test_write_ring(e->keys, ids, n);
     e->ring = seal_ring_load(e->keys);
     CHECK(e->ring != NULL);
     store_set_ring(e->store, e->ring);
@@ -219,7 +202,7 @@ static void t_rotation(void)
     CHECK(id1 == N + P && id2 == 0 && other == 1);
     store_reseal_t r;
     CHECK(store_reseal_step(e.store, 100, &r) == 0);        //  nothing under another key but the legacy one
-    s_write_ring(e.keys, (uint32_t[]) { 2, 1 }, 2);
+    test_write_ring(e.keys, (uint32_t[]) { 2, 1 }, 2);
     CHECK(seal_ring_refresh(e.ring) == 1);
     int steps = 0, clean = 0;
     size_t resealed = 0, dropped = 0;
@@ -241,7 +224,7 @@ static void t_rotation(void)
     s_usage(e.store, &id1, &id2, &other);
     CHECK(id1 == 0 && id2 == N + P && other == 0);
     //  Key 1 retired: every record opens with key 2 alone.
-    s_write_ring(e.keys, (uint32_t[]) { 2 }, 1);
+    test_write_ring(e.keys, (uint32_t[]) { 2 }, 1);
     CHECK(seal_ring_refresh(e.ring) == 1);
     for (int i = 0; i < N; i++) {
         snprintf(sid, sizeof sid, "sid-%03d", i);

@@ -593,4 +593,18 @@ static inline void gwenv_shared_down(void)
     s_gwenv_shared(false);
 }
 
+//  The main of a test binary whose cases use the shared server: logging as name, random ids and libcurl set up,
+//  the cases run, then the shared server stopped. Returns the exit status (2 when the set-up fails).
+static inline int gwenv_main(const char *name, int argc, char **argv, const test_case_t *cases, size_t count)
+{
+    log_init(name, LOGL_WARN);
+    if (rand_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+        return 2;
+    int rc = test_main(argc, argv, cases, count);
+    gwenv_shared_down();
+    curl_global_cleanup();
+    return rc;
+}
+#define GWENV_MAIN(name, argc, argv, cases) gwenv_main((name), (argc), (argv), (cases), sizeof(cases) / sizeof((cases)[0]))
+
 #endif
