@@ -151,7 +151,7 @@ static void s_exchange_done(const http_response_t *resp, void *arg)
                               : code == PROTO_UPSTREAM_UNREACHABLE ? "RingCentral could not be reached; try again"
                               : code == PROTO_RATE_LIMITED ? "RingCentral rate limit; wait and try again"
                                                            : "RingCentral's token endpoint failed; try again";
-        long retry = code == PROTO_RATE_LIMITED ? (resp->retry_after > 0 ? resp->retry_after : 60) : -1;
+        long retry = code == PROTO_RATE_LIMITED ? upstream_retry_after(resp) : -1;
         proto_msg_t *error = upstream_error_new(job->rid, code, msg, retry, job->env, &detail);
         if (error)
             svc_reply(self->svc, &job->peer, error);

@@ -296,7 +296,7 @@ static void s_settle(authsvc_t *self, void *arg)
     store_refresh_release(self->store, job->sid);
     long retry = -1;
     if (code == PROTO_RATE_LIMITED) {
-        retry = job->retry_after > 0 ? job->retry_after : 60;
+        retry = job->retry_after;   //  upstream_retry_after: > 0 for every RATE_LIMITED answer
         job->blocked_until = clock_now_ms() + retry * 1000;
     }
     s_finish(job, code, 0, code == PROTO_RATE_LIMITED ? "RingCentral rate limit on token refresh; wait and try again"
@@ -319,7 +319,7 @@ static void s_refresh_done(const http_response_t *resp, void *arg)
     job->reason = reason ? reason : "-";
     job->status = resp->status;
     job->elapsed_ms = resp->elapsed_ms;
-    job->retry_after = resp->retry_after;
+    job->retry_after = upstream_retry_after(resp);
     job->state = JOB_SETTLE;
     if (authsvc_later(job->owner, s_settle, job) != 0)
         s_settle(job->owner, job);      //  out of memory: at once, inside the batch

@@ -50,7 +50,7 @@ long upstream_retry_after(const http_response_t *resp)
 {
     if (resp->retry_after > 0)
         return resp->retry_after;
-    return resp->status == 429 ? 60 : -1;
+    return resp->status == 429 ? UPSTREAM_RETRY_AFTER_DEFAULT : -1;
 }
 
 //  Copy a code: only [A-Za-z0-9_.-], else "".

@@ -12,7 +12,10 @@
 proto_code_t upstream_code(const http_response_t *resp);
 //  A short human message for code and resp (no body content, no secrets), for ERROR replies.
 const char *upstream_message(proto_code_t code, const http_response_t *resp);
-//  The Retry-After to pass on: the header when present, else 60 for a 429, else -1.
+//  Seconds to wait after a 429 that says nothing (no Retry-After header).
+#define UPSTREAM_RETRY_AFTER_DEFAULT 60
+//  THE Retry-After rule: the header when present, else UPSTREAM_RETRY_AFTER_DEFAULT for a 429, else -1. So it is
+//  > 0 for every answer upstream_code calls RATE_LIMITED (a 429, or a 503 with the header).
 long upstream_retry_after(const http_response_t *resp);
 
 //  Longest upstream_code and upstream_message carried (the ERROR schema's limits).
