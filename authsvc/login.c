@@ -32,15 +32,14 @@ static bool s_take_own(authsvc_t *self, const svc_peer_t *peer, uint64_t rid, co
         svc_reply_error(self->svc, peer, rid, PROTO_STATE_MISMATCH, "unknown login state", -1);
         return false;
     }
-    store_session_t *rec = calloc(1, sizeof *rec);
+    store_session_t *rec = store_session_new();
     if (!rec) {
         svc_reply_error(self->svc, peer, rid, PROTO_INTERNAL, "out of memory", -1);
         return false;
     }
     const char *prev = store_session_get(self->store, sid, rec) == STORE_OK ? rec->prev_sid : NULL;
     int src = store_pending_take_owned(self->store, state, sid, prev, clock_now_ms(), pending);
-    memset(rec, 0, sizeof *rec);
-    free(rec);
+    store_session_destroy(&rec);
     if (src == STORE_ENOTFOUND || src == STORE_EPERM) {
         log_warn(ev, "rid=%llx why=%s", (unsigned long long) rid,
                  src == STORE_EPERM ? "other_session" : "unknown_or_expired");
@@ -101,7 +100,7 @@ static void s_exchange_done(const http_response_t *resp, void *arg)
     proto_code_t code = oauth_classify(resp, &reason, &detail);
     store_session_t *rec = NULL;
     if (code == PROTO_OK) {
-        rec = calloc(1, sizeof *rec);
+        rec = store_session_new();
         const char *why = "out of memory";
         if (!rec || oauth_parse_tokens(resp->body, resp->body_len, clock_now_ms(), rec, &why) != 0) {
             code = PROTO_UPSTREAM_ERROR;
@@ -114,13 +113,10 @@ static void s_exchange_done(const http_response_t *resp, void *arg)
         snprintf(rec->prev_sid, sizeof rec->prev_sid, "%s", job->sid);
         rec->version = 1;
         //  A login over an earlier one (another tab, or logging in again): end the earlier tokens.
-        store_session_t *old = calloc(1, sizeof *old);
+        store_session_t *old = store_session_new();
         if (old && store_session_get(self->store, job->sid, old) == STORE_OK)
             logout_revoke_detached(self, old);
-        if (old) {
-            memset(old, 0, sizeof *old);
-            free(old);
-        }
+        store_session_destroy(&old);
         int src = rand_id(new_sid, sizeof new_sid) == 0
                       ? store_session_rotate(self->store, job->sid, new_sid, rec)
                       : STORE_EINVAL;
@@ -159,10 +155,7 @@ static void s_exchange_done(const http_response_t *resp, void *arg)
             svc_reply_error(self->svc, &job->peer, job->rid, code, msg, retry);
         proto_msg_destroy(&error);
     }
-    if (rec) {
-        memset(rec, 0, sizeof *rec);
-        free(rec);
-    }
+    store_session_destroy(&rec);
     free(job);
 }
 

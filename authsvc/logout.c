@@ -81,7 +81,7 @@ void logout_request(authsvc_t *self, const svc_peer_t *peer, proto_msg_t *req)
     const char *sid = proto_msg_str(req, "sid");
     if (!authsvc_check_sid(self, peer, rid, sid))
         return;
-    store_session_t *rec = calloc(1, sizeof *rec);
+    store_session_t *rec = store_session_new();
     int src = rec ? store_session_get(self->store, sid, rec) : STORE_EIO;
     int env = src == STORE_OK ? config_env_parse(rec->env) : -1;
     s_logout_t *job = calloc(1, sizeof *job);
@@ -98,8 +98,5 @@ void logout_request(authsvc_t *self, const svc_peer_t *peer, proto_msg_t *req)
             log_warn("logout.revoke_skipped", "rid=%llx", (unsigned long long) rid);
         s_delete(job);
     }
-    if (rec) {
-        memset(rec, 0, sizeof *rec);
-        free(rec);
-    }
+    store_session_destroy(&rec);
 }

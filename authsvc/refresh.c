@@ -110,7 +110,7 @@ static void s_job_free(s_job_t *job)
         job->waiters = w->next;
         free(w);
     }
-    memset(&job->rec, 0, sizeof job->rec);
+    explicit_bzero(&job->rec, sizeof job->rec);   //  the rotated tokens: a wipe the compiler cannot drop before free
     free(job);
 }
 
@@ -128,7 +128,7 @@ void refresh_destroy(refresh_t **self_p)
 
 static void s_reply_session(authsvc_t *self, const svc_peer_t *peer, uint64_t rid, const char *sid)
 {
-    store_session_t *rec = calloc(1, sizeof *rec);
+    store_session_t *rec = store_session_new();
     int src = rec ? store_session_get(self->store, sid, rec) : STORE_EIO;
     proto_msg_t *reply = proto_msg_new(PROTO_SESSION_OK, rid);
     if (src != STORE_OK && src != STORE_ENOTFOUND)
@@ -148,10 +148,7 @@ static void s_reply_session(authsvc_t *self, const svc_peer_t *peer, uint64_t ri
             svc_reply_error(self->svc, peer, rid, PROTO_INTERNAL, "could not encode the reply", -1);
     }
     proto_msg_destroy(&reply);
-    if (rec) {
-        memset(rec, 0, sizeof *rec);
-        free(rec);
-    }
+    store_session_destroy(&rec);
 }
 
 static void s_reply_version(authsvc_t *self, const svc_peer_t *peer, uint64_t rid, uint64_t version)
@@ -228,17 +225,14 @@ static bool s_commit(s_job_t *job)
     }
     if (src == STORE_ENOTFOUND || src == STORE_ESTALE) {
         //  Logged out (or expired) meanwhile, or the version moved on without us: the pair is of no use.
-        store_session_t *cur = calloc(1, sizeof *cur);
+        store_session_t *cur = store_session_new();
         int gsrc = src == STORE_ESTALE && cur ? store_session_get(self->store, job->sid, cur) : STORE_ENOTFOUND;
         log_warn("refresh.dropped", "reason=%s", src == STORE_ENOTFOUND ? "logged_out" : "version_moved_on");
         if (gsrc == STORE_OK)
             s_finish(job, PROTO_OK, cur->version, NULL, -1);
         else
             s_finish(job, PROTO_NOT_LOGGED_IN, 0, "not logged in", -1);
-        if (cur) {
-            memset(cur, 0, sizeof *cur);
-            free(cur);
-        }
+        store_session_destroy(&cur);
         return true;
     }
     if (!retry)
@@ -446,7 +440,7 @@ void refresh_request(authsvc_t *self, const svc_peer_t *peer, proto_msg_t *req)
     int64_t seen = proto_msg_int(req, "seen_version", 0);
     if (!authsvc_check_sid(self, peer, rid, sid))
         return;
-    store_session_t *rec = calloc(1, sizeof *rec);
+    store_session_t *rec = store_session_new();
     int src = rec ? store_session_get(self->store, sid, rec) : STORE_EIO;
     if (src == STORE_ENOTFOUND)
         svc_reply_error(self->svc, peer, rid, PROTO_NOT_LOGGED_IN, "not logged in", -1);
@@ -458,10 +452,7 @@ void refresh_request(authsvc_t *self, const svc_peer_t *peer, proto_msg_t *req)
     }
     else if (!s_blocked(self, sid, peer, rid, PROTO_REFRESH))
         s_join(self, sid, (uint64_t) seen, peer, rid, PROTO_REFRESH);
-    if (rec) {
-        memset(rec, 0, sizeof *rec);
-        free(rec);
-    }
+    store_session_destroy(&rec);
 }
 
 void refresh_session(authsvc_t *self, const svc_peer_t *peer, proto_msg_t *req)
@@ -475,7 +466,7 @@ void refresh_session(authsvc_t *self, const svc_peer_t *peer, proto_msg_t *req)
         proto_msg_destroy(&reply);
         return;
     }
-    store_session_t *rec = calloc(1, sizeof *rec);
+    store_session_t *rec = store_session_new();
     int src = rec ? store_session_get(self->store, sid, rec) : STORE_EIO;
     int64_t now = clock_now_ms();
     if (src != STORE_OK && src != STORE_ENOTFOUND)
@@ -486,10 +477,7 @@ void refresh_session(authsvc_t *self, const svc_peer_t *peer, proto_msg_t *req)
     }
     else
         s_reply_session(self, peer, rid, sid);
-    if (rec) {
-        memset(rec, 0, sizeof *rec);
-        free(rec);
-    }
+    store_session_destroy(&rec);
 }
 
 //  Answer the waiters of job whose deadline has passed: REFRESH with UPSTREAM_TIMEOUT, SESSION with the
@@ -540,7 +528,7 @@ void refresh_tick(svc_t *svc, void *arg)
     authsvc_t *self = arg;
     size_t n = 0;
     s_job_t **all = s_all_jobs(self->refresh, &n);
-    store_session_t *rec = all ? calloc(1, sizeof *rec) : NULL;
+    store_session_t *rec = all ? store_session_new() : NULL;
     int64_t now = clock_now_ms(), now_mono = clock_mono_ms();
     for (size_t i = 0; rec && i < n; i++) {
         s_job_t *job = all[i];
@@ -570,10 +558,7 @@ void refresh_tick(svc_t *svc, void *arg)
         }
         //  JOB_UPSTREAM: the transfer's end settles it, whoever still waits; JOB_MEMORY: a commit does.
     }
-    if (rec) {
-        memset(rec, 0, sizeof *rec);
-        free(rec);
-    }
+    store_session_destroy(&rec);
     free(all);
 }
 

@@ -375,6 +375,20 @@ static int s_get_fn(store_t *self, MDB_txn *txn, void *arg, bool *commit)
     return rc;
 }
 
+store_session_t *store_session_new(void)
+{
+    return calloc(1, sizeof(store_session_t));
+}
+
+void store_session_destroy(store_session_t **rec_p)
+{
+    if (!rec_p || !*rec_p)
+        return;
+    explicit_bzero(*rec_p, sizeof **rec_p);
+    free(*rec_p);
+    *rec_p = NULL;
+}
+
 int store_session_get_at(store_t *self, const char *sid, int64_t now, store_session_t *rec)
 {
     MDB_val k;

@@ -113,6 +113,12 @@ typedef struct {
 //  Fill st from the environment's info. Returns 0, or STORE_EIO.
 int store_stats(store_t *self, store_stats_t *st);
 
+//  A new zeroed session record on the heap (records hold tokens: end it with store_session_destroy). Returns NULL
+//  when out of memory.
+store_session_t *store_session_new(void);
+//  Wipe the record (tokens included, a wipe the compiler cannot drop) and free it; set *rec_p to NULL. Safe with NULL.
+void store_session_destroy(store_session_t **rec_p);
+
 //  Read the session record of sid into rec; a record with refresh_expires_at <= now (the clock) is not found.
 //  Returns 0, STORE_ENOTFOUND, STORE_EINVAL (bad sid or corrupt record) or STORE_EIO.
 int store_session_get(store_t *self, const char *sid, store_session_t *rec);

@@ -413,7 +413,7 @@ static int s_reindex(store_t *self, MDB_txn *txn)
     if (cur)
         mdb_cursor_close(cur);
     if (rec) {
-        memset(rec, 0, sizeof *rec);
+        explicit_bzero(rec, sizeof *rec);   //  a verifier may be in it: a wipe the compiler cannot drop before free
         free(rec);
     }
     if (rc != MDB_NOTFOUND)
