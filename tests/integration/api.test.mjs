@@ -415,8 +415,9 @@ test('authsvc killed in the middle of a refresh: once restarted it refreshes at 
   //  The refresh call hangs at RingCentral without rotating anything (had RingCentral completed it, the
   //  login would be lost whatever we did: our process died with the new tokens).
   await mock.fault({ target: 'refresh', kind: 'hang', delay_ms: 5000, count: 1 });
+  const f0 = await counter('fault.injected');
   const first = b.get('/test?api=extension', JSON_ACCEPT);      //  authsvc claims the lease, the call hangs
-  await new Promise(r => setTimeout(r, 500));
+  await waitFor(async () => (await counter('fault.injected')) > f0, { what: 'the refresh to reach RingCentral' });
   await stack.kill('authsvc', 'SIGKILL');
   stack.start('authsvc');
   await stack.ready();
