@@ -96,6 +96,13 @@ static inline proto_msg_t *at_reply(at_t *t)
     return msg;
 }
 
+//  The string field of msg, "" when msg is NULL or the field unset.
+static inline const char *at_str(const proto_msg_t *msg, const char *field)
+{
+    const char *s = msg ? proto_msg_str(msg, field) : NULL;
+    return s ? s : "";
+}
+
 //  True when no reply waits.
 static inline bool at_quiet(at_t *t)
 {
@@ -122,14 +129,21 @@ static inline void at_stop(at_t *t)
     http_script_reset();
 }
 
-//  Hand req (sid, and seen_version when >= 0) to authsvc's handler, as svc_run does when it arrives.
+//  Hand req to authsvc's handler (which takes it), as svc_run does when it arrives.
+static inline void at_handle(at_t *t, proto_msg_t *req)
+{
+    if (CHECK(req != NULL))
+        authsvc_handle(t->a.svc, &t->peer, req, &t->a);
+}
+
+//  Hand a request of type with sid (and seen_version when >= 0) to the handler.
 static inline void at_send(at_t *t, proto_type_t type, uint64_t rid, const char *sid, int64_t seen_version)
 {
     proto_msg_t *req = proto_msg_new(type, rid);
     CHECK(req && proto_msg_set_str(req, "sid", sid) == 0);
     if (seen_version >= 0)
         CHECK(proto_msg_set_int(req, "seen_version", seen_version) == 0);
-    authsvc_handle(t->a.svc, &t->peer, req, &t->a);
+    at_handle(t, req);
 }
 
 //  The end of the loop's turn: run what was queued for after its group commit (store writes of refresh and logout).
