@@ -223,6 +223,26 @@ static void t_lease_expired(void)
     at_stop(&t);
 }
 
+//  A live lease of this very process with no refresh of ours under way (a release that was not stored) is taken
+//  back at once, not waited out.
+static void t_lease_own_leftover(void)
+{
+    at_t t;
+    at_start(&t);
+    char sid[SID_SIZE];
+    at_login(&t, sid, 1, NOW + HOUR);
+    at_lease(&t, sid, getpid(), NOW + 20000);
+    at_send(&t, PROTO_REFRESH, 1, sid, 1);
+    at_turn(&t);
+    CHECK(http_script_count() == 1 && s_is_refresh_of(0, "refresh-1"));
+    store_session_t rec;
+    CHECK(at_record(&t, sid, &rec) == 0 && rec.refreshing_pid == getpid() && rec.refreshing_until == NOW + AT_LEASE_MS);
+    CHECK(http_script_reply(0, 200, -1, at_tokens(2)) == 0);
+    at_turn(&t);
+    at_expect_version(&t, 1, 2);
+    at_stop(&t);
+}
+
 //  Waiting on another process's lease is bounded by the waiter's timeout: UPSTREAM_TIMEOUT, nothing touched.
 static void t_lease_wait_timeout(void)
 {
@@ -318,6 +338,59 @@ static void t_late_after_logout(void)
     CHECK(at_quiet(&t) && at_record(&t, sid2, &rec) == STORE_ENOTFOUND);
     at_send(&t, PROTO_REFRESH, 5, sid2, 1);
     at_expect_code(&t, 5, PROTO_NOT_LOGGED_IN);
+    at_stop(&t);
+}
+
+//  A late pair for a version that moved on without us (our lease ran out and another process refreshed): of no
+//  use, dropped; the waiters get the version that is stored.
+static void t_late_version_moved_on(void)
+{
+    at_t t;
+    at_start(&t);
+    char sid[SID_SIZE];
+    at_login(&t, sid, 1, NOW + HOUR);
+    at_send(&t, PROTO_REFRESH, 1, sid, 1);
+    at_turn(&t);
+    store_session_t rec;
+    CHECK(at_record(&t, sid, &rec) == 0);
+    snprintf(rec.refresh_token, sizeof rec.refresh_token, "refresh-other");
+    CHECK(store_refresh_complete(t.a.store, sid, &rec) == 0 && rec.version == 2);
+    CHECK(http_script_reply(0, 200, -1, at_tokens(2)) == 0);
+    at_turn(&t);
+    at_expect_version(&t, 1, 2);
+    CHECK(at_record(&t, sid, &rec) == 0 && rec.version == 2 && strcmp(rec.refresh_token, "refresh-other") == 0);
+    at_stop(&t);
+}
+
+//  The drain at SIGTERM waits while a refresh is under way, also once its waiters were answered (its pair must be
+//  stored), and no longer; at shutdown a transfer cut off releases the lease (the tokens stay).
+static void t_busy(void)
+{
+    at_t t;
+    at_start(&t);
+    char sid[SID_SIZE];
+    at_login(&t, sid, 1, NOW + HOUR);
+    CHECK(!refresh_busy(t.a.refresh));
+    at_send(&t, PROTO_REFRESH, 1, sid, 1);
+    CHECK(refresh_busy(t.a.refresh));               //  the claim is queued
+    at_turn(&t);
+    clock_fake_advance(AT_TIMEOUT_MS);
+    at_tick(&t);
+    at_expect_code(&t, 1, PROTO_UPSTREAM_TIMEOUT);
+    CHECK(refresh_busy(t.a.refresh));               //  nobody waits, the transfer runs
+    CHECK(http_script_reply(0, 200, -1, at_tokens(2)) == 0);
+    CHECK(refresh_busy(t.a.refresh));               //  answered, not stored yet
+    at_turn(&t);
+    CHECK(!refresh_busy(t.a.refresh));
+    at_send(&t, PROTO_REFRESH, 2, sid, 2);
+    at_turn(&t);
+    http_script_cancel_all();                       //  http_destroy at shutdown
+    at_turn(&t);
+    at_expect_code(&t, 2, PROTO_UPSTREAM_ERROR);
+    CHECK(!refresh_busy(t.a.refresh));
+    store_session_t rec;
+    CHECK(at_record(&t, sid, &rec) == 0 && rec.version == 2 && strcmp(rec.refresh_token, "refresh-2") == 0
+          && rec.refreshing_until == 0);
     at_stop(&t);
 }
 
@@ -466,12 +539,15 @@ static const test_case_t cases[] = {
     { "lease_live_holder", t_lease_live_holder },
     { "lease_dead_holder", t_lease_dead_holder },
     { "lease_expired", t_lease_expired },
+    { "lease_own_leftover", t_lease_own_leftover },
     { "lease_wait_timeout", t_lease_wait_timeout },
     { "late_success", t_late_success },
     { "late_after_logout", t_late_after_logout },
+    { "late_version_moved_on", t_late_version_moved_on },
     { "errors", t_errors },
     { "rate_limit_pause", t_rate_limit_pause },
     { "no_call", t_no_call },
+    { "busy", t_busy },
 };
 
 int main(int argc, char **argv)
