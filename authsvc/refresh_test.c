@@ -511,6 +511,39 @@ static void t_rate_limit_pause(void)
     at_stop(&t);
 }
 
+//  A Retry-After beyond reason (RingCentral's to send, curl's to parse: any 64-bit number) pauses the session's
+//  refreshes for at most an hour (STORE_HOLD_MAX_MS, as apisvc's HOLD), never for ever nor not at all.
+static void t_rate_limit_huge(void)
+{
+    static const long huge[] = { 99999999999999999L, 10000000000L };   //  overflows ms; ~317 years
+    at_t t;
+    at_start(&t);
+    for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++) {
+        char sid[SID_SIZE];
+        at_login(&t, sid, 1, NOW + 2 * HOUR);
+        size_t call = http_script_count();
+        at_send(&t, PROTO_REFRESH, 1, sid, 1);
+        at_turn(&t);
+        CHECK(http_script_reply(call, 429, huge[i], "") == 0);
+        at_turn(&t);
+        at_expect_code(&t, 1, PROTO_RATE_LIMITED);
+        clock_fake_advance(1000);
+        at_tick(&t);
+        at_send(&t, PROTO_REFRESH, 2, sid, 1);
+        at_expect_code(&t, 2, PROTO_RATE_LIMITED);
+        clock_fake_advance(STORE_HOLD_MAX_MS - 1000);
+        at_tick(&t);
+        at_send(&t, PROTO_REFRESH, 3, sid, 1);
+        at_turn(&t);
+        CHECK(http_script_count() == call + 2 && at_quiet(&t));
+        http_script_cancel_all();
+        at_turn(&t);
+        while (!at_quiet(&t))
+            ;
+    }
+    at_stop(&t);
+}
+
 //  A transfer that cannot start, and a session that is not there: answered at once, no lease left behind.
 static void t_no_call(void)
 {
@@ -546,6 +579,7 @@ static const test_case_t cases[] = {
     { "late_version_moved_on", t_late_version_moved_on },
     { "errors", t_errors },
     { "rate_limit_pause", t_rate_limit_pause },
+    { "rate_limit_huge", t_rate_limit_huge },
     { "no_call", t_no_call },
     { "busy", t_busy },
 };
