@@ -17,7 +17,6 @@
 #include "tests/support/store_testutil.h"
 #include "tests/testlib.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +44,9 @@ typedef struct {
 } at_t;
 
 //  Start an authsvc with both environments configured, an empty store, no transfer recorded, the clocks at
-//  NOW and AT_MONO0. Every CHECK failure is counted in the current case.
+//  NOW and AT_MONO0. Unlike authsvc's main: no group commit (each write is its own transaction, replies go out at
+//  once; at_turn runs what main runs after the commit) and no key ring (secrets stored in plaintext). A setup that
+//  fails is a failed check, and an abort when nothing could run. End it with at_stop.
 static inline void at_start(at_t *t)
 {
     static int seq;
