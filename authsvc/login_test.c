@@ -1,4 +1,4 @@
-//  login_test: AUTH_URL and EXCHANGE through authsvc's handlers, against a scripted token endpoint
+//  login_test: AUTH_URL, EXCHANGE and LOGOUT through authsvc's handlers, against a scripted token endpoint
 //  (tests/support/authsvc_testutil.h): the authorize URL and its PKCE pair, the code exchange as sent, the session
 //  id rotated at login, a login over an earlier one revoking it, the state single use and bound to its session,
 //  and each answer of the token endpoint turned into the error the gateway shows.
@@ -132,6 +132,39 @@ static void t_relogin_revokes(void)
     at_stop(&t);
 }
 
+//  LOGOUT revokes the refresh token, then deletes the record whatever RingCentral answered (revoked says which);
+//  a session that is not there is logged out all the same, without a call.
+static void t_logout(void)
+{
+    at_t t;
+    at_start(&t);
+    char sid[RAND_ID_SIZE], sid2[RAND_ID_SIZE], gone[RAND_ID_SIZE];
+    at_login(&t, sid, 1, NOW + HOUR);
+    at_login(&t, sid2, 2, NOW + HOUR);
+    CHECK(rand_id(gone, sizeof gone) == 0);
+    for (int i = 0; i < 2; i++) {
+        at_send(&t, PROTO_LOGOUT, (uint64_t) i + 1, i ? sid2 : sid, -1);
+        const http_script_call_t *c = http_script_call((size_t) i);
+        CHECK(c && strcmp(c->url, AT_SERVER "/restapi/oauth/revoke") == 0
+              && strstr(c->form, i ? "token=refresh-2" : "token=refresh-1") && strcmp(c->basic_user, AT_CLIENT_ID) == 0);
+        CHECK((i ? http_script_fail(1, HTTP_ENETWORK) : http_script_reply(0, 200, -1, NULL)) == 0);
+        CHECK(at_quiet(&t));            //  the delete runs after the turn's group commit
+        at_turn(&t);
+        proto_msg_t *msg = at_reply(&t);
+        CHECK(msg && proto_msg_type(msg) == PROTO_LOGOUT_OK && proto_msg_rid(msg) == (uint64_t) i + 1
+              && proto_msg_bool(msg, "revoked", i == 1) == (i == 0));
+        proto_msg_destroy(&msg);
+    }
+    CHECK(store_session_count(t.a.store) == 0);
+    at_send(&t, PROTO_LOGOUT, 3, gone, -1);
+    at_turn(&t);
+    proto_msg_t *msg = at_reply(&t);
+    CHECK(msg && proto_msg_type(msg) == PROTO_LOGOUT_OK && !proto_msg_bool(msg, "revoked", true));
+    proto_msg_destroy(&msg);
+    CHECK(http_script_count() == 2);
+    at_stop(&t);
+}
+
 //  Each answer of the token endpoint at the code exchange, and the ERROR the gateway gets (with the environment and
 //  RingCentral's words); no session is made.
 static void t_errors(void)
@@ -184,6 +217,7 @@ static const test_case_t cases[] = {
     { "exchange", t_exchange },
     { "state_bound", t_state_bound },
     { "relogin_revokes", t_relogin_revokes },
+    { "logout", t_logout },
     { "errors", t_errors },
 };
 
