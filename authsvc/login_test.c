@@ -1,7 +1,7 @@
 //  login_test: AUTH_URL, EXCHANGE and LOGOUT through authsvc's handlers, against a scripted token endpoint
 //  (tests/support/authsvc_testutil.h): the authorize URL and its PKCE pair, the code exchange as sent, the session
 //  id rotated at login, a login over an earlier one revoking it, the state single use and bound to its session,
-//  and each answer of the token endpoint turned into the error the gateway shows.
+//  each answer of the token endpoint turned into the error the gateway shows, and LOGOUT's revoke and delete.
 #include "tests/support/authsvc_testutil.h"
 
 //  The value of query parameter key in url, into out ("" when absent).
