@@ -125,12 +125,17 @@ $(BUILD)/bin/$(notdir $(1)): $(call obj,$(filter-out %_test.c,$(wildcard $(1)/*.
 endef
 $(foreach s,$(SERVICES),$(eval $(call service_rules,$(s))))
 
+# authsvc's tests talk to a scripted token endpoint and read clocks they set (tests/support/http_script.c,
+# clock_fake.c): the linker sends their calls of http_start and of the two clocks there, in those binaries only.
+$(patsubst authsvc/%.c,$(BUILD)/test/%,$(filter authsvc/%,$(TEST_SRC))): \
+	TEST_WRAP := -Wl,--wrap=http_start,--wrap=clock_now_ms,--wrap=clock_mono_ms
+
 # A unit test binary: the test file + its folder's non-main objects + libs.
 define test_rules
 $(BUILD)/test/$(notdir $(basename $(1))): $(call obj,$(1) $(call lib_srcs,$(patsubst %/,%,$(dir $(1))))) $(LIBPROTO) $(LIBCOMMON) $(LIBTEST)
 	@mkdir -p $$(dir $$@)
 	@$$(if $$(Q),echo "  LINK  $$@")
-	$$(Q)$$(CC) $$(ALL_LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LIBTEST) $(LIBPROTO) $(LIBCOMMON) \
+	$$(Q)$$(CC) $$(ALL_LDFLAGS) $$(TEST_WRAP) -o $$@ $$(filter %.o,$$^) $(LIBTEST) $(LIBPROTO) $(LIBCOMMON) \
 		$$(call pkg_libs,$(PKGS)) $(TEST_LIBS) $$(LDLIBS)
 endef
 $(foreach t,$(TEST_SRC),$(eval $(call test_rules,$(t))))

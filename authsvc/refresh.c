@@ -291,7 +291,8 @@ static void s_settle(authsvc_t *self, void *arg)
     long retry = -1;
     if (code == PROTO_RATE_LIMITED) {
         retry = job->retry_after;   //  upstream_retry_after: > 0 for every RATE_LIMITED answer
-        job->blocked_until = clock_now_ms() + retry * 1000;
+        //  At most an hour, as apisvc's HOLD: Retry-After is any number curl parsed (x 1000 could overflow).
+        job->blocked_until = clock_now_ms() + (retry < STORE_HOLD_MAX_MS / 1000 ? retry * 1000 : STORE_HOLD_MAX_MS);
     }
     s_finish(job, code, 0, code == PROTO_RATE_LIMITED ? "RingCentral rate limit on token refresh; wait and try again"
                            : code == PROTO_UPSTREAM_TIMEOUT ? "RingCentral did not answer the token refresh in time"
