@@ -25,8 +25,8 @@ typedef struct {
     const char *why_key;    //  the key saying why, in those lines and in config.invalid ("error", "reason")
 } startup_t;
 
-//  Run the start-up for how, loading cfg (the caller config_wipes it at its end). Returns -1 when the service may
-//  start, else the exit code: a mode's, or a failure's (logged; cfg wiped).
+//  Run the start-up for how, loading cfg (with the secrets, config_wipe it at the end). Returns -1 when the service
+//  may start, else the exit code: a mode's, or a failure's (logged; cfg wiped).
 int startup_run(const startup_t *how, int argc, char **argv, config_t *cfg);
 
 #endif
