@@ -1,14 +1,15 @@
 # RingCentral authorization-code OAuth demo, in C.
-#   make            build every binary into build/
+#   make            make deps, then build every binary into build/
 #   make SAN=1      the same with ASan + UBSan (into build-san/)
 #   make test       build and run every test; ends with "N passed, N failed"
-#   make test-unit  the C unit tests only
+#   make test-unit  the C unit tests (and make check) only
 #   make check      prove the architecture's rules on the build (docs/ARCHITECTURE.md)
 #   make SAN=thread the same with ThreadSanitizer (into build-tsan/)
 #   make deps       install the Debian packages building and running need (idempotent; make test,
 #                   bench and fuzz add their own: deploy/deps test|bench|fuzz)
 #   make fuzz       build and run the libFuzzer target of the proto decoder
-#   make run / stop / restart   the whole system (deploy/start, deploy/stop)
+#   make bench      measure the deployed stack with wrk and tests/loadgen (tests/bench/run)
+#   make run / stop / restart   the whole system (deploy/run; deploy/stop; deploy/stop + deploy/start)
 #   make clean
 
 SHELL := /bin/bash

@@ -4,10 +4,9 @@
 #include "common/bus.h"
 #include "common/log.h"
 #include "common/metrics.h"
-#include "common/rand.h"
 #include "common/seal.h"
+#include "common/startup.h"
 
-#include <sys/stat.h>
 #include <zmq.h>
 
 #define TICK_MS 50
@@ -32,22 +31,13 @@ static void s_store_check(svc_t *svc, void *arg)
     seal_ring_refresh(parts[1]);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-    umask(077);     //  sockets, key and store files, state: this user's alone, whoever started us
+    const startup_t how = { .name = "apisvc", .config_exit = 2, .ev = "startup", .why_key = "error" };
     config_t cfg;
-    char err[256];
-    log_init("apisvc", LOGL_INFO);
-    if (config_load(&cfg, err, sizeof err) != 0) {
-        log_error("config.invalid", "error=\"%s\"", err);
-        return 2;
-    }
-    log_init("apisvc", (log_level_t) cfg.log_level);
-    config_log(&cfg);
-    if (rand_init() != 0 || seal_harden_process() != 0)
-        return 1;
-    if (metrics_init("apisvc") != 0)
-        log_warn("startup", "error=\"no metrics (out of memory)\"");
+    int started = startup_run(&how, argc, argv, &cfg);
+    if (started >= 0)
+        return started;
     void *ctx = bus_ctx_new();   //  czmq's: the zauth actor of a tcp endpoint serves its sockets only
     //  No key ring, no start (authsvc --init-store makes it with the store).
     store_t *store = store_open_existing(cfg.data_dir, (size_t) cfg.data_map_mb << 20);

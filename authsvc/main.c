@@ -7,8 +7,8 @@
 #include "authsvc/stats.h"
 #include "common/metrics.h"
 #include "common/log.h"
-#include "common/rand.h"
 #include "common/seal.h"
+#include "common/startup.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -136,60 +136,53 @@ static int s_batch_commit(void *arg)
     return rc == 0 ? 0 : rc == STORE_EFULL ? PROTO_STORE_FULL : -1;
 }
 
-int main(int argc, char **argv)
+//  The command-line modes (startup_t.modes): -1 without arguments (start the service), else the exit code.
+static int s_modes(int argc, char **argv)
 {
-    umask(077);     //  sockets, key and store files, state: this user's alone, whoever started us
-    config_t cfg;
-    char err[256];
-    if (argc > 1) {
-        //  --check-config: load the configuration as at start and check each RC_REDIRECT_URL against PUBLIC_URL,
-        //  print "config ok: production=configured|unconfigured sandbox=... public_url=URL" (exit 0) or the problems on one line
-        //  (exit 1); starts nothing (deploy/start uses it).
-        if (argc == 2 && strcmp(argv[1], "--init-store") == 0)
-            return s_init_store();
-        //  --bus-certs: create the bus's missing CURVE certificates (common/bus.h; deploy/bus-keys uses it).
-        if (argc == 2 && strcmp(argv[1], "--bus-certs") == 0) {
-            char dir[CONFIG_PATH_MAX];
-            if (bus_make_certs(bus_cert_dir(dir, sizeof dir), err, sizeof err) != 0) {
-                fprintf(stderr, "bus-certs: %s\n", err);
-                return 1;
-            }
-            return 0;
-        }
-        if (argc == 2 && strcmp(argv[1], "--key-usage") == 0)
-            return s_key_usage();
-        if (argc != 2 || strcmp(argv[1], "--check-config") != 0) {
-            fprintf(stderr, "usage: %s [--check-config | --init-store | --key-usage | --bus-certs]\n", argv[0]);
-            return 2;
-        }
-        char problems[4096];
-        if (config_load(&cfg, problems, sizeof problems) != 0 || config_check_redirects(&cfg, problems, sizeof problems) != 0) {
-            printf("config: %s\n", problems);
+    if (argc <= 1)
+        return -1;
+    if (argc == 2 && strcmp(argv[1], "--init-store") == 0)
+        return s_init_store();
+    //  --bus-certs: create the bus's missing CURVE certificates (common/bus.h; deploy/bus-keys uses it).
+    if (argc == 2 && strcmp(argv[1], "--bus-certs") == 0) {
+        char dir[CONFIG_PATH_MAX], err[256];
+        if (bus_make_certs(bus_cert_dir(dir, sizeof dir), err, sizeof err) != 0) {
+            fprintf(stderr, "bus-certs: %s\n", err);
             return 1;
         }
-        printf("config ok:");
-        for (int i = 0; i < CONFIG_ENV_COUNT; i++)
-            printf(" %s=%s", config_env_name((config_env_t) i), cfg.rc[i].configured ? "configured" : "unconfigured");
-        printf(" public_url=%s\n", cfg.public_url);
         return 0;
     }
-    log_init("authsvc", LOGL_INFO);
-    //  The only process that loads the client secrets: the token endpoint needs them (README "Secrets").
-    if (config_load_with_secrets(&cfg, err, sizeof err) != 0) {
-        log_error("config.invalid", "error=\"%s\"", err);
+    if (argc == 2 && strcmp(argv[1], "--key-usage") == 0)
+        return s_key_usage();
+    if (argc != 2 || strcmp(argv[1], "--check-config") != 0) {
+        fprintf(stderr, "usage: %s [--check-config | --init-store | --key-usage | --bus-certs]\n", argv[0]);
         return 2;
     }
-    log_init("authsvc", (log_level_t) cfg.log_level);
-    config_log(&cfg);
-    if (rand_init() != 0) {
-        log_error("startup", "error=\"libsodium init failed\"");
+    //  --check-config: load the configuration as at start and check each RC_REDIRECT_URL against PUBLIC_URL,
+    //  print "config ok: production=configured|unconfigured sandbox=... public_url=URL" (exit 0) or the problems on one line
+    //  (exit 1); starts nothing (deploy/start uses it).
+    config_t cfg;
+    char problems[4096];
+    if (config_load(&cfg, problems, sizeof problems) != 0 || config_check_redirects(&cfg, problems, sizeof problems) != 0) {
+        printf("config: %s\n", problems);
         return 1;
     }
-    //  Key material and tokens in memory: no core dumps, no ptrace by the user's other processes.
-    if (seal_harden_process() != 0)
-        return 1;
-    if (metrics_init("authsvc") != 0)
-        log_warn("startup", "error=\"no metrics (out of memory)\"");
+    printf("config ok:");
+    for (int i = 0; i < CONFIG_ENV_COUNT; i++)
+        printf(" %s=%s", config_env_name((config_env_t) i), cfg.rc[i].configured ? "configured" : "unconfigured");
+    printf(" public_url=%s\n", cfg.public_url);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    //  The only process that loads the client secrets: the token endpoint needs them (README "Secrets").
+    const startup_t how = { .name = "authsvc", .secrets = true, .modes = s_modes, .config_exit = 2,
+                            .ev = "startup", .why_key = "error" };
+    config_t cfg;
+    int started = startup_run(&how, argc, argv, &cfg);
+    if (started >= 0)
+        return started;
     authsvc_t self = { .cfg = &cfg };
     void *ctx = bus_ctx_new();   //  czmq's: the zauth actor of a tcp endpoint serves its sockets only
     //  No key ring, no start: a new one made here would leave every record sealed with the lost one unreadable.

@@ -21,7 +21,7 @@
 //  configured timeout (a prompt 504), while the transfer runs on up to a hard timeout of
 //  max(REFRESH_HARD_MIN_MS, REFRESH_HARD_FACTOR x timeout) and its answer is applied whenever
 //  it comes (200: commit; 400: delete; else: release). The LMDB lease covers the whole
-//  transfer plus a margin, so no request or process sends the old refresh token meanwhile:
+//  transfer plus a margin, so no other refresh, in any process, sends the old refresh token meanwhile:
 //  requests that come in the mean time join the job (or wait on the other process's lease)
 //  and get the late answer, or UPSTREAM_TIMEOUT after their own timeout. The price: a process
 //  that dies mid-refresh blocks that session's refreshes until its lease runs out.

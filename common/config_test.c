@@ -7,21 +7,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static void s_write(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    if (f) {
-        fputs(text, f);
-        fclose(f);
-    }
-}
-
 static void t_env_file(void)
 {
     char path[600], err[256] = "";
     config_rc_t rc;
     snprintf(path, sizeof path, "%s/.env-good", test_tmpdir());
-    s_write(path, "# the tutorial's file\n"
+    test_write_file(path, "# the tutorial's file\n"
                   "RC_SERVER_URL=https://platform.ringcentral.com/\n"
                   "RC_CLIENT_ID = \"abc\"\n"
                   "export RC_CLIENT_SECRET='s3cr=t'\n"
@@ -43,7 +34,7 @@ static void t_env_file_missing_or_template(void)
     CHECK(config_load_env_file(path, &rc, 5000, err, sizeof err) == 0);
     CHECK(!rc.configured);
     snprintf(path, sizeof path, "%s/.env-template", test_tmpdir());
-    s_write(path, "RC_SERVER_URL=https://platform.ringcentral.com\nRC_CLIENT_ID=\n");
+    test_write_file(path, "RC_SERVER_URL=https://platform.ringcentral.com\nRC_CLIENT_ID=\n");
     CHECK(config_load_env_file(path, &rc, 5000, err, sizeof err) == 0);
     CHECK(!rc.configured);
 }
@@ -53,17 +44,17 @@ static void t_env_file_bad(void)
     char path[600], err[256] = "";
     config_rc_t rc;
     snprintf(path, sizeof path, "%s/.env-bad", test_tmpdir());
-    s_write(path, "RC_CLIENT_ID=abc\nRC_CLIENT_SECRET=x\nRC_SERVER_URL=ftp://x\nRC_REDIRECT_URL=http://a/b\n");
+    test_write_file(path, "RC_CLIENT_ID=abc\nRC_CLIENT_SECRET=x\nRC_SERVER_URL=ftp://x\nRC_REDIRECT_URL=http://a/b\n");
     CHECK(config_load_env_file(path, &rc, 5000, err, sizeof err) == -1);
     CHECK(strstr(err, "RC_SERVER_URL") != NULL);
-    s_write(path, "no equals sign here\n");
+    test_write_file(path, "no equals sign here\n");
     CHECK(config_load_env_file(path, &rc, 5000, err, sizeof err) == -1);
     CHECK(strstr(err, ":1:") != NULL);
     char big[2000];
     memset(big, 'a', sizeof big - 2);
     big[sizeof big - 2] = '\n';
     big[sizeof big - 1] = '\0';
-    s_write(path, big);
+    test_write_file(path, big);
     CHECK(config_load_env_file(path, &rc, 5000, err, sizeof err) == -1);
 }
 
@@ -72,7 +63,7 @@ static int s_load(const char *name, const char *text, config_rc_t *rc, char *err
 {
     char path[600];
     snprintf(path, sizeof path, "%s/%s", test_tmpdir(), name);
-    s_write(path, text);
+    test_write_file(path, text);
     return config_load_env_file(path, rc, 5000, err, err_size);
 }
 
@@ -231,18 +222,18 @@ static void t_load_names_both_files(void)
     snprintf(dir, sizeof dir, "%s/both", test_tmpdir());
     CHECK(mkdir(dir, 0700) == 0);
     snprintf(path, sizeof path, "%s/.env-production", dir);
-    s_write(path, "RC_CLIENTID=abc\n");
+    test_write_file(path, "RC_CLIENTID=abc\n");
     snprintf(path, sizeof path, "%s/.env-sandbox", dir);
-    s_write(path, "RC_CLIENT_ID=abc\nRC_CLIENT_SECRET=x\n" GOOD_REST "oops\n");
+    test_write_file(path, "RC_CLIENT_ID=abc\nRC_CLIENT_SECRET=x\n" GOOD_REST "oops\n");
     setenv("RC_ENV_DIR", dir, 1);
     CHECK(config_load(&cfg, err, sizeof err) == -1);
     CHECK(strstr(err, "both/.env-production:1: unknown key RC_CLIENTID: did you mean RC_CLIENT_ID?; ") != NULL);
     CHECK(strstr(err, "both/.env-sandbox:5: expected KEY=value") != NULL);
     //  Templates (RC_CLIENT_ID empty) load as "not configured".
     snprintf(path, sizeof path, "%s/.env-production", dir);
-    s_write(path, "RC_SERVER_URL=https://platform.ringcentral.com\nRC_CLIENT_ID=\nRC_CLIENT_SECRET=\n");
+    test_write_file(path, "RC_SERVER_URL=https://platform.ringcentral.com\nRC_CLIENT_ID=\nRC_CLIENT_SECRET=\n");
     snprintf(path, sizeof path, "%s/.env-sandbox", dir);
-    s_write(path, "RC_CLIENT_ID=\n");
+    test_write_file(path, "RC_CLIENT_ID=\n");
     CHECK(config_load(&cfg, err, sizeof err) == 0);
     CHECK(!cfg.rc[0].configured && !cfg.rc[1].configured);
     unsetenv("RC_ENV_DIR");
@@ -257,7 +248,7 @@ static void t_load_secrets_opt_in(void)
     snprintf(dir, sizeof dir, "%s/secrets", test_tmpdir());
     CHECK(mkdir(dir, 0700) == 0);
     snprintf(path, sizeof path, "%s/.env-production", dir);
-    s_write(path, "RC_SERVER_URL=https://platform.ringcentral.com\nRC_CLIENT_ID=abc\nRC_CLIENT_SECRET=s3cr3t-XYZ\n"
+    test_write_file(path, "RC_SERVER_URL=https://platform.ringcentral.com\nRC_CLIENT_ID=abc\nRC_CLIENT_SECRET=s3cr3t-XYZ\n"
                   "RC_REDIRECT_URL=http://localhost:5000/oauth2callback\n");
     setenv("RC_ENV_DIR", dir, 1);
     CHECK(config_load(&cfg, err, sizeof err) == 0);
@@ -270,7 +261,7 @@ static void t_load_secrets_opt_in(void)
     config_wipe(&cfg);
     CHECK(memmem(&cfg, sizeof cfg, "s3cr3t", 6) == NULL && !cfg.rc[CONFIG_PRODUCTION].configured);
     //  without secrets, a missing or empty secret is still named
-    s_write(path, "RC_SERVER_URL=https://platform.ringcentral.com\nRC_CLIENT_ID=abc\nRC_CLIENT_SECRET=\n"
+    test_write_file(path, "RC_SERVER_URL=https://platform.ringcentral.com\nRC_CLIENT_ID=abc\nRC_CLIENT_SECRET=\n"
                   "RC_REDIRECT_URL=http://localhost:5000/oauth2callback\n");
     CHECK(config_load(&cfg, err, sizeof err) == -1 && strstr(err, ".env-production:3: RC_CLIENT_SECRET is empty"));
     unsetenv("RC_ENV_DIR");
@@ -386,7 +377,7 @@ static void s_env_dir(const char *name, const char *redirect)
     snprintf(path, sizeof path, "%s/.env-production", dir);
     snprintf(text, sizeof text, "RC_CLIENT_ID=abc\nRC_CLIENT_SECRET=x\nRC_SERVER_URL=https://platform.ringcentral.com\n"
              "RC_REDIRECT_URL=%s\n", redirect);
-    s_write(path, text);
+    test_write_file(path, text);
     setenv("RC_ENV_DIR", dir, 1);
 }
 

@@ -9,19 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-//  The whole file at path into buf (empty when absent).
-static const char *s_slurp(const char *path, char *buf, size_t size)
-{
-    buf[0] = '\0';
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return buf;
-    size_t n = fread(buf, 1, size - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
 static void t_reopen_after_move(void)
 {
     char path[512], moved[512], buf[4096];
@@ -45,11 +32,11 @@ static void t_reopen_after_move(void)
     CHECK(opened == 0);
     CHECK(renamed == 0);
     CHECK(reopened == 0);
-    s_slurp(moved, buf, sizeof buf);
+    test_read_file(moved, buf, sizeof buf);
     CHECK(strstr(buf, "svc=logtest ev=before.move n=1") != NULL);
     CHECK(strstr(buf, "ev=after.move n=2") != NULL);
     CHECK(strstr(buf, "after.reopen") == NULL);
-    s_slurp(path, buf, sizeof buf);
+    test_read_file(path, buf, sizeof buf);
     CHECK(strstr(buf, "ev=after.reopen n=3") != NULL);
     CHECK(strstr(buf, "before.move") == NULL);
     CHECK(access(path, R_OK | W_OK) == 0);
@@ -77,9 +64,9 @@ static void t_sighup_with_log_file(void)
     unsetenv("LOG_FILE");
     CHECK(renamed == 0);
     CHECK(raised == 0);
-    CHECK(strstr(s_slurp(moved, buf, sizeof buf), "svc=huptest ev=first n=1") != NULL);
+    CHECK(strstr(test_read_file(moved, buf, sizeof buf), "svc=huptest ev=first n=1") != NULL);
     CHECK(strstr(buf, "second") == NULL);
-    CHECK(strstr(s_slurp(path, buf, sizeof buf), "svc=huptest ev=second n=2") != NULL);
+    CHECK(strstr(test_read_file(path, buf, sizeof buf), "svc=huptest ev=second n=2") != NULL);
 }
 
 static void t_no_file(void)

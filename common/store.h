@@ -1,6 +1,6 @@
 //  store: the LMDB token store shared by authsvc (writes) and apisvc (reads).
-//  The only module that calls mdb_* (common/store*.c: store.c, store_txn.c, store_pending.c,
-//  store_sweep.c; the record format is store_codec.c). make check proves it.
+//  The only module that calls mdb_* (common/store*.c: store.c, store_txn.c, store_pending.c, store_sweep.c,
+//  store_access.c, store_seal.c; the record format is store_codec.c). make check proves it.
 //
 //  One store_t (one MDB_env) per process, safe to use from many threads
 //  (MDB_NOTLS: read transactions are not tied to threads). Named databases:

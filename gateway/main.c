@@ -4,8 +4,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "common/metrics.h"
-#include "common/rand.h"
-#include "common/seal.h"
+#include "common/startup.h"
 #include "gateway/front.h"
 #include "gateway/server.h"
 #include "gateway/session.h"
@@ -14,42 +13,36 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <zmq.h>
+
+static int s_modes(int argc, char **argv)
+{
+    return front_main(argc, argv, stdout, stderr);
+}
+
+//  GATEWAY_THREADS, checked with the configuration (startup_t.check).
+static int s_threads(void *threads, char *err, size_t err_size)
+{
+    return server_threads_from_env(threads, err, err_size);
+}
 
 int main(int argc, char **argv)
 {
-    umask(077);     //  sockets, key and store files, state: this user's alone, whoever started us
-    int mode = front_main(argc, argv, stdout, stderr);
-    if (mode >= 0)
-        return mode;
-    char err[512];
-    config_t cfg;
     int threads;
-    log_init("gateway", LOGL_INFO);
-    if (config_load(&cfg, err, sizeof err) < 0 || server_threads_from_env(&threads, err, sizeof err) < 0) {
-        log_error("config.invalid", "reason=\"%s\"", err);
-        return 1;
-    }
-    log_init("gateway", (log_level_t) cfg.log_level);
-    if (rand_init() < 0) {
-        log_error("start", "reason=\"libsodium cannot be initialised\"");
-        return 1;
-    }
-    //  It holds the cookie key and, in passing, session ids: out of core dumps and other processes' ptrace.
-    if (seal_harden_process() != 0)
-        return 1;
-    config_log(&cfg);
+    const startup_t how = { .name = "gateway", .modes = s_modes, .check = s_threads, .check_arg = &threads,
+                            .config_exit = 1, .ev = "start", .why_key = "reason" };
+    config_t cfg;
+    int started = startup_run(&how, argc, argv, &cfg);
+    if (started >= 0)
+        return started;
     //  The gateway's own key (cookie tags, CSRF tokens), kept in DATA_DIR so that cookies and open logout forms
     //  survive a restart and every gateway of the stack shares it; never the store, never a client secret.
-    char key_path[CONFIG_PATH_MAX + 16];
+    char key_path[CONFIG_PATH_MAX + 16], err[512];
     snprintf(key_path, sizeof key_path, "%s/gateway.key", cfg.data_dir);
     if (session_key_load(key_path, err, sizeof err) < 0) {
         log_error("start", "reason=\"%s\"", err);
         return 1;
     }
-    if (metrics_init("gateway") < 0)
-        log_warn("start", "reason=\"no metrics (out of memory)\"");
 
     //  Every thread started from here on inherits the blocked signals; main waits for them.
     sigset_t signals;

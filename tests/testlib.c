@@ -43,6 +43,28 @@ const char *test_tmpdir(void)
     return s_tmpdir;
 }
 
+void test_write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (f) {
+        fputs(text, f);
+        CHECK(fclose(f) == 0);
+    }
+}
+
+const char *test_read_file(const char *path, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return buf;
+    size_t n = fread(buf, 1, size - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
 static bool s_selected(int argc, char **argv, const char *name)
 {
     if (argc < 2)

@@ -23,6 +23,10 @@ bool test_check(bool cond, const char *expr, const char *file, int line);
 int test_main(int argc, char **argv, const test_case_t *cases, size_t count);
 //  A fresh temporary directory for this test process (removed at exit). Never NULL.
 const char *test_tmpdir(void);
+//  Write text to path, replacing it; a file that cannot be written fails the current case.
+void test_write_file(const char *path, const char *text);
+//  The whole file at path (up to size - 1 bytes) into buf, NUL-terminated; empty when absent. Returns buf.
+const char *test_read_file(const char *path, char *buf, size_t size);
 
 #define CHECK(cond) test_check((cond), #cond, __FILE__, __LINE__)
 #define TEST_MAIN(argc, argv, cases) test_main((argc), (argv), (cases), sizeof(cases) / sizeof((cases)[0]))

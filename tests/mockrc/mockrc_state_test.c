@@ -294,16 +294,6 @@ static void t_sleep_stops(void)
     state_destroy(&st);
 }
 
-static void s_write(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    CHECK(f != NULL);
-    if (f) {
-        fputs(text, f);
-        fclose(f);
-    }
-}
-
 //  state_save / state_load: live logins survive (access and refresh), revoked and rotated ones do not,
 //  the users' numbering goes on; a missing file is no state, a corrupt or hostile one leaves the state empty.
 static void t_save_load(void)
@@ -355,14 +345,14 @@ static void t_save_load(void)
         "\"endpoint\":\"e\",\"refresh\":\"r1\",\"refresh_expires\":4000000000000}]}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        s_write(path, bad[i]);
+        test_write_file(path, bad[i]);
         st = s_state(NULL);
         CHECK(state_load(st, path, why, sizeof why) == -1);
         CHECK(strcmp(s_login(st, 0).owner_id, "100001") == 0);     //  empty: user 1 again
         state_destroy(&st);
     }
     //  An unknown app's login, or one run out, is skipped; the rest is taken in.
-    s_write(path, "{\"format\":\"mockrc-state\",\"version\":1,\"users\":2,\"grants\":[{\"client\":\"nope\",\"user\":1,"
+    test_write_file(path, "{\"format\":\"mockrc-state\",\"version\":1,\"users\":2,\"grants\":[{\"client\":\"nope\",\"user\":1,"
             "\"endpoint\":\"e\",\"refresh\":\"r1\",\"refresh_expires\":4000000000000},{\"client\":\"app1\",\"user\":2,"
             "\"endpoint\":\"e\",\"refresh\":\"r2\",\"refresh_expires\":1},{\"client\":\"app2\",\"user\":2,"
             "\"endpoint\":\"e\",\"refresh\":\"r3\",\"refresh_expires\":4000000000000}]}");
