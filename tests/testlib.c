@@ -8,6 +8,7 @@
 
 static int s_failures_in_case;
 static char s_tmpdir[256];
+static pid_t s_tmpdir_owner;        //  the process that made it: a forked child's exit() leaves it
 
 bool test_check(bool cond, const char *expr, const char *file, int line)
 {
@@ -21,7 +22,7 @@ bool test_check(bool cond, const char *expr, const char *file, int line)
 
 static void s_remove_tmpdir(void)
 {
-    if (s_tmpdir[0] && !getenv("TEST_KEEP_TMP")) {
+    if (s_tmpdir[0] && getpid() == s_tmpdir_owner && !getenv("TEST_KEEP_TMP")) {
         char cmd[300];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", s_tmpdir);
         if (system(cmd) != 0)
@@ -38,6 +39,7 @@ const char *test_tmpdir(void)
             perror("mkdtemp");
             exit(2);
         }
+        s_tmpdir_owner = getpid();
         atexit(s_remove_tmpdir);
     }
     return s_tmpdir;
