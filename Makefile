@@ -66,7 +66,7 @@ PROTO_SRC  := $(call lib_srcs,proto)
 # The tests' library: the harness and tests/support/*.c (test-only entry points such as the store's hooks).
 TESTLIB_SRC:= tests/testlib.c $(wildcard tests/support/*.c)
 SERVICES   := gateway authsvc apisvc tests/mockrc tests/loadgen
-TEST_SRC   := $(wildcard common/*_test.c proto/*_test.c gateway/*_test.c authsvc/*_test.c apisvc/*_test.c tests/mockrc/*_test.c)
+TEST_SRC   := $(wildcard common/*_test.c proto/*_test.c proto/fuzz/*_test.c gateway/*_test.c authsvc/*_test.c apisvc/*_test.c tests/mockrc/*_test.c)
 
 obj = $(patsubst %.S,$(BUILD)/obj/%.o,$(patsubst %.c,$(BUILD)/obj/%.o,$(1)))
 LIBCOMMON := $(BUILD)/lib/libcommon.a
