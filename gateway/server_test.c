@@ -8,7 +8,7 @@
 #include "gateway/session.h"
 
 #define TIMEOUT_MS GWENV_TIMEOUT_MS
-#define MARGIN_MS 400
+#define MARGIN_MS test_slack_ms(400)
 
 //  The security headers every dynamic response carries.
 static bool s_hardened(const http_resp_t *r)

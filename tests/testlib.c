@@ -30,6 +30,13 @@ static void s_remove_tmpdir(void)
     }
 }
 
+long test_slack_ms(long ms)
+{
+    const char *v = getenv("TEST_TIME_SCALE");
+    double scale = v && *v ? strtod(v, NULL) : 1.0;
+    return (long) (ms * (scale >= 1.0 && scale <= 100.0 ? scale : 1.0));
+}
+
 const char *test_tmpdir(void)
 {
     if (!s_tmpdir[0]) {

@@ -28,6 +28,11 @@ void test_write_file(const char *path, const char *text);
 //  The whole file at path (up to size - 1 bytes) into buf, NUL-terminated; empty when absent. Returns buf.
 const char *test_read_file(const char *path, char *buf, size_t size);
 
+//  ms times TEST_TIME_SCALE (at least 1; tests/run sets it): the slack an upper time bound allows a
+//  loaded or sanitizer-slowed machine. What a bound proves (not one after the other, not the full
+//  timeout) must still hold at the scale tests/run uses.
+long test_slack_ms(long ms);
+
 #define CHECK(cond) test_check((cond), #cond, __FILE__, __LINE__)
 #define TEST_MAIN(argc, argv, cases) test_main((argc), (argv), (cases), sizeof(cases) / sizeof((cases)[0]))
 

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMockedStack, get, waitFor, makeCertificate } from './lib/stack.mjs';
 import { Browser } from './lib/browser.mjs';
+import { slack } from './lib/timing.mjs';
 
 const BUILD = process.env.BUILD || 'build';
 const JSON_ACCEPT = { headers: { accept: 'application/json' } };
@@ -114,11 +115,11 @@ test('2,000 slow-header, 500 slow-body and 2,000 idle connections: a normal clie
                 `p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${lat[lat.length - 1].toFixed(1)} ms`);
     assert.deepEqual(wrong, [], 'every answer is right');
     assert.ok(lat.length >= 100, `only ${lat.length} requests in 8 s`);
-    assert.ok(p99 <= 200, `p99 ${p99.toFixed(1)} ms`);
+    assert.ok(p99 <= slack(200), `p99 ${p99.toFixed(1)} ms`);
     // The front, not the gateway, ends slow headers: at client_header_timeout (10 s).
     await waitFor(() => a.closed.header.length > 0, { timeoutMs: 8000, what: 'a slow header to be cut' });
     const first = Math.min(...a.closed.header);
-    assert.ok(first >= 9000 && first <= 14000, `the first slow header was cut after ${first} ms`);
+    assert.ok(first >= 9000 && first <= 10000 + slack(4000), `the first slow header was cut after ${first} ms`);
   } finally {
     a.stop();
   }
