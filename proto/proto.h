@@ -76,6 +76,7 @@ typedef struct {
     const char *name;
     const proto_field_t *fields;
     size_t field_count;
+    proto_type_t reply;     //  a request's reply type (AUTH_URL -> AUTH_URL_OK); PROTO_INVALID for a reply
 } proto_msgdef_t;
 
 typedef struct _proto_msg_t proto_msg_t;

@@ -3,7 +3,7 @@
 //  Everything else follows from these rows: the codec encodes and checks them,
 //  proto_msg_describe redacts the fields marked secret, the tests round-trip
 //  every row at its limits. To add a message: add its enum value in proto.h,
-//  its fields and its row here, and its reply in s_replies.
+//  its fields and its row here (a request's row names its reply).
 #include "proto/proto.h"
 
 #include <string.h>
@@ -115,49 +115,35 @@ static const proto_field_t s_error[] = {
     STR("upstream_message", OPT, 512, PLAIN),       //  message, error_description or errors[0].message
 };
 
-#define ROW(t, name, fields) [t] = { t, name, fields, sizeof(fields) / sizeof((fields)[0]) }
-#define EMPTY(t, name)       [t] = { t, name, NULL, 0 }
+#define ROW(t, name, fields, reply) [t] = { t, name, fields, sizeof(fields) / sizeof((fields)[0]), reply }
+#define EMPTY(t, name, reply)       [t] = { t, name, NULL, 0, reply }
+#define NO_REPLY PROTO_INVALID      //  the row is itself a reply
 
-//  Indexed by proto_type_t; row PROTO_INVALID stays empty.
+//  Indexed by proto_type_t; row PROTO_INVALID stays empty. Each row: type, wire name, fields, reply type.
 static const proto_msgdef_t s_defs[PROTO_TYPE_COUNT] = {
-    ROW(PROTO_AUTH_URL, "AUTH_URL", s_auth_url),
-    ROW(PROTO_AUTH_URL_OK, "AUTH_URL_OK", s_auth_url_ok),
-    ROW(PROTO_EXCHANGE, "EXCHANGE", s_exchange),
-    ROW(PROTO_EXCHANGE_OK, "EXCHANGE_OK", s_exchange_ok),
-    ROW(PROTO_SESSION, "SESSION", s_session),
-    ROW(PROTO_SESSION_OK, "SESSION_OK", s_session_ok),
-    ROW(PROTO_REFRESH, "REFRESH", s_refresh),
-    ROW(PROTO_REFRESH_OK, "REFRESH_OK", s_refresh_ok),
-    ROW(PROTO_LOGOUT, "LOGOUT", s_logout),
-    ROW(PROTO_LOGOUT_OK, "LOGOUT_OK", s_logout_ok),
-    ROW(PROTO_API, "API", s_api),
-    ROW(PROTO_API_OK, "API_OK", s_api_ok),
-    EMPTY(PROTO_PING, "PING"),
-    ROW(PROTO_PING_OK, "PING_OK", s_ping_ok),
-    ROW(PROTO_HOLD, "HOLD", s_hold),
-    EMPTY(PROTO_HOLD_OK, "HOLD_OK"),
-    ROW(PROTO_DECLINED, "DECLINED", s_declined),
-    ROW(PROTO_DECLINED_OK, "DECLINED_OK", s_declined_ok),
-    EMPTY(PROTO_READY, "READY"),
-    ROW(PROTO_READY_OK, "READY_OK", s_ready_ok),
-    EMPTY(PROTO_STATS, "STATS"),
-    ROW(PROTO_STATS_OK, "STATS_OK", s_stats_ok),
-    ROW(PROTO_ERROR, "ERROR", s_error),
-};
-
-//  The reply of each request; replies map to PROTO_INVALID.
-static const proto_type_t s_replies[PROTO_TYPE_COUNT] = {
-    [PROTO_AUTH_URL] = PROTO_AUTH_URL_OK,
-    [PROTO_EXCHANGE] = PROTO_EXCHANGE_OK,
-    [PROTO_SESSION] = PROTO_SESSION_OK,
-    [PROTO_REFRESH] = PROTO_REFRESH_OK,
-    [PROTO_LOGOUT] = PROTO_LOGOUT_OK,
-    [PROTO_API] = PROTO_API_OK,
-    [PROTO_PING] = PROTO_PING_OK,
-    [PROTO_HOLD] = PROTO_HOLD_OK,
-    [PROTO_DECLINED] = PROTO_DECLINED_OK,
-    [PROTO_READY] = PROTO_READY_OK,
-    [PROTO_STATS] = PROTO_STATS_OK,
+    ROW(PROTO_AUTH_URL, "AUTH_URL", s_auth_url, PROTO_AUTH_URL_OK),
+    ROW(PROTO_AUTH_URL_OK, "AUTH_URL_OK", s_auth_url_ok, NO_REPLY),
+    ROW(PROTO_EXCHANGE, "EXCHANGE", s_exchange, PROTO_EXCHANGE_OK),
+    ROW(PROTO_EXCHANGE_OK, "EXCHANGE_OK", s_exchange_ok, NO_REPLY),
+    ROW(PROTO_SESSION, "SESSION", s_session, PROTO_SESSION_OK),
+    ROW(PROTO_SESSION_OK, "SESSION_OK", s_session_ok, NO_REPLY),
+    ROW(PROTO_REFRESH, "REFRESH", s_refresh, PROTO_REFRESH_OK),
+    ROW(PROTO_REFRESH_OK, "REFRESH_OK", s_refresh_ok, NO_REPLY),
+    ROW(PROTO_LOGOUT, "LOGOUT", s_logout, PROTO_LOGOUT_OK),
+    ROW(PROTO_LOGOUT_OK, "LOGOUT_OK", s_logout_ok, NO_REPLY),
+    ROW(PROTO_API, "API", s_api, PROTO_API_OK),
+    ROW(PROTO_API_OK, "API_OK", s_api_ok, NO_REPLY),
+    EMPTY(PROTO_PING, "PING", PROTO_PING_OK),
+    ROW(PROTO_PING_OK, "PING_OK", s_ping_ok, NO_REPLY),
+    ROW(PROTO_HOLD, "HOLD", s_hold, PROTO_HOLD_OK),
+    EMPTY(PROTO_HOLD_OK, "HOLD_OK", NO_REPLY),
+    ROW(PROTO_DECLINED, "DECLINED", s_declined, PROTO_DECLINED_OK),
+    ROW(PROTO_DECLINED_OK, "DECLINED_OK", s_declined_ok, NO_REPLY),
+    EMPTY(PROTO_READY, "READY", PROTO_READY_OK),
+    ROW(PROTO_READY_OK, "READY_OK", s_ready_ok, NO_REPLY),
+    EMPTY(PROTO_STATS, "STATS", PROTO_STATS_OK),
+    ROW(PROTO_STATS_OK, "STATS_OK", s_stats_ok, NO_REPLY),
+    ROW(PROTO_ERROR, "ERROR", s_error, NO_REPLY),
 };
 
 //  Wire names of the error codes, indexed by proto_code_t.
@@ -205,7 +191,7 @@ proto_type_t proto_reply_type(proto_type_t request)
 {
     if ((int) request <= PROTO_INVALID || (int) request >= PROTO_TYPE_COUNT)
         return PROTO_INVALID;
-    return s_replies[request];
+    return s_defs[request].reply;
 }
 
 const char *proto_code_name(proto_code_t code)
