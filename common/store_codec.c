@@ -45,6 +45,8 @@ static const s_field_t s_pending_fields[] = {
 };
 
 #define S_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+//  The record's key is part of what a secret field is bound to: seal takes keys of at most 128 bytes (seal.h).
+_Static_assert(STORE_KEY_MAX - 1 <= 128, "a store key is too long for seal's associated data");
 //  Unknown keys are skipped (a newer writer may add fields), but only so many.
 #define S_MAP_MAX 32
 

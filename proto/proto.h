@@ -25,6 +25,18 @@
 //  Ceiling of any other string field (each field's own limit in the schema is lower or equal).
 #define PROTO_FIELD_MAX (64u << 10)
 
+//  The limits of the fields that other modules hold or check too (bytes, without a NUL; a buffer for one is
+//  PROTO_*_MAX + 1). The schema states its rows with these names: each limit is written here once.
+#define PROTO_SID_MAX 128               //  sid, new_sid (and the store's keys: session ids and states)
+#define PROTO_ENV_MAX 16                //  env: "production" or "sandbox"
+#define PROTO_OWNER_MAX 256             //  owner_id: RingCentral's account owner id
+#define PROTO_AUTH_URL_MAX 8192         //  AUTH_URL_OK url: the authorize URL
+#define PROTO_AUTH_CODE_MAX 2048        //  EXCHANGE code: RingCentral's authorization code
+#define PROTO_STATE_MAX 256             //  EXCHANGE and DECLINED state
+#define PROTO_API_NAME_MAX 32           //  API api (PROTO_API_PARAMS_MAX, of API params, is in proto_api.h)
+#define PROTO_UPSTREAM_CODE_MAX 64      //  ERROR upstream_code: RingCentral's errorCode or OAuth error
+#define PROTO_UPSTREAM_MESSAGE_MAX 512  //  ERROR upstream_message: its message or error_description
+
 typedef enum {
     PROTO_INVALID = 0,
     PROTO_AUTH_URL, PROTO_AUTH_URL_OK,

@@ -5,6 +5,7 @@
 //  every row at its limits. To add a message: add its enum value in proto.h,
 //  its fields and its row here (a request's row names its reply).
 #include "proto/proto.h"
+#include "proto/proto_api.h"
 
 #include <string.h>
 
@@ -17,57 +18,55 @@
 #define SECRET true
 #define PLAIN  false
 
-//  Session ids, states and codes are secrets: whoever reads them can act as the user.
-#define SID_MAX   128
-#define ENV_MAX   16
-#define OWNER_MAX 256
+//  Session ids, states and codes are secrets: whoever reads them can act as the user. The limits that other
+//  modules use too are named in proto.h (PROTO_*_MAX).
 
 static const proto_field_t s_auth_url[] = {
-    STR("sid", REQ, SID_MAX, SECRET),
-    STR("env", REQ, ENV_MAX, PLAIN),
+    STR("sid", REQ, PROTO_SID_MAX, SECRET),
+    STR("env", REQ, PROTO_ENV_MAX, PLAIN),
 };
 static const proto_field_t s_auth_url_ok[] = {
-    STR("url", REQ, 8192, SECRET),      //  carries the state
+    STR("url", REQ, PROTO_AUTH_URL_MAX, SECRET),    //  carries the state
     STR("redirect_uri", REQ, 2048, PLAIN),
 };
 static const proto_field_t s_exchange[] = {
-    STR("sid", REQ, SID_MAX, SECRET),
-    STR("code", REQ, 2048, SECRET),
-    STR("state", REQ, 256, SECRET),
+    STR("sid", REQ, PROTO_SID_MAX, SECRET),
+    STR("code", REQ, PROTO_AUTH_CODE_MAX, SECRET),
+    STR("state", REQ, PROTO_STATE_MAX, SECRET),
 };
 static const proto_field_t s_exchange_ok[] = {
-    STR("new_sid", REQ, SID_MAX, SECRET),
-    STR("env", OPT, ENV_MAX, PLAIN),
-    STR("owner_id", OPT, OWNER_MAX, PLAIN),
+    STR("new_sid", REQ, PROTO_SID_MAX, SECRET),
+    STR("env", OPT, PROTO_ENV_MAX, PLAIN),
+    STR("owner_id", OPT, PROTO_OWNER_MAX, PLAIN),
 };
 static const proto_field_t s_session[] = {
-    STR("sid", REQ, SID_MAX, SECRET),
+    STR("sid", REQ, PROTO_SID_MAX, SECRET),
 };
 static const proto_field_t s_session_ok[] = {
     BOOL("logged_in", REQ),
-    STR("env", OPT, ENV_MAX, PLAIN),
+    STR("env", OPT, PROTO_ENV_MAX, PLAIN),
     INT("access_expires_in", OPT),
-    STR("owner_id", OPT, OWNER_MAX, PLAIN),
+    STR("owner_id", OPT, PROTO_OWNER_MAX, PLAIN),
     INT("version", OPT),
 };
 static const proto_field_t s_refresh[] = {
-    STR("sid", REQ, SID_MAX, SECRET),
+    STR("sid", REQ, PROTO_SID_MAX, SECRET),
     INT("seen_version", REQ),
 };
 static const proto_field_t s_refresh_ok[] = {
     INT("version", REQ),
 };
 static const proto_field_t s_logout[] = {
-    STR("sid", REQ, SID_MAX, SECRET),
+    STR("sid", REQ, PROTO_SID_MAX, SECRET),
 };
 static const proto_field_t s_logout_ok[] = {
     BOOL("revoked", OPT),   //  RingCentral confirmed the revoke (absent: nothing was revoked)
 };
 static const proto_field_t s_api[] = {
-    STR("sid", REQ, SID_MAX, SECRET),
-    STR("api", REQ, 32, PLAIN),
+    STR("sid", REQ, PROTO_SID_MAX, SECRET),
+    STR("api", REQ, PROTO_API_NAME_MAX, PLAIN),
     //  "key=value&…": allow-listed query parameters of the API (proto_api.h), validated by the gateway.
-    STR("params", OPT, 512, PLAIN),
+    STR("params", OPT, PROTO_API_PARAMS_MAX, PLAIN),
 };
 static const proto_field_t s_api_ok[] = {
     INT("status", REQ),
@@ -82,17 +81,17 @@ static const proto_field_t s_ping_ok[] = {
 };
 //  apisvc -> authsvc after a 429: the session makes no upstream call before `until` (ms since the epoch).
 static const proto_field_t s_hold[] = {
-    STR("sid", REQ, SID_MAX, SECRET),
+    STR("sid", REQ, PROTO_SID_MAX, SECRET),
     INT("until", REQ),
 };
 //  gateway -> authsvc when RingCentral redirected back with error=: consume this session's pending login of
 //  state. DECLINED_OK says it was this session's; ERROR STATE_MISMATCH says it was not (or no such login).
 static const proto_field_t s_declined[] = {
-    STR("sid", REQ, SID_MAX, SECRET),
-    STR("state", REQ, 256, SECRET),
+    STR("sid", REQ, PROTO_SID_MAX, SECRET),
+    STR("state", REQ, PROTO_STATE_MAX, SECRET),
 };
 static const proto_field_t s_declined_ok[] = {
-    STR("env", OPT, ENV_MAX, PLAIN),
+    STR("env", OPT, PROTO_ENV_MAX, PLAIN),
 };
 //  gateway -> authsvc for /readyz: each of authsvc's checks, "ok" or why it failed (never a path or a secret).
 static const proto_field_t s_ready_ok[] = {
@@ -109,10 +108,10 @@ static const proto_field_t s_error[] = {
     STR("code", REQ, 32, PLAIN),
     STR("message", REQ, 1024, PLAIN),
     INT("retry_after", OPT),
-    STR("env", OPT, ENV_MAX, PLAIN),                //  the environment whose RingCentral failed
-    INT("upstream_status", OPT),                    //  RingCentral's HTTP status
-    STR("upstream_code", OPT, 64, PLAIN),           //  errorCode (top-level, else errors[0]) or OAuth error
-    STR("upstream_message", OPT, 512, PLAIN),       //  message, error_description or errors[0].message
+    STR("env", OPT, PROTO_ENV_MAX, PLAIN),                          //  the environment whose RingCentral failed
+    INT("upstream_status", OPT),                                    //  RingCentral's HTTP status
+    STR("upstream_code", OPT, PROTO_UPSTREAM_CODE_MAX, PLAIN),       //  errorCode (top-level, else errors[0]) or OAuth error
+    STR("upstream_message", OPT, PROTO_UPSTREAM_MESSAGE_MAX, PLAIN), //  message, error_description or errors[0].message
 };
 
 #define ROW(t, name, fields, reply) [t] = { t, name, fields, sizeof(fields) / sizeof((fields)[0]), reply }

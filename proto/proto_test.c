@@ -1,6 +1,7 @@
 //  proto_test: the schema, the message object, encoding, describe() and the ERROR helpers.
 //  Hostile input (truncated, wrong-typed, oversize, random frames) is in proto_hostile_test.c.
 #include "proto/proto.h"
+#include "proto/proto_api.h"
 #include "tests/support/proto_testutil.h"
 #include "tests/testlib.h"
 
@@ -49,6 +50,32 @@ static void t_schema(void)
     }
     CHECK(proto_reply_type(PROTO_INVALID) == PROTO_INVALID);
     CHECK(proto_reply_type(PROTO_TYPE_COUNT) == PROTO_INVALID);
+}
+
+//  The limits other modules hold values by (proto.h PROTO_*_MAX) are the schema's own, in every row.
+static void t_limits(void)
+{
+    const struct { const char *field; size_t max; } limits[] = {
+        { "sid", PROTO_SID_MAX }, { "new_sid", PROTO_SID_MAX }, { "env", PROTO_ENV_MAX },
+        { "owner_id", PROTO_OWNER_MAX }, { "url", PROTO_AUTH_URL_MAX }, { "state", PROTO_STATE_MAX },
+        { "api", PROTO_API_NAME_MAX }, { "params", PROTO_API_PARAMS_MAX },
+        { "upstream_code", PROTO_UPSTREAM_CODE_MAX }, { "upstream_message", PROTO_UPSTREAM_MESSAGE_MAX },
+    };
+    size_t seen[sizeof limits / sizeof limits[0]] = { 0 };
+    for (int t = 1; t < PROTO_TYPE_COUNT; t++) {
+        const proto_msgdef_t *def = proto_schema((proto_type_t) t);
+        for (size_t i = 0; i < def->field_count; i++)
+            for (size_t l = 0; l < sizeof limits / sizeof limits[0]; l++)
+                if (strcmp(def->fields[i].name, limits[l].field) == 0) {
+                    CHECK(def->fields[i].type == PROTO_F_STR && def->fields[i].max == limits[l].max);
+                    seen[l]++;
+                }
+    }
+    for (size_t l = 0; l < sizeof limits / sizeof limits[0]; l++)
+        CHECK(seen[l] > 0);
+    //  EXCHANGE's code is RingCentral's authorization code (ERROR's code is an error code name).
+    const proto_msgdef_t *exchange = proto_schema(PROTO_EXCHANGE);
+    CHECK(strcmp(exchange->fields[1].name, "code") == 0 && exchange->fields[1].max == PROTO_AUTH_CODE_MAX);
 }
 
 static void t_type_names(void)
@@ -325,6 +352,7 @@ static void t_errors(void)
 
 static const test_case_t cases[] = {
     { "schema", t_schema },
+    { "limits", t_limits },
     { "type_names", t_type_names },
     { "code_names", t_code_names },
     { "roundtrip_all", t_roundtrip_all },
