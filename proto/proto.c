@@ -47,15 +47,32 @@ static int s_field_index(const proto_msgdef_t *def, const char *name, size_t len
     return -1;
 }
 
-//  The index of field name when self has it with type, or -1.
+//  Code named a field that its message type does not have: a programmer error, never input (the decoder
+//  reports an unknown field of a frame as a validation error, s_read_field). Say which, loudly, and abort:
+//  a test that takes the path fails at once instead of a message quietly missing its field.
+__attribute__((noreturn, cold))
+static void s_no_such_field(const proto_msgdef_t *def, const char *name)
+{
+    fprintf(stderr, "proto: programmer error: message type %s has no field \"%s\"\n", def->name, name);
+    abort();
+}
+
+//  The index of field name in self's type; aborts when the type has no such field (s_no_such_field).
+static int s_field_known(const proto_msg_t *self, const char *name)
+{
+    int i = s_field_index(self->def, name, strlen(name));
+    if (i < 0)
+        s_no_such_field(self->def, name);
+    return i;
+}
+
+//  The index of field name when self has it with type, or -1 (no message, no name, another type).
 static int s_find(const proto_msg_t *self, const char *name, proto_ftype_t type)
 {
     if (!self || !name)
         return -1;
-    int i = s_field_index(self->def, name, strlen(name));
-    if (i < 0 || self->def->fields[i].type != type)
-        return -1;
-    return i;
+    int i = s_field_known(self, name);
+    return self->def->fields[i].type == type ? i : -1;
 }
 
 //  Copy value[0..len) into string slot i after checking the field's max and NUL. Returns 0 or -1.
@@ -150,8 +167,7 @@ bool proto_msg_has(const proto_msg_t *self, const char *field)
 {
     if (!self || !field)
         return false;
-    int i = s_field_index(self->def, field, strlen(field));
-    return i >= 0 && self->values[i].set;
+    return self->values[s_field_known(self, field)].set;
 }
 
 const char *proto_msg_str(const proto_msg_t *self, const char *field)

@@ -10,6 +10,10 @@
 //  the nesting depth are bounded and checked BEFORE msgpack-c allocates
 //  anything; wrong types, missing required fields, unknown fields, unknown
 //  types and versions all give NULL and a reason, never a crash.
+//
+//  Code that sets or reads a field by name must name a field of that message's type: any other name is a
+//  programmer error, and the proto_msg_set_* and proto_msg_<get> functions abort with a line on stderr
+//  naming the type and the field. (A field of the right name but another type gives -1 or the default.)
 #ifndef PROTO_H_INCLUDED
 #define PROTO_H_INCLUDED
 
@@ -95,6 +99,9 @@ typedef struct _proto_msg_t proto_msg_t;
 
 //  The schema entry of type. Returns NULL for PROTO_INVALID or an out-of-range type.
 const proto_msgdef_t *proto_schema(proto_type_t type);
+//  The schema row of the field called name in type: for code that handles several types. Returns NULL when the
+//  type has no such field (asking is not an error: naming one to a getter or setter is).
+const proto_field_t *proto_schema_field(proto_type_t type, const char *name);
 //  The wire name of type ("AUTH_URL"). Returns "INVALID" for an unknown type.
 const char *proto_type_name(proto_type_t type);
 //  The type whose wire name is name. Returns PROTO_INVALID when there is none.

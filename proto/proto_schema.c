@@ -170,6 +170,15 @@ const proto_msgdef_t *proto_schema(proto_type_t type)
     return &s_defs[type];
 }
 
+const proto_field_t *proto_schema_field(proto_type_t type, const char *name)
+{
+    const proto_msgdef_t *def = proto_schema(type);
+    for (size_t i = 0; def && name && i < def->field_count; i++)
+        if (strcmp(def->fields[i].name, name) == 0)
+            return &def->fields[i];
+    return NULL;
+}
+
 const char *proto_type_name(proto_type_t type)
 {
     const proto_msgdef_t *def = proto_schema(type);

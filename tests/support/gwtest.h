@@ -84,7 +84,7 @@ static inline proto_msg_t *s_fake_reply(fake_t *f, const proto_msg_t *req)
     if (type != PROTO_PING && f->error[type])
         return proto_error_new(rid, f->error[type], "injected by the test", f->retry_after);
     proto_msg_t *r = proto_msg_new(proto_reply_type(type), rid);
-    const char *sid = proto_msg_has(req, "sid") ? proto_msg_str(req, "sid") : "";
+    const char *sid = proto_schema_field(type, "sid") && proto_msg_has(req, "sid") ? proto_msg_str(req, "sid") : "";
     switch (type) {
     case PROTO_PING:
         proto_msg_set_str(r, "service", f->service);
@@ -165,7 +165,7 @@ static inline void s_fake_take(fake_t *f, void *sock)
         proto_type_t type = proto_msg_type(req);
         f->count[type]++;
         pthread_cond_broadcast(&f->cond);
-        if (proto_msg_has(req, "sid"))
+        if (proto_schema_field(type, "sid") && proto_msg_has(req, "sid"))
             s_fake_copy(f->last_sid[type], sizeof f->last_sid[type], req, "sid");
         if (type == PROTO_AUTH_URL)
             s_fake_copy(f->last_env, sizeof f->last_env, req, "env");
