@@ -121,6 +121,8 @@ void proto_msg_destroy(proto_msg_t **self_p);
 proto_type_t proto_msg_type(const proto_msg_t *self);
 //  The message's request id.
 uint64_t proto_msg_rid(const proto_msg_t *self);
+//  The field functions from here to proto_msg_bool take a field name of the message's type: any other name aborts
+//  (see the top); a field of another type is -1 (setters) or unset (getters).
 //  Copy value into a string field. Returns 0, or -1 when the field is not a string of this type or value is too long.
 int proto_msg_set_str(proto_msg_t *self, const char *field, const char *value);
 //  Copy len bytes into a string field (no NUL allowed inside). Returns 0 or -1 as proto_msg_set_str.
