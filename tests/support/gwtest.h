@@ -65,7 +65,7 @@ typedef struct {
     //  records (read under lock)
     int count[PROTO_TYPE_COUNT];
     char last_sid[PROTO_TYPE_COUNT][RAND_ID_SIZE];
-    char last_env[16], last_code[64], last_state[64], last_api[40];
+    char last_env[PROTO_ENV_MAX + 1], last_code[64], last_state[64], last_api[PROTO_API_NAME_MAX + 1];
     fake_pending_t pending[FAKE_PENDING_MAX];
     int npending;
 } fake_t;
