@@ -426,11 +426,13 @@ void api_handle(svc_t *svc, const svc_peer_t *peer, proto_msg_t *req, void *arg)
 {
     api_t *self = arg;
     uint64_t rid = proto_msg_rid(req);
-    const char *sid = proto_msg_str(req, "sid");
-    const char *path = proto_msg_type(req) == PROTO_API ? api_path(proto_msg_str(req, "api")) : NULL;
+    //  Any type may arrive (on ipc:// no role is checked): read API's fields only from an API.
+    bool is_api = proto_msg_type(req) == PROTO_API;
+    const char *sid = is_api ? proto_msg_str(req, "sid") : NULL;
+    const char *path = is_api ? api_path(proto_msg_str(req, "api")) : NULL;
     int64_t *until = sid ? zhashx_lookup(self->blocked, sid) : NULL;
     int64_t now = clock_mono_ms();
-    if (proto_msg_type(req) != PROTO_API)
+    if (!is_api)
         svc_reply_error(svc, peer, rid, PROTO_BAD_REQUEST, "apisvc handles API requests only", -1);
     else if (!path)
         svc_reply_error(svc, peer, rid, PROTO_BAD_REQUEST,

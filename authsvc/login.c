@@ -65,7 +65,7 @@ void login_auth_url(authsvc_t *self, const svc_peer_t *peer, proto_msg_t *req)
     const config_rc_t *rc = authsvc_env(self, peer, rid, env);
     if (!rc)
         return;
-    char state[RAND_ID_SIZE], challenge[RAND_ID_SIZE + 4], url[8192];
+    char state[RAND_ID_SIZE], challenge[RAND_ID_SIZE + 4], url[PROTO_AUTH_URL_MAX + 1];
     store_pending_t pending = { .created_at = clock_now_ms() };
     snprintf(pending.sid, sizeof pending.sid, "%s", sid);
     snprintf(pending.env, sizeof pending.env, "%s", env);

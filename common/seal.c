@@ -21,7 +21,7 @@
 #define S_NONCE crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 #define S_TAG crypto_aead_xchacha20poly1305_ietf_ABYTES
 #define S_FILE_MAX 4096         //  a ring file is at most SEAL_KEYS_MAX short lines
-#define S_PART_MAX 128          //  longest kind, field or record key (STORE_KEY_MAX is 128 with its NUL)
+#define S_PART_MAX 128          //  longest kind, field or record key (a store key is at most PROTO_SID_MAX, 128)
 #define S_AD_MAX (SEAL_HEADER + 3 * (S_PART_MAX + 1))
 
 struct _seal_ring_t {

@@ -26,6 +26,8 @@
 #ifndef STORE_H_INCLUDED
 #define STORE_H_INCLUDED
 
+#include "proto/proto.h"
+
 #include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -44,10 +46,12 @@ enum {
     STORE_ELOST = -8,       //  the data directory was deleted or replaced under the running process (store_check)
 };
 
-#define STORE_KEY_MAX 128           //  longest session id or state
-#define STORE_ENV_MAX 16            //  "production" / "sandbox"
+//  The arrays of the fields a message carries too hold any value the schema lets through (proto.h limits).
+#define STORE_KEY_MAX (PROTO_SID_MAX + 1)       //  a session id or state, with NUL
+#define STORE_ENV_MAX (PROTO_ENV_MAX + 1)       //  "production" / "sandbox", with NUL
+#define STORE_OWNER_MAX (PROTO_OWNER_MAX + 1)   //  owner_id, with NUL
 #define STORE_TOKEN_MAX 4096        //  longest access or refresh token, with NUL
-#define STORE_FIELD_MAX 256         //  owner_id, scope, code_verifier, with NUL
+#define STORE_FIELD_MAX 256         //  scope, code_verifier, with NUL
 #define STORE_PENDING_TTL_MS (10 * 60 * 1000)
 #define STORE_PENDING_PER_SID 4             //  pending logins one pre-login session keeps (tabs); a 5th replaces its oldest
 #define STORE_PENDING_MAX 50000             //  pending logins in all; a new one beyond evicts the oldest (see store_pending.c)
@@ -60,7 +64,7 @@ typedef struct {
     char refresh_token[STORE_TOKEN_MAX];
     int64_t expires_at;             //  access token expiry (ms)
     int64_t refresh_expires_at;     //  refresh token expiry (ms); the record expires with it
-    char owner_id[STORE_FIELD_MAX];
+    char owner_id[STORE_OWNER_MAX];
     char scope[STORE_FIELD_MAX];
     uint64_t version;               //  +1 on every refresh
     int64_t refreshing_until;       //  refresh lease expiry (ms), 0 when none
@@ -84,7 +88,7 @@ typedef struct {
     char env[STORE_ENV_MAX];
     char access_token[STORE_TOKEN_MAX];
     int64_t expires_at;             //  access token expiry (ms)
-    char owner_id[STORE_FIELD_MAX];
+    char owner_id[STORE_OWNER_MAX];
     uint64_t version;               //  the record's version (REFRESH's seen_version)
     int64_t rate_limited_until;     //  no upstream call before then (ms), 0 when none
 } store_access_t;

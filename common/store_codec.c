@@ -1,5 +1,6 @@
 //  store_codec: see store_codec.h.
 #include "common/store_codec.h"
+#include "proto/proto_scan.h"
 
 #include <msgpack.h>
 #include <sodium.h>
@@ -45,8 +46,18 @@ static const s_field_t s_pending_fields[] = {
 };
 
 #define S_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+//  The record's key is part of what a secret field is bound to: seal takes keys of at most 128 bytes (seal.h).
+_Static_assert(STORE_KEY_MAX - 1 <= 128, "a store key is too long for seal's associated data");
 //  Unknown keys are skipped (a newer writer may add fields), but only so many.
 #define S_MAP_MAX 32
+
+//  The pre-scan's limits (proto_scan.h), before msgpack-c sees a record: one map of at most S_MAP_MAX entries,
+//  whose values are scalars and strings (room for a newer writer's small containers).
+static const proto_scan_limits_t s_record_limits = {
+    .depth_max = 4,
+    .items_max = S_MAP_MAX,
+    .values_max = 256,
+};
 
 //  ---------------------------------------------------------------------------
 //  Encoding into a caller's fixed buffer: no allocation, overflow is an error.
@@ -110,78 +121,6 @@ static int s_encode(const store_codec_ctx_t *ctx, const char *kind, const s_fiel
         return STORE_EINVAL;
     *len_p = out.len;
     return 0;
-}
-
-//  ---------------------------------------------------------------------------
-//  Before msgpack-c sees the bytes: walk the value headers and check that every
-//  length fits in the input and that every container's count could be filled
-//  by the bytes left (each value takes at least one byte). msgpack-c allocates
-//  count * sizeof(msgpack_object) up front, so a corrupt 32-bit count would
-//  otherwise ask for gigabytes. Returns true when the input is exactly one
-//  plausible value.
-
-static bool s_be(const unsigned char *p, size_t end, size_t *at, size_t width, uint64_t *out)
-{
-    if (width > end - *at)
-        return false;
-    uint64_t v = 0;
-    for (size_t i = 0; i < width; i++)
-        v = (v << 8) | p[*at + i];
-    *at += width;
-    *out = v;
-    return true;
-}
-
-static bool s_plausible(const unsigned char *p, size_t len)
-{
-    size_t at = 0;
-    uint64_t pending = 1;       //  values still to read
-    while (pending > 0) {
-        if (at >= len)
-            return false;
-        unsigned b = p[at++];
-        pending--;
-        uint64_t skip = 0, items = 0, n = 0;
-        if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
-            skip = 0;
-        else if (b <= 0x8f)
-            items = 2u * (b & 0x0f);
-        else if (b <= 0x9f)
-            items = b & 0x0f;
-        else if (b <= 0xbf)
-            skip = b & 0x1f;
-        else if (b == 0xc4 || b == 0xc5 || b == 0xc6 || b == 0xd9 || b == 0xda || b == 0xdb) {
-            size_t width = (b == 0xc4 || b == 0xd9) ? 1 : (b == 0xc5 || b == 0xda) ? 2 : 4;
-            if (!s_be(p, len, &at, width, &n))
-                return false;
-            skip = n;
-        }
-        else if (b == 0xc7 || b == 0xc8 || b == 0xc9) {
-            if (!s_be(p, len, &at, b == 0xc7 ? 1 : b == 0xc8 ? 2 : 4, &n))
-                return false;
-            skip = n + 1;       //  ext type byte
-        }
-        else if (b == 0xca || b == 0xcb)
-            skip = b == 0xca ? 4 : 8;
-        else if (b >= 0xcc && b <= 0xd3)
-            skip = (size_t) 1 << ((b - 0xcc) & 3);
-        else if (b >= 0xd4 && b <= 0xd8)
-            skip = 1 + ((size_t) 1 << (b - 0xd4));
-        else if (b == 0xdc || b == 0xdd || b == 0xde || b == 0xdf) {
-            if (!s_be(p, len, &at, (b == 0xdc || b == 0xde) ? 2 : 4, &n))
-                return false;
-            items = (b >= 0xde) ? 2 * n : n;
-        }
-        else
-            return false;       //  0xc1: never used
-        if (skip > len - at)
-            return false;
-        at += (size_t) skip;
-        pending += items;
-        if (pending > len - at)
-            return false;
-    }
-    return at == len;
 }
 
 //  ---------------------------------------------------------------------------
@@ -293,7 +232,7 @@ static int s_decode(store_codec_ctx_t *ctx, const char *kind, const s_field_t *f
 {
     ctx->key_id = 0;
     ctx->seal_rc = 0;
-    if (!data || len == 0 || len > STORE_CODEC_MAX || !s_plausible(data, len))
+    if (!data || len == 0 || len > STORE_CODEC_MAX || proto_scan(data, len, &s_record_limits) != NULL)
         return STORE_EINVAL;
     memset(rec, 0, rec_size);
     msgpack_unpacked up;

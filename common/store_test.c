@@ -43,6 +43,9 @@ static void t_session_roundtrip(void)
     CHECK(s_session_eq(&in, &out));
     CHECK(out.rate_limited_until == INT64_MAX);
     CHECK(strlen(out.access_token) == STORE_TOKEN_MAX - 1);
+    //  The store holds the longest session id, env and owner_id the protocol lets through (proto.h limits).
+    CHECK(strlen(sid) == PROTO_SID_MAX && strlen(out.prev_sid) == PROTO_SID_MAX);
+    CHECK(strlen(out.env) == PROTO_ENV_MAX && strlen(out.owner_id) == PROTO_OWNER_MAX);
 
     //  Ordinary values, replaced in place.
     s_session(&in, 7, NOW + HOUR);

@@ -18,9 +18,9 @@ const char *upstream_message(proto_code_t code, const http_response_t *resp);
 //  > 0 for every answer upstream_code calls RATE_LIMITED (a 429, or a 503 with the header).
 long upstream_retry_after(const http_response_t *resp);
 
-//  Longest upstream_code and upstream_message carried (the ERROR schema's limits).
-#define UPSTREAM_CODE_MAX 64
-#define UPSTREAM_MESSAGE_MAX 512
+//  Longest upstream_code and upstream_message carried: the ERROR schema's limits.
+#define UPSTREAM_CODE_MAX PROTO_UPSTREAM_CODE_MAX
+#define UPSTREAM_MESSAGE_MAX PROTO_UPSTREAM_MESSAGE_MAX
 
 //  RingCentral's own words about a failed answer (its errorCode / OAuth error and message): not secret, never a token.
 typedef struct {

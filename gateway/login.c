@@ -8,12 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-//  Query values longer than the protocol allows are refused before any service sees them.
-#define CODE_MAX 2048
-#define STATE_MAX 256
-#define ERROR_MAX 64
-#define DESCRIPTION_MAX 512
-
 static bool s_is_http_url(const char *url)
 {
     return url && (strncmp(url, "https://", 8) == 0 || strncmp(url, "http://", 7) == 0);
@@ -31,7 +25,7 @@ static proto_msg_t *s_message(request_t *r, proto_type_t type, const char *const
 
 int login_start(request_t *r)
 {
-    char env[16];
+    char env[PROTO_ENV_MAX + 1];
     if (request_query(r, "env", env, sizeof env) < 0 || config_env_parse(env) < 0)
         return request_error(r, 400, "Unknown environment",
                              "You can log in to production or to sandbox: choose one on the start page.", NULL, 0);
@@ -77,7 +71,8 @@ static const char *s_error_token(const char *error, int n)
 //  Both are 4xx: 403 when the user refused access at RingCentral, 400 for any other answer.
 static int s_declined(request_t *r)
 {
-    char error[ERROR_MAX + 1], description[DESCRIPTION_MAX + 1], state[STATE_MAX + 1];
+    //  RingCentral's OAuth error and error_description, bounded as an ERROR carries them (upstream_code, _message).
+    char error[PROTO_UPSTREAM_CODE_MAX + 1], description[PROTO_UPSTREAM_MESSAGE_MAX + 1], state[PROTO_STATE_MAX + 1];
     int n = request_query(r, "error", error, sizeof error);
     const char *token = s_error_token(error, n);
     int nd = request_query(r, "error_description", description, sizeof description);
@@ -118,7 +113,8 @@ int login_callback(request_t *r)
     char probe[2];
     if (request_query(r, "error", probe, sizeof probe) != -1)
         return s_declined(r);
-    char code[CODE_MAX + 1], state[STATE_MAX + 1];
+    //  Values longer than the protocol allows are refused (request_query: -2) before any service sees them.
+    char code[PROTO_AUTH_CODE_MAX + 1], state[PROTO_STATE_MAX + 1];
     int nc = request_query(r, "code", code, sizeof code);
     int ns = request_query(r, "state", state, sizeof state);
     if (nc <= 0 || ns <= 0)

@@ -100,7 +100,7 @@ static bool s_check(json_t *checks, s_failed_t *failed, const char *name, bool o
 //  Why a call failed: the ERROR's message ("apisvc is not reachable"), or a word for an odd reply.
 static const char *s_why(const proto_msg_t *reply)
 {
-    const char *message = reply ? proto_msg_str(reply, "message") : NULL;
+    const char *message = proto_msg_type(reply) == PROTO_ERROR ? proto_msg_str(reply, "message") : NULL;
     return message && *message ? message : "no answer";
 }
 

@@ -63,8 +63,8 @@ typedef struct {
     char client[REQUEST_CLIENT_SIZE];   //  the client's address (see above); never "" after request_init
     pages_state_t state;        //  what the header bar shows
     char ref[24];               //  an error answer's reference (the rid in hex), storage behind state.ref ("" when none)
-    char env[16];               //  storage behind state.env
-    char user[256];             //  storage behind state.user
+    char env[PROTO_ENV_MAX + 1];        //  storage behind state.env
+    char user[PROTO_OWNER_MAX + 1];     //  storage behind state.user (owner_id)
 } request_t;
 
 //  Fill r for conn. Never fails: a missing cookie or rpc client is recorded as such.

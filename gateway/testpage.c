@@ -158,7 +158,7 @@ static int s_api_page(request_t *r, const char *api, const char *params)
 
 int testpage_show(request_t *r)
 {
-    char api[40];
+    char api[PROTO_API_NAME_MAX + 1];
     int n = request_query(r, "api", api, sizeof api);
     if (n == -1)
         return s_test(r);

@@ -4,6 +4,7 @@
 //  of proto_schema.c. A message holds one value slot per schema field, in the
 //  order of the row.
 #include "proto/proto.h"
+#include "proto/proto_scan.h"
 
 #include <inttypes.h>
 #include <msgpack.h>
@@ -26,12 +27,12 @@ struct _proto_msg_t {
     s_value_t values[];     //  def->field_count slots, in schema order
 };
 
-//  Pre-scan limits (see s_scan). A valid message is an array of 4 holding a map
-//  of at most a handful of fields: depth 2, under 20 values in all.
-enum {
-    S_DEPTH_MAX = 4,        //  nested containers, the top-level array counting 1
-    S_ITEMS_MAX = 64,       //  elements of one array, entries of one map
-    S_VALUES_MAX = 256,     //  values in the whole frame, containers included
+//  The pre-scan's limits (proto_scan.h): a valid message is an array of 4 holding a map of at most a
+//  handful of fields: depth 2, under 20 values in all. msgpack-c then allocates at most 256 objects.
+static const proto_scan_limits_t s_frame_limits = {
+    .depth_max = 4,         //  nested containers, the top-level array counting 1
+    .items_max = 64,        //  elements of one array, entries of one map
+    .values_max = 256,      //  values in the whole frame, containers included
 };
 
 //  Bytes of a string shown by proto_msg_describe before it is cut.
@@ -46,15 +47,32 @@ static int s_field_index(const proto_msgdef_t *def, const char *name, size_t len
     return -1;
 }
 
-//  The index of field name when self has it with type, or -1.
+//  Code named a field that its message type does not have: a programmer error, never input (the decoder
+//  reports an unknown field of a frame as a validation error, s_read_field). Say which, loudly, and abort:
+//  a test that takes the path fails at once instead of a message quietly missing its field.
+__attribute__((noreturn, cold))
+static void s_no_such_field(const proto_msgdef_t *def, const char *name)
+{
+    fprintf(stderr, "proto: programmer error: message type %s has no field \"%s\"\n", def->name, name);
+    abort();
+}
+
+//  The index of field name in self's type; aborts when the type has no such field (s_no_such_field).
+static int s_field_known(const proto_msg_t *self, const char *name)
+{
+    int i = s_field_index(self->def, name, strlen(name));
+    if (i < 0)
+        s_no_such_field(self->def, name);
+    return i;
+}
+
+//  The index of field name when self has it with type, or -1 (no message, no name, another type).
 static int s_find(const proto_msg_t *self, const char *name, proto_ftype_t type)
 {
     if (!self || !name)
         return -1;
-    int i = s_field_index(self->def, name, strlen(name));
-    if (i < 0 || self->def->fields[i].type != type)
-        return -1;
-    return i;
+    int i = s_field_known(self, name);
+    return self->def->fields[i].type == type ? i : -1;
 }
 
 //  Copy value[0..len) into string slot i after checking the field's max and NUL. Returns 0 or -1.
@@ -149,8 +167,7 @@ bool proto_msg_has(const proto_msg_t *self, const char *field)
 {
     if (!self || !field)
         return false;
-    int i = s_field_index(self->def, field, strlen(field));
-    return i >= 0 && self->values[i].set;
+    return self->values[s_field_known(self, field)].set;
 }
 
 const char *proto_msg_str(const proto_msg_t *self, const char *field)
@@ -229,109 +246,6 @@ int proto_encode(const proto_msg_t *self, char **data_p, size_t *size_p)
     *size_p = sbuf.size;
     *data_p = msgpack_sbuffer_release(&sbuf);
     return 0;
-}
-
-//  --------------------------------------------------------------------------
-//  The pre-scan. msgpack-c's C unpacker trusts the length headers it reads: an
-//  array32 or map32 header of 5 bytes saying 2^32-1 elements makes it allocate
-//  that many objects (~100 GB; proto/fuzz finds this in seconds without the
-//  scan) before it finds the buffer is short. So before msgpack-c sees a frame, this walk reads only the
-//  headers (https://github.com/msgpack/msgpack/blob/master/spec.md#formats) and
-//  proves that the bytes hold exactly one value, that every str/bin/ext payload
-//  and every container's elements (>= 1 byte each) fit in what is left, and that
-//  depth, container sizes and the number of values stay under the S_* limits.
-//  msgpack-c then allocates at most S_VALUES_MAX objects (strings stay in, or
-//  are copied from, the frame). Values are not checked here: the decoder does
-//  that on msgpack-c's objects.
-
-//  The big-endian unsigned integer of n (1, 2 or 4) bytes at p.
-static uint32_t s_be(const uint8_t *p, size_t n)
-{
-    uint32_t v = 0;
-    for (size_t i = 0; i < n; i++)
-        v = (v << 8) | p[i];
-    return v;
-}
-
-//  Returns NULL when data[0..size) passes, else the reason.
-static const char *s_scan(const uint8_t *data, size_t size)
-{
-    size_t left[S_DEPTH_MAX + 1];   //  elements still to read in each open container
-    int depth = 0;                  //  left[0] counts the one top-level value
-    left[0] = 1;
-    size_t pos = 0, values = 0;
-    for (;;) {
-        while (depth > 0 && left[depth] == 0)
-            depth--;                //  container done: back to its parent
-        if (left[depth] == 0)
-            break;                  //  the top-level value is complete
-        left[depth]--;
-        if (pos >= size)
-            return "truncated frame";
-        if (++values > S_VALUES_MAX)
-            return "too many values in frame";
-        uint8_t b = data[pos++];
-        size_t lenbytes = 0;        //  size of the length/count field after the tag
-        size_t extra = 0;           //  payload bytes besides the counted ones (ext type, fixed sizes)
-        enum { SCALAR, BYTES, ARRAY, MAP } kind = SCALAR;
-        uint64_t n = 0;             //  payload length or element count
-        if (b <= 0x7f || b >= 0xe0) {
-            //  positive / negative fixint: the tag is the value
-        }
-        else if (b <= 0x8f)
-            kind = MAP, n = b & 0x0f;                       //  fixmap
-        else if (b <= 0x9f)
-            kind = ARRAY, n = b & 0x0f;                     //  fixarray
-        else if (b <= 0xbf)
-            kind = BYTES, n = b & 0x1f;                     //  fixstr
-        else switch (b) {
-            case 0xc0: case 0xc2: case 0xc3: break;         //  nil, false, true
-            case 0xc4: case 0xd9: kind = BYTES, lenbytes = 1; break;   //  bin8, str8
-            case 0xc5: case 0xda: kind = BYTES, lenbytes = 2; break;   //  bin16, str16
-            case 0xc6: case 0xdb: kind = BYTES, lenbytes = 4; break;   //  bin32, str32
-            case 0xc7: kind = BYTES, lenbytes = 1, extra = 1; break;   //  ext8 (+ type byte)
-            case 0xc8: kind = BYTES, lenbytes = 2, extra = 1; break;   //  ext16
-            case 0xc9: kind = BYTES, lenbytes = 4, extra = 1; break;   //  ext32
-            case 0xcc: case 0xd0: extra = 1; break;         //  uint8, int8
-            case 0xcd: case 0xd1: extra = 2; break;         //  uint16, int16
-            case 0xca: case 0xce: case 0xd2: extra = 4; break;         //  float32, uint32, int32
-            case 0xcb: case 0xcf: case 0xd3: extra = 8; break;         //  float64, uint64, int64
-            case 0xd4: extra = 1 + 1; break;                //  fixext1..16: type byte + data
-            case 0xd5: extra = 1 + 2; break;
-            case 0xd6: extra = 1 + 4; break;
-            case 0xd7: extra = 1 + 8; break;
-            case 0xd8: extra = 1 + 16; break;
-            case 0xdc: kind = ARRAY, lenbytes = 2; break;   //  array16
-            case 0xdd: kind = ARRAY, lenbytes = 4; break;   //  array32
-            case 0xde: kind = MAP, lenbytes = 2; break;     //  map16
-            case 0xdf: kind = MAP, lenbytes = 4; break;     //  map32
-            default: return "invalid msgpack byte";         //  0xc1, never used
-        }
-        if (lenbytes) {
-            if (lenbytes > size - pos)
-                return "truncated frame";
-            n = s_be(data + pos, lenbytes);
-            pos += lenbytes;
-        }
-        if (kind == SCALAR || kind == BYTES) {
-            if (kind == BYTES)
-                extra += n;             //  n < 2^32: no overflow
-            if (extra > size - pos)
-                return "truncated frame";
-            pos += extra;
-            continue;
-        }
-        if (n > S_ITEMS_MAX)
-            return "container too large";
-        if (kind == MAP)
-            n *= 2;                 //  a key and a value per entry
-        if (n > size - pos)
-            return "truncated frame";
-        if (depth + 1 > S_DEPTH_MAX)
-            return "nesting too deep";
-        left[++depth] = n;
-    }
-    return pos == size ? NULL : "trailing bytes after the message";
 }
 
 //  --------------------------------------------------------------------------
@@ -445,7 +359,7 @@ proto_msg_t *proto_decode(const void *data, size_t size, const char **why_p, uin
         *why_p = "frame too large";
         return NULL;
     }
-    const char *why = s_scan(data, size);
+    const char *why = proto_scan(data, size, &s_frame_limits);
     if (why) {
         *why_p = why;
         return NULL;

@@ -10,6 +10,10 @@
 //  the nesting depth are bounded and checked BEFORE msgpack-c allocates
 //  anything; wrong types, missing required fields, unknown fields, unknown
 //  types and versions all give NULL and a reason, never a crash.
+//
+//  Code that sets or reads a field by name must name a field of that message's type: any other name is a
+//  programmer error, and the proto_msg_set_* and proto_msg_<get> functions abort with a line on stderr
+//  naming the type and the field. (A field of the right name but another type gives -1 or the default.)
 #ifndef PROTO_H_INCLUDED
 #define PROTO_H_INCLUDED
 
@@ -24,6 +28,18 @@
 #define PROTO_BODY_MAX (4u << 20)
 //  Ceiling of any other string field (each field's own limit in the schema is lower or equal).
 #define PROTO_FIELD_MAX (64u << 10)
+
+//  The limits of the fields that other modules hold or check too (bytes, without a NUL; a buffer for one is
+//  PROTO_*_MAX + 1). The schema states its rows with these names: each limit is written here once.
+#define PROTO_SID_MAX 128               //  sid, new_sid (and the store's keys: session ids and states)
+#define PROTO_ENV_MAX 16                //  env: "production" or "sandbox"
+#define PROTO_OWNER_MAX 256             //  owner_id: RingCentral's account owner id
+#define PROTO_AUTH_URL_MAX 8192         //  AUTH_URL_OK url: the authorize URL
+#define PROTO_AUTH_CODE_MAX 2048        //  EXCHANGE code: RingCentral's authorization code
+#define PROTO_STATE_MAX 256             //  EXCHANGE and DECLINED state
+#define PROTO_API_NAME_MAX 32           //  API api (PROTO_API_PARAMS_MAX, of API params, is in proto_api.h)
+#define PROTO_UPSTREAM_CODE_MAX 64      //  ERROR upstream_code: RingCentral's errorCode or OAuth error
+#define PROTO_UPSTREAM_MESSAGE_MAX 512  //  ERROR upstream_message: its message or error_description
 
 typedef enum {
     PROTO_INVALID = 0,
@@ -76,12 +92,16 @@ typedef struct {
     const char *name;
     const proto_field_t *fields;
     size_t field_count;
+    proto_type_t reply;     //  a request's reply type (AUTH_URL -> AUTH_URL_OK); PROTO_INVALID for a reply
 } proto_msgdef_t;
 
 typedef struct _proto_msg_t proto_msg_t;
 
 //  The schema entry of type. Returns NULL for PROTO_INVALID or an out-of-range type.
 const proto_msgdef_t *proto_schema(proto_type_t type);
+//  The schema row of the field called name in type: for code that handles several types. Returns NULL when the
+//  type has no such field (asking is not an error: naming one to a getter or setter is).
+const proto_field_t *proto_schema_field(proto_type_t type, const char *name);
 //  The wire name of type ("AUTH_URL"). Returns "INVALID" for an unknown type.
 const char *proto_type_name(proto_type_t type);
 //  The type whose wire name is name. Returns PROTO_INVALID when there is none.
@@ -101,6 +121,8 @@ void proto_msg_destroy(proto_msg_t **self_p);
 proto_type_t proto_msg_type(const proto_msg_t *self);
 //  The message's request id.
 uint64_t proto_msg_rid(const proto_msg_t *self);
+//  The field functions from here to proto_msg_bool take a field name of the message's type: any other name aborts
+//  (see the top); a field of another type is -1 (setters) or unset (getters).
 //  Copy value into a string field. Returns 0, or -1 when the field is not a string of this type or value is too long.
 int proto_msg_set_str(proto_msg_t *self, const char *field, const char *value);
 //  Copy len bytes into a string field (no NUL allowed inside). Returns 0 or -1 as proto_msg_set_str.

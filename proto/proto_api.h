@@ -24,7 +24,7 @@ typedef enum {
 
 #define PROTO_API_PARAM_COUNT 7
 #define PROTO_API_PAGE_MAX 100000
-//  Longest API{params} string (the schema's max for the field).
+//  Longest API{params} string: the schema's limit of the field (proto_schema.c states it with this name).
 #define PROTO_API_PARAMS_MAX 512
 
 typedef struct {

@@ -3,8 +3,9 @@
 //  Everything else follows from these rows: the codec encodes and checks them,
 //  proto_msg_describe redacts the fields marked secret, the tests round-trip
 //  every row at its limits. To add a message: add its enum value in proto.h,
-//  its fields and its row here, and its reply in s_replies.
+//  its fields and its row here (a request's row names its reply).
 #include "proto/proto.h"
+#include "proto/proto_api.h"
 
 #include <string.h>
 
@@ -17,57 +18,55 @@
 #define SECRET true
 #define PLAIN  false
 
-//  Session ids, states and codes are secrets: whoever reads them can act as the user.
-#define SID_MAX   128
-#define ENV_MAX   16
-#define OWNER_MAX 256
+//  Session ids, states and codes are secrets: whoever reads them can act as the user. The limits that other
+//  modules use too are named in proto.h (PROTO_*_MAX).
 
 static const proto_field_t s_auth_url[] = {
-    STR("sid", REQ, SID_MAX, SECRET),
-    STR("env", REQ, ENV_MAX, PLAIN),
+    STR("sid", REQ, PROTO_SID_MAX, SECRET),
+    STR("env", REQ, PROTO_ENV_MAX, PLAIN),
 };
 static const proto_field_t s_auth_url_ok[] = {
-    STR("url", REQ, 8192, SECRET),      //  carries the state
+    STR("url", REQ, PROTO_AUTH_URL_MAX, SECRET),    //  carries the state
     STR("redirect_uri", REQ, 2048, PLAIN),
 };
 static const proto_field_t s_exchange[] = {
-    STR("sid", REQ, SID_MAX, SECRET),
-    STR("code", REQ, 2048, SECRET),
-    STR("state", REQ, 256, SECRET),
+    STR("sid", REQ, PROTO_SID_MAX, SECRET),
+    STR("code", REQ, PROTO_AUTH_CODE_MAX, SECRET),
+    STR("state", REQ, PROTO_STATE_MAX, SECRET),
 };
 static const proto_field_t s_exchange_ok[] = {
-    STR("new_sid", REQ, SID_MAX, SECRET),
-    STR("env", OPT, ENV_MAX, PLAIN),
-    STR("owner_id", OPT, OWNER_MAX, PLAIN),
+    STR("new_sid", REQ, PROTO_SID_MAX, SECRET),
+    STR("env", OPT, PROTO_ENV_MAX, PLAIN),
+    STR("owner_id", OPT, PROTO_OWNER_MAX, PLAIN),
 };
 static const proto_field_t s_session[] = {
-    STR("sid", REQ, SID_MAX, SECRET),
+    STR("sid", REQ, PROTO_SID_MAX, SECRET),
 };
 static const proto_field_t s_session_ok[] = {
     BOOL("logged_in", REQ),
-    STR("env", OPT, ENV_MAX, PLAIN),
+    STR("env", OPT, PROTO_ENV_MAX, PLAIN),
     INT("access_expires_in", OPT),
-    STR("owner_id", OPT, OWNER_MAX, PLAIN),
+    STR("owner_id", OPT, PROTO_OWNER_MAX, PLAIN),
     INT("version", OPT),
 };
 static const proto_field_t s_refresh[] = {
-    STR("sid", REQ, SID_MAX, SECRET),
+    STR("sid", REQ, PROTO_SID_MAX, SECRET),
     INT("seen_version", REQ),
 };
 static const proto_field_t s_refresh_ok[] = {
     INT("version", REQ),
 };
 static const proto_field_t s_logout[] = {
-    STR("sid", REQ, SID_MAX, SECRET),
+    STR("sid", REQ, PROTO_SID_MAX, SECRET),
 };
 static const proto_field_t s_logout_ok[] = {
     BOOL("revoked", OPT),   //  RingCentral confirmed the revoke (absent: nothing was revoked)
 };
 static const proto_field_t s_api[] = {
-    STR("sid", REQ, SID_MAX, SECRET),
-    STR("api", REQ, 32, PLAIN),
+    STR("sid", REQ, PROTO_SID_MAX, SECRET),
+    STR("api", REQ, PROTO_API_NAME_MAX, PLAIN),
     //  "key=value&…": allow-listed query parameters of the API (proto_api.h), validated by the gateway.
-    STR("params", OPT, 512, PLAIN),
+    STR("params", OPT, PROTO_API_PARAMS_MAX, PLAIN),
 };
 static const proto_field_t s_api_ok[] = {
     INT("status", REQ),
@@ -82,17 +81,17 @@ static const proto_field_t s_ping_ok[] = {
 };
 //  apisvc -> authsvc after a 429: the session makes no upstream call before `until` (ms since the epoch).
 static const proto_field_t s_hold[] = {
-    STR("sid", REQ, SID_MAX, SECRET),
+    STR("sid", REQ, PROTO_SID_MAX, SECRET),
     INT("until", REQ),
 };
 //  gateway -> authsvc when RingCentral redirected back with error=: consume this session's pending login of
 //  state. DECLINED_OK says it was this session's; ERROR STATE_MISMATCH says it was not (or no such login).
 static const proto_field_t s_declined[] = {
-    STR("sid", REQ, SID_MAX, SECRET),
-    STR("state", REQ, 256, SECRET),
+    STR("sid", REQ, PROTO_SID_MAX, SECRET),
+    STR("state", REQ, PROTO_STATE_MAX, SECRET),
 };
 static const proto_field_t s_declined_ok[] = {
-    STR("env", OPT, ENV_MAX, PLAIN),
+    STR("env", OPT, PROTO_ENV_MAX, PLAIN),
 };
 //  gateway -> authsvc for /readyz: each of authsvc's checks, "ok" or why it failed (never a path or a secret).
 static const proto_field_t s_ready_ok[] = {
@@ -109,55 +108,41 @@ static const proto_field_t s_error[] = {
     STR("code", REQ, 32, PLAIN),
     STR("message", REQ, 1024, PLAIN),
     INT("retry_after", OPT),
-    STR("env", OPT, ENV_MAX, PLAIN),                //  the environment whose RingCentral failed
-    INT("upstream_status", OPT),                    //  RingCentral's HTTP status
-    STR("upstream_code", OPT, 64, PLAIN),           //  errorCode (top-level, else errors[0]) or OAuth error
-    STR("upstream_message", OPT, 512, PLAIN),       //  message, error_description or errors[0].message
+    STR("env", OPT, PROTO_ENV_MAX, PLAIN),                          //  the environment whose RingCentral failed
+    INT("upstream_status", OPT),                                    //  RingCentral's HTTP status
+    STR("upstream_code", OPT, PROTO_UPSTREAM_CODE_MAX, PLAIN),       //  errorCode (top-level, else errors[0]) or OAuth error
+    STR("upstream_message", OPT, PROTO_UPSTREAM_MESSAGE_MAX, PLAIN), //  message, error_description or errors[0].message
 };
 
-#define ROW(t, name, fields) [t] = { t, name, fields, sizeof(fields) / sizeof((fields)[0]) }
-#define EMPTY(t, name)       [t] = { t, name, NULL, 0 }
+#define ROW(t, name, fields, reply) [t] = { t, name, fields, sizeof(fields) / sizeof((fields)[0]), reply }
+#define EMPTY(t, name, reply)       [t] = { t, name, NULL, 0, reply }
+#define NO_REPLY PROTO_INVALID      //  the row is itself a reply
 
-//  Indexed by proto_type_t; row PROTO_INVALID stays empty.
+//  Indexed by proto_type_t; row PROTO_INVALID stays empty. Each row: type, wire name, fields, reply type.
 static const proto_msgdef_t s_defs[PROTO_TYPE_COUNT] = {
-    ROW(PROTO_AUTH_URL, "AUTH_URL", s_auth_url),
-    ROW(PROTO_AUTH_URL_OK, "AUTH_URL_OK", s_auth_url_ok),
-    ROW(PROTO_EXCHANGE, "EXCHANGE", s_exchange),
-    ROW(PROTO_EXCHANGE_OK, "EXCHANGE_OK", s_exchange_ok),
-    ROW(PROTO_SESSION, "SESSION", s_session),
-    ROW(PROTO_SESSION_OK, "SESSION_OK", s_session_ok),
-    ROW(PROTO_REFRESH, "REFRESH", s_refresh),
-    ROW(PROTO_REFRESH_OK, "REFRESH_OK", s_refresh_ok),
-    ROW(PROTO_LOGOUT, "LOGOUT", s_logout),
-    ROW(PROTO_LOGOUT_OK, "LOGOUT_OK", s_logout_ok),
-    ROW(PROTO_API, "API", s_api),
-    ROW(PROTO_API_OK, "API_OK", s_api_ok),
-    EMPTY(PROTO_PING, "PING"),
-    ROW(PROTO_PING_OK, "PING_OK", s_ping_ok),
-    ROW(PROTO_HOLD, "HOLD", s_hold),
-    EMPTY(PROTO_HOLD_OK, "HOLD_OK"),
-    ROW(PROTO_DECLINED, "DECLINED", s_declined),
-    ROW(PROTO_DECLINED_OK, "DECLINED_OK", s_declined_ok),
-    EMPTY(PROTO_READY, "READY"),
-    ROW(PROTO_READY_OK, "READY_OK", s_ready_ok),
-    EMPTY(PROTO_STATS, "STATS"),
-    ROW(PROTO_STATS_OK, "STATS_OK", s_stats_ok),
-    ROW(PROTO_ERROR, "ERROR", s_error),
-};
-
-//  The reply of each request; replies map to PROTO_INVALID.
-static const proto_type_t s_replies[PROTO_TYPE_COUNT] = {
-    [PROTO_AUTH_URL] = PROTO_AUTH_URL_OK,
-    [PROTO_EXCHANGE] = PROTO_EXCHANGE_OK,
-    [PROTO_SESSION] = PROTO_SESSION_OK,
-    [PROTO_REFRESH] = PROTO_REFRESH_OK,
-    [PROTO_LOGOUT] = PROTO_LOGOUT_OK,
-    [PROTO_API] = PROTO_API_OK,
-    [PROTO_PING] = PROTO_PING_OK,
-    [PROTO_HOLD] = PROTO_HOLD_OK,
-    [PROTO_DECLINED] = PROTO_DECLINED_OK,
-    [PROTO_READY] = PROTO_READY_OK,
-    [PROTO_STATS] = PROTO_STATS_OK,
+    ROW(PROTO_AUTH_URL, "AUTH_URL", s_auth_url, PROTO_AUTH_URL_OK),
+    ROW(PROTO_AUTH_URL_OK, "AUTH_URL_OK", s_auth_url_ok, NO_REPLY),
+    ROW(PROTO_EXCHANGE, "EXCHANGE", s_exchange, PROTO_EXCHANGE_OK),
+    ROW(PROTO_EXCHANGE_OK, "EXCHANGE_OK", s_exchange_ok, NO_REPLY),
+    ROW(PROTO_SESSION, "SESSION", s_session, PROTO_SESSION_OK),
+    ROW(PROTO_SESSION_OK, "SESSION_OK", s_session_ok, NO_REPLY),
+    ROW(PROTO_REFRESH, "REFRESH", s_refresh, PROTO_REFRESH_OK),
+    ROW(PROTO_REFRESH_OK, "REFRESH_OK", s_refresh_ok, NO_REPLY),
+    ROW(PROTO_LOGOUT, "LOGOUT", s_logout, PROTO_LOGOUT_OK),
+    ROW(PROTO_LOGOUT_OK, "LOGOUT_OK", s_logout_ok, NO_REPLY),
+    ROW(PROTO_API, "API", s_api, PROTO_API_OK),
+    ROW(PROTO_API_OK, "API_OK", s_api_ok, NO_REPLY),
+    EMPTY(PROTO_PING, "PING", PROTO_PING_OK),
+    ROW(PROTO_PING_OK, "PING_OK", s_ping_ok, NO_REPLY),
+    ROW(PROTO_HOLD, "HOLD", s_hold, PROTO_HOLD_OK),
+    EMPTY(PROTO_HOLD_OK, "HOLD_OK", NO_REPLY),
+    ROW(PROTO_DECLINED, "DECLINED", s_declined, PROTO_DECLINED_OK),
+    ROW(PROTO_DECLINED_OK, "DECLINED_OK", s_declined_ok, NO_REPLY),
+    EMPTY(PROTO_READY, "READY", PROTO_READY_OK),
+    ROW(PROTO_READY_OK, "READY_OK", s_ready_ok, NO_REPLY),
+    EMPTY(PROTO_STATS, "STATS", PROTO_STATS_OK),
+    ROW(PROTO_STATS_OK, "STATS_OK", s_stats_ok, NO_REPLY),
+    ROW(PROTO_ERROR, "ERROR", s_error, NO_REPLY),
 };
 
 //  Wire names of the error codes, indexed by proto_code_t.
@@ -185,6 +170,15 @@ const proto_msgdef_t *proto_schema(proto_type_t type)
     return &s_defs[type];
 }
 
+const proto_field_t *proto_schema_field(proto_type_t type, const char *name)
+{
+    const proto_msgdef_t *def = proto_schema(type);
+    for (size_t i = 0; def && name && i < def->field_count; i++)
+        if (strcmp(def->fields[i].name, name) == 0)
+            return &def->fields[i];
+    return NULL;
+}
+
 const char *proto_type_name(proto_type_t type)
 {
     const proto_msgdef_t *def = proto_schema(type);
@@ -205,7 +199,7 @@ proto_type_t proto_reply_type(proto_type_t request)
 {
     if ((int) request <= PROTO_INVALID || (int) request >= PROTO_TYPE_COUNT)
         return PROTO_INVALID;
-    return s_replies[request];
+    return s_defs[request].reply;
 }
 
 const char *proto_code_name(proto_code_t code)

@@ -1,6 +1,7 @@
 //  proto_test: the schema, the message object, encoding, describe() and the ERROR helpers.
 //  Hostile input (truncated, wrong-typed, oversize, random frames) is in proto_hostile_test.c.
 #include "proto/proto.h"
+#include "proto/proto_api.h"
 #include "tests/support/proto_testutil.h"
 #include "tests/testlib.h"
 
@@ -8,7 +9,10 @@
 #include <msgpack.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 //  --------------------------------------------------------------------------
 //  The schema and the name tables.
@@ -49,6 +53,37 @@ static void t_schema(void)
     }
     CHECK(proto_reply_type(PROTO_INVALID) == PROTO_INVALID);
     CHECK(proto_reply_type(PROTO_TYPE_COUNT) == PROTO_INVALID);
+    //  Asking the schema whether a type has a field is no error (unlike naming it to a getter).
+    const proto_field_t *sid = proto_schema_field(PROTO_SESSION, "sid");
+    CHECK(sid && sid->type == PROTO_F_STR && sid->max == PROTO_SID_MAX && sid->secret);
+    CHECK(proto_schema_field(PROTO_PING, "sid") == NULL && proto_schema_field(PROTO_SESSION, "nope") == NULL);
+    CHECK(proto_schema_field(PROTO_SESSION, NULL) == NULL && proto_schema_field(PROTO_INVALID, "sid") == NULL);
+}
+
+//  The limits other modules hold values by (proto.h PROTO_*_MAX) are the schema's own, in every row.
+static void t_limits(void)
+{
+    const struct { const char *field; size_t max; } limits[] = {
+        { "sid", PROTO_SID_MAX }, { "new_sid", PROTO_SID_MAX }, { "env", PROTO_ENV_MAX },
+        { "owner_id", PROTO_OWNER_MAX }, { "url", PROTO_AUTH_URL_MAX }, { "state", PROTO_STATE_MAX },
+        { "api", PROTO_API_NAME_MAX }, { "params", PROTO_API_PARAMS_MAX },
+        { "upstream_code", PROTO_UPSTREAM_CODE_MAX }, { "upstream_message", PROTO_UPSTREAM_MESSAGE_MAX },
+    };
+    size_t seen[sizeof limits / sizeof limits[0]] = { 0 };
+    for (int t = 1; t < PROTO_TYPE_COUNT; t++) {
+        const proto_msgdef_t *def = proto_schema((proto_type_t) t);
+        for (size_t i = 0; i < def->field_count; i++)
+            for (size_t l = 0; l < sizeof limits / sizeof limits[0]; l++)
+                if (strcmp(def->fields[i].name, limits[l].field) == 0) {
+                    CHECK(def->fields[i].type == PROTO_F_STR && def->fields[i].max == limits[l].max);
+                    seen[l]++;
+                }
+    }
+    for (size_t l = 0; l < sizeof limits / sizeof limits[0]; l++)
+        CHECK(seen[l] > 0);
+    //  EXCHANGE's code is RingCentral's authorization code (ERROR's code is an error code name).
+    const proto_msgdef_t *exchange = proto_schema(PROTO_EXCHANGE);
+    CHECK(strcmp(exchange->fields[1].name, "code") == 0 && exchange->fields[1].max == PROTO_AUTH_CODE_MAX);
 }
 
 static void t_type_names(void)
@@ -150,7 +185,6 @@ static void t_setters(void)
 
     proto_msg_t *msg = proto_msg_new(PROTO_SESSION_OK, 77);
     CHECK(proto_msg_type(msg) == PROTO_SESSION_OK && proto_msg_rid(msg) == 77);
-    CHECK(proto_msg_set_str(msg, "nope", "x") == -1);         //  unknown field
     CHECK(proto_msg_set_str(msg, "logged_in", "x") == -1);    //  a bool
     CHECK(proto_msg_set_int(msg, "env", 1) == -1);            //  a string
     CHECK(proto_msg_set_bool(msg, "version", true) == -1);    //  an int
@@ -164,7 +198,7 @@ static void t_setters(void)
     CHECK(proto_msg_set_strn(msg, "env", "sandboxXYZ", 7) == 0 && strcmp(proto_msg_str(msg, "env"), "sandbox") == 0);
     CHECK(proto_msg_set_int(msg, "version", INT64_MIN) == 0 && proto_msg_int(msg, "version", 0) == INT64_MIN);
     CHECK(proto_msg_set_bool(msg, "logged_in", false) == 0 && !proto_msg_bool(msg, "logged_in", true));
-    CHECK(proto_msg_has(msg, "logged_in") && !proto_msg_has(msg, "nope") && !proto_msg_has(msg, NULL));
+    CHECK(proto_msg_has(msg, "logged_in") && !proto_msg_has(msg, NULL));   //  unknown names: t_unknown_field
     //  Getters of the wrong type answer as if unset.
     CHECK(proto_msg_str(msg, "version") == NULL && proto_msg_int(msg, "env", 5) == 5);
     proto_msg_destroy(&msg);
@@ -323,12 +357,103 @@ static void t_errors(void)
     proto_msg_destroy(&ping);
 }
 
+//  --------------------------------------------------------------------------
+//  A field name that the message's type does not have, from code: the process aborts, saying which.
+
+//  Run fn on a new message of type in a child process, its stderr into out. Returns the child's wait status (-1 on error).
+static int s_child(void (*fn)(proto_msg_t *), proto_type_t type, char *out, size_t size)
+{
+    int fds[2];
+    if (pipe(fds) != 0)
+        return -1;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fds[1], STDERR_FILENO);
+        close(fds[0]);
+        proto_msg_t *msg = proto_msg_new(type, 1);
+        fn(msg);
+        _exit(0);       //  not reached when fn aborts
+    }
+    close(fds[1]);
+    size_t len = 0;
+    ssize_t n;
+    while (pid > 0 && len < size - 1 && (n = read(fds[0], out + len, size - 1 - len)) > 0)
+        len += (size_t) n;
+    out[len] = 0;
+    close(fds[0]);
+    int status = -1;
+    if (pid < 0 || waitpid(pid, &status, 0) != pid)
+        return -1;
+    return status;
+}
+
+//  True when fn, run on a message of type, aborts (SIGABRT) with a line naming type and field.
+static bool s_aborts_naming(void (*fn)(proto_msg_t *), proto_type_t type, const char *field)
+{
+    char out[512], want[128];
+    int status = s_child(fn, type, out, sizeof out);
+    snprintf(want, sizeof want, "message type %s has no field \"%s\"", proto_type_name(type), field);
+    bool ok = status != -1 && WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT && strstr(out, want) != NULL;
+    if (!ok)
+        printf("#   child status %d, stderr: %s\n", status, out);
+    return ok;
+}
+
+static void s_set_str_nope(proto_msg_t *m) { proto_msg_set_str(m, "nope", "x"); }
+static void s_set_strn_nope(proto_msg_t *m) { proto_msg_set_strn(m, "nope", "x", 1); }
+static void s_set_int_nope(proto_msg_t *m) { proto_msg_set_int(m, "nope", 1); }
+static void s_set_bool_nope(proto_msg_t *m) { proto_msg_set_bool(m, "nope", true); }
+static void s_has_nope(proto_msg_t *m) { proto_msg_has(m, "nope"); }
+static void s_str_nope(proto_msg_t *m) { proto_msg_str(m, "nope"); }
+static void s_strlen_nope(proto_msg_t *m) { proto_msg_strlen(m, "nope"); }
+static void s_int_nope(proto_msg_t *m) { proto_msg_int(m, "nope", 0); }
+static void s_bool_nope(proto_msg_t *m) { proto_msg_bool(m, "nope", false); }
+//  A field of another type of message: READY_OK has no "message" (ERROR has).
+static void s_str_message(proto_msg_t *m) { proto_msg_str(m, "message"); }
+//  The same field name and its type's own still work in the child: it exits 0, no abort.
+static void s_known(proto_msg_t *m) { proto_msg_set_str(m, "env", "sandbox"); proto_msg_str(m, "env"); }
+
+static void t_unknown_field(void)
+{
+    void (*const fns[])(proto_msg_t *) = { s_set_str_nope, s_set_strn_nope, s_set_int_nope, s_set_bool_nope,
+                                           s_has_nope, s_str_nope, s_strlen_nope, s_int_nope, s_bool_nope };
+    for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++)
+        CHECK(s_aborts_naming(fns[i], PROTO_SESSION_OK, "nope"));
+    CHECK(s_aborts_naming(s_str_message, PROTO_READY_OK, "message"));
+    char out[512];
+    int status = s_child(s_known, PROTO_SESSION_OK, out, sizeof out);
+    CHECK(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0 && out[0] == 0);
+
+    //  The same unknown name in a frame is input: a validation error, not an abort.
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_array(&pk, 4);
+    msgpack_pack_int(&pk, PROTO_VERSION);
+    msgpack_pack_str_with_body(&pk, "SESSION_OK", 10);
+    msgpack_pack_uint64(&pk, 5);
+    msgpack_pack_map(&pk, 2);
+    msgpack_pack_str_with_body(&pk, "logged_in", 9);
+    msgpack_pack_true(&pk);
+    msgpack_pack_str_with_body(&pk, "nope", 4);
+    msgpack_pack_true(&pk);
+    const char *why = NULL;
+    uint64_t rid = 0;
+    CHECK(proto_decode(sb.data, sb.size, &why, &rid) == NULL);
+    CHECK(why && strcmp(why, "unknown field") == 0 && rid == 5);
+    msgpack_sbuffer_destroy(&sb);
+}
+
 static const test_case_t cases[] = {
     { "schema", t_schema },
+    { "limits", t_limits },
     { "type_names", t_type_names },
     { "code_names", t_code_names },
     { "roundtrip_all", t_roundtrip_all },
     { "setters", t_setters },
+    { "unknown_field", t_unknown_field },
     { "encode_required", t_encode_required },
     { "describe", t_describe },
     { "errors", t_errors },

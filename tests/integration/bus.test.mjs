@@ -98,7 +98,7 @@ test('a 64 MiB frame to apisvc is dropped: its peak memory does not grow, and it
   assert.equal((await b.get('/test?api=extension', JSON_ACCEPT)).status, 200);
 });
 
-test('on the default ipc endpoints too, a 64 MiB frame to apisvc is dropped without its memory growing', async () => {
+test('on the default ipc endpoints too, a 64 MiB frame to apisvc is dropped without its memory growing, and a type it does not handle is refused', async () => {
   const plain = await startStack({ mock });
   try {
     const pid = plain.procs.get('apisvc').pid;
@@ -109,6 +109,9 @@ test('on the default ipc endpoints too, a 64 MiB frame to apisvc is dropped with
     const after = peak();
     console.log(`# apisvc (ipc) peak RSS ${before} kB before, ${after} kB after a 64 MiB frame`);
     assert.ok(after - before < 8 * 1024, `${before} -> ${after} kB`);
+    assert.equal(rawClient('null-ping', 'apisvc', plain), 'reply PING_OK -');
+    // No role is checked on ipc: a type apisvc does not handle (READY, without API's fields) is refused, no crash.
+    assert.equal(rawClient('null-ready', 'apisvc', plain), 'reply ERROR BAD_REQUEST');
     assert.equal(rawClient('null-ping', 'apisvc', plain), 'reply PING_OK -');
   } finally {
     await plain.stop();

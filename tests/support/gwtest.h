@@ -65,7 +65,7 @@ typedef struct {
     //  records (read under lock)
     int count[PROTO_TYPE_COUNT];
     char last_sid[PROTO_TYPE_COUNT][RAND_ID_SIZE];
-    char last_env[16], last_code[64], last_state[64], last_api[40];
+    char last_env[PROTO_ENV_MAX + 1], last_code[64], last_state[64], last_api[PROTO_API_NAME_MAX + 1];
     fake_pending_t pending[FAKE_PENDING_MAX];
     int npending;
 } fake_t;
@@ -84,7 +84,7 @@ static inline proto_msg_t *s_fake_reply(fake_t *f, const proto_msg_t *req)
     if (type != PROTO_PING && f->error[type])
         return proto_error_new(rid, f->error[type], "injected by the test", f->retry_after);
     proto_msg_t *r = proto_msg_new(proto_reply_type(type), rid);
-    const char *sid = proto_msg_has(req, "sid") ? proto_msg_str(req, "sid") : "";
+    const char *sid = proto_schema_field(type, "sid") && proto_msg_has(req, "sid") ? proto_msg_str(req, "sid") : "";
     switch (type) {
     case PROTO_PING:
         proto_msg_set_str(r, "service", f->service);
@@ -165,7 +165,7 @@ static inline void s_fake_take(fake_t *f, void *sock)
         proto_type_t type = proto_msg_type(req);
         f->count[type]++;
         pthread_cond_broadcast(&f->cond);
-        if (proto_msg_has(req, "sid"))
+        if (proto_schema_field(type, "sid") && proto_msg_has(req, "sid"))
             s_fake_copy(f->last_sid[type], sizeof f->last_sid[type], req, "sid");
         if (type == PROTO_AUTH_URL)
             s_fake_copy(f->last_env, sizeof f->last_env, req, "env");
