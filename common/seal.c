@@ -122,6 +122,25 @@ static int s_parse(char *text, uint32_t *ids, unsigned char *keys, size_t *count
     return 0;
 }
 
+//  A reload must still hold the key this ring seals with (same id, same bytes): deploy/rekey adds keys in front
+//  and never retires the sealing one. A file without it is another store's (its DATA_DIR replaced under us) or
+//  an overwrite: taking it would make every record unreadable, and the re-seal walk would drop them all.
+//  Returns 0 (a first load, or a rotation) or -1 with why set.
+static int s_is_rotation(seal_ring_t *self, const uint32_t *ids, const unsigned char *keys, size_t count,
+                         const char **why)
+{
+    int rc = self->keys ? -1 : 0;
+    pthread_rwlock_rdlock(&self->lock);
+    for (size_t i = 0; rc != 0 && i < count; i++)
+        if (ids[i] == self->ids[0] && sodium_memcmp(keys + i * SEAL_KEY_BYTES, self->keys, SEAL_KEY_BYTES) == 0)
+            rc = 0;
+    pthread_rwlock_unlock(&self->lock);
+    if (rc != 0)
+        *why = "the key file no longer holds the key this process seals with, so it is not a rotation (deploy/rekey "
+               "keeps that key): the data directory was replaced or the file overwritten; the keys held are kept";
+    return rc;
+}
+
 //  Read the ring's file and, when it is good, swap its keys in. Returns 0 or -1 (logged).
 static int s_load(seal_ring_t *self)
 {
@@ -134,7 +153,7 @@ static int s_load(seal_ring_t *self)
     int rc = -1;
     if (text && keys && s_read_private(self->path, text, S_FILE_MAX, &st, &why) >= 0
         && s_parse(text, ids, keys, &count, &why) == 0)
-        rc = 0;
+        rc = s_is_rotation(self, ids, keys, count, &why);
     if (text)
         sodium_free(text);      //  wipes
     if (rc != 0) {

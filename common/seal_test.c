@@ -203,6 +203,17 @@ static void t_rotation(void)
     CHECK(seal_ring_refresh(ring) == -1);
     CHECK(seal_ring_refresh(ring) == 0);        //  reported once, until the file changes again
     CHECK(seal_open(ring, "session", "access_token", "s", fresh, flen, out, sizeof out, &n) == 0);
+    //  Another store's key file (its DATA_DIR moved in under us), or the sealing key overwritten: not a rotation,
+    //  so the keys held are kept (taken, every record would be unreadable and the re-seal walk would drop them).
+    test_write_ring(path, (uint32_t[]) { 7 }, 1);
+    CHECK(seal_ring_refresh(ring) == -1);
+    CHECK(seal_ring_reload(ring) == -1);
+    s_write_text(path, "2 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n", 0600);     //  id 2, other bytes
+    CHECK(seal_ring_reload(ring) == -1);
+    CHECK(seal_ring_first_id(ring) == 2);
+    CHECK(seal_open(ring, "session", "access_token", "s", fresh, flen, out, sizeof out, &n) == 0);
+    test_write_ring(path, (uint32_t[]) { 3, 2 }, 2);    //  a rotation again
+    CHECK(seal_ring_refresh(ring) == 1 && seal_ring_first_id(ring) == 3);
     seal_ring_destroy(&ring);
 }
 

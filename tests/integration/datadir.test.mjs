@@ -28,10 +28,13 @@ test('a replaced DATA_DIR is detected and refused; the original put back is take
   const b = new Browser(stack.url);
   await b.login('sandbox');
   assert.equal((await b.get('/test?api=extension', JSON_ACCEPT)).status, 200);
-  const old = `${stack.dataDir}.old`;
+  const old = `${stack.dataDir}.old`, other = `${stack.dataDir}.new`;
+  // Another, empty store (what a relaunched service used to make), made aside and moved in right after
+  // the original moved out: a store check between the two would see a deleted DATA_DIR, not a replaced one.
+  execFileSync(join(process.env.BUILD || 'build', 'bin', 'authsvc'), ['--init-store'],
+    { env: { ...stack.env, DATA_DIR: other }, stdio: 'ignore' });
   renameSync(stack.dataDir, old);
-  // Another, empty store at the same path (what a relaunched service used to make).
-  execFileSync(join(process.env.BUILD || 'build', 'bin', 'authsvc'), ['--init-store'], { env: stack.env, stdio: 'ignore' });
+  renameSync(other, stack.dataDir);
   for (const name of ['authsvc', 'apisvc'])
     await waitFor(() => /ev=store\.lost reason="the data directory was replaced/.test(stack.log(name)),
       { timeoutMs: 5000, what: `${name} to notice` });
