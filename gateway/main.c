@@ -5,6 +5,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/rand.h"
+#include "common/runfile.h"
 #include "common/seal.h"
 #include "gateway/front.h"
 #include "gateway/server.h"
@@ -17,17 +18,31 @@
 #include <sys/stat.h>
 #include <zmq.h>
 
+//  Tell scripts the ports it got (GATEWAY_INTERNAL_PORT=0, METRICS_PORT=any: the OS picks): RUN_DIR/<name>.metrics.port
+//  first (when there is a metrics port), then RUN_DIR/<name>.port, so the latter's presence means both are there.
+static void s_report_ports(const server_t *server, const config_t *cfg, const char *name)
+{
+    char port[16], metrics[16];
+    snprintf(port, sizeof port, "%d", server_port(server));
+    snprintf(metrics, sizeof metrics, "%d", server_metrics_port(server));
+    if ((server_metrics_port(server) && runfile_write(cfg->run_dir, name, "metrics.port", metrics) != 0)
+        || runfile_write(cfg->run_dir, name, "port", port) != 0)
+        log_error("start.report", "run_dir=%s name=%s error=\"%s\" msg=\"scripts cannot read the ports\"", cfg->run_dir,
+                  name, strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
     umask(077);     //  sockets, key and store files, state: this user's alone, whoever started us
     int mode = front_main(argc, argv, stdout, stderr);
     if (mode >= 0)
         return mode;
-    char err[512];
+    char err[512], name[40];
     config_t cfg;
     int threads;
     log_init("gateway", LOGL_INFO);
-    if (config_load(&cfg, err, sizeof err) < 0 || server_threads_from_env(&threads, err, sizeof err) < 0) {
+    if (config_load(&cfg, err, sizeof err) < 0 || server_threads_from_env(&threads, err, sizeof err) < 0
+        || runfile_name(name, sizeof name, "gateway", err, sizeof err) < 0) {
         log_error("config.invalid", "reason=\"%s\"", err);
         return 1;
     }
@@ -71,6 +86,7 @@ int main(int argc, char **argv)
         zmq_ctx_term(zctx);
         return 1;
     }
+    s_report_ports(server, &cfg, name);
     //  SIGHUP (logrotate moved the log file): reopen it and go on serving.
     int sig = 0;
     while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) {
