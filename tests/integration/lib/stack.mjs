@@ -94,7 +94,10 @@ threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).st
 print(" ".join(str(s.getsockname()[1]) for s in socks), flush=True)
 while True:
     c, _ = u.accept()
-    socket.send_fds(c, [b"k"], [socks[int(c.recv(8))].fileno()])
+    try:
+        socket.send_fds(c, [b"k"], [socks[int(c.recv(8))].fileno()])
+    except (OSError, ValueError, IndexError):
+        pass                # a launcher that died or asked for no socket: the others go on
     c.close()
 `;
 // nginx's launcher: fetch socket argv[2] from the holder at argv[1], make it descriptor 3, and become nginx
@@ -166,6 +169,7 @@ export async function startMockedStack({ autoApprove = true, ...stackOptions } =
   }
 }
 
+// The clients registered at the mock for each environment.
 export function clientsFor(redirectUri) {
   return ['production', 'sandbox'].map(env => ({
     env, id: `test-client-${env}`, secret: `test-secret-${env}-x7`, redirectUri,
