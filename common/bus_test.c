@@ -12,10 +12,8 @@
 #include "common/svc.h"
 #include "tests/testlib.h"
 
-#include <arpa/inet.h>
 #include <limits.h>
 #include <czmq.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <spawn.h>
 #include <stdio.h>
