@@ -204,7 +204,7 @@ static struct mg_context *s_metrics_start(server_t *self, const struct mg_callba
     struct mg_context *mg = mg_start(&callbacks, self, options);
     if (!mg) {
         log_error("server.start", "listen=%s reason=\"civetweb could not start the metrics port (in use? set "
-                  "METRICS_PORT, 0 for none)\"", ports);
+                  "METRICS_PORT, 0 for none, any for a free one)\"", ports);
         return NULL;
     }
     mg_set_request_handler(mg, "**", probes_metrics, NULL);
