@@ -66,6 +66,7 @@ int main(int argc, char **argv)
         parts[1] = api;
         svc_set_handler_arg(svc, api);
         if (svc_every(svc, TICK_MS, s_tick, parts) == 0 && svc_every(svc, STORE_CHECK_MS, s_store_check, checked) == 0) {
+            svc_report(svc, cfg.run_dir);
             log_info("startup", "msg=ready");
             rc = svc_run(svc);
         }

@@ -206,6 +206,7 @@ int main(int argc, char **argv)
         stats_init(&self);
         rekey_init(&self);
         s_sweep(self.svc, &self);
+        svc_report(self.svc, cfg.run_dir);
         log_info("startup", "msg=ready");
         rc = svc_run(self.svc);
         //  Transfers in flight end with HTTP_ECANCELLED; their callers get an ERROR.

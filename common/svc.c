@@ -5,6 +5,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/runfile.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -45,6 +46,8 @@ typedef struct {
 
 struct _svc_t {
     char name[32];
+    char instance[40];          //  its files in RUN_DIR (common/runfile.h)
+    char endpoint[512];         //  where the ROUTER is bound (a tcp port the OS picked, filled in)
     void *router;
     bus_server_t *bus;          //  CURVE and the senders' roles on a tcp endpoint (common/bus.h)
     http_t *http;
@@ -105,7 +108,8 @@ svc_t *svc_new(const char *name, void *zmq_ctx, const char *endpoint, http_t *ht
     self->handler_arg = arg;
     self->started_ms = clock_mono_ms();
     char err[160];
-    if (config_getenv_long(&self->drain_ms, "DRAIN_TIMEOUT_MS", SVC_DRAIN_TIMEOUT_MS, 0, 600000, err, sizeof err) != 0) {
+    if (runfile_name(self->instance, sizeof self->instance, name, err, sizeof err) != 0
+        || config_getenv_long(&self->drain_ms, "DRAIN_TIMEOUT_MS", SVC_DRAIN_TIMEOUT_MS, 0, 600000, err, sizeof err) != 0) {
         log_error("svc.config", "reason=\"%s\"", err);
         svc_destroy(&self);
         return NULL;
@@ -139,8 +143,26 @@ svc_t *svc_new(const char *name, void *zmq_ctx, const char *endpoint, http_t *ht
         sigaction(SIGTERM, &sa, NULL);
         signal(SIGPIPE, SIG_IGN);
     }
-    log_info("svc.listen", "endpoint=%s", endpoint);
+    //  tcp://127.0.0.1:* binds a port the OS picks: ZMQ_LAST_ENDPOINT says which.
+    size_t len = sizeof self->endpoint;
+    if (zmq_getsockopt(self->router, ZMQ_LAST_ENDPOINT, self->endpoint, &len) != 0)
+        snprintf(self->endpoint, sizeof self->endpoint, "%s", endpoint);
+    log_info("svc.listen", "endpoint=%s", self->endpoint);
     return self;
+}
+
+const char *svc_endpoint(const svc_t *self)
+{
+    return self->endpoint;
+}
+
+int svc_report(const svc_t *self, const char *run_dir)
+{
+    if (runfile_write(run_dir, self->instance, "endpoint", self->endpoint) == 0)
+        return 0;
+    log_error("svc.report", "run_dir=%s name=%s error=\"%s\" msg=\"scripts cannot read the endpoint\"", run_dir,
+              self->instance, strerror(errno));
+    return -1;
 }
 
 void svc_set_handler_arg(svc_t *self, void *arg)

@@ -42,9 +42,14 @@ typedef void (svc_socket_fn)(svc_t *svc, void *socket, void *arg);
 //  A timer fired.
 typedef void (svc_timer_fn)(svc_t *svc, void *arg);
 
-//  Bind a ROUTER at endpoint and create the loop. Returns NULL and logs why on failure.
+//  Bind a ROUTER at endpoint (tcp://127.0.0.1:*: a port the OS picks) and create the loop; reads INSTANCE_NAME
+//  (common/runfile.h, default name). Returns NULL and logs why on failure.
 svc_t *svc_new(const char *name, void *zmq_ctx, const char *endpoint, http_t *http,
                svc_handler_fn *handler, void *arg);
+//  The endpoint the ROUTER is bound at, with the port the OS picked for a "*".
+const char *svc_endpoint(const svc_t *self);
+//  Write svc_endpoint to RUN_DIR/<instance name>.endpoint for scripts (atomically). Returns 0, or -1 (logged).
+int svc_report(const svc_t *self, const char *run_dir);
 //  Change the argument handed to the handler (when it can only be made after the loop).
 void svc_set_handler_arg(svc_t *self, void *arg);
 //  Close the socket and free the loop; set *self_p to NULL. Safe with NULL.

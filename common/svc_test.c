@@ -1,11 +1,13 @@
 //  svc_test: the services' event loop stopping on a signal: the drain (requests handed to the handler are
 //  answered before svc_run returns; the busy hook holds it too), bounded by DRAIN_TIMEOUT_MS, cut short by
-//  a second signal. (New requests refused during a drain: tests/integration/drain.test.mjs.)
+//  a second signal. (New requests refused during a drain: tests/integration/drain.test.mjs.) A tcp endpoint with
+//  port "*" is bound to a port the OS picks, which svc_endpoint and svc_report's file tell.
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/svc.h"
 #include "tests/testlib.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -148,7 +150,40 @@ static void t_second_signal(void)
     CHECK(ms < test_slack_ms(2000));
 }
 
+static void t_any_port(void)
+{
+    setenv("INSECURE_BUS", "1", 1);         //  no CURVE keys here: the bus's checks are bus_test's
+    setenv("INSTANCE_NAME", "svc_test7", 1);
+    void *ctx = zmq_ctx_new();
+    svc_t *svc = svc_new("svc_test", ctx, "tcp://127.0.0.1:*", NULL, s_handler, NULL);
+    CHECK(svc != NULL);
+    if (svc) {
+        int port = 0;
+        char rest = 0;
+        CHECK(sscanf(svc_endpoint(svc), "tcp://127.0.0.1:%d%c", &port, &rest) == 1);
+        CHECK(port > 0 && port < 65536);
+        //  Really bound there: a second bind of it fails.
+        void *other = zmq_socket(ctx, ZMQ_ROUTER);
+        CHECK(zmq_bind(other, svc_endpoint(svc)) != 0 && zmq_errno() == EADDRINUSE);
+        zmq_close(other);
+        CHECK(svc_report(svc, test_tmpdir()) == 0);
+        char path[600], text[80] = "", want[80];
+        snprintf(path, sizeof path, "%s/svc_test7.endpoint", test_tmpdir());
+        FILE *f = fopen(path, "r");
+        CHECK(f && fgets(text, sizeof text, f));
+        if (f)
+            fclose(f);
+        snprintf(want, sizeof want, "%s\n", svc_endpoint(svc));
+        CHECK(strcmp(text, want) == 0);
+    }
+    svc_destroy(&svc);
+    zmq_ctx_term(ctx);
+    unsetenv("INSTANCE_NAME");
+    unsetenv("INSECURE_BUS");
+}
+
 static const test_case_t cases[] = {
+    { "any_port", t_any_port },
     { "drain_answers", t_drain_answers },
     { "drain_deadline", t_drain_deadline },
     { "second_signal", t_second_signal },

@@ -4,6 +4,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/runfile.h"
 #include "common/startup.h"
 #include "gateway/front.h"
 #include "gateway/server.h"
@@ -20,16 +21,37 @@ static int s_modes(int argc, char **argv)
     return front_main(argc, argv, stdout, stderr);
 }
 
-//  GATEWAY_THREADS, checked with the configuration (startup_t.check).
-static int s_threads(void *threads, char *err, size_t err_size)
+typedef struct {
+    int threads;            //  GATEWAY_THREADS
+    char name[40];          //  INSTANCE_NAME, else "gateway": the name of its files in RUN_DIR
+} s_opts_t;
+
+//  GATEWAY_THREADS and INSTANCE_NAME, checked with the configuration (startup_t.check).
+static int s_check(void *opts, char *err, size_t err_size)
 {
-    return server_threads_from_env(threads, err, err_size);
+    s_opts_t *o = opts;
+    if (server_threads_from_env(&o->threads, err, err_size) < 0)
+        return -1;
+    return runfile_name(o->name, sizeof o->name, "gateway", err, err_size);
+}
+
+//  Tell scripts the ports it got (GATEWAY_INTERNAL_PORT=0, METRICS_PORT=any: the OS picks): RUN_DIR/<name>.metrics.port
+//  first (when there is a metrics port), then RUN_DIR/<name>.port, so the latter's presence means both are there.
+static void s_report_ports(const server_t *server, const config_t *cfg, const char *name)
+{
+    char port[16], metrics[16];
+    snprintf(port, sizeof port, "%d", server_port(server));
+    snprintf(metrics, sizeof metrics, "%d", server_metrics_port(server));
+    if ((server_metrics_port(server) && runfile_write(cfg->run_dir, name, "metrics.port", metrics) != 0)
+        || runfile_write(cfg->run_dir, name, "port", port) != 0)
+        log_error("start.report", "run_dir=%s name=%s error=\"%s\" msg=\"scripts cannot read the ports\"", cfg->run_dir,
+                  name, strerror(errno));
 }
 
 int main(int argc, char **argv)
 {
-    int threads;
-    const startup_t how = { .name = "gateway", .modes = s_modes, .check = s_threads, .check_arg = &threads,
+    s_opts_t opts = { 0 };
+    const startup_t how = { .name = "gateway", .modes = s_modes, .check = s_check, .check_arg = &opts,
                             .config_exit = 1, .ev = "start", .why_key = "reason" };
     config_t cfg;
     int started = startup_run(&how, argc, argv, &cfg);
@@ -59,11 +81,12 @@ int main(int argc, char **argv)
         log_error("start", "reason=\"no ZeroMQ context\"");
         return 1;
     }
-    server_t *server = server_start(&cfg, zctx, threads);
+    server_t *server = server_start(&cfg, zctx, opts.threads);
     if (!server) {
         zmq_ctx_term(zctx);
         return 1;
     }
+    s_report_ports(server, &cfg, opts.name);
     //  SIGHUP (logrotate moved the log file): reopen it and go on serving.
     int sig = 0;
     while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) {

@@ -28,7 +28,7 @@ struct _server_t {
     atomic_int in_flight;       //  requests inside the route handler
     atomic_bool draining;       //  stopping: new requests get 503, the others finish before mg_stop
     struct mg_context *metrics;     //  the metrics port's own context (NULL: METRICS_PORT=0)
-    int metrics_port;
+    int metrics_port;               //  as configured: 0 none, SERVER_METRICS_ANY any
 };
 
 int server_threads_from_env(int *threads, char *err, size_t err_size)
@@ -162,11 +162,17 @@ static int s_no_auth(struct mg_connection *conn, void *cbdata)
     return 1;
 }
 
-//  METRICS_PORT: 0 (off) to 65535, default SERVER_METRICS_PORT. Returns 0, or -1 and logs why.
+//  METRICS_PORT: 0 (off) to 65535, default SERVER_METRICS_PORT, or "any" (SERVER_METRICS_ANY: a port the OS
+//  picks; 0 already means off). Returns 0, or -1 and logs why.
 static int s_metrics_port_from_env(int *port)
 {
     char err[160];
     long n;
+    const char *v = getenv("METRICS_PORT");
+    if (v && strcmp(v, "any") == 0) {
+        *port = SERVER_METRICS_ANY;
+        return 0;
+    }
     if (config_getenv_long(&n, "METRICS_PORT", SERVER_METRICS_PORT, 0, 65535, err, sizeof err) != 0) {
         log_error("server.start", "reason=\"%s\"", err);
         return -1;
@@ -180,7 +186,7 @@ static int s_metrics_port_from_env(int *port)
 static struct mg_context *s_metrics_start(server_t *self, const struct mg_callbacks *base)
 {
     char ports[32];
-    snprintf(ports, sizeof ports, "127.0.0.1:%d", self->metrics_port);
+    snprintf(ports, sizeof ports, "127.0.0.1:%d", self->metrics_port == SERVER_METRICS_ANY ? 0 : self->metrics_port);
     const char *options[] = {
         "listening_ports", ports,
         "access_control_list", SERVER_ACL,
@@ -198,7 +204,7 @@ static struct mg_context *s_metrics_start(server_t *self, const struct mg_callba
     struct mg_context *mg = mg_start(&callbacks, self, options);
     if (!mg) {
         log_error("server.start", "listen=%s reason=\"civetweb could not start the metrics port (in use? set "
-                  "METRICS_PORT, 0 for none)\"", ports);
+                  "METRICS_PORT, 0 for none, any for a free one)\"", ports);
         return NULL;
     }
     mg_set_request_handler(mg, "**", probes_metrics, NULL);

@@ -35,6 +35,8 @@
 //  The metrics port when METRICS_PORT is not set (Prometheus' registry of default ports lists 9464 for exporters
 //  of this kind); 0 turns it off. It listens on 127.0.0.1 only, in a civetweb context of its own (gateway/probes.h).
 #define SERVER_METRICS_PORT 9464
+//  METRICS_PORT=any: a port the OS picks (server_metrics_port tells which; the gateway writes it to RUN_DIR).
+#define SERVER_METRICS_ANY (-1)
 
 typedef struct _server_t server_t;
 
@@ -42,7 +44,7 @@ typedef struct _server_t server_t;
 int server_threads_from_env(int *threads, char *err, size_t err_size);
 //  Start serving on 127.0.0.1:cfg->gateway_internal_port (0: any free port) with threads workers
 //  talking to the services through zmq_ctx, and the metrics port; reads GATEWAY_BODY_TIMEOUT_MS (default
-//  REQUEST_BODY_TIMEOUT_MS) and METRICS_PORT (default SERVER_METRICS_PORT, 0: none) once. Returns NULL and logs why on failure.
+//  REQUEST_BODY_TIMEOUT_MS) and METRICS_PORT (default SERVER_METRICS_PORT, 0: none, "any": any free port) once. Returns NULL and logs why on failure.
 server_t *server_start(const config_t *cfg, void *zmq_ctx, int threads);
 //  The metrics port the server listens on. Returns 0 when it has none (METRICS_PORT=0).
 int server_metrics_port(const server_t *self);

@@ -4,7 +4,7 @@
 // follow RingCentral's navigation but only to /test with allow-listed parameters, never another host.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startMockedStack, startStack, clientsFor, freePort } from './lib/stack.mjs';
+import { startMockedStack, startStack, clientsFor, holdPorts } from './lib/stack.mjs';
 import { startMock } from './lib/mock.mjs';
 import { Browser } from './lib/browser.mjs';
 
@@ -138,13 +138,13 @@ test('parameters are validated in the gateway: bad values answer 400, unknown on
 });
 
 test('navigation URIs naming another host: the links stay on /test, the host is never followed', async () => {
-  const port = await freePort();
-  const clients = clientsFor(`http://127.0.0.1:${port}/oauth2callback`);
+  const front = await holdPorts();
+  const clients = clientsFor(`http://127.0.0.1:${front.ports[0]}/oauth2callback`);
   const evil = await startMock({ clients, extraArgs: ['--uri-base', 'https://evil.example:8443'] });
   evil.clients = clients;
   let s;
   try {
-    s = await startStack({ mock: evil, gatewayPort: port, env: { LOGIN_RATE_LIMIT: '0' } });
+    s = await startStack({ mock: evil, front, env: { LOGIN_RATE_LIMIT: '0' } });
     const b = await loggedIn(s);
     const from = isoDay(Date.now() - 20 * DAY);
     const page = await b.get(`/test?api=extension-call-log&dateFrom=${from}&perPage=5`);

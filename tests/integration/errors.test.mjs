@@ -2,7 +2,7 @@
 // apisvc/authsvc through ERROR to a page that gives the right diagnosis, and to the service's log line.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startMockedStack, startStack, clientsFor, freePort, waitFor } from './lib/stack.mjs';
+import { startMockedStack, startStack, clientsFor, freePort, holdPorts, waitFor } from './lib/stack.mjs';
 import { Browser } from './lib/browser.mjs';
 
 const JSON_ACCEPT = { headers: { accept: 'application/json' } };
@@ -137,9 +137,9 @@ test('429 on an API: one sentence with the time to wait', async () => {
 
 test('RC_SERVER_URL at a closed port: the code exchange says it could not reach that server', async () => {
   const closed = `http://127.0.0.1:${await freePort()}`;
-  const port = await freePort();
-  const clients = clientsFor(`http://127.0.0.1:${port}/oauth2callback`);
-  const other = await startStack({ mock: { url: closed, clients }, envs: ['sandbox'], gatewayPort: port,
+  const front = await holdPorts();
+  const clients = clientsFor(`http://127.0.0.1:${front.ports[0]}/oauth2callback`);
+  const other = await startStack({ mock: { url: closed, clients }, envs: ['sandbox'], front,
                                    env: { RC_TIMEOUT_MS: '1500', LOGIN_RATE_LIMIT: '0' } });
   try {
     const b = new Browser(other.url);

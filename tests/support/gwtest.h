@@ -493,7 +493,7 @@ static inline bool http_has(const http_resp_t *r, const char *text)
 //  SERVICE_TIMEOUT_MS of the servers gwenv starts.
 #define GWENV_TIMEOUT_MS 600
 
-//  The METRICS_PORT of the servers gwenv starts (0: none); a test that sets it sets it back to 0.
+//  The METRICS_PORT of the servers gwenv starts (0: none, SERVER_METRICS_ANY: "any"); a test that sets it sets it back to 0.
 static int gwenv_metrics_port;
 
 //  A gateway server on 127.0.0.1:<any port> with fake authsvc and apisvc on ipc endpoints.
@@ -523,7 +523,7 @@ static inline void gwenv_up_with(gwenv_t *e, bool start_fakes, int threads, bool
     e->cfg.demo_mode = true;
     char metrics_port[16];      //  none unless a test asks (gwenv_metrics_port): test servers never take 9464
     snprintf(metrics_port, sizeof metrics_port, "%d", gwenv_metrics_port);
-    setenv("METRICS_PORT", metrics_port, 1);
+    setenv("METRICS_PORT", gwenv_metrics_port == SERVER_METRICS_ANY ? "any" : metrics_port, 1);
     fake_init(&e->auth, e->zctx, "authsvc", e->cfg.authsvc_endpoint);
     fake_init(&e->api, e->zctx, "apisvc", e->cfg.apisvc_endpoint);
     char err[128], value[SESSION_COOKIE_VALUE_SIZE];

@@ -8,7 +8,8 @@
 //   await mock.stop();
 //
 // The mock listens on 127.0.0.1 on a free port (--port 0 + --port-file), and
-// is stopped by PID: stop() (SIGTERM, then SIGKILL after 3 s) or at process exit.
+// is stopped by PID: stop() (SIGTERM, then SIGKILL after 3 s; it fails when the
+// mock's log holds a sanitizer report) or at process exit.
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -23,6 +24,18 @@ const live = new Set();
 process.on('exit', () => { for (const child of live) { try { child.kill('SIGKILL'); } catch {} } });
 
 const pause = ms => new Promise(r => setTimeout(r, ms));
+
+// What a sanitizer prints when it finds something: ASan, LSan, TSan, MSan reports, UBSan's "runtime error:".
+const SANITIZER = /(AddressSanitizer|LeakSanitizer|ThreadSanitizer|MemorySanitizer|UndefinedBehaviorSanitizer)\b|\bruntime error: /;
+
+// The first lines of a sanitizer report in text (a process's log), from the first line that names one, headed
+// by where (the log's name); '' when there is none. stop() of a mock or a stack throws it.
+export function sanitizerReport(text, where, lines = 20) {
+  const all = text.split('\n');
+  const at = all.findIndex(l => SANITIZER.test(l));
+  if (at < 0) return '';
+  return [`--- ${where}:`, ...all.slice(at, at + lines)].join('\n');
+}
 
 // base64url without padding (RFC 7636 appendix A).
 const b64url = buf => buf.toString('base64').replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
@@ -172,7 +185,8 @@ export async function startMock({
     tokens: ({ all = false } = {}) => call('GET', `/_mock/tokens${all ? '?all=1' : ''}`),
     // The mock's stderr so far (the last 64 KiB).
     log: () => log,
-    // SIGTERM by PID, SIGKILL after 3 s; resolves to { code, signal }.
+    // SIGTERM by PID, SIGKILL after 3 s; resolves to { code, signal }, or rejects quoting a sanitizer report
+    // in the mock's log (sanitizerReport).
     async stop() {
       if (!exited) {
         child.kill('SIGTERM');
@@ -181,6 +195,8 @@ export async function startMock({
         clearTimeout(timer);
       }
       rmSync(dir, { recursive: true, force: true });
+      const report = sanitizerReport(log, 'mockrc');
+      if (report) throw new Error(`sanitizer report in the mock's log:\n${report}`);
       return exited;
     },
   };
