@@ -280,7 +280,11 @@ test('make stop says what it stopped, then that nothing was running', async () =
   const r = await run('make', ['-s', 'stop'], s.env);
   assert.equal(r.code, 0, r.out);
   for (const [i, name] of PROCESSES.entries()) assert.match(r.out, new RegExp(`^stop: ${name} \\(pid ${pids[i]}\\) stopped$`, 'm'));
-  for (const p of [...pids, ...sups]) assert.ok(!alive(p), `process ${p} is gone`);
+  for (const p of [...pids, ...sups]) {
+    let cmd = '';
+    try { cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8').replaceAll('\0', ' '); } catch {}
+    assert.ok(!alive(p), `process ${p} is gone (${cmd}; out: ${r.out})`);
+  }
   const none = await run('make', ['-s', 'stop'], s.env);
   assert.equal(none.code, 0, none.out);
   assert.match(none.out, /^stop: nothing was running/m);
