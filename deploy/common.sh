@@ -31,10 +31,13 @@ SERVICES=(authsvc apisvc gateway nginx)
 pid_in() {
   local pid
   [ -f "$1" ] || return 1
-  pid=$(cat "$1" 2>/dev/null)
-  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  read -r pid 2>/dev/null <"$1"
+  [[ "${pid:-}" =~ ^[0-9]+$ ]] || return 1
   kill -0 "$pid" 2>/dev/null || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qe "$2" || return 1
+  # The command line's NUL separators read as spaces (bash builtins: status and stop poll this).
+  local cmdline="" args
+  mapfile -d '' -t args 2>/dev/null <"/proc/$pid/cmdline" && cmdline="${args[*]}"
+  [[ "$cmdline" =~ $2 ]] || return 1
   echo "$pid"
 }
 
@@ -55,7 +58,7 @@ supervisor_of() {
 # then how it last ended (exit=N or signal=N) when it did.
 restarts_of() {
   local n how
-  read -r n how <"$RUN_DIR/$1.restarts" 2>/dev/null
+  read -r n how 2>/dev/null <"$RUN_DIR/$1.restarts"
   [[ "${n:-}" =~ ^[0-9]+$ ]] && echo "$n${how:+ $how}" || echo 0
 }
 
@@ -78,7 +81,7 @@ stop_one() {
   if [ -n "$sup" ]; then
     kill -TERM "$sup" 2>/dev/null
     deadline=$((SECONDS + STOP_TIMEOUT + 3))
-    while alive "$sup" && [ $SECONDS -lt $deadline ]; do sleep 0.05; done
+    while alive "$sup" && [ $SECONDS -lt $deadline ]; do pause 0.05; done
     if alive "$sup"; then
       echo "stop: the supervisor of $name (pid $sup) did not stop; SIGKILL"
       kill -KILL "$sup" 2>/dev/null; rc=2
@@ -91,7 +94,7 @@ stop_one() {
   else
     kill -"$(stop_signal "$name")" "$pid" 2>/dev/null
     deadline=$((SECONDS + STOP_TIMEOUT))
-    while alive "$pid" && [ $SECONDS -lt $deadline ]; do sleep 0.05; done
+    while alive "$pid" && [ $SECONDS -lt $deadline ]; do pause 0.05; done
     if alive "$pid"; then
       echo "stop: $name (pid $pid) ignored SIGTERM for ${STOP_TIMEOUT}s; SIGKILL"
       kill -KILL "$pid" 2>/dev/null; rc=2
@@ -105,9 +108,16 @@ stop_one() {
 # alive PID: the process exists and has not exited. An exited child of a finished deploy/start
 # belongs to init, which may take seconds to reap it: a zombie counts as gone.
 alive() {
-  local state
-  state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
-  [ -n "$state" ] && [ "$state" != Z ]
+  local line
+  read -r line 2>/dev/null <"/proc/$1/stat" || return 1
+  line=${line##*) }               # the state follows the command name, which may hold spaces
+  [ -n "$line" ] && [ "${line%% *}" != Z ]
+}
+
+# pause SECONDS: sleep without starting a process (read -t on a pipe nobody writes to; stop polls with it).
+pause() {
+  [ -n "${pause_fd:-}" ] || exec {pause_fd}<> <(:)
+  read -r -t "$1" -u "$pause_fd" _ || true
 }
 
 # The gateway's own loopback port behind the front: GATEWAY_INTERNAL_PORT, or the one
