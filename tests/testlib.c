@@ -74,9 +74,16 @@ const char *test_read_file(const char *path, char *buf, size_t size)
     return buf;
 }
 
+//  Arguments NAME run those cases; -NAME leaves that case out of the others (of all, when no NAME is given).
 static bool s_selected(int argc, char **argv, const char *name)
 {
-    if (argc < 2)
+    bool named = false;
+    for (int i = 1; i < argc; i++) {
+        if (argv[i][0] == '-' && strcmp(argv[i] + 1, name) == 0)
+            return false;
+        named |= argv[i][0] != '-';
+    }
+    if (!named)
         return true;
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], name) == 0)

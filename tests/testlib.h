@@ -5,7 +5,7 @@
 //      static const test_case_t cases[] = { {"roundtrip", t_roundtrip} };
 //      int main(int argc, char **argv) { return TEST_MAIN(argc, argv, cases); }
 //  Output is TAP-like ("ok 1 - name", "not ok 2 - name") and ends with
-//  "# pass N" / "# fail N", which tests/run adds up. Arguments select cases by name.
+//  "# pass N" / "# fail N", which tests/run adds up. Arguments select cases by name; -NAME leaves one out.
 #ifndef TESTLIB_H_INCLUDED
 #define TESTLIB_H_INCLUDED
 

@@ -1,6 +1,7 @@
 // Issue 9: the edge. nginx in front of the gateway holds slow and idle clients, limits
 // logins per client address, passes the client address, and serves HTTPS; the gateway
 // itself refuses a TLS port. Loopback only (127.0.0.0/8), bounded in time and count.
+// tests/run: alone (its p99 bound is about the load it makes itself, not other programs' load)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
