@@ -4,6 +4,7 @@
 #   make test       build and run every test; ends with "N passed, N failed"
 #   make test-unit  the C unit tests (and make check) only
 #   make check      prove the architecture's rules on the build (docs/ARCHITECTURE.md)
+#   make format     lay the C sources out as .clang-format says (make test checks it: tests/check-format)
 #   make SAN=thread the same with ThreadSanitizer (into build-tsan/)
 #   make deps       install the Debian packages building and running need (idempotent; make test,
 #                   bench and fuzz add their own: deploy/deps test|bench|fuzz)
@@ -77,7 +78,7 @@ TESTS     := $(patsubst %.c,$(BUILD)/test/%,$(notdir $(TEST_SRC)))
 # Test shims (tests/faults/*.c): LD_PRELOAD'ed into services by integration tests, never linked into one.
 SHIMS     := $(patsubst tests/faults/%.c,$(BUILD)/lib/%.so,$(wildcard tests/faults/*.c))
 
-.PHONY: all binaries deps test test-unit check fuzz clean run stop restart bench
+.PHONY: all binaries deps test test-unit check format fuzz clean run stop restart bench
 .DEFAULT_GOAL := all
 
 all: deps
@@ -155,6 +156,10 @@ test: all
 check: binaries
 	@BUILD=$(BUILD) CC="$(CC)" GATEWAY_CFLAGS="$(ALL_CFLAGS) -include gateway/forbidden.h" \
 		GATEWAY_LINK="$(call pkg_libs,$(gateway_PKGS)) $(gateway_LIBS)" tests/check-architecture
+
+format:
+	@command -v clang-format >/dev/null || deploy/deps test
+	clang-format -i --style=file $$(git ls-files '*.c' '*.h')
 
 test-unit: all
 	@BUILD=$(BUILD) tests/run unit

@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 #define API_REFRESH_MARGIN_MS 60000
 #define API_SHORT_RETRY_S 2
 //  How long a RATE_LIMITED answer waits for authsvc to commit the session's hold (HOLD), so
@@ -24,7 +23,7 @@
 
 typedef struct _s_job_t s_job_t;
 struct _s_job_t {
-    s_job_t *next;          //  in the delayed list while waiting out a short Retry-After
+    s_job_t *next;  //  in the delayed list while waiting out a short Retry-After
     api_t *owner;
     svc_t *svc;
     svc_peer_t peer;
@@ -33,20 +32,20 @@ struct _s_job_t {
     const char *name, *path;
     char params[PROTO_API_PARAMS_MAX + 1];  //  API{params}, checked against the API's allow-list
     bool refreshed, retried;
-    bool loaded;            //  rec holds the session (a job delayed on arrival has not read it yet)
+    bool loaded;  //  rec holds the session (a job delayed on arrival has not read it yet)
     int64_t retry_at;
-    int64_t retry_after;    //  of the RATE_LIMITED answer waiting for HOLD_OK
-    char message[256];      //  its message
-    store_access_t rec;     //  the session as apisvc may see it: no refresh token (wiped with the job)
+    int64_t retry_after;  //  of the RATE_LIMITED answer waiting for HOLD_OK
+    char message[256];    //  its message
+    store_access_t rec;   //  the session as apisvc may see it: no refresh token (wiped with the job)
 };
 
 //  apisvc's metrics (common/metrics.h; nothing without metrics_init).
 typedef struct {
-    metrics_family_t *calls;        //  rcauth_ringcentral_requests_total{api,code}: code the HTTP status, or the
-                                    //  transfer's error (timeout, network, too_big, cancelled)
-    metrics_family_t *seconds;      //  rcauth_ringcentral_request_duration_seconds{api}
-    metrics_family_t *holds;        //  rcauth_rate_limit_holds_total: sessions held back after a 429 (HOLD)
-    metrics_family_t *retries;      //  rcauth_upstream_retries_total{reason}: rate_limited, token_rejected
+    metrics_family_t *calls;    //  rcauth_ringcentral_requests_total{api,code}: code the HTTP status, or the
+                                //  transfer's error (timeout, network, too_big, cancelled)
+    metrics_family_t *seconds;  //  rcauth_ringcentral_request_duration_seconds{api}
+    metrics_family_t *holds;    //  rcauth_rate_limit_holds_total: sessions held back after a 429 (HOLD)
+    metrics_family_t *retries;  //  rcauth_upstream_retries_total{reason}: rate_limited, token_rejected
 } s_metrics_t;
 
 struct _api_t {
@@ -55,8 +54,8 @@ struct _api_t {
     store_t *store;
     http_t *http;
     authc_t *authc;
-    zhashx_t *blocked;      //  sid -> int64_t* (mono ms) until which the session waits out a 429 (this
-                            //  process, at once; the session record's rate_limited_until holds the others)
+    zhashx_t *blocked;  //  sid -> int64_t* (mono ms) until which the session waits out a 429 (this
+                        //  process, at once; the session record's rate_limited_until holds the others)
     s_job_t *delayed;
 };
 
@@ -130,12 +129,12 @@ api_t *api_new(const config_t *cfg, store_t *store, http_t *http, authc_t *authc
         return NULL;
     }
     zhashx_set_destructor(self->blocked, s_free_blocked);
-    *self = (api_t) { .cfg = cfg, .store = store, .http = http, .authc = authc, .blocked = self->blocked };
+    *self = (api_t){ .cfg = cfg, .store = store, .http = http, .authc = authc, .blocked = self->blocked };
     metrics_t *m = metrics_default();
     static const double bounds[] = METRICS_DURATION_BUCKETS;
-    self->m.calls = metrics_counter(m, "rcauth_ringcentral_requests_total",
-                                    "Calls of RingCentral's REST APIs, by API and HTTP status (or transfer error).",
-                                    "api,code");
+    self->m.calls =
+        metrics_counter(m, "rcauth_ringcentral_requests_total",
+                        "Calls of RingCentral's REST APIs, by API and HTTP status (or transfer error).", "api,code");
     self->m.seconds = metrics_histogram(m, "rcauth_ringcentral_request_duration_seconds",
                                         "How long RingCentral's REST APIs took, by API.", "api", bounds,
                                         sizeof bounds / sizeof bounds[0]);
@@ -143,16 +142,17 @@ api_t *api_new(const config_t *cfg, store_t *store, http_t *http, authc_t *authc
                                     "Sessions held back after RingCentral answered 429 (HOLD sent).", NULL);
     self->m.retries = metrics_counter(m, "rcauth_upstream_retries_total",
                                       "API calls made again, by reason (rate_limited: a short Retry-After waited "
-                                      "out; token_rejected: after a refresh).", "reason");
+                                      "out; token_rejected: after a refresh).",
+                                      "reason");
     metrics_add(self->m.holds, NULL, 0);
-    metrics_add(self->m.retries, (const char *[]) { "rate_limited" }, 0);
-    metrics_add(self->m.retries, (const char *[]) { "token_rejected" }, 0);
+    metrics_add(self->m.retries, (const char *[]){ "rate_limited" }, 0);
+    metrics_add(self->m.retries, (const char *[]){ "token_rejected" }, 0);
     return self;
 }
 
 static void s_job_free(s_job_t *job)
 {
-    sodium_memzero(&job->rec, sizeof job->rec);     //  a memset before free may be optimised away
+    sodium_memzero(&job->rec, sizeof job->rec);  //  a memset before free may be optimised away
     free(job);
 }
 
@@ -193,7 +193,7 @@ static int s_block(api_t *self, const char *sid, int64_t retry_after, uint64_t r
         *until = clock_mono_ms() + ms;
         zhashx_update(self->blocked, sid, until);
     }
-    proto_msg_t *req = proto_msg_new(PROTO_HOLD, rid);     //  the request's id: on authsvc's lines too
+    proto_msg_t *req = proto_msg_new(PROTO_HOLD, rid);  //  the request's id: on authsvc's lines too
     int rc = -1;
     if (req && proto_msg_set_str(req, "sid", sid) == 0 && proto_msg_set_int(req, "until", clock_now_ms() + ms) == 0)
         rc = authc_call_within(self->authc, req, API_HOLD_WAIT_MS, s_hold_done, job);
@@ -215,7 +215,8 @@ bool api_is_token_error(const char *body, size_t len)
         hit = top && strcmp(top, codes[i]) == 0;
         size_t k;
         json_t *e;
-        json_array_foreach(errors, k, e) {
+        json_array_foreach(errors, k, e)
+        {
             const char *nested = json_string_value(json_object_get(e, "errorCode"));
             if (nested && strcmp(nested, codes[i]) == 0)
                 hit = true;
@@ -259,8 +260,9 @@ static void s_call_done(const http_response_t *resp, void *arg)
              resp->status, http_strerror(resp->error), resp->elapsed_ms);
     char status[16];
     snprintf(status, sizeof status, "%ld", resp->status);
-    metrics_inc(self->m.calls, (const char *[]) { job->name, resp->error == HTTP_OK ? status : http_strerror(resp->error) });
-    metrics_observe(self->m.seconds, (const char *[]) { job->name }, (double) resp->elapsed_ms / 1000.0);
+    metrics_inc(self->m.calls,
+                (const char *[]){ job->name, resp->error == HTTP_OK ? status : http_strerror(resp->error) });
+    metrics_observe(self->m.seconds, (const char *[]){ job->name }, (double) resp->elapsed_ms / 1000.0);
     if (code == PROTO_OK) {
         if (!json_check_document(resp->body, resp->body_len)) {
             s_fail(job, PROTO_UPSTREAM_ERROR, "RingCentral sent a malformed (non-JSON) answer", -1);
@@ -268,11 +270,13 @@ static void s_call_done(const http_response_t *resp, void *arg)
         }
         proto_msg_t *reply = proto_msg_new(PROTO_API_OK, job->rid);
         if (reply && proto_msg_set_int(reply, "status", resp->status) == 0
-            && proto_msg_set_str(reply, "content_type", resp->content_type[0] ? resp->content_type : "application/json") == 0
+            && proto_msg_set_str(reply, "content_type", resp->content_type[0] ? resp->content_type : "application/json")
+                == 0
             && proto_msg_set_strn(reply, "body", resp->body, resp->body_len) == 0)
             svc_reply(job->svc, &job->peer, reply);
         else
-            svc_reply_error(job->svc, &job->peer, job->rid, PROTO_UPSTREAM_ERROR, "RingCentral's answer cannot be passed on", -1);
+            svc_reply_error(job->svc, &job->peer, job->rid, PROTO_UPSTREAM_ERROR,
+                            "RingCentral's answer cannot be passed on", -1);
         proto_msg_destroy(&reply);
         s_job_free(job);
         return;
@@ -280,7 +284,7 @@ static void s_call_done(const http_response_t *resp, void *arg)
     if (resp->error == HTTP_OK && resp->status == 401 && api_is_token_error(resp->body, resp->body_len)) {
         if (!job->refreshed) {
             job->refreshed = true;
-            metrics_inc(self->m.retries, (const char *[]) { "token_rejected" });
+            metrics_inc(self->m.retries, (const char *[]){ "token_rejected" });
             s_refresh(job);
         }
         else
@@ -293,7 +297,7 @@ static void s_call_done(const http_response_t *resp, void *arg)
             //  Wait it out and retry once; the session's other requests meanwhile wait too
             //  (api_handle delays them) instead of hammering RingCentral.
             job->retried = true;
-            metrics_inc(self->m.retries, (const char *[]) { "rate_limited" });
+            metrics_inc(self->m.retries, (const char *[]){ "rate_limited" });
             job->retry_at = clock_mono_ms() + ra * 1000;
             job->next = self->delayed;
             self->delayed = job;
@@ -347,8 +351,10 @@ static void s_load_and_go(s_job_t *job, bool may_refresh)
     }
     if (src != STORE_OK) {
         log_error("api.store", "rid=%llx error=\"%s\"", (unsigned long long) job->rid, store_strerror(src));
-        s_fail(job, PROTO_INTERNAL, src == STORE_ELOST ? "the token store's data directory was deleted or replaced"
-                                                       : "the token store failed", -1);
+        s_fail(job, PROTO_INTERNAL,
+               src == STORE_ELOST ? "the token store's data directory was deleted or replaced"
+                                  : "the token store failed",
+               -1);
         return;
     }
     //  A 429 penalty recorded by any apisvc process (HOLD): answer, or wait out a short rest, without a call.
@@ -362,7 +368,7 @@ static void s_load_and_go(s_job_t *job, bool may_refresh)
         return;
     }
     if (left > 0) {
-        job->loaded = false;        //  read again when due (api_tick)
+        job->loaded = false;  //  read again when due (api_tick)
         job->retry_at = clock_mono_ms() + left;
         job->next = job->owner->delayed;
         job->owner->delayed = job;
@@ -396,8 +402,8 @@ static void s_refresh_done(const proto_msg_t *reply, void *arg)
             const char *c = proto_msg_str(reply, "upstream_code"), *m = proto_msg_str(reply, "upstream_message");
             snprintf(d.code, sizeof d.code, "%s", c ? c : "");
             snprintf(d.message, sizeof d.message, "%s", m ? m : "");
-            proto_msg_t *error = upstream_error_new(job->rid, code, msg ? msg : "the token refresh failed",
-                                                    retry_after, job->rec.env, &d);
+            proto_msg_t *error = upstream_error_new(job->rid, code, msg ? msg : "the token refresh failed", retry_after,
+                                                    job->rec.env, &d);
             if (error) {
                 svc_reply(job->svc, &job->peer, error);
                 proto_msg_destroy(&error);
@@ -414,7 +420,7 @@ static void s_refresh_done(const proto_msg_t *reply, void *arg)
 static void s_refresh(s_job_t *job)
 {
     api_t *self = job->owner;
-    proto_msg_t *req = proto_msg_new(PROTO_REFRESH, job->rid);     //  the request's id: on authsvc's lines too
+    proto_msg_t *req = proto_msg_new(PROTO_REFRESH, job->rid);  //  the request's id: on authsvc's lines too
     if (!req || proto_msg_set_str(req, "sid", job->sid) != 0
         || proto_msg_set_int(req, "seen_version", (int64_t) job->rec.version) != 0
         || authc_call(self->authc, req, s_refresh_done, job) != 0)
@@ -449,8 +455,8 @@ void api_handle(svc_t *svc, const svc_peer_t *peer, proto_msg_t *req, void *arg)
         if (!job)
             svc_reply_error(svc, peer, rid, PROTO_INTERNAL, "out of memory", -1);
         else {
-            *job = (s_job_t) { .owner = self, .svc = svc, .peer = *peer, .rid = rid, .path = path };
-            job->name = proto_api_find(proto_msg_str(req, "api"))->name;     //  static: outlives req
+            *job = (s_job_t){ .owner = self, .svc = svc, .peer = *peer, .rid = rid, .path = path };
+            job->name = proto_api_find(proto_msg_str(req, "api"))->name;  //  static: outlives req
             const char *params = proto_msg_str(req, "params");
             snprintf(job->params, sizeof job->params, "%s", params ? params : "");
             snprintf(job->sid, sizeof job->sid, "%s", sid);

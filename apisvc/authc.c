@@ -16,10 +16,10 @@ typedef struct _s_call_t s_call_t;
 struct _s_call_t {
     s_call_t *next;
     uint64_t rid;
-    proto_type_t reply_type;    //  the request's reply type: calls of one request share its id (HOLD, REFRESH)
+    proto_type_t reply_type;  //  the request's reply type: calls of one request share its id (HOLD, REFRESH)
     int64_t deadline_ms;
-    int64_t send_by_ms;     //  unsent (frame != NULL): give up when not connected by then
-    char *frame;            //  the encoded request until it is sent
+    int64_t send_by_ms;  //  unsent (frame != NULL): give up when not connected by then
+    char *frame;         //  the encoded request until it is sent
     size_t frame_size;
     authc_done_fn *done;
     void *arg;
@@ -32,11 +32,11 @@ struct _s_call_t {
 struct _authc_t {
     void *ctx;
     void *socket;
-    void *monitor;          //  PAIR receiving the DEALER's disconnect events (zmq_socket_monitor)
+    void *monitor;  //  PAIR receiving the DEALER's disconnect events (zmq_socket_monitor)
     char endpoint[512];
     svc_t *svc;
     long timeout_ms;
-    s_call_t *calls;        //  waiting calls; few at a time (one per stale session), so a list
+    s_call_t *calls;  //  waiting calls; few at a time (one per stale session), so a list
 };
 
 static void *s_connect(authc_t *self)
@@ -49,11 +49,9 @@ static void *s_connect(authc_t *self)
     int64_t maxmsg = PROTO_FRAME_MAX;
     if (!s || zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero)
         || zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg)
-        || zmq_setsockopt(s, ZMQ_IMMEDIATE, &one, sizeof one)
-        || zmq_setsockopt(s, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl)
+        || zmq_setsockopt(s, ZMQ_IMMEDIATE, &one, sizeof one) || zmq_setsockopt(s, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl)
         || zmq_setsockopt(s, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max)
-        || bus_client_setup(s, "apisvc", "authsvc", self->endpoint) != 0
-        || zmq_connect(s, self->endpoint) != 0) {
+        || bus_client_setup(s, "apisvc", "authsvc", self->endpoint) != 0 || zmq_connect(s, self->endpoint) != 0) {
         log_error("authc.connect", "endpoint=%s error=\"%s\"", self->endpoint, zmq_strerror(zmq_errno()));
         if (s)
             zmq_close(s);
@@ -129,7 +127,7 @@ static void s_on_monitor(svc_t *svc, void *socket, void *arg)
     int lost = 0;
     for (s_call_t **p = &self->calls; *p;) {
         s_call_t *call = *p;
-        if (call->frame) {      //  not sent yet: it waits for the next connection
+        if (call->frame) {  //  not sent yet: it waits for the next connection
             p = &call->next;
             continue;
         }
@@ -148,8 +146,7 @@ static int s_monitor(authc_t *self)
     int zero = 0;
     if (zmq_socket_monitor(self->socket, addr, ZMQ_EVENT_DISCONNECTED) != 0
         || !(self->monitor = zmq_socket(self->ctx, ZMQ_PAIR))
-        || zmq_setsockopt(self->monitor, ZMQ_LINGER, &zero, sizeof zero)
-        || zmq_connect(self->monitor, addr) != 0
+        || zmq_setsockopt(self->monitor, ZMQ_LINGER, &zero, sizeof zero) || zmq_connect(self->monitor, addr) != 0
         || svc_add_socket(self->svc, self->monitor, s_on_monitor, self) != 0) {
         log_error("authc.monitor", "error=\"%s\"", zmq_strerror(zmq_errno()));
         return -1;

@@ -18,7 +18,7 @@
 typedef struct _authc_t authc_t;
 
 //  Called once with the reply (an _OK or ERROR message, owned by authc) of a call.
-typedef void (authc_done_fn)(const proto_msg_t *reply, void *arg);
+typedef void(authc_done_fn)(const proto_msg_t *reply, void *arg);
 
 //  Connect a DEALER to endpoint and register it with svc. Returns NULL and logs why on failure.
 authc_t *authc_new(void *zmq_ctx, const char *endpoint, svc_t *svc, long timeout_ms);

@@ -15,8 +15,8 @@ bool json_check_document(const char *body, size_t len)
     yajl_handle h = yajl_alloc(NULL, NULL, NULL);
     if (!h)
         return false;
-    bool ok = yajl_parse(h, (const unsigned char *) body, len) == yajl_status_ok
-              && yajl_complete_parse(h) == yajl_status_ok;
+    bool ok =
+        yajl_parse(h, (const unsigned char *) body, len) == yajl_status_ok && yajl_complete_parse(h) == yajl_status_ok;
     yajl_free(h);
     return ok;
 }

@@ -22,13 +22,31 @@ static void t_documents(void)
 static void t_not_documents(void)
 {
     const char *bad[] = {
-        "", "   ", "42", "\"text\"", "null", "true",                 //  empty, or a bare scalar
-        "<html>502 Bad Gateway</html>", "OK",                         //  not JSON at all
-        "{", "[1, 2", "{\"a\": }", "{\"a\" 1}", "[1,]", "{,}",       //  truncated, malformed
-        "{} {}", "[] x", "{}]",                                       //  trailing data
-        "{/* c */}", "{\"a\": 01}", "{'a': 1}", "[NaN]", "[0x10]",    //  not strict JSON
-        "[\"\xff\xfe\"]", "[\"\xc3\"]",                               //  not UTF-8
-        "[\"tab\there\"]",                                            //  raw control character in a string
+        "",
+        "   ",
+        "42",
+        "\"text\"",
+        "null",
+        "true",  //  empty, or a bare scalar
+        "<html>502 Bad Gateway</html>",
+        "OK",  //  not JSON at all
+        "{",
+        "[1, 2",
+        "{\"a\": }",
+        "{\"a\" 1}",
+        "[1,]",
+        "{,}",  //  truncated, malformed
+        "{} {}",
+        "[] x",
+        "{}]",  //  trailing data
+        "{/* c */}",
+        "{\"a\": 01}",
+        "{'a': 1}",
+        "[NaN]",
+        "[0x10]",  //  not strict JSON
+        "[\"\xff\xfe\"]",
+        "[\"\xc3\"]",       //  not UTF-8
+        "[\"tab\there\"]",  //  raw control character in a string
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         if (!CHECK(!s_ok(bad[i])))

@@ -38,7 +38,7 @@ int main(int argc, char **argv)
     int started = startup_run(&how, argc, argv, &cfg);
     if (started >= 0)
         return started;
-    void *ctx = bus_ctx_new();   //  czmq's: the zauth actor of a tcp endpoint serves its sockets only
+    void *ctx = bus_ctx_new();  //  czmq's: the zauth actor of a tcp endpoint serves its sockets only
     //  No key ring, no start (authsvc --init-store makes it with the store).
     store_t *store = store_open_existing(cfg.data_dir, (size_t) cfg.data_map_mb << 20);
     seal_ring_t *ring = store ? seal_ring_load(cfg.key_file) : NULL;
@@ -65,7 +65,8 @@ int main(int argc, char **argv)
         parts[0] = authc;
         parts[1] = api;
         svc_set_handler_arg(svc, api);
-        if (svc_every(svc, TICK_MS, s_tick, parts) == 0 && svc_every(svc, STORE_CHECK_MS, s_store_check, checked) == 0) {
+        if (svc_every(svc, TICK_MS, s_tick, parts) == 0
+            && svc_every(svc, STORE_CHECK_MS, s_store_check, checked) == 0) {
             svc_report(svc, cfg.run_dir);
             log_info("startup", "msg=ready");
             rc = svc_run(svc);
@@ -73,7 +74,7 @@ int main(int argc, char **argv)
     }
     else
         log_error("startup", "error=\"could not start; see the lines above\"");
-    http_destroy(&http);        //  running calls end (their callers get an ERROR)
+    http_destroy(&http);  //  running calls end (their callers get an ERROR)
     authc_destroy(&authc);
     api_destroy(&api);
     svc_destroy(&svc);

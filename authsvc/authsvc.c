@@ -19,20 +19,15 @@ struct _authsvc_later_t {
     void *arg;
 };
 
-typedef void (s_handler_fn)(authsvc_t *self, const svc_peer_t *peer, proto_msg_t *req);
+typedef void(s_handler_fn)(authsvc_t *self, const svc_peer_t *peer, proto_msg_t *req);
 
 static const struct {
     proto_type_t type;
     s_handler_fn *handler;
 } s_commands[] = {
-    { PROTO_AUTH_URL, login_auth_url },
-    { PROTO_EXCHANGE, login_exchange },
-    { PROTO_DECLINED, login_declined },
-    { PROTO_SESSION, refresh_session },
-    { PROTO_REFRESH, refresh_request },
-    { PROTO_LOGOUT, logout_request },
-    { PROTO_HOLD, hold_request },
-    { PROTO_READY, ready_request },
+    { PROTO_AUTH_URL, login_auth_url }, { PROTO_EXCHANGE, login_exchange }, { PROTO_DECLINED, login_declined },
+    { PROTO_SESSION, refresh_session }, { PROTO_REFRESH, refresh_request }, { PROTO_LOGOUT, logout_request },
+    { PROTO_HOLD, hold_request },       { PROTO_READY, ready_request },
 };
 
 void authsvc_handle(svc_t *svc, const svc_peer_t *peer, proto_msg_t *req, void *arg)
@@ -88,7 +83,8 @@ void authsvc_store_log(const char *op, uint64_t rid, int rc)
         suppressed++;
         return;
     }
-    log_error("store.full", "op=%s rid=%llx suppressed=%lu msg=\"the token store is full: such writes get 503 until "
+    log_error("store.full",
+              "op=%s rid=%llx suppressed=%lu msg=\"the token store is full: such writes get 503 until "
               "records expire (pending logins: 10 min) or DATA_MAP_MB is raised\"",
               op, (unsigned long long) rid, suppressed);
     last_ms = now;
@@ -101,8 +97,11 @@ void authsvc_store_error(authsvc_t *self, const svc_peer_t *peer, uint64_t rid, 
     if (rc == STORE_EFULL)
         svc_reply_error(self->svc, peer, rid, PROTO_STORE_FULL, "the token store is full; try again later", -1);
     else
-        svc_reply_error(self->svc, peer, rid, PROTO_INTERNAL, rc == STORE_ELOST ? "the token store's data directory was "
-                        "deleted or replaced" : "the token store failed", -1);
+        svc_reply_error(self->svc, peer, rid, PROTO_INTERNAL,
+                        rc == STORE_ELOST ? "the token store's data directory was "
+                                            "deleted or replaced"
+                                          : "the token store failed",
+                        -1);
 }
 
 int authsvc_later(authsvc_t *self, authsvc_later_fn *fn, void *arg)
@@ -110,7 +109,7 @@ int authsvc_later(authsvc_t *self, authsvc_later_fn *fn, void *arg)
     authsvc_later_t *l = calloc(1, sizeof *l);
     if (!l)
         return -1;
-    *l = (authsvc_later_t) { NULL, fn, arg };
+    *l = (authsvc_later_t){ NULL, fn, arg };
     if (self->later_tail)
         self->later_tail->next = l;
     else

@@ -15,15 +15,15 @@ typedef struct _authsvc_later_t authsvc_later_t;
 typedef struct {
     const config_t *cfg;
     store_t *store;
-    seal_ring_t *ring;      //  the key ring sealing the store's secrets (KEY_FILE; rekey.c reloads it)
+    seal_ring_t *ring;  //  the key ring sealing the store's secrets (KEY_FILE; rekey.c reloads it)
     http_t *http;
     svc_t *svc;
-    refresh_t *refresh;     //  single-flight refresh table (refresh.c)
-    authsvc_later_t *later, *later_tail;    //  calls queued for after this turn's group commit (authsvc_later)
+    refresh_t *refresh;                   //  single-flight refresh table (refresh.c)
+    authsvc_later_t *later, *later_tail;  //  calls queued for after this turn's group commit (authsvc_later)
 } authsvc_t;
 
 //  Work run after the turn's group commit (authsvc_later).
-typedef void (authsvc_later_fn)(authsvc_t *self, void *arg);
+typedef void(authsvc_later_fn)(authsvc_t *self, void *arg);
 
 //  The svc handler: dispatches a request to its module through the command table.
 void authsvc_handle(svc_t *svc, const svc_peer_t *peer, proto_msg_t *req, void *arg);

@@ -117,9 +117,8 @@ static void s_exchange_done(const http_response_t *resp, void *arg)
         if (old && store_session_get(self->store, job->sid, old) == STORE_OK)
             logout_revoke_detached(self, old);
         store_session_destroy(&old);
-        int src = rand_id(new_sid, sizeof new_sid) == 0
-                      ? store_session_rotate(self->store, job->sid, new_sid, rec)
-                      : STORE_EINVAL;
+        int src = rand_id(new_sid, sizeof new_sid) == 0 ? store_session_rotate(self->store, job->sid, new_sid, rec)
+                                                        : STORE_EINVAL;
         if (src != STORE_OK)
             authsvc_store_error(self, &job->peer, job->rid, "exchange.store", src);
         else {
@@ -138,15 +137,14 @@ static void s_exchange_done(const http_response_t *resp, void *arg)
     else {
         char words[320];
         log_warn("exchange.fail", "rid=%llx env=%s status=%ld reason=%s%s ms=%ld", (unsigned long long) job->rid,
-                 job->env, resp->status, reason, upstream_detail_log(&detail, words, sizeof words),
-                 resp->elapsed_ms);
+                 job->env, resp->status, reason, upstream_detail_log(&detail, words, sizeof words), resp->elapsed_ms);
         const char *msg = code == PROTO_UPSTREAM_REJECTED
-                              ? "RingCentral refused the authorization code (expired or already used); log in again"
-                              : code == PROTO_APP_REJECTED ? "RingCentral refused this app at the code exchange"
-                              : code == PROTO_UPSTREAM_TIMEOUT ? "RingCentral did not answer in time; try again"
-                              : code == PROTO_UPSTREAM_UNREACHABLE ? "RingCentral could not be reached; try again"
-                              : code == PROTO_RATE_LIMITED ? "RingCentral rate limit; wait and try again"
-                                                           : "RingCentral's token endpoint failed; try again";
+            ? "RingCentral refused the authorization code (expired or already used); log in again"
+            : code == PROTO_APP_REJECTED         ? "RingCentral refused this app at the code exchange"
+            : code == PROTO_UPSTREAM_TIMEOUT     ? "RingCentral did not answer in time; try again"
+            : code == PROTO_UPSTREAM_UNREACHABLE ? "RingCentral could not be reached; try again"
+            : code == PROTO_RATE_LIMITED         ? "RingCentral rate limit; wait and try again"
+                                                 : "RingCentral's token endpoint failed; try again";
         long retry = code == PROTO_RATE_LIMITED ? upstream_retry_after(resp) : -1;
         proto_msg_t *error = upstream_error_new(job->rid, code, msg, retry, job->env, &detail);
         if (error)
@@ -174,11 +172,12 @@ void login_exchange(authsvc_t *self, const svc_peer_t *peer, proto_msg_t *req)
     if (rc && !job)
         svc_reply_error(self->svc, peer, rid, PROTO_INTERNAL, "out of memory", -1);
     if (job) {
-        *job = (s_exchange_t) { .owner = self, .peer = *peer, .rid = rid, .started_ms = clock_mono_ms() };
+        *job = (s_exchange_t){ .owner = self, .peer = *peer, .rid = rid, .started_ms = clock_mono_ms() };
         snprintf(job->sid, sizeof job->sid, "%s", sid);
         snprintf(job->env, sizeof job->env, "%s", pending.env);
-        if (oauth_start_exchange(self->http, rc, proto_msg_str(req, "code"), pending.code_verifier,
-                                 s_exchange_done, job) != 0) {
+        if (oauth_start_exchange(self->http, rc, proto_msg_str(req, "code"), pending.code_verifier, s_exchange_done,
+                                 job)
+            != 0) {
             svc_reply_error(self->svc, peer, rid, PROTO_INTERNAL, "could not start the token request", -1);
             free(job);
         }

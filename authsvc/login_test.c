@@ -75,8 +75,8 @@ static void t_exchange(void)
     clock_fake_advance(400);
     CHECK(http_script_reply(0, 200, -1, at_tokens(1)) == 0);
     proto_msg_t *msg = at_reply(&t);
-    const char *new_sid = msg && proto_msg_type(msg) == PROTO_EXCHANGE_OK && proto_msg_rid(msg) == 2
-                              ? at_str(msg, "new_sid") : "";
+    const char *new_sid =
+        msg && proto_msg_type(msg) == PROTO_EXCHANGE_OK && proto_msg_rid(msg) == 2 ? at_str(msg, "new_sid") : "";
     CHECK(rand_id_is_valid(new_sid) && strcmp(new_sid, sid) != 0);
     CHECK(strcmp(at_str(msg, "env"), "sandbox") == 0 && strcmp(at_str(msg, "owner_id"), "owner-1") == 0);
     store_session_t rec;
@@ -127,7 +127,7 @@ static void t_relogin_revokes(void)
           && strstr(revoke->form, "token=refresh-5"));
     store_session_t rec;
     CHECK(at_record(&t, sid, &rec) == STORE_ENOTFOUND);
-    CHECK(http_script_fail(1, HTTP_ENETWORK) == 0);   //  a failed revoke is logged, nothing else
+    CHECK(http_script_fail(1, HTTP_ENETWORK) == 0);  //  a failed revoke is logged, nothing else
     CHECK(at_quiet(&t));
     at_stop(&t);
 }
@@ -146,9 +146,10 @@ static void t_logout(void)
         at_send(&t, PROTO_LOGOUT, (uint64_t) i + 1, i ? sid2 : sid, -1);
         const http_script_call_t *c = http_script_call((size_t) i);
         CHECK(c && strcmp(c->url, AT_SERVER "/restapi/oauth/revoke") == 0
-              && strstr(c->form, i ? "token=refresh-2" : "token=refresh-1") && strcmp(c->basic_user, AT_CLIENT_ID) == 0);
+              && strstr(c->form, i ? "token=refresh-2" : "token=refresh-1")
+              && strcmp(c->basic_user, AT_CLIENT_ID) == 0);
         CHECK((i ? http_script_fail(1, HTTP_ENETWORK) : http_script_reply(0, 200, -1, NULL)) == 0);
-        CHECK(at_quiet(&t));            //  the delete runs after the turn's group commit
+        CHECK(at_quiet(&t));  //  the delete runs after the turn's group commit
         at_turn(&t);
         proto_msg_t *msg = at_reply(&t);
         CHECK(msg && proto_msg_type(msg) == PROTO_LOGOUT_OK && proto_msg_rid(msg) == (uint64_t) i + 1
@@ -180,7 +181,8 @@ static void t_errors(void)
     } rows[] = {
         { "400 invalid_grant", HTTP_OK, 400, -1, "{\"error\":\"invalid_grant\",\"error_description\":\"Code expired\"}",
           PROTO_UPSTREAM_REJECTED, -1, "invalid_grant" },
-        { "401 invalid_client", HTTP_OK, 401, -1, "{\"error\":\"invalid_client\"}", PROTO_APP_REJECTED, -1, "invalid_client" },
+        { "401 invalid_client", HTTP_OK, 401, -1, "{\"error\":\"invalid_client\"}", PROTO_APP_REJECTED, -1,
+          "invalid_client" },
         { "401 without a body", HTTP_OK, 401, -1, "", PROTO_APP_REJECTED, -1, "" },
         { "400 unauthorized_client", HTTP_OK, 400, -1, "{\"error\":\"unauthorized_client\"}", PROTO_APP_REJECTED, -1,
           "unauthorized_client" },
@@ -199,12 +201,13 @@ static void t_errors(void)
         s_auth_url(&t, 1, sid, "sandbox", state, challenge);
         s_exchange(&t, 2, sid, "the-code", state);
         CHECK((rows[i].error == HTTP_OK ? http_script_reply(i, rows[i].status, rows[i].retry_after, rows[i].body)
-                                        : http_script_fail(i, rows[i].error)) == 0);
+                                        : http_script_fail(i, rows[i].error))
+              == 0);
         proto_msg_t *msg = at_expect_error(&t, 2, rows[i].code);
         long status = rows[i].error == HTTP_OK ? rows[i].status : 0;
         bool ok = msg && proto_msg_int(msg, "retry_after", -1) == rows[i].want_retry
-                  && proto_msg_int(msg, "upstream_status", 0) == status && strcmp(at_str(msg, "env"), "sandbox") == 0
-                  && strcmp(at_str(msg, "upstream_code"), rows[i].upstream_code) == 0;
+            && proto_msg_int(msg, "upstream_status", 0) == status && strcmp(at_str(msg, "env"), "sandbox") == 0
+            && strcmp(at_str(msg, "upstream_code"), rows[i].upstream_code) == 0;
         if (!CHECK(ok))
             fprintf(stderr, "#   row \"%s\"\n", rows[i].what);
         proto_msg_destroy(&msg);
@@ -214,11 +217,8 @@ static void t_errors(void)
 }
 
 static const test_case_t cases[] = {
-    { "exchange", t_exchange },
-    { "state_bound", t_state_bound },
-    { "relogin_revokes", t_relogin_revokes },
-    { "logout", t_logout },
-    { "errors", t_errors },
+    { "exchange", t_exchange }, { "state_bound", t_state_bound }, { "relogin_revokes", t_relogin_revokes },
+    { "logout", t_logout },     { "errors", t_errors },
 };
 
 int main(int argc, char **argv)

@@ -12,7 +12,7 @@ typedef struct {
     svc_peer_t peer;
     uint64_t rid;
     char sid[STORE_KEY_MAX];
-    bool revoked;           //  RingCentral answered the revoke with 2xx
+    bool revoked;  //  RingCentral answered the revoke with 2xx
 } s_logout_t;
 
 //  Runs after the turn's group commit (authsvc_later): a delete of its own, which a full map makes room for
@@ -88,12 +88,13 @@ void logout_request(authsvc_t *self, const svc_peer_t *peer, proto_msg_t *req)
     if (!job)
         svc_reply_error(self->svc, peer, rid, PROTO_INTERNAL, "out of memory", -1);
     else {
-        *job = (s_logout_t) { .owner = self, .peer = *peer, .rid = rid };
+        *job = (s_logout_t){ .owner = self, .peer = *peer, .rid = rid };
         snprintf(job->sid, sizeof job->sid, "%s", sid);
     }
     //  Revoking the refresh token ends the whole login (both tokens).
-    if (job && (!(env >= 0 && self->cfg->rc[env].configured)
-                || oauth_start_revoke(self->http, &self->cfg->rc[env], rec->refresh_token, s_revoke_done, job) != 0)) {
+    if (job
+        && (!(env >= 0 && self->cfg->rc[env].configured)
+            || oauth_start_revoke(self->http, &self->cfg->rc[env], rec->refresh_token, s_revoke_done, job) != 0)) {
         if (src == STORE_OK)
             log_warn("logout.revoke_skipped", "rid=%llx", (unsigned long long) rid);
         s_delete(job);

@@ -163,7 +163,8 @@ static int s_modes(int argc, char **argv)
     //  (exit 1); starts nothing (deploy/start uses it).
     config_t cfg;
     char problems[4096];
-    if (config_load(&cfg, problems, sizeof problems) != 0 || config_check_redirects(&cfg, problems, sizeof problems) != 0) {
+    if (config_load(&cfg, problems, sizeof problems) != 0
+        || config_check_redirects(&cfg, problems, sizeof problems) != 0) {
         printf("config: %s\n", problems);
         return 1;
     }
@@ -177,14 +178,15 @@ static int s_modes(int argc, char **argv)
 int main(int argc, char **argv)
 {
     //  The only process that loads the client secrets: the token endpoint needs them (README "Secrets").
-    const startup_t how = { .name = "authsvc", .secrets = true, .modes = s_modes, .config_exit = 2,
-                            .ev = "startup", .why_key = "error" };
+    const startup_t how = {
+        .name = "authsvc", .secrets = true, .modes = s_modes, .config_exit = 2, .ev = "startup", .why_key = "error"
+    };
     config_t cfg;
     int started = startup_run(&how, argc, argv, &cfg);
     if (started >= 0)
         return started;
     authsvc_t self = { .cfg = &cfg };
-    void *ctx = bus_ctx_new();   //  czmq's: the zauth actor of a tcp endpoint serves its sockets only
+    void *ctx = bus_ctx_new();  //  czmq's: the zauth actor of a tcp endpoint serves its sockets only
     //  No key ring, no start: a new one made here would leave every record sealed with the lost one unreadable.
     self.store = store_open_existing(cfg.data_dir, (size_t) cfg.data_map_mb << 20);
     self.ring = self.store ? seal_ring_load(cfg.key_file) : NULL;
@@ -211,7 +213,7 @@ int main(int argc, char **argv)
         rc = svc_run(self.svc);
         //  Transfers in flight end with HTTP_ECANCELLED; their callers get an ERROR.
         http_destroy(&self.http);
-        authsvc_after(self.svc, &self);     //  what the cancelled transfers queued (releases of their leases)
+        authsvc_after(self.svc, &self);  //  what the cancelled transfers queued (releases of their leases)
         refresh_abort_all(&self);
     }
     else

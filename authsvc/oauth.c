@@ -21,9 +21,8 @@ int oauth_authorize_url(const config_rc_t *rc, const char *state, const char *ch
     char base[CONFIG_VALUE_MAX + 64];
     snprintf(base, sizeof base, "%s/restapi/oauth/authorize", rc->server_url);
     const char *params[][2] = {
-        { "response_type", "code" }, { "client_id", rc->client_id },
-        { "redirect_uri", rc->redirect_url }, { "state", state },
-        { "code_challenge", challenge }, { "code_challenge_method", "S256" },
+        { "response_type", "code" }, { "client_id", rc->client_id },  { "redirect_uri", rc->redirect_url },
+        { "state", state },          { "code_challenge", challenge }, { "code_challenge_method", "S256" },
     };
     int rc_code = curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK ? 0 : -1;
     for (size_t i = 0; rc_code == 0 && i < sizeof params / sizeof params[0]; i++) {
@@ -66,7 +65,7 @@ static int s_post(http_t *http, const config_rc_t *rc, const char *path, const c
     s_call_t *call = malloc(sizeof *call);
     if (!call)
         return -1;
-    *call = (s_call_t) { grant, done, arg };
+    *call = (s_call_t){ grant, done, arg };
     char form[OAUTH_FORM_MAX];
     form[0] = '\0';
     int rc_code = 0;
@@ -76,8 +75,12 @@ static int s_post(http_t *http, const config_rc_t *rc, const char *path, const c
         char url[CONFIG_VALUE_MAX + 64];
         snprintf(url, sizeof url, "%s%s", rc->server_url, path);
         http_request_t req = {
-            .method = "POST", .url = url, .form = form,
-            .basic_user = rc->client_id, .basic_pass = rc->client_secret, .timeout_ms = timeout_ms,
+            .method = "POST",
+            .url = url,
+            .form = form,
+            .basic_user = rc->client_id,
+            .basic_pass = rc->client_secret,
+            .timeout_ms = timeout_ms,
         };
         rc_code = http_start(http, &req, s_call_done, call);
     }
@@ -91,8 +94,10 @@ int oauth_start_exchange(http_t *http, const config_rc_t *rc, const char *code, 
                          http_done_fn *done, void *arg)
 {
     const char *const fields[][2] = {
-        { "grant_type", "authorization_code" }, { "code", code },
-        { "redirect_uri", rc->redirect_url }, { "code_verifier", verifier },
+        { "grant_type", "authorization_code" },
+        { "code", code },
+        { "redirect_uri", rc->redirect_url },
+        { "code_verifier", verifier },
     };
     return s_post(http, rc, "/restapi/oauth/token", "authorization_code", fields, sizeof fields / sizeof fields[0], 0,
                   done, arg);
@@ -118,7 +123,7 @@ static int s_get_str(json_t *obj, const char *key, char *dst, size_t size, int r
     json_t *v = json_object_get(obj, key);
     if (!v)
         return required ? -1 : 1;
-    if (json_is_integer(v)) {   //  owner_id may come as a number
+    if (json_is_integer(v)) {  //  owner_id may come as a number
         snprintf(dst, size, "%lld", (long long) json_integer_value(v));
         return 0;
     }
@@ -132,7 +137,7 @@ static int s_get_str(json_t *obj, const char *key, char *dst, size_t size, int r
 static int s_get_seconds(json_t *obj, const char *key, json_int_t *out)
 {
     json_t *v = json_object_get(obj, key);
-    if (json_is_string(v)) {    //  some SDK fixtures send numbers as strings
+    if (json_is_string(v)) {  //  some SDK fixtures send numbers as strings
         char *end;
         long long n = strtoll(json_string_value(v), &end, 10);
         if (*end || end == json_string_value(v))
@@ -202,7 +207,7 @@ proto_code_t oauth_classify(const http_response_t *resp, const char **reason_p, 
             for (size_t i = 0; json_is_array(errors) && i < json_array_size(errors) && i < 8; i++) {
                 const char *nested = json_string_value(json_object_get(json_array_get(errors, i), "errorCode"));
                 if (nested && strcmp(nested, "OAU-251") == 0)
-                    app = true;     //  "Unauthorized for this grant type": the app's auth type
+                    app = true;  //  "Unauthorized for this grant type": the app's auth type
             }
             json_decref(root);
         }

@@ -21,28 +21,40 @@ static void t_parse_tokens(void)
     store_session_t *rec = calloc(1, sizeof *rec);
     const char *why = NULL;
     CHECK(s_parse("{\"access_token\":\"A\",\"refresh_token\":\"R\",\"token_type\":\"bearer\",\"expires_in\":3600,"
-                  "\"refresh_token_expires_in\":604800,\"owner_id\":\"42\",\"scope\":\"ReadAccounts\"}", rec, &why) == 0);
-    CHECK(strcmp(rec->access_token, "A") == 0 && strcmp(rec->refresh_token, "R") == 0 && strcmp(rec->owner_id, "42") == 0
-          && strcmp(rec->scope, "ReadAccounts") == 0 && rec->expires_at == T0 + 3600 * 1000
-          && rec->refresh_expires_at == T0 + 604800LL * 1000 && why == NULL);
+                  "\"refresh_token_expires_in\":604800,\"owner_id\":\"42\",\"scope\":\"ReadAccounts\"}",
+                  rec, &why)
+          == 0);
+    CHECK(strcmp(rec->access_token, "A") == 0 && strcmp(rec->refresh_token, "R") == 0
+          && strcmp(rec->owner_id, "42") == 0 && strcmp(rec->scope, "ReadAccounts") == 0
+          && rec->expires_at == T0 + 3600 * 1000 && rec->refresh_expires_at == T0 + 604800LL * 1000 && why == NULL);
     //  As RingCentral and its SDK fixtures send them: "Bearer", numbers as strings, owner_id a number; no scope.
     CHECK(s_parse("{\"access_token\":\"A\",\"refresh_token\":\"R\",\"token_type\":\"Bearer\",\"expires_in\":\"3600\","
-                  "\"refresh_token_expires_in\":\"604800\",\"owner_id\":12345}", rec, &why) == 0);
+                  "\"refresh_token_expires_in\":\"604800\",\"owner_id\":12345}",
+                  rec, &why)
+          == 0);
     CHECK(strcmp(rec->owner_id, "12345") == 0 && rec->scope[0] == '\0' && rec->expires_at == T0 + 3600 * 1000);
 
     static const char *const bad[] = {
         "",
         "[]",
         "{\"access_token\":\"A\",\"token_type\":\"bearer\",\"expires_in\":3600,\"refresh_token_expires_in\":60}",
-        "{\"access_token\":\"\",\"refresh_token\":\"R\",\"token_type\":\"bearer\",\"expires_in\":3600,\"refresh_token_expires_in\":60}",
-        "{\"access_token\":\"A\\u0000B\",\"refresh_token\":\"R\",\"token_type\":\"bearer\",\"expires_in\":3600,\"refresh_token_expires_in\":60}",
-        "{\"access_token\":\"A\",\"refresh_token\":\"R\",\"token_type\":\"mac\",\"expires_in\":3600,\"refresh_token_expires_in\":60}",
-        "{\"access_token\":\"A\",\"refresh_token\":\"R\",\"token_type\":\"bearer\",\"expires_in\":0,\"refresh_token_expires_in\":60}",
-        "{\"access_token\":\"A\",\"refresh_token\":\"R\",\"token_type\":\"bearer\",\"expires_in\":\"1h\",\"refresh_token_expires_in\":60}",
-        "{\"access_token\":\"A\",\"refresh_token\":\"R\",\"token_type\":\"bearer\",\"expires_in\":3600,\"refresh_token_expires_in\":999999999999}",
-        "{\"access_token\":\"A\",\"refresh_token\":\"R\",\"token_type\":\"bearer\",\"expires_in\":3600,\"refresh_token_expires_in\":60,\"owner_id\":[1]}",
+        "{\"access_token\":\"\",\"refresh_token\":\"R\",\"token_type\":\"bearer\",\"expires_in\":3600,\"refresh_token_"
+        "expires_in\":60}",
+        "{\"access_token\":\"A\\u0000B\",\"refresh_token\":\"R\",\"token_type\":\"bearer\",\"expires_in\":3600,"
+        "\"refresh_token_expires_in\":60}",
+        "{\"access_token\":\"A\",\"refresh_token\":\"R\",\"token_type\":\"mac\",\"expires_in\":3600,\"refresh_token_"
+        "expires_in\":60}",
+        "{\"access_token\":\"A\",\"refresh_token\":\"R\",\"token_type\":\"bearer\",\"expires_in\":0,\"refresh_token_"
+        "expires_in\":60}",
+        "{\"access_token\":\"A\",\"refresh_token\":\"R\",\"token_type\":\"bearer\",\"expires_in\":\"1h\",\"refresh_"
+        "token_expires_in\":60}",
+        "{\"access_token\":\"A\",\"refresh_token\":\"R\",\"token_type\":\"bearer\",\"expires_in\":3600,\"refresh_token_"
+        "expires_in\":999999999999}",
+        "{\"access_token\":\"A\",\"refresh_token\":\"R\",\"token_type\":\"bearer\",\"expires_in\":3600,\"refresh_token_"
+        "expires_in\":60,\"owner_id\":[1]}",
         //  A key twice: which one is meant is anyone's guess.
-        "{\"access_token\":\"A\",\"access_token\":\"B\",\"refresh_token\":\"R\",\"token_type\":\"bearer\",\"expires_in\":3600,\"refresh_token_expires_in\":60}",
+        "{\"access_token\":\"A\",\"access_token\":\"B\",\"refresh_token\":\"R\",\"token_type\":\"bearer\",\"expires_"
+        "in\":3600,\"refresh_token_expires_in\":60}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         bool refused = s_parse(bad[i], rec, &why) == -1 && why && *why;
@@ -54,7 +66,8 @@ static void t_parse_tokens(void)
     char *body = malloc(big + 200);
     int n = snprintf(body, big + 200, "{\"access_token\":\"");
     memset(body + n, 'a', STORE_TOKEN_MAX);
-    snprintf(body + n + STORE_TOKEN_MAX, big + 200 - (size_t) n - STORE_TOKEN_MAX, "\",\"refresh_token\":\"R\","
+    snprintf(body + n + STORE_TOKEN_MAX, big + 200 - (size_t) n - STORE_TOKEN_MAX,
+             "\",\"refresh_token\":\"R\","
              "\"token_type\":\"bearer\",\"expires_in\":3600,\"refresh_token_expires_in\":60}");
     CHECK(s_parse(body, rec, &why) == -1);
     free(body);
@@ -63,8 +76,9 @@ static void t_parse_tokens(void)
 
 static proto_code_t s_classify(http_error_t error, long status, long retry_after, const char *body, const char **reason)
 {
-    http_response_t resp = { .error = error, .status = status, .body = (char *) body, .body_len = strlen(body),
-                             .retry_after = retry_after };
+    http_response_t resp = {
+        .error = error, .status = status, .body = (char *) body, .body_len = strlen(body), .retry_after = retry_after
+    };
     upstream_detail_t d;
     return oauth_classify(&resp, reason, &d);
 }
@@ -81,12 +95,13 @@ static void t_classify(void)
         { HTTP_OK, 200, -1, "{}", PROTO_OK, "ok" },
         { HTTP_OK, 400, -1, "{\"error\":\"invalid_grant\"}", PROTO_UPSTREAM_REJECTED, "invalid_grant" },
         { HTTP_OK, 400, -1, "not json", PROTO_UPSTREAM_REJECTED, "invalid_grant" },
-        { HTTP_OK, 400, -1, "{\"error\":\"Invalid Grant!\"}", PROTO_UPSTREAM_REJECTED, "invalid_grant" },   //  not a word: not logged
+        { HTTP_OK, 400, -1, "{\"error\":\"Invalid Grant!\"}", PROTO_UPSTREAM_REJECTED,
+          "invalid_grant" },  //  not a word: not logged
         { HTTP_OK, 404, -1, "", PROTO_UPSTREAM_REJECTED, "rejected" },
         { HTTP_OK, 400, -1, "{\"error\":\"invalid_client\"}", PROTO_APP_REJECTED, "invalid_client" },
         { HTTP_OK, 400, -1, "{\"error\":\"unauthorized_client\"}", PROTO_APP_REJECTED, "unauthorized_client" },
-        { HTTP_OK, 400, -1, "{\"error\":\"invalid_request\",\"errors\":[{\"errorCode\":\"OAU-251\"}]}", PROTO_APP_REJECTED,
-          "invalid_request" },
+        { HTTP_OK, 400, -1, "{\"error\":\"invalid_request\",\"errors\":[{\"errorCode\":\"OAU-251\"}]}",
+          PROTO_APP_REJECTED, "invalid_request" },
         { HTTP_OK, 401, -1, "", PROTO_APP_REJECTED, "invalid_client" },
         { HTTP_OK, 429, -1, "", PROTO_RATE_LIMITED, "rate_limited" },
         { HTTP_OK, 503, 30, "", PROTO_RATE_LIMITED, "rate_limited" },

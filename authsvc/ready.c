@@ -18,7 +18,8 @@ typedef struct {
 static void s_reply(s_job_t *job, const char *mock)
 {
     proto_msg_t *reply = proto_msg_new(PROTO_READY_OK, job->rid);
-    if (reply && proto_msg_set_str(reply, "store", job->store) == 0 && proto_msg_set_str(reply, "config", job->config) == 0
+    if (reply && proto_msg_set_str(reply, "store", job->store) == 0
+        && proto_msg_set_str(reply, "config", job->config) == 0
         && (!mock || proto_msg_set_str(reply, "mock", mock) == 0))
         svc_reply(job->owner->svc, &job->peer, reply);
     else
@@ -58,7 +59,7 @@ void ready_request(authsvc_t *self, const svc_peer_t *peer, proto_msg_t *req)
         svc_reply_error(self->svc, peer, rid, PROTO_INTERNAL, "out of memory", -1);
         return;
     }
-    *job = (s_job_t) { .owner = self, .peer = *peer, .rid = rid };
+    *job = (s_job_t){ .owner = self, .peer = *peer, .rid = rid };
     if (store_check(self->store, job->store, sizeof job->store) == 0)
         snprintf(job->store, sizeof job->store, "ok");
     const config_rc_t *rc = s_mock_env(self->cfg);

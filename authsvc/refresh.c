@@ -52,17 +52,17 @@ struct _s_waiter_t {
     s_waiter_t *next;
     svc_peer_t peer;
     uint64_t rid;
-    proto_type_t type;      //  PROTO_REFRESH or PROTO_SESSION
-    int64_t deadline;       //  clock_mono_ms(): answered UPSTREAM_TIMEOUT from then on
+    proto_type_t type;  //  PROTO_REFRESH or PROTO_SESSION
+    int64_t deadline;   //  clock_mono_ms(): answered UPSTREAM_TIMEOUT from then on
 };
 
 typedef enum {
     JOB_IDLE,
-    JOB_CLAIM,          //  s_begin queued for after the group commit
-    JOB_UPSTREAM,       //  the transfer runs
-    JOB_SETTLE,         //  the transfer answered; s_settle queued for after the group commit
-    JOB_WAIT_OTHER,     //  another process holds the lease
-    JOB_MEMORY,         //  a rotated pair whose commit failed: kept in rec, retried
+    JOB_CLAIM,       //  s_begin queued for after the group commit
+    JOB_UPSTREAM,    //  the transfer runs
+    JOB_SETTLE,      //  the transfer answered; s_settle queued for after the group commit
+    JOB_WAIT_OTHER,  //  another process holds the lease
+    JOB_MEMORY,      //  a rotated pair whose commit failed: kept in rec, retried
 } s_state_t;
 
 typedef struct {
@@ -73,24 +73,24 @@ typedef struct {
     int64_t wait_until;     //  JOB_WAIT_OTHER: when the other process's lease runs out
     int64_t blocked_until;  //  after a 429: no upstream call before this
     s_waiter_t *waiters;
-    bool late;              //  JOB_UPSTREAM: waiters were already answered UPSTREAM_TIMEOUT
-    store_session_t rec;    //  the claimed record (JOB_UPSTREAM); the new pair (JOB_SETTLE, JOB_MEMORY)
-    int64_t lease_ms;       //  the lease's length, and when it runs out (clock_now_ms)
+    bool late;            //  JOB_UPSTREAM: waiters were already answered UPSTREAM_TIMEOUT
+    store_session_t rec;  //  the claimed record (JOB_UPSTREAM); the new pair (JOB_SETTLE, JOB_MEMORY)
+    int64_t lease_ms;     //  the lease's length, and when it runs out (clock_now_ms)
     int64_t lease_until;
     //  JOB_SETTLE: what RingCentral answered
     proto_code_t outcome;
-    const char *reason;     //  static text
+    const char *reason;  //  static text
     long status, elapsed_ms, retry_after;
-    upstream_detail_t detail;   //  RingCentral's words about a refused refresh (status 0: none), for waiters' ERRORs
+    upstream_detail_t detail;  //  RingCentral's words about a refused refresh (status 0: none), for waiters' ERRORs
     //  JOB_MEMORY
-    int64_t retry_at;       //  clock_mono_ms() of the next commit
+    int64_t retry_at;  //  clock_mono_ms() of the next commit
     int64_t retry_ms;
     unsigned tries;
-    bool extend_failed;     //  logged once
+    bool extend_failed;  //  logged once
 } s_job_t;
 
 struct _refresh_t {
-    zhashx_t *jobs;         //  sid -> s_job_t
+    zhashx_t *jobs;  //  sid -> s_job_t
 };
 
 refresh_t *refresh_new(void)
@@ -110,7 +110,7 @@ static void s_job_free(s_job_t *job)
         job->waiters = w->next;
         free(w);
     }
-    explicit_bzero(&job->rec, sizeof job->rec);   //  the rotated tokens: a wipe the compiler cannot drop before free
+    explicit_bzero(&job->rec, sizeof job->rec);  //  the rotated tokens: a wipe the compiler cannot drop before free
     free(job);
 }
 
@@ -138,9 +138,9 @@ static void s_reply_session(authsvc_t *self, const svc_peer_t *peer, uint64_t ri
         if (src == STORE_OK) {
             int64_t left = (rec->expires_at - clock_now_ms()) / 1000;
             ok = ok && proto_msg_set_str(reply, "env", rec->env) == 0
-                 && proto_msg_set_int(reply, "access_expires_in", left) == 0
-                 && proto_msg_set_int(reply, "version", (int64_t) rec->version) == 0
-                 && (!rec->owner_id[0] || proto_msg_set_str(reply, "owner_id", rec->owner_id) == 0);
+                && proto_msg_set_int(reply, "access_expires_in", left) == 0
+                && proto_msg_set_int(reply, "version", (int64_t) rec->version) == 0
+                && (!rec->owner_id[0] || proto_msg_set_str(reply, "owner_id", rec->owner_id) == 0);
         }
         if (ok)
             svc_reply(self->svc, peer, reply);
@@ -173,8 +173,8 @@ static void s_finish(s_job_t *job, proto_code_t code, uint64_t version, const ch
             s_reply_version(self, &w->peer, w->rid, version);
         else {
             proto_msg_t *error = job->detail.status > 0
-                                     ? upstream_error_new(w->rid, code, message, retry_after, NULL, &job->detail)
-                                     : NULL;
+                ? upstream_error_new(w->rid, code, message, retry_after, NULL, &job->detail)
+                : NULL;
             if (error)
                 svc_reply(self->svc, &w->peer, error);
             else
@@ -201,9 +201,10 @@ static void s_keep_in_memory(s_job_t *job, int rc)
     job->retry_ms = REFRESH_RETRY_MIN_MS;
     job->retry_at = clock_mono_ms() + job->retry_ms;
     job->extend_failed = false;
-    log_error("refresh.store_fail", "version=%llu error=\"%s\" kept=memory msg=\"the refreshed tokens are kept in "
-              "memory and stored when the store takes them\"", (unsigned long long) job->rec.version + 1,
-              store_strerror(rc));
+    log_error("refresh.store_fail",
+              "version=%llu error=\"%s\" kept=memory msg=\"the refreshed tokens are kept in "
+              "memory and stored when the store takes them\"",
+              (unsigned long long) job->rec.version + 1, store_strerror(rc));
 }
 
 //  Commit the new pair of job (JOB_SETTLE or JOB_MEMORY). Returns true when the job is settled (and finished).
@@ -259,8 +260,10 @@ static bool s_retry(s_job_t *job, int64_t now, int64_t now_mono)
     }
     else if (!job->extend_failed) {
         job->extend_failed = true;
-        log_error("refresh.lease_extend_fail", "error=\"%s\" msg=\"the refreshed tokens are only in memory and "
-                  "their lease could not be extended\"", store_strerror(src));
+        log_error("refresh.lease_extend_fail",
+                  "error=\"%s\" msg=\"the refreshed tokens are only in memory and "
+                  "their lease could not be extended\"",
+                  store_strerror(src));
     }
     return false;
 }
@@ -290,13 +293,14 @@ static void s_settle(authsvc_t *self, void *arg)
     store_refresh_release(self->store, job->sid);
     long retry = -1;
     if (code == PROTO_RATE_LIMITED) {
-        retry = job->retry_after;   //  upstream_retry_after: > 0 for every RATE_LIMITED answer
+        retry = job->retry_after;  //  upstream_retry_after: > 0 for every RATE_LIMITED answer
         //  At most an hour, as apisvc's HOLD: Retry-After is any number curl parsed (x 1000 could overflow).
         job->blocked_until = clock_now_ms() + (retry < STORE_HOLD_MAX_MS / 1000 ? retry * 1000 : STORE_HOLD_MAX_MS);
     }
-    s_finish(job, code, 0, code == PROTO_RATE_LIMITED ? "RingCentral rate limit on token refresh; wait and try again"
-                           : code == PROTO_UPSTREAM_TIMEOUT ? "RingCentral did not answer the token refresh in time"
-                                                            : "RingCentral's token refresh failed; try again",
+    s_finish(job, code, 0,
+             code == PROTO_RATE_LIMITED           ? "RingCentral rate limit on token refresh; wait and try again"
+                 : code == PROTO_UPSTREAM_TIMEOUT ? "RingCentral did not answer the token refresh in time"
+                                                  : "RingCentral's token refresh failed; try again",
              retry);
 }
 
@@ -317,7 +321,7 @@ static void s_refresh_done(const http_response_t *resp, void *arg)
     job->retry_after = upstream_retry_after(resp);
     job->state = JOB_SETTLE;
     if (authsvc_later(job->owner, s_settle, job) != 0)
-        s_settle(job->owner, job);      //  out of memory: at once, inside the batch
+        s_settle(job->owner, job);  //  out of memory: at once, inside the batch
 }
 
 //  Claim the lease and call RingCentral, or settle at once when someone else refreshed.
@@ -402,8 +406,11 @@ static void s_join(authsvc_t *self, const char *sid, uint64_t seen_version, cons
         svc_reply_error(self->svc, peer, rid, PROTO_INTERNAL, "out of memory", -1);
         return;
     }
-    *w = (s_waiter_t) { .next = job->waiters, .peer = *peer, .rid = rid, .type = type,
-                        .deadline = clock_mono_ms() + self->cfg->timeout_ms };
+    *w = (s_waiter_t){ .next = job->waiters,
+                       .peer = *peer,
+                       .rid = rid,
+                       .type = type,
+                       .deadline = clock_mono_ms() + self->cfg->timeout_ms };
     job->waiters = w;
     if (job->state == JOB_IDLE) {
         //  The claim is a write of its own, after the turn's group commit (see the top of this file).
@@ -413,9 +420,9 @@ static void s_join(authsvc_t *self, const char *sid, uint64_t seen_version, cons
             s_begin(job);
     }
     else {
-        stats_refresh_coalesced();      //  joins the refresh in flight
+        stats_refresh_coalesced();  //  joins the refresh in flight
         if (job->state == JOB_MEMORY)
-            job->retry_at = clock_mono_ms();    //  someone waits: try the commit at the next tick
+            job->retry_at = clock_mono_ms();  //  someone waits: try the commit at the next tick
     }
 }
 
@@ -429,7 +436,8 @@ static bool s_blocked(authsvc_t *self, const char *sid, const svc_peer_t *peer, 
     if (type == PROTO_SESSION)
         s_reply_session(self, peer, rid, sid);
     else
-        svc_reply_error(self->svc, peer, rid, PROTO_RATE_LIMITED, "RingCentral rate limit on token refresh; wait and try again",
+        svc_reply_error(self->svc, peer, rid, PROTO_RATE_LIMITED,
+                        "RingCentral rate limit on token refresh; wait and try again",
                         (job->blocked_until - now + 999) / 1000);
     return true;
 }
@@ -449,7 +457,7 @@ void refresh_request(authsvc_t *self, const svc_peer_t *peer, proto_msg_t *req)
         authsvc_store_error(self, peer, rid, "refresh.store", src);
     else if (seen < 0 || rec->version != (uint64_t) seen) {
         stats_refresh_coalesced();
-        s_reply_version(self, peer, rid, rec->version);     //  already refreshed: no upstream call
+        s_reply_version(self, peer, rid, rec->version);  //  already refreshed: no upstream call
     }
     else if (!s_blocked(self, sid, peer, rid, PROTO_REFRESH))
         s_join(self, sid, (uint64_t) seen, peer, rid, PROTO_REFRESH);
@@ -460,7 +468,7 @@ void refresh_session(authsvc_t *self, const svc_peer_t *peer, proto_msg_t *req)
 {
     uint64_t rid = proto_msg_rid(req);
     const char *sid = proto_msg_str(req, "sid");
-    if (!rand_id_is_valid(sid)) {   //  no valid session id: simply not logged in
+    if (!rand_id_is_valid(sid)) {  //  no valid session id: simply not logged in
         proto_msg_t *reply = proto_msg_new(PROTO_SESSION_OK, rid);
         if (reply && proto_msg_set_bool(reply, "logged_in", false) == 0)
             svc_reply(self->svc, peer, reply);
@@ -544,17 +552,17 @@ void refresh_tick(svc_t *svc, void *arg)
                 continue;
             }
             if (src == STORE_OK && !store_lease_live(rec, now)) {
-                s_begin(job);   //  the other process gave up or died: claim it ourselves
+                s_begin(job);  //  the other process gave up or died: claim it ourselves
                 continue;
             }
         }
         if (job->state == JOB_MEMORY && s_retry(job, now, now_mono))
-            continue;           //  stored (the job may be gone)
+            continue;  //  stored (the job may be gone)
         s_expire(job, now_mono);
         if (job->state == JOB_WAIT_OTHER && !job->waiters)
-            s_finish(job, PROTO_OK, 0, NULL, -1);   //  nobody waits any more: drop the job
+            s_finish(job, PROTO_OK, 0, NULL, -1);  //  nobody waits any more: drop the job
         else if (job->state == JOB_IDLE && !job->waiters && job->blocked_until <= now) {
-            zhashx_delete(self->refresh->jobs, job->sid);   //  a 429 pause that ran out
+            zhashx_delete(self->refresh->jobs, job->sid);  //  a 429 pause that ran out
             s_job_free(job);
         }
         //  JOB_UPSTREAM: the transfer's end settles it, whoever still waits; JOB_MEMORY: a commit does.
@@ -565,9 +573,10 @@ void refresh_tick(svc_t *svc, void *arg)
 
 bool refresh_busy(const refresh_t *self)
 {
-    zhashx_t *jobs = self->jobs;     //  iterating moves the table's cursor (not its contents): no caller iterates now
+    zhashx_t *jobs = self->jobs;  //  iterating moves the table's cursor (not its contents): no caller iterates now
     for (s_job_t *job = zhashx_first(jobs); job; job = zhashx_next(jobs))
-        if (job->state == JOB_CLAIM || job->state == JOB_UPSTREAM || job->state == JOB_SETTLE || job->state == JOB_MEMORY)
+        if (job->state == JOB_CLAIM || job->state == JOB_UPSTREAM || job->state == JOB_SETTLE
+            || job->state == JOB_MEMORY)
             return true;
     return false;
 }
@@ -579,10 +588,12 @@ void refresh_abort_all(authsvc_t *self)
     for (size_t i = 0; i < n; i++) {
         all[i]->blocked_until = 0;
         if (all[i]->state == JOB_MEMORY && s_commit(all[i]))
-            continue;       //  stored at last (and answered)
+            continue;  //  stored at last (and answered)
         if (all[i]->state == JOB_MEMORY)
-            log_error("refresh.lost", "version=%llu msg=\"authsvc is stopping and the refreshed tokens could not be "
-                      "stored: this session must log in again\"", (unsigned long long) all[i]->rec.version);
+            log_error("refresh.lost",
+                      "version=%llu msg=\"authsvc is stopping and the refreshed tokens could not be "
+                      "stored: this session must log in again\"",
+                      (unsigned long long) all[i]->rec.version);
         s_finish(all[i], PROTO_UNAVAILABLE, 0, "authsvc is stopping", -1);
     }
     free(all);

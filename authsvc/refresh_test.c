@@ -35,8 +35,8 @@ static bool s_is_refresh_of(size_t i, const char *refresh_token)
     char want[128];
     snprintf(want, sizeof want, "refresh_token=%s", refresh_token);
     return c && strcmp(c->method, "POST") == 0 && strcmp(c->url, AT_SERVER "/restapi/oauth/token") == 0
-           && strstr(c->form, "grant_type=refresh_token") && strstr(c->form, want)
-           && strcmp(c->basic_user, AT_CLIENT_ID) == 0 && strcmp(c->basic_pass, AT_CLIENT_SECRET) == 0 && !c->bearer;
+        && strstr(c->form, "grant_type=refresh_token") && strstr(c->form, want)
+        && strcmp(c->basic_user, AT_CLIENT_ID) == 0 && strcmp(c->basic_pass, AT_CLIENT_SECRET) == 0 && !c->bearer;
 }
 
 //  Ten REFRESH of one version, eight at once and two while the transfer runs: one call of the token endpoint,
@@ -49,7 +49,7 @@ static void t_single_flight(void)
     at_login(&t, sid, 1, NOW + HOUR);
     for (uint64_t rid = 1; rid <= 8; rid++)
         at_send(&t, PROTO_REFRESH, rid, sid, 1);
-    CHECK(http_script_count() == 0);        //  the lease is claimed after the turn's group commit
+    CHECK(http_script_count() == 0);  //  the lease is claimed after the turn's group commit
     at_turn(&t);
     CHECK(http_script_count() == 1 && s_is_refresh_of(0, "refresh-1"));
     CHECK(http_script_call(0)->timeout_ms == AT_HARD_MS);  //  the transfer outlives the waiters' timeout
@@ -58,17 +58,18 @@ static void t_single_flight(void)
     at_send(&t, PROTO_REFRESH, 9, sid, 1);
     at_send(&t, PROTO_REFRESH, 10, sid, 1);
     at_turn(&t);
-    CHECK(http_script_count() == 1);        //  they joined the refresh in flight
+    CHECK(http_script_count() == 1);  //  they joined the refresh in flight
     CHECK(at_quiet(&t));
 
     clock_fake_advance(250);
     CHECK(http_script_reply(0, 200, -1, at_tokens(2)) == 0);
-    CHECK(at_quiet(&t));                    //  not before the new pair is committed (after the group commit)
+    CHECK(at_quiet(&t));  //  not before the new pair is committed (after the group commit)
     at_turn(&t);
     proto_msg_t *by_rid[16] = { 0 };
     CHECK(s_collect(&t, by_rid, 16) == 10);
     for (uint64_t rid = 1; rid <= 10; rid++)
-        CHECK(by_rid[rid] && proto_msg_type(by_rid[rid]) == PROTO_REFRESH_OK && proto_msg_int(by_rid[rid], "version", 0) == 2);
+        CHECK(by_rid[rid] && proto_msg_type(by_rid[rid]) == PROTO_REFRESH_OK
+              && proto_msg_int(by_rid[rid], "version", 0) == 2);
     s_free_all(by_rid, 16);
     CHECK(at_record(&t, sid, &rec) == 0 && rec.version == 2 && strcmp(rec.access_token, "access-2") == 0
           && strcmp(rec.refresh_token, "refresh-2") == 0 && rec.expires_at == NOW + 250 + 3600 * 1000
@@ -94,7 +95,7 @@ static void t_session_joins(void)
     at_t t;
     at_start(&t);
     char sid[SID_SIZE];
-    at_login(&t, sid, 2, NOW + 30000);      //  within the 60 s margin
+    at_login(&t, sid, 2, NOW + 30000);  //  within the 60 s margin
     at_send(&t, PROTO_SESSION, 1, sid, -1);
     at_send(&t, PROTO_REFRESH, 2, sid, 1);
     at_send(&t, PROTO_SESSION, 3, sid, -1);
@@ -107,8 +108,9 @@ static void t_session_joins(void)
     CHECK(s_collect(&t, by_rid, 8) == 3);
     CHECK(by_rid[2] && proto_msg_type(by_rid[2]) == PROTO_REFRESH_OK && proto_msg_int(by_rid[2], "version", 0) == 2);
     for (int rid = 1; rid <= 3; rid += 2)
-        CHECK(by_rid[rid] && proto_msg_type(by_rid[rid]) == PROTO_SESSION_OK && proto_msg_bool(by_rid[rid], "logged_in", false)
-              && proto_msg_int(by_rid[rid], "version", 0) == 2 && proto_msg_int(by_rid[rid], "access_expires_in", 0) == 3600);
+        CHECK(by_rid[rid] && proto_msg_type(by_rid[rid]) == PROTO_SESSION_OK
+              && proto_msg_bool(by_rid[rid], "logged_in", false) && proto_msg_int(by_rid[rid], "version", 0) == 2
+              && proto_msg_int(by_rid[rid], "access_expires_in", 0) == 3600);
     s_free_all(by_rid, 8);
     //  A fresh access token: SESSION answers from the record, no call.
     at_send(&t, PROTO_SESSION, 4, sid, -1);
@@ -145,7 +147,8 @@ static void t_lease_live_holder(void)
     proto_msg_t *by_rid[4] = { 0 };
     CHECK(s_collect(&t, by_rid, 4) == 2);
     for (int rid = 1; rid <= 2; rid++)
-        CHECK(by_rid[rid] && proto_msg_type(by_rid[rid]) == PROTO_REFRESH_OK && proto_msg_int(by_rid[rid], "version", 0) == 2);
+        CHECK(by_rid[rid] && proto_msg_type(by_rid[rid]) == PROTO_REFRESH_OK
+              && proto_msg_int(by_rid[rid], "version", 0) == 2);
     s_free_all(by_rid, 4);
     CHECK(http_script_count() == 0);
     at_holder_end(&other);
@@ -162,7 +165,7 @@ static void t_lease_dead_holder(void)
     at_login(&t, sid2, 3, NOW + HOUR);
     at_holder_t dead, dying;
     at_holder_start(&dead);
-    at_holder_end(&dead);                   //  exited and waited for: its pid is gone
+    at_holder_end(&dead);  //  exited and waited for: its pid is gone
     at_lease(&t, sid, dead.pid, NOW + 20000);
     at_send(&t, PROTO_REFRESH, 1, sid, 1);
     at_turn(&t);
@@ -197,7 +200,7 @@ static void t_lease_expired(void)
     char sid[SID_SIZE], sid2[SID_SIZE];
     at_login(&t, sid, 1, NOW + HOUR);
     at_login(&t, sid2, 3, NOW + HOUR);
-    at_holder_t other;                      //  alive throughout: only the time ends its leases
+    at_holder_t other;  //  alive throughout: only the time ends its leases
     at_holder_start(&other);
     at_lease(&t, sid, other.pid, NOW);
     at_send(&t, PROTO_REFRESH, 1, sid, 1);
@@ -288,7 +291,7 @@ static void t_late_success(void)
     CHECK(http_script_count() == 1 && at_quiet(&t));
     clock_fake_advance(5000);
     at_tick(&t);
-    CHECK(http_script_reply(0, 200, -1, at_tokens(2)) == 0);     //  17 s after the call, 5 s after rid 2 came
+    CHECK(http_script_reply(0, 200, -1, at_tokens(2)) == 0);  //  17 s after the call, 5 s after rid 2 came
     at_turn(&t);
     at_expect_version(&t, 2, 2);
     store_session_t rec;
@@ -310,15 +313,17 @@ static void t_late_after_logout(void)
     clock_fake_advance(AT_TIMEOUT_MS);
     at_tick(&t);
     at_expect_code(&t, 1, PROTO_UPSTREAM_TIMEOUT);
-    at_send(&t, PROTO_REFRESH, 2, sid, 1);       //  joins the late refresh
+    at_send(&t, PROTO_REFRESH, 2, sid, 1);  //  joins the late refresh
     at_send(&t, PROTO_LOGOUT, 3, sid, -1);
     CHECK(http_script_count() == 2);
     const http_script_call_t *revoke = http_script_call(1);
-    CHECK(revoke && strcmp(revoke->url, AT_SERVER "/restapi/oauth/revoke") == 0 && strstr(revoke->form, "token=refresh-1"));
+    CHECK(revoke && strcmp(revoke->url, AT_SERVER "/restapi/oauth/revoke") == 0
+          && strstr(revoke->form, "token=refresh-1"));
     CHECK(http_script_reply(1, 200, -1, NULL) == 0);
     at_turn(&t);
     proto_msg_t *msg = at_reply(&t);
-    CHECK(msg && proto_msg_type(msg) == PROTO_LOGOUT_OK && proto_msg_rid(msg) == 3 && proto_msg_bool(msg, "revoked", false));
+    CHECK(msg && proto_msg_type(msg) == PROTO_LOGOUT_OK && proto_msg_rid(msg) == 3
+          && proto_msg_bool(msg, "revoked", false));
     proto_msg_destroy(&msg);
     store_session_t rec;
     CHECK(at_record(&t, sid, &rec) == STORE_ENOTFOUND);
@@ -333,7 +338,8 @@ static void t_late_after_logout(void)
     clock_fake_advance(AT_TIMEOUT_MS);
     at_tick(&t);
     at_expect_code(&t, 4, PROTO_UPSTREAM_TIMEOUT);
-    CHECK(http_script_reply(2, 400, -1, "{\"error\":\"invalid_grant\",\"error_description\":\"Token is revoked\"}") == 0);
+    CHECK(http_script_reply(2, 400, -1, "{\"error\":\"invalid_grant\",\"error_description\":\"Token is revoked\"}")
+          == 0);
     at_turn(&t);
     CHECK(at_quiet(&t) && at_record(&t, sid2, &rec) == STORE_ENOTFOUND);
     at_send(&t, PROTO_REFRESH, 5, sid2, 1);
@@ -372,19 +378,19 @@ static void t_busy(void)
     at_login(&t, sid, 1, NOW + HOUR);
     CHECK(!refresh_busy(t.a.refresh));
     at_send(&t, PROTO_REFRESH, 1, sid, 1);
-    CHECK(refresh_busy(t.a.refresh));               //  the claim is queued
+    CHECK(refresh_busy(t.a.refresh));  //  the claim is queued
     at_turn(&t);
     clock_fake_advance(AT_TIMEOUT_MS);
     at_tick(&t);
     at_expect_code(&t, 1, PROTO_UPSTREAM_TIMEOUT);
-    CHECK(refresh_busy(t.a.refresh));               //  nobody waits, the transfer runs
+    CHECK(refresh_busy(t.a.refresh));  //  nobody waits, the transfer runs
     CHECK(http_script_reply(0, 200, -1, at_tokens(2)) == 0);
-    CHECK(refresh_busy(t.a.refresh));               //  answered, not stored yet
+    CHECK(refresh_busy(t.a.refresh));  //  answered, not stored yet
     at_turn(&t);
     CHECK(!refresh_busy(t.a.refresh));
     at_send(&t, PROTO_REFRESH, 2, sid, 2);
     at_turn(&t);
-    http_script_cancel_all();                       //  http_destroy at shutdown
+    http_script_cancel_all();  //  http_destroy at shutdown
     at_turn(&t);
     at_expect_code(&t, 2, PROTO_UPSTREAM_ERROR);
     CHECK(!refresh_busy(t.a.refresh));
@@ -399,21 +405,22 @@ static void t_errors(void)
 {
     static const struct {
         const char *what;
-        http_error_t error;     //  HTTP_OK: an answer with status, retry_after, body
+        http_error_t error;  //  HTTP_OK: an answer with status, retry_after, body
         long status, retry_after;
         const char *body;
-        proto_code_t code;      //  the ERROR the waiters get
-        long want_retry;        //  its retry_after (-1: none)
-        bool ended;             //  the record is deleted (the login is over)
+        proto_code_t code;  //  the ERROR the waiters get
+        long want_retry;    //  its retry_after (-1: none)
+        bool ended;         //  the record is deleted (the login is over)
     } rows[] = {
-        { "400 invalid_grant", HTTP_OK, 400, -1, "{\"error\":\"invalid_grant\",\"error_description\":\"Token is revoked\"}",
-          PROTO_NOT_LOGGED_IN, -1, true },
+        { "400 invalid_grant", HTTP_OK, 400, -1,
+          "{\"error\":\"invalid_grant\",\"error_description\":\"Token is revoked\"}", PROTO_NOT_LOGGED_IN, -1, true },
         { "400 without a body", HTTP_OK, 400, -1, "", PROTO_NOT_LOGGED_IN, -1, true },
         { "403", HTTP_OK, 403, -1, "{\"error\":\"access_denied\"}", PROTO_NOT_LOGGED_IN, -1, true },
         { "401 invalid_client", HTTP_OK, 401, -1, "{\"error\":\"invalid_client\"}", PROTO_APP_REJECTED, -1, false },
         { "401 without a body", HTTP_OK, 401, -1, "", PROTO_APP_REJECTED, -1, false },
         { "400 OAU-251", HTTP_OK, 400, -1,
-          "{\"error\":\"unauthorized_client\",\"errors\":[{\"errorCode\":\"OAU-251\",\"message\":\"Unauthorized for this grant type\"}]}",
+          "{\"error\":\"unauthorized_client\",\"errors\":[{\"errorCode\":\"OAU-251\",\"message\":\"Unauthorized for "
+          "this grant type\"}]}",
           PROTO_APP_REJECTED, -1, false },
         { "429 Retry-After 7", HTTP_OK, 429, 7, "{\"errorCode\":\"CMN-301\",\"message\":\"Request rate exceeded\"}",
           PROTO_RATE_LIMITED, 7, false },
@@ -437,23 +444,25 @@ static void t_errors(void)
         at_turn(&t);
         CHECK(http_script_count() == call + 1);
         CHECK((rows[i].error == HTTP_OK ? http_script_reply(call, rows[i].status, rows[i].retry_after, rows[i].body)
-                                        : http_script_fail(call, rows[i].error)) == 0);
+                                        : http_script_fail(call, rows[i].error))
+              == 0);
         at_turn(&t);
-        for (uint64_t rid = 2; rid >= 1; rid--) {      //  every waiter gets the same answer
+        for (uint64_t rid = 2; rid >= 1; rid--) {  //  every waiter gets the same answer
             proto_msg_t *msg = at_expect_error(&t, rid, rows[i].code);
             bool answered = rows[i].error == HTTP_OK && rows[i].status != 200;
             bool ok = msg && proto_msg_int(msg, "retry_after", -1) == rows[i].want_retry
-                      && proto_msg_int(msg, "upstream_status", 0) == (answered ? rows[i].status : 0);
+                && proto_msg_int(msg, "upstream_status", 0) == (answered ? rows[i].status : 0);
             if (!CHECK(ok))
                 fprintf(stderr, "#   row \"%s\": retry_after %lld upstream_status %lld\n", rows[i].what,
-                        (long long) proto_msg_int(msg, "retry_after", -1), (long long) proto_msg_int(msg, "upstream_status", 0));
+                        (long long) proto_msg_int(msg, "retry_after", -1),
+                        (long long) proto_msg_int(msg, "upstream_status", 0));
             proto_msg_destroy(&msg);
         }
         store_session_t rec;
         int src = at_record(&t, sid, &rec);
         if (!CHECK(rows[i].ended ? src == STORE_ENOTFOUND
                                  : src == 0 && rec.version == 1 && strcmp(rec.refresh_token, "refresh-1") == 0
-                                       && rec.refreshing_until == 0 && rec.refreshing_pid == 0))
+                           && rec.refreshing_until == 0 && rec.refreshing_pid == 0))
             fprintf(stderr, "#   row \"%s\": record %d\n", rows[i].what, src);
         //  What the next REFRESH finds: the end of the login, a pause (429), or a new attempt.
         at_send(&t, PROTO_REFRESH, 3, sid, 1);
@@ -494,9 +503,10 @@ static void t_rate_limit_pause(void)
     msg = at_expect_error(&t, 2, PROTO_RATE_LIMITED);
     CHECK(msg && proto_msg_int(msg, "retry_after", -1) == 4);
     proto_msg_destroy(&msg);
-    at_send(&t, PROTO_SESSION, 3, sid, -1);         //  its access token is stale, but no refresh now
+    at_send(&t, PROTO_SESSION, 3, sid, -1);  //  its access token is stale, but no refresh now
     msg = at_reply(&t);
-    CHECK(msg && proto_msg_type(msg) == PROTO_SESSION_OK && proto_msg_rid(msg) == 3 && proto_msg_int(msg, "version", 0) == 1);
+    CHECK(msg && proto_msg_type(msg) == PROTO_SESSION_OK && proto_msg_rid(msg) == 3
+          && proto_msg_int(msg, "version", 0) == 1);
     proto_msg_destroy(&msg);
     at_turn(&t);
     CHECK(http_script_count() == 1);
@@ -515,7 +525,7 @@ static void t_rate_limit_pause(void)
 //  refreshes for at most an hour (STORE_HOLD_MAX_MS, as apisvc's HOLD), never for ever nor not at all.
 static void t_rate_limit_huge(void)
 {
-    static const long huge[] = { 99999999999999999L, 10000000000L };   //  overflows ms; ~317 years
+    static const long huge[] = { 99999999999999999L, 10000000000L };  //  overflows ms; ~317 years
     at_t t;
     at_start(&t);
     for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++) {

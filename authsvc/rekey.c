@@ -32,7 +32,7 @@ static void s_show(uint32_t id, size_t count, char *line, size_t size, size_t *a
     char label[16];
     snprintf(label, sizeof label, "%u", id);
     if (s_rk.records)
-        metrics_set(s_rk.records, (const char *[]) { label }, (double) count);
+        metrics_set(s_rk.records, (const char *[]){ label }, (double) count);
     if (*at < size)
         *at += (size_t) snprintf(line + *at, size - *at, "%s%u:%zu", *at ? "," : "", id, count);
 }
@@ -63,10 +63,10 @@ void rekey_init(authsvc_t *self)
 {
     metrics_t *m = metrics_default();
     if (m)
-        s_rk.records = metrics_gauge(m, "rcauth_store_records",
-                                     "Records (sessions and pending logins) per key id that sealed them (0: not sealed).",
-                                     "key_id");
-    s_rk.walking = true;        //  a rotation cut short by a restart goes on; plaintext from before sealing goes
+        s_rk.records = metrics_gauge(
+            m, "rcauth_store_records",
+            "Records (sessions and pending logins) per key id that sealed them (0: not sealed).", "key_id");
+    s_rk.walking = true;  //  a rotation cut short by a restart goes on; plaintext from before sealing goes
     (void) self;
 }
 
@@ -84,13 +84,13 @@ void rekey_tick(svc_t *svc, void *arg)
         int rc = store_reseal_step(self->store, REKEY_BATCH, &r);
         if (rc != 0) {
             authsvc_store_log("reseal", 0, rc);
-            return;         //  tried again next tick
+            return;  //  tried again next tick
         }
         s_rk.resealed += r.resealed;
         s_rk.dropped += r.dropped;
         if (r.clean) {
-            log_info("rekey.done", "sealing=%u resealed=%zu dropped=%zu", seal_ring_first_id(self->ring),
-                     s_rk.resealed, s_rk.dropped);
+            log_info("rekey.done", "sealing=%u resealed=%zu dropped=%zu", seal_ring_first_id(self->ring), s_rk.resealed,
+                     s_rk.dropped);
             s_rk.walking = false;
             s_rk.resealed = s_rk.dropped = 0;
             s_usage(self);

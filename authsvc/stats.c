@@ -29,13 +29,15 @@ void stats_init(authsvc_t *self)
 {
     metrics_t *m = metrics_default();
     static const double bounds[] = METRICS_DURATION_BUCKETS;
-    s_f.token = metrics_counter(m, "rcauth_oauth_token_requests_total",
-                                "Calls of RingCentral's token and revoke endpoints, by grant and result.", "grant,result");
+    s_f.token =
+        metrics_counter(m, "rcauth_oauth_token_requests_total",
+                        "Calls of RingCentral's token and revoke endpoints, by grant and result.", "grant,result");
     s_f.token_seconds = metrics_histogram(m, "rcauth_oauth_token_duration_seconds",
                                           "How long RingCentral's token and revoke endpoints took, by grant.", "grant",
                                           bounds, sizeof bounds / sizeof bounds[0]);
-    s_f.coalesced = metrics_counter(m, "rcauth_refresh_coalesced_total",
-                                    "Refresh requests answered by another request's refresh (no call of their own).", NULL);
+    s_f.coalesced =
+        metrics_counter(m, "rcauth_refresh_coalesced_total",
+                        "Refresh requests answered by another request's refresh (no call of their own).", NULL);
     s_f.last_ok = metrics_gauge(m, "rcauth_refresh_last_success_timestamp_seconds",
                                 "When a refresh last stored a new token pair (0: not since start).", NULL);
     s_f.last_fail = metrics_gauge(m, "rcauth_refresh_last_failure_timestamp_seconds",
@@ -52,13 +54,13 @@ void stats_init(authsvc_t *self)
 
 void stats_token(const char *grant, const http_response_t *resp)
 {
-    const char *result = resp->error == HTTP_ETIMEOUT ? "timeout"
-                         : resp->error != HTTP_OK ? "error"
-                         : resp->status >= 200 && resp->status < 300 ? "ok"
-                         : resp->status >= 400 && resp->status < 500 && resp->status != 429 ? "rejected"
-                                                                                             : "error";
-    metrics_inc(s_f.token, (const char *[]) { grant, result });
-    metrics_observe(s_f.token_seconds, (const char *[]) { grant }, (double) resp->elapsed_ms / 1000.0);
+    const char *result = resp->error == HTTP_ETIMEOUT                      ? "timeout"
+        : resp->error != HTTP_OK                                           ? "error"
+        : resp->status >= 200 && resp->status < 300                        ? "ok"
+        : resp->status >= 400 && resp->status < 500 && resp->status != 429 ? "rejected"
+                                                                           : "error";
+    metrics_inc(s_f.token, (const char *[]){ grant, result });
+    metrics_observe(s_f.token_seconds, (const char *[]){ grant }, (double) resp->elapsed_ms / 1000.0);
 }
 
 void stats_refresh_coalesced(void)

@@ -28,8 +28,9 @@ static const struct {
     const char *server, *role;
     unsigned types;
 } s_policy[] = {
-    { "authsvc", "gateway", T(PROTO_AUTH_URL) | T(PROTO_EXCHANGE) | T(PROTO_DECLINED) | T(PROTO_SESSION)
-                            | T(PROTO_LOGOUT) | T(PROTO_PING) | T(PROTO_READY) | T(PROTO_STATS) },
+    { "authsvc", "gateway",
+      T(PROTO_AUTH_URL) | T(PROTO_EXCHANGE) | T(PROTO_DECLINED) | T(PROTO_SESSION) | T(PROTO_LOGOUT) | T(PROTO_PING)
+          | T(PROTO_READY) | T(PROTO_STATS) },
     { "authsvc", "apisvc", T(PROTO_REFRESH) | T(PROTO_HOLD) | T(PROTO_PING) },
     { "apisvc", "gateway", T(PROTO_API) | T(PROTO_PING) | T(PROTO_STATS) },
 };
@@ -38,18 +39,21 @@ static const struct {
 static const struct {
     const char *file, *role;
 } s_certs[] = {
-    { "authsvc", NULL }, { "apisvc", NULL }, { "gateway-client", "gateway" }, { "apisvc-client", "apisvc" },
+    { "authsvc", NULL },
+    { "apisvc", NULL },
+    { "gateway-client", "gateway" },
+    { "apisvc-client", "apisvc" },
 };
 
 struct _bus_server_t {
     char name[32];
     void *router;
-    zactor_t *auth;                 //  zauth: accepts the client certificates of <name>.clients
-    void *monitor;                  //  PAIR receiving the ROUTER's handshake failures
-    metrics_family_t *failures;     //  rcauth_bus_auth_failures_total{reason}
-    metrics_family_t *refused;      //  rcauth_bus_refused_total{role,type}
-    char clients[CONFIG_PATH_MAX + 64];     //  <dir>/<name>.clients
-    char keys[BUS_KEYS_MAX][41];    //  the public keys (Z85) in clients, as last read
+    zactor_t *auth;                      //  zauth: accepts the client certificates of <name>.clients
+    void *monitor;                       //  PAIR receiving the ROUTER's handshake failures
+    metrics_family_t *failures;          //  rcauth_bus_auth_failures_total{reason}
+    metrics_family_t *refused;           //  rcauth_bus_refused_total{role,type}
+    char clients[CONFIG_PATH_MAX + 64];  //  <dir>/<name>.clients
+    char keys[BUS_KEYS_MAX][41];         //  the public keys (Z85) in clients, as last read
     size_t key_count;
     struct timespec clients_mtime;  //  of the clients directory when last read
     int64_t checked_ms;             //  when the directory was last looked at
@@ -57,7 +61,7 @@ struct _bus_server_t {
     uint16_t last_event;
     uint32_t last_value;
     int64_t last_logged_ms;
-    unsigned suppressed;            //  repeats not logged since the last line
+    unsigned suppressed;  //  repeats not logged since the last line
 };
 
 static bool s_is_tcp(const char *endpoint)
@@ -73,7 +77,7 @@ static bool s_insecure(void)
 
 void *bus_ctx_new(void)
 {
-    zsys_handler_set(NULL);     //  svc handles SIGINT/SIGTERM (its drain)
+    zsys_handler_set(NULL);  //  svc handles SIGINT/SIGTERM (its drain)
     return zsys_init();
 }
 
@@ -175,8 +179,10 @@ static zcert_t *s_load(const char *file, const char *suffix, const char *what)
     snprintf(path, sizeof path, "%s/%s.%s", bus_cert_dir(dir, sizeof dir), file, suffix);
     zcert_t *cert = zcert_load(path);
     if (!cert)
-        log_error("bus.keys", "cert=%s what=\"%s\" msg=\"a tcp endpoint needs CURVE keys: run deploy/bus-keys "
-                  "(or set INSECURE_BUS=1 to run without, on a trusted host only)\"", path, what);
+        log_error("bus.keys",
+                  "cert=%s what=\"%s\" msg=\"a tcp endpoint needs CURVE keys: run deploy/bus-keys "
+                  "(or set INSECURE_BUS=1 to run without, on a trusted host only)\"",
+                  path, what);
     return cert;
 }
 
@@ -190,7 +196,7 @@ static void s_reload_keys(bus_server_t *self)
     self->checked_ms = now;
     struct stat st;
     if (stat(self->clients, &st) != 0) {
-        self->key_count = 0;        //  gone: nobody is accepted any more
+        self->key_count = 0;  //  gone: nobody is accepted any more
         return;
     }
     if (self->key_count && st.st_mtim.tv_sec == self->clients_mtime.tv_sec
@@ -232,10 +238,10 @@ bus_server_t *bus_server_new(void *ctx, void *router, const char *name, const ch
         return NULL;
     snprintf(self->name, sizeof self->name, "%s", name);
     if (!s_is_tcp(endpoint))
-        return self;            //  ipc: RUN_DIR's mode is the check
+        return self;  //  ipc: RUN_DIR's mode is the check
     if (s_insecure()) {
-        log_warn("bus.insecure", "service=%s endpoint=%s msg=\"INSECURE_BUS=1: any local user can talk to %s\"",
-                 name, endpoint, name);
+        log_warn("bus.insecure", "service=%s endpoint=%s msg=\"INSECURE_BUS=1: any local user can talk to %s\"", name,
+                 endpoint, name);
         return self;
     }
     char dir[CONFIG_PATH_MAX], addr[64];
@@ -259,13 +265,13 @@ bus_server_t *bus_server_new(void *ctx, void *router, const char *name, const ch
     }
     snprintf(addr, sizeof addr, "inproc://bus-monitor-%p", (void *) self);
     int zero = 0;
-    if (!self->auth || !ctx
-        || zmq_setsockopt(router, ZMQ_CURVE_SERVER, &one, sizeof one)
+    if (!self->auth || !ctx || zmq_setsockopt(router, ZMQ_CURVE_SERVER, &one, sizeof one)
         || zmq_setsockopt(router, ZMQ_CURVE_SECRETKEY, zcert_secret_key(cert), 32)
-        || zmq_socket_monitor(router, addr, ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
-                                           | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) != 0
-        || !(self->monitor = zmq_socket(ctx, ZMQ_PAIR))
-        || zmq_setsockopt(self->monitor, ZMQ_LINGER, &zero, sizeof zero)
+        || zmq_socket_monitor(router, addr,
+                              ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                                  | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+            != 0
+        || !(self->monitor = zmq_socket(ctx, ZMQ_PAIR)) || zmq_setsockopt(self->monitor, ZMQ_LINGER, &zero, sizeof zero)
         || zmq_connect(self->monitor, addr) != 0) {
         log_error("bus.setup", "service=%s error=\"%s\"", name, zmq_strerror(zmq_errno()));
         zcert_destroy(&cert);
@@ -275,7 +281,8 @@ bus_server_t *bus_server_new(void *ctx, void *router, const char *name, const ch
     zcert_destroy(&cert);
     self->failures = metrics_counter(metrics_default(), "rcauth_bus_auth_failures_total",
                                      "Failed CURVE handshakes on the service's bus socket (unknown key, wrong "
-                                     "server key, no CURVE).", "reason");
+                                     "server key, no CURVE).",
+                                     "reason");
     self->refused = metrics_counter(metrics_default(), "rcauth_bus_refused_total",
                                     "Bus messages refused because the sender's role may not send them.", "role,type");
     log_info("bus.curve", "service=%s clients=%s", name, clients);
@@ -318,8 +325,9 @@ void bus_server_on_monitor(bus_server_t *self)
     memcpy(&event, h, sizeof event);
     memcpy(&value, h + 2, sizeof value);
     const char *reason = event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ? "refused_key"
-                       : event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ? "protocol" : "other";
-    metrics_inc(self->failures, (const char *[]) { reason });
+        : event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL            ? "protocol"
+                                                                  : "other";
+    metrics_inc(self->failures, (const char *[]){ reason });
     int64_t now = clock_mono_ms();
     if (event == self->last_event && value == self->last_value && now - self->last_logged_ms < 1000)
         self->suppressed++;
@@ -339,13 +347,13 @@ void bus_server_on_monitor(bus_server_t *self)
 bool bus_server_allows(bus_server_t *self, zmq_msg_t *frame, proto_type_t type)
 {
     if (!self || !self->monitor)
-        return true;            //  no CURVE: nothing to check against
+        return true;  //  no CURVE: nothing to check against
     const char *role = zmq_msg_gets(frame, "role");
     if (!s_key_accepted(self, zmq_msg_gets(frame, "User-Id"))) {
         //  The certificate was removed from the accepted ones after this connection was made.
         log_warn("bus.refused", "service=%s role=%s type=%s msg=\"the sender's certificate is no longer accepted\"",
                  self->name, role ? role : "none", proto_type_name(type));
-        metrics_inc(self->refused, (const char *[]) { role ? role : "none", proto_type_name(type) });
+        metrics_inc(self->refused, (const char *[]){ role ? role : "none", proto_type_name(type) });
         return false;
     }
     for (size_t i = 0; role && i < sizeof s_policy / sizeof s_policy[0]; i++)
@@ -354,7 +362,7 @@ bool bus_server_allows(bus_server_t *self, zmq_msg_t *frame, proto_type_t type)
                 return true;
     log_warn("bus.refused", "service=%s role=%s type=%s msg=\"this role may not send this message\"", self->name,
              role ? role : "none", proto_type_name(type));
-    metrics_inc(self->refused, (const char *[]) { role ? role : "none", proto_type_name(type) });
+    metrics_inc(self->refused, (const char *[]){ role ? role : "none", proto_type_name(type) });
     return false;
 }
 
@@ -364,10 +372,10 @@ int bus_client_setup(void *socket, const char *role, const char *server, const c
         return 0;
     char file[64];
     snprintf(file, sizeof file, "%s-client", role);
-    zcert_t *mine = s_load(file, "cert", "the client's certificate"), *theirs = mine ? s_load(server, "pub", "the server's public key") : NULL;
+    zcert_t *mine = s_load(file, "cert", "the client's certificate"),
+            *theirs = mine ? s_load(server, "pub", "the server's public key") : NULL;
     int rc = -1;
-    if (mine && theirs
-        && zmq_setsockopt(socket, ZMQ_CURVE_SERVERKEY, zcert_public_key(theirs), 32) == 0
+    if (mine && theirs && zmq_setsockopt(socket, ZMQ_CURVE_SERVERKEY, zcert_public_key(theirs), 32) == 0
         && zmq_setsockopt(socket, ZMQ_CURVE_PUBLICKEY, zcert_public_key(mine), 32) == 0
         && zmq_setsockopt(socket, ZMQ_CURVE_SECRETKEY, zcert_secret_key(mine), 32) == 0)
         rc = 0;

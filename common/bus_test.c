@@ -108,8 +108,8 @@ static double s_failures(void)
 {
     metrics_family_t *f = metrics_counter(metrics_default(), "rcauth_bus_auth_failures_total", "", "reason");
     double n = 0;
-    for (const char *const *r = (const char *const[]) { "refused_key", "protocol", "other", NULL }; *r; r++)
-        n += metrics_value(f, (const char *[]) { *r });
+    for (const char *const *r = (const char *const[]){ "refused_key", "protocol", "other", NULL }; *r; r++)
+        n += metrics_value(f, (const char *[]){ *r });
     return n;
 }
 
@@ -147,7 +147,7 @@ static void t_make_certs(void)
     CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
     CHECK(stat(s_dir, &st) == 0 && (st.st_mode & 0777) == 0700);
     zcert_t *before = s_cert("authsvc.cert");
-    CHECK(bus_make_certs(s_dir, err, sizeof err) == 0);     //  again: nothing replaced
+    CHECK(bus_make_certs(s_dir, err, sizeof err) == 0);  //  again: nothing replaced
     zcert_t *after = s_cert("authsvc.cert");
     CHECK(before && after && zcert_eq(before, after));
     zcert_destroy(&before);
@@ -155,7 +155,7 @@ static void t_make_certs(void)
     snprintf(path, sizeof path, "%s/authsvc.clients/apisvc-client.cert", s_dir);
     CHECK(access(path, R_OK) == 0);
     snprintf(path, sizeof path, "%s/apisvc.clients/apisvc-client.cert", s_dir);
-    CHECK(access(path, F_OK) != 0);                          //  apisvc is no client of itself
+    CHECK(access(path, F_OK) != 0);  //  apisvc is no client of itself
 }
 
 static void t_no_keys_refused(void)
@@ -165,7 +165,7 @@ static void t_no_keys_refused(void)
     setenv("BUS_CERT_DIR", "/nonexistent-bus-certs", 1);
     CHECK(bus_server_new(ctx, r, "authsvc", "tcp://127.0.0.1:1") == NULL);
     CHECK(bus_client_setup(r, "gateway", "authsvc", "tcp://127.0.0.1:1") == -1);
-    CHECK(bus_client_setup(r, "gateway", "authsvc", "ipc:///tmp/x.sock") == 0);    //  ipc: RUN_DIR is the check
+    CHECK(bus_client_setup(r, "gateway", "authsvc", "ipc:///tmp/x.sock") == 0);  //  ipc: RUN_DIR is the check
     setenv("INSECURE_BUS", "1", 1);
     bus_server_t *b = bus_server_new(ctx, r, "authsvc", "tcp://127.0.0.1:1");
     CHECK(b != NULL && bus_server_monitor(b) == NULL);
@@ -183,17 +183,17 @@ static void t_roles(void)
     zcert_t *gw = s_cert("gateway-client.cert"), *api = s_cert("apisvc-client.cert");
     void *g = s_client(ctx, gw, "authsvc.pub"), *a = s_client(ctx, api, "authsvc.pub");
     proto_msg_t *r = s_call(g, PROTO_EXCHANGE, 3000);
-    CHECK(r && proto_error_code(r) == PROTO_NOT_LOGGED_IN);      //  the gateway may: the handler got it
+    CHECK(r && proto_error_code(r) == PROTO_NOT_LOGGED_IN);  //  the gateway may: the handler got it
     proto_msg_destroy(&r);
     r = s_call(a, PROTO_HOLD, 3000);
     CHECK(r && proto_error_code(r) == PROTO_NOT_LOGGED_IN);
     proto_msg_destroy(&r);
     metrics_family_t *refused = metrics_counter(metrics_default(), "rcauth_bus_refused_total", "", "role,type");
-    double n = metrics_value(refused, (const char *[]) { "apisvc", "EXCHANGE" });
+    double n = metrics_value(refused, (const char *[]){ "apisvc", "EXCHANGE" });
     r = s_call(a, PROTO_EXCHANGE, 3000);
-    CHECK(r && proto_error_code(r) == PROTO_BAD_REQUEST);        //  apisvc may not: refused before the handler
+    CHECK(r && proto_error_code(r) == PROTO_BAD_REQUEST);  //  apisvc may not: refused before the handler
     proto_msg_destroy(&r);
-    CHECK(metrics_value(refused, (const char *[]) { "apisvc", "EXCHANGE" }) == n + 1);
+    CHECK(metrics_value(refused, (const char *[]){ "apisvc", "EXCHANGE" }) == n + 1);
     r = s_call(a, PROTO_LOGOUT, 3000);
     CHECK(r && proto_error_code(r) == PROTO_BAD_REQUEST);
     proto_msg_destroy(&r);
@@ -220,11 +220,11 @@ static void t_removed_cert(void)
     CHECK(rename(path, moved) == 0);
     zmq_poll(NULL, 0, 1200);
     r = s_call(a, PROTO_HOLD, 3000);
-    CHECK(r && proto_error_code(r) == PROTO_BAD_REQUEST);        //  the same connection, refused now
+    CHECK(r && proto_error_code(r) == PROTO_BAD_REQUEST);  //  the same connection, refused now
     proto_msg_destroy(&r);
     void *b = s_client(ctx, api, "authsvc.pub");
     r = s_call(b, PROTO_HOLD, 700);
-    CHECK(r == NULL);                                            //  and no new one
+    CHECK(r == NULL);  //  and no new one
     proto_msg_destroy(&r);
     CHECK(rename(moved, path) == 0);
     zmq_poll(NULL, 0, 1200);
@@ -254,7 +254,7 @@ static void s_shut_out(zcert_t *client, const char *server_cert)
 static void t_unknown_key(void)
 {
     zcert_t *stranger = zcert_new();
-    zcert_set_meta(stranger, "role", "gateway");     //  claiming a role is not enough: the key is not accepted
+    zcert_set_meta(stranger, "role", "gateway");  //  claiming a role is not enough: the key is not accepted
     s_shut_out(stranger, "authsvc.pub");
     zcert_destroy(&stranger);
 }
@@ -283,22 +283,27 @@ static int s_client_mode(const char *what)
     const char *server = getenv("BUS_TEST_SERVER");
     server = server && *server ? server : "authsvc";
     char pub[64];
-    snprintf(pub, sizeof pub, "%s.pub", strcmp(what, "wrong-key-ping") != 0 ? server
-                                        : strcmp(server, "authsvc") == 0 ? "apisvc" : "authsvc");
-    zcert_t *cert = strncmp(what, "apisvc", 6) == 0 ? s_cert("apisvc-client.cert")
-                  : strncmp(what, "unknown", 7) == 0 ? zcert_new()
-                  : strncmp(what, "null", 4) == 0 || strcmp(what, "big-null") == 0 ? NULL : s_cert("gateway-client.cert");
+    snprintf(pub, sizeof pub, "%s.pub",
+             strcmp(what, "wrong-key-ping") != 0  ? server
+                 : strcmp(server, "authsvc") == 0 ? "apisvc"
+                                                  : "authsvc");
+    zcert_t *cert = strncmp(what, "apisvc", 6) == 0                      ? s_cert("apisvc-client.cert")
+        : strncmp(what, "unknown", 7) == 0                               ? zcert_new()
+        : strncmp(what, "null", 4) == 0 || strcmp(what, "big-null") == 0 ? NULL
+                                                                         : s_cert("gateway-client.cert");
     void *ctx = zmq_ctx_new();
     void *s = s_client(ctx, cert, pub);
     int rc = 0;
     if (strncmp(what, "big", 3) == 0) {
         char *big = calloc(1, BIG_FRAME);
         rc = big && zmq_send(s, big, BIG_FRAME, 0) == (int) BIG_FRAME ? 0 : 1;
-        zmq_poll(NULL, 0, 1500);    //  time to write it out (LINGER is 0)
+        zmq_poll(NULL, 0, 1500);  //  time to write it out (LINGER is 0)
         free(big);
     }
     else {
-        proto_type_t type = strstr(what, "exchange") ? PROTO_EXCHANGE : strstr(what, "ready") ? PROTO_READY : PROTO_PING;
+        proto_type_t type = strstr(what, "exchange") ? PROTO_EXCHANGE
+            : strstr(what, "ready")                  ? PROTO_READY
+                                                     : PROTO_PING;
         proto_msg_t *r = s_call(s, type, 1000);
         if (r)
             printf("reply %s %s\n", proto_type_name(proto_msg_type(r)),
@@ -324,12 +329,12 @@ static void t_oversized_frame(void)
     zmq_poll(NULL, 0, 300);
     long after = s_peak_rss_kb();
     printf("# peak rss before %ld kB, after a %u MiB frame %ld kB\n", before, BIG_FRAME >> 20, after);
-    CHECK(before > 0 && after - before < 8 * 1024);         //  the frame was never read into memory
+    CHECK(before > 0 && after - before < 8 * 1024);  //  the frame was never read into memory
     void *ctx = zmq_ctx_new();
     zcert_t *gw = s_cert("gateway-client.cert");
     void *s = s_client(ctx, gw, "authsvc.pub");
     proto_msg_t *r = s_call(s, PROTO_PING, 3000);
-    CHECK(r && proto_msg_type(r) == PROTO_PING_OK);          //  and it still serves
+    CHECK(r && proto_msg_type(r) == PROTO_PING_OK);  //  and it still serves
     proto_msg_destroy(&r);
     zcert_destroy(&gw);
     zmq_close(s);
@@ -366,7 +371,7 @@ int main(int argc, char **argv)
         return 2;
     }
     s_ctx = bus_ctx_new();
-    s_svc = svc_new("authsvc", s_ctx, "tcp://127.0.0.1:*", NULL, s_handler, NULL);     //  a port the OS picks
+    s_svc = svc_new("authsvc", s_ctx, "tcp://127.0.0.1:*", NULL, s_handler, NULL);  //  a port the OS picks
     if (!s_svc)
         return 2;
     snprintf(s_endpoint, sizeof s_endpoint, "%s", svc_endpoint(s_svc));

@@ -78,9 +78,11 @@ static int s_internal_port(config_t *cfg, char *err, size_t err_size)
     const char *v = getenv("GATEWAY_INTERNAL_PORT");
     size_t n = v ? strlen(v) : 0;
     if (n && (v[n - 1] == 's' || v[n - 1] == 'S')) {
-        snprintf(err, err_size, "GATEWAY_INTERNAL_PORT=%.20s asks for TLS in the gateway: refused, because Debian 12's "
+        snprintf(err, err_size,
+                 "GATEWAY_INTERNAL_PORT=%.20s asks for TLS in the gateway: refused, because Debian 12's "
                  "civetweb 1.15 crashes on its first TLS connection under OpenSSL 3; HTTPS is served by the nginx "
-                 "front (set TLS_CERT and TLS_KEY)", v);
+                 "front (set TLS_CERT and TLS_KEY)",
+                 v);
         return -1;
     }
     long port = 0;
@@ -95,20 +97,19 @@ static int s_internal_port(config_t *cfg, char *err, size_t err_size)
 typedef struct {
     char *buf;
     size_t size, len;
-    int count, dropped;     //  problems found; of those, the ones not in buf
+    int count, dropped;  //  problems found; of those, the ones not in buf
 } s_problems_t;
 
-#define S_MORE_ROOM 24      //  "; and 2147483647 more" and its NUL
+#define S_MORE_ROOM 24  //  "; and 2147483647 more" and its NUL
 
 static void s_problems_init(s_problems_t *p, char *buf, size_t size)
 {
-    *p = (s_problems_t) { .buf = buf, .size = size };
+    *p = (s_problems_t){ .buf = buf, .size = size };
     if (size)
         buf[0] = '\0';
 }
 
-__attribute__((format(printf, 2, 3)))
-static void s_problem(s_problems_t *p, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void s_problem(s_problems_t *p, const char *fmt, ...)
 {
     char one[CONFIG_PATH_MAX + 256];
     va_list ap;
@@ -124,7 +125,7 @@ static void s_problem(s_problems_t *p, const char *fmt, ...)
         snprintf(p->buf + p->len, p->size - p->len, "%s%s", sep, one);
         p->len += need;
     }
-    else if (p->len == 0)       //  the first problem, cut to the buffer
+    else if (p->len == 0)  //  the first problem, cut to the buffer
         p->len = (size_t) snprintf(p->buf, p->size, "%s", one) < p->size ? strlen(one) : p->size - 1;
     else
         p->dropped++;
@@ -142,7 +143,9 @@ static int s_problems_end(s_problems_t *p)
 //  files, accepted and ignored (see config.h). A key of neither list is an error.
 static const char *s_unused_keys[] = { "RC_USERNAME", "RC_PASSWORD", "RC_EXTENSION", "RC_JWT", "RC_USER_JWT" };
 //  Names that newer RingCentral samples use for the keys this program reads.
-static const struct { const char *name, *key; } s_aliases[] = {
+static const struct {
+    const char *name, *key;
+} s_aliases[] = {
     { "RC_APP_CLIENT_ID", "RC_CLIENT_ID" },
     { "RC_APP_CLIENT_SECRET", "RC_CLIENT_SECRET" },
 };
@@ -311,8 +314,12 @@ static void s_env_file(const char *path, config_rc_t *rc, int gateway_port, bool
         return;
     }
     char iobuf[4096], secret[CONFIG_VALUE_MAX] = "";
-    setvbuf(f, iobuf, _IOFBF, sizeof iobuf);    //  ours, so that it can be wiped
-    struct { const char *key; char *dst; int line; } keys[] = {
+    setvbuf(f, iobuf, _IOFBF, sizeof iobuf);  //  ours, so that it can be wiped
+    struct {
+        const char *key;
+        char *dst;
+        int line;
+    } keys[] = {
         { "RC_SERVER_URL", rc->server_url, 0 },
         { "RC_CLIENT_ID", rc->client_id, 0 },
         { "RC_CLIENT_SECRET", secrets ? rc->client_secret : secret, 0 },
@@ -340,7 +347,7 @@ static void s_env_file(const char *path, config_rc_t *rc, int gateway_port, bool
         }
         char *s = line, *key, *value;
         if (lineno == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
-            s += 3;     //  a UTF-8 byte order mark, as some editors write
+            s += 3;  //  a UTF-8 byte order mark, as some editors write
         if (s_parse_line(s, &key, &value, path, lineno, p) != 1)
             continue;
         size_t i = 0;
@@ -377,7 +384,7 @@ static void s_env_file(const char *path, config_rc_t *rc, int gateway_port, bool
     explicit_bzero(iobuf, sizeof iobuf);
     if (!rc->client_id[0]) {
         explicit_bzero(secret, sizeof secret);
-        return;     //  a template without credentials: not configured
+        return;  //  a template without credentials: not configured
     }
     for (size_t i = 0; i < NKEYS; i++) {
         if (i == CLIENT_ID)
@@ -387,8 +394,7 @@ static void s_env_file(const char *path, config_rc_t *rc, int gateway_port, bool
         else if (!keys[i].dst[0])
             s_problem(p, "%s:%d: %s is empty", path, keys[i].line, keys[i].key);
         else if (i != SECRET && !s_is_http_url(keys[i].dst))
-            s_problem(p, "%s:%d: %s must be an http(s) URL (got %.60s)", path, keys[i].line, keys[i].key,
-                      keys[i].dst);
+            s_problem(p, "%s:%d: %s must be an http(s) URL (got %.60s)", path, keys[i].line, keys[i].key, keys[i].dst);
     }
     explicit_bzero(secret, sizeof secret);
     if (p->count > problems_before) {
@@ -433,7 +439,7 @@ static int s_public_url(config_t *cfg, char *err, size_t err_size)
         const char *tls = getenv("TLS_CERT");
         snprintf(cfg->public_url, sizeof cfg->public_url, "%s://localhost:%d", tls && *tls ? "https" : "http",
                  cfg->gateway_port);
-        for (int i = CONFIG_ENV_COUNT - 1; i >= 0; i--)     //  production's wins: the mismatch is named for sandbox
+        for (int i = CONFIG_ENV_COUNT - 1; i >= 0; i--)  //  production's wins: the mismatch is named for sandbox
             if (cfg->rc[i].configured)
                 s_origin(cfg->rc[i].redirect_url, cfg->public_url, sizeof cfg->public_url);
     }
@@ -536,14 +542,14 @@ int config_check_redirects(const config_t *cfg, char *err, size_t err_size)
     const char *scheme = tls && *tls ? "https" : "http";
     int from = cfg->rc[CONFIG_PRODUCTION].configured ? CONFIG_PRODUCTION : CONFIG_SANDBOX;
     if (cfg->public_url_derived && cfg->rc[from].configured
-        && (s_origin_port(cfg->public_url) != cfg->gateway_port
-            || strncmp(cfg->public_url, scheme, strlen(scheme)) != 0 || cfg->public_url[strlen(scheme)] != ':')) {
-        int n = snprintf(err, err_size,
-                         "%s/.env-%s: RC_REDIRECT_URL is %.200s but the front serves %s on GATEWAY_PORT %d: set "
-                         "RC_REDIRECT_URL=%s://localhost:${GATEWAY_PORT}/oauth2callback (and register it for the app "
-                         "at developers.ringcentral.com), or set PUBLIC_URL when a proxy in front serves that address",
-                         cfg->rc_env_dir, s_env_names[from], cfg->rc[from].redirect_url, scheme, cfg->gateway_port,
-                         scheme);
+        && (s_origin_port(cfg->public_url) != cfg->gateway_port || strncmp(cfg->public_url, scheme, strlen(scheme)) != 0
+            || cfg->public_url[strlen(scheme)] != ':')) {
+        int n =
+            snprintf(err, err_size,
+                     "%s/.env-%s: RC_REDIRECT_URL is %.200s but the front serves %s on GATEWAY_PORT %d: set "
+                     "RC_REDIRECT_URL=%s://localhost:${GATEWAY_PORT}/oauth2callback (and register it for the app "
+                     "at developers.ringcentral.com), or set PUBLIC_URL when a proxy in front serves that address",
+                     cfg->rc_env_dir, s_env_names[from], cfg->rc[from].redirect_url, scheme, cfg->gateway_port, scheme);
         if (n > 0)
             used = (size_t) n < err_size ? (size_t) n : (err_size ? err_size - 1 : 0);
     }
@@ -555,8 +561,8 @@ int config_check_redirects(const config_t *cfg, char *err, size_t err_size)
                          "%s%s/.env-%s: RC_REDIRECT_URL is %.200s but PUBLIC_URL is %.200s: RingCentral would send the "
                          "browser to another address than the one holding its session; set RC_REDIRECT_URL=%.200s "
                          "(and register it for the app at developers.ringcentral.com) or PUBLIC_URL to the redirect "
-                         "URI's origin", used ? "; " : "", cfg->rc_env_dir, s_env_names[i], rc->redirect_url,
-                         cfg->public_url, want);
+                         "URI's origin",
+                         used ? "; " : "", cfg->rc_env_dir, s_env_names[i], rc->redirect_url, cfg->public_url, want);
         if (n > 0)
             used = used + (size_t) n < err_size ? used + (size_t) n : (err_size ? err_size - 1 : 0);
     }
@@ -565,7 +571,8 @@ int config_check_redirects(const config_t *cfg, char *err, size_t err_size)
 
 void config_log(const config_t *cfg)
 {
-    log_info("config", "rc_env_dir=%s data_dir=%s key_file=%s data_map_mb=%ld run_dir=%s authsvc=%s apisvc=%s public=%s:%d "
+    log_info("config",
+             "rc_env_dir=%s data_dir=%s key_file=%s data_map_mb=%ld run_dir=%s authsvc=%s apisvc=%s public=%s:%d "
              "internal_port=%d public_url=%s connect_timeout_ms=%ld timeout_ms=%ld service_timeout_ms=%ld demo_mode=%d",
              cfg->rc_env_dir, cfg->data_dir, cfg->key_file, cfg->data_map_mb, cfg->run_dir, cfg->authsvc_endpoint,
              cfg->apisvc_endpoint, cfg->gateway_bind, cfg->gateway_port, cfg->gateway_internal_port, cfg->public_url,
@@ -573,12 +580,11 @@ void config_log(const config_t *cfg)
     for (int i = 0; i < CONFIG_ENV_COUNT; i++) {
         const config_rc_t *rc = &cfg->rc[i];
         if (rc->configured)
-            log_info("config.env", "env=%s server=%s client_id=%s client_secret=%s redirect=%s",
-                     s_env_names[i], rc->server_url, rc->client_id, rc->client_secret[0] ? "<set>" : "<not loaded>",
-                     rc->redirect_url);
+            log_info("config.env", "env=%s server=%s client_id=%s client_secret=%s redirect=%s", s_env_names[i],
+                     rc->server_url, rc->client_id, rc->client_secret[0] ? "<set>" : "<not loaded>", rc->redirect_url);
         else
-            log_warn("config.env", "env=%s configured=0 file=%s/.env-%s", s_env_names[i],
-                     cfg->rc_env_dir, s_env_names[i]);
+            log_warn("config.env", "env=%s configured=0 file=%s/.env-%s", s_env_names[i], cfg->rc_env_dir,
+                     s_env_names[i]);
     }
     if (cfg->demo_mode)
         log_warn("config.demo", "msg=\"DEMO MODE: both environments point at the bundled mock RingCentral\"");

@@ -50,10 +50,10 @@
 typedef enum { CONFIG_PRODUCTION = 0, CONFIG_SANDBOX = 1, CONFIG_ENV_COUNT = 2 } config_env_t;
 
 typedef struct {
-    bool configured;                        //  the env file exists and is complete
-    char server_url[CONFIG_VALUE_MAX];      //  no trailing slash
+    bool configured;                    //  the env file exists and is complete
+    char server_url[CONFIG_VALUE_MAX];  //  no trailing slash
     char client_id[CONFIG_VALUE_MAX];
-    char client_secret[CONFIG_VALUE_MAX];   //  secret: never logged, never sent to the browser; authsvc's only
+    char client_secret[CONFIG_VALUE_MAX];  //  secret: never logged, never sent to the browser; authsvc's only
     char redirect_url[CONFIG_VALUE_MAX];
 } config_rc_t;
 
@@ -66,12 +66,12 @@ typedef struct {
     char authsvc_endpoint[CONFIG_PATH_MAX];
     char apisvc_endpoint[CONFIG_PATH_MAX];
     char gateway_bind[64];
-    int gateway_port;                       //  the front's public port
-    int gateway_internal_port;              //  civetweb's loopback port (0: any free one)
-    char public_url[CONFIG_VALUE_MAX];      //  no trailing slash
-    bool public_https;                      //  public_url is https://
-    bool public_url_derived;                //  PUBLIC_URL unset: public_url is the redirect URIs' origin (or localhost)
-    long data_map_mb;                       //  LMDB map size in MiB
+    int gateway_port;                   //  the front's public port
+    int gateway_internal_port;          //  civetweb's loopback port (0: any free one)
+    char public_url[CONFIG_VALUE_MAX];  //  no trailing slash
+    bool public_https;                  //  public_url is https://
+    bool public_url_derived;            //  PUBLIC_URL unset: public_url is the redirect URIs' origin (or localhost)
+    long data_map_mb;                   //  LMDB map size in MiB
     int log_level;
     long connect_timeout_ms;
     long timeout_ms;

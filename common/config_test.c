@@ -12,12 +12,13 @@ static void t_env_file(void)
     char path[600], err[256] = "";
     config_rc_t rc;
     snprintf(path, sizeof path, "%s/.env-good", test_tmpdir());
-    test_write_file(path, "# the tutorial's file\n"
-                  "RC_SERVER_URL=https://platform.ringcentral.com/\n"
-                  "RC_CLIENT_ID = \"abc\"\n"
-                  "export RC_CLIENT_SECRET='s3cr=t'\n"
-                  "RC_REDIRECT_URL=http://localhost:5000/oauth2callback\r\n"
-                  "RC_USERNAME=ignored\n\n");
+    test_write_file(path,
+                    "# the tutorial's file\n"
+                    "RC_SERVER_URL=https://platform.ringcentral.com/\n"
+                    "RC_CLIENT_ID = \"abc\"\n"
+                    "export RC_CLIENT_SECRET='s3cr=t'\n"
+                    "RC_REDIRECT_URL=http://localhost:5000/oauth2callback\r\n"
+                    "RC_USERNAME=ignored\n\n");
     CHECK(config_load_env_file(path, &rc, 5000, err, sizeof err) == 0);
     CHECK(rc.configured);
     CHECK(strcmp(rc.server_url, "https://platform.ringcentral.com") == 0);
@@ -67,20 +68,27 @@ static int s_load(const char *name, const char *text, config_rc_t *rc, char *err
     return config_load_env_file(path, rc, 5000, err, err_size);
 }
 
-#define GOOD_REST "RC_SERVER_URL=https://platform.ringcentral.com\nRC_REDIRECT_URL=http://localhost:5000/oauth2callback\n"
+#define GOOD_REST \
+    "RC_SERVER_URL=https://platform.ringcentral.com\nRC_REDIRECT_URL=http://localhost:5000/oauth2callback\n"
 
 static void t_env_file_inline_comments(void)
 {
     char err[512] = "";
     config_rc_t rc;
     //  An unquoted value ends at a '#' after a blank; "a#b" keeps its '#'; a quoted '#' stays.
-    CHECK(s_load(".env-comments", "RC_CLIENT_ID=abc # the app's id\n"
-                 "RC_CLIENT_SECRET=s3#cr3t\t# tab before the comment\n" GOOD_REST, &rc, err, sizeof err) == 0);
+    CHECK(s_load(".env-comments",
+                 "RC_CLIENT_ID=abc # the app's id\n"
+                 "RC_CLIENT_SECRET=s3#cr3t\t# tab before the comment\n" GOOD_REST,
+                 &rc, err, sizeof err)
+          == 0);
     CHECK(rc.configured);
     CHECK(strcmp(rc.client_id, "abc") == 0);
     CHECK(strcmp(rc.client_secret, "s3#cr3t") == 0);
-    CHECK(s_load(".env-comments", "RC_CLIENT_ID=\"abc # not a comment\" # a comment\n"
-                 "RC_CLIENT_SECRET='x #y'\n" GOOD_REST, &rc, err, sizeof err) == 0);
+    CHECK(s_load(".env-comments",
+                 "RC_CLIENT_ID=\"abc # not a comment\" # a comment\n"
+                 "RC_CLIENT_SECRET='x #y'\n" GOOD_REST,
+                 &rc, err, sizeof err)
+          == 0);
     CHECK(strcmp(rc.client_id, "abc # not a comment") == 0);
     CHECK(strcmp(rc.client_secret, "x #y") == 0);
     //  A template whose RC_CLIENT_ID is only a comment is not configured (demo mode).
@@ -92,8 +100,9 @@ static void t_env_file_quotes(void)
 {
     char err[512] = "";
     config_rc_t rc;
-    CHECK(s_load(".env-quotes", "RC_CLIENT_ID=\"a\\\"b\\\\c\"\nRC_CLIENT_SECRET='x\\y'\n" GOOD_REST,
-                 &rc, err, sizeof err) == 0);
+    CHECK(
+        s_load(".env-quotes", "RC_CLIENT_ID=\"a\\\"b\\\\c\"\nRC_CLIENT_SECRET='x\\y'\n" GOOD_REST, &rc, err, sizeof err)
+        == 0);
     CHECK(strcmp(rc.client_id, "a\"b\\c") == 0);
     CHECK(strcmp(rc.client_secret, "x\\y") == 0);
     CHECK(s_load(".env-quotes", "# x\nRC_CLIENT_ID=\"abc\n", &rc, err, sizeof err) == -1);
@@ -106,14 +115,17 @@ static void t_env_file_malformed_lines(void)
 {
     char err[1024] = "";
     config_rc_t rc;
-    CHECK(s_load(".env-malformed", "# comment\n"
+    CHECK(s_load(".env-malformed",
+                 "# comment\n"
                  "no equals sign here\n"
                  "=value\n"
                  "RC-CLIENT-ID=x\n"
                  "\n"
                  "1KEY=x\n"
                  "RC CLIENT_ID=x\n"
-                 "RC_CLIENT_ID=abc\n", &rc, err, sizeof err) == -1);
+                 "RC_CLIENT_ID=abc\n",
+                 &rc, err, sizeof err)
+          == -1);
     CHECK(!rc.configured);
     CHECK(strstr(err, ".env-malformed:1:") == NULL);
     CHECK(strstr(err, ".env-malformed:2: expected KEY=value") != NULL);
@@ -131,11 +143,14 @@ static void t_env_file_unknown_keys(void)
     char err[1024] = "";
     config_rc_t rc;
     //  A mistyped RC_CLIENT_ID alone is an error, never "not configured".
-    CHECK(s_load(".env-typo", "RC_SERVER_URL=https://platform.ringcentral.com\nRC_CLIENTID=abc\n", &rc, err,
-                 sizeof err) == -1);
+    CHECK(s_load(".env-typo", "RC_SERVER_URL=https://platform.ringcentral.com\nRC_CLIENTID=abc\n", &rc, err, sizeof err)
+          == -1);
     CHECK(strstr(err, ".env-typo:2: unknown key RC_CLIENTID: did you mean RC_CLIENT_ID?") != NULL);
-    CHECK(s_load(".env-typo", "RC_CLIENT_SECERT=x\nRC_SEVRER_URL=x\nrc_client_id=x\nRC_REDIRECT_URI=x\n"
-                 "RC_APP_CLIENT_ID=x\nFOO=bar\nRC_CLIENT=x\n", &rc, err, sizeof err) == -1);
+    CHECK(s_load(".env-typo",
+                 "RC_CLIENT_SECERT=x\nRC_SEVRER_URL=x\nrc_client_id=x\nRC_REDIRECT_URI=x\n"
+                 "RC_APP_CLIENT_ID=x\nFOO=bar\nRC_CLIENT=x\n",
+                 &rc, err, sizeof err)
+          == -1);
     CHECK(strstr(err, ":1: unknown key RC_CLIENT_SECERT: did you mean RC_CLIENT_SECRET?") != NULL);
     CHECK(strstr(err, ":2: unknown key RC_SEVRER_URL: did you mean RC_SERVER_URL?") != NULL);
     CHECK(strstr(err, ":3: unknown key rc_client_id: did you mean RC_CLIENT_ID?") != NULL);
@@ -150,13 +165,16 @@ static void t_env_file_allowed_keys(void)
     char err[512] = "";
     config_rc_t rc;
     //  The other keys of RingCentral's sample .env files are accepted and ignored.
-    CHECK(s_load(".env-allowed", "RC_CLIENT_ID=abc\nRC_CLIENT_SECRET=x\n" GOOD_REST
+    CHECK(s_load(".env-allowed",
+                 "RC_CLIENT_ID=abc\nRC_CLIENT_SECRET=x\n" GOOD_REST
                  "RC_USERNAME=+16505550100\nRC_PASSWORD=pw\nRC_EXTENSION=101\nRC_JWT=eyJ\nRC_USER_JWT=eyJ\n",
-                 &rc, err, sizeof err) == 0);
+                 &rc, err, sizeof err)
+          == 0);
     CHECK(rc.configured);
     //  A key set twice is an error naming both lines.
-    CHECK(s_load(".env-allowed", "RC_CLIENT_ID=abc\nRC_CLIENT_SECRET=x\n" GOOD_REST "RC_CLIENT_ID=def\n",
-                 &rc, err, sizeof err) == -1);
+    CHECK(s_load(".env-allowed", "RC_CLIENT_ID=abc\nRC_CLIENT_SECRET=x\n" GOOD_REST "RC_CLIENT_ID=def\n", &rc, err,
+                 sizeof err)
+          == -1);
     CHECK(strstr(err, ".env-allowed:5: RC_CLIENT_ID is set again (first on line 1)") != NULL);
 }
 
@@ -168,11 +186,13 @@ static void t_env_file_missing_named(void)
     CHECK(s_load(".env-missing", "RC_CLIENT_ID=abc\n", &rc, err, sizeof err) == -1);
     CHECK(!rc.configured);
     char want[2000];
-    snprintf(want, sizeof want, "%s: RC_SERVER_URL is missing; %s: RC_CLIENT_SECRET is missing; "
-             "%s: RC_REDIRECT_URL is missing", path, path, path);
+    snprintf(want, sizeof want,
+             "%s: RC_SERVER_URL is missing; %s: RC_CLIENT_SECRET is missing; "
+             "%s: RC_REDIRECT_URL is missing",
+             path, path, path);
     CHECK(strcmp(err, want) == 0);
-    CHECK(s_load(".env-missing", "RC_CLIENT_ID=abc\nRC_CLIENT_SECRET=\nRC_SERVER_URL=ftp://x\n", &rc, err,
-                 sizeof err) == -1);
+    CHECK(s_load(".env-missing", "RC_CLIENT_ID=abc\nRC_CLIENT_SECRET=\nRC_SERVER_URL=ftp://x\n", &rc, err, sizeof err)
+          == -1);
     CHECK(strstr(err, ".env-missing:2: RC_CLIENT_SECRET is empty") != NULL);
     CHECK(strstr(err, ".env-missing:3: RC_SERVER_URL must be an http(s) URL (got ftp://x)") != NULL);
     CHECK(strstr(err, ".env-missing: RC_REDIRECT_URL is missing") != NULL);
@@ -183,7 +203,8 @@ static void t_env_file_secret_never_in_error(void)
     char err[2048] = "", text[1500];
     config_rc_t rc;
     const char *secret = "Sup3rS3cretValue";
-    snprintf(text, sizeof text, "RC_CLIENT_ID=abc\n"
+    snprintf(text, sizeof text,
+             "RC_CLIENT_ID=abc\n"
              "RC_CLIENT_SECRET: %s\n"
              "RC_CLIENT_SECERT=%s\n"
              "RC_CLIENT_SECRET=\"%s\n"
@@ -248,8 +269,9 @@ static void t_load_secrets_opt_in(void)
     snprintf(dir, sizeof dir, "%s/secrets", test_tmpdir());
     CHECK(mkdir(dir, 0700) == 0);
     snprintf(path, sizeof path, "%s/.env-production", dir);
-    test_write_file(path, "RC_SERVER_URL=https://platform.ringcentral.com\nRC_CLIENT_ID=abc\nRC_CLIENT_SECRET=s3cr3t-XYZ\n"
-                  "RC_REDIRECT_URL=http://localhost:5000/oauth2callback\n");
+    test_write_file(path,
+                    "RC_SERVER_URL=https://platform.ringcentral.com\nRC_CLIENT_ID=abc\nRC_CLIENT_SECRET=s3cr3t-XYZ\n"
+                    "RC_REDIRECT_URL=http://localhost:5000/oauth2callback\n");
     setenv("RC_ENV_DIR", dir, 1);
     CHECK(config_load(&cfg, err, sizeof err) == 0);
     CHECK(cfg.rc[CONFIG_PRODUCTION].configured && strcmp(cfg.rc[CONFIG_PRODUCTION].client_id, "abc") == 0);
@@ -261,8 +283,9 @@ static void t_load_secrets_opt_in(void)
     config_wipe(&cfg);
     CHECK(memmem(&cfg, sizeof cfg, "s3cr3t", 6) == NULL && !cfg.rc[CONFIG_PRODUCTION].configured);
     //  without secrets, a missing or empty secret is still named
-    test_write_file(path, "RC_SERVER_URL=https://platform.ringcentral.com\nRC_CLIENT_ID=abc\nRC_CLIENT_SECRET=\n"
-                  "RC_REDIRECT_URL=http://localhost:5000/oauth2callback\n");
+    test_write_file(path,
+                    "RC_SERVER_URL=https://platform.ringcentral.com\nRC_CLIENT_ID=abc\nRC_CLIENT_SECRET=\n"
+                    "RC_REDIRECT_URL=http://localhost:5000/oauth2callback\n");
     CHECK(config_load(&cfg, err, sizeof err) == -1 && strstr(err, ".env-production:3: RC_CLIENT_SECRET is empty"));
     unsetenv("RC_ENV_DIR");
 }
@@ -336,7 +359,8 @@ static void t_redirects_match_public_url(void)
     snprintf(cfg.public_url, sizeof cfg.public_url, "http://localhost:5000");
     cfg.rc[CONFIG_PRODUCTION].configured = true;
     snprintf(cfg.rc[CONFIG_PRODUCTION].redirect_url, CONFIG_VALUE_MAX, "http://localhost:5000/oauth2callback");
-    snprintf(cfg.rc[CONFIG_SANDBOX].redirect_url, CONFIG_VALUE_MAX, "http://elsewhere/x");   //  not configured: not checked
+    snprintf(cfg.rc[CONFIG_SANDBOX].redirect_url, CONFIG_VALUE_MAX,
+             "http://elsewhere/x");  //  not configured: not checked
     CHECK(config_check_redirects(&cfg, err, sizeof err) == 0 && err[0] == '\0');
     //  another port, another host, another scheme, another path: each named, with what to set
     const char *bad[] = { "http://localhost:6000/oauth2callback", "http://127.0.0.1:5000/oauth2callback",
@@ -358,13 +382,19 @@ static void t_env_file_expands_port(void)
 {
     char err[512] = "";
     config_rc_t rc;
-    CHECK(s_load(".env-port", "RC_CLIENT_ID=abc\nRC_CLIENT_SECRET=pa${ss}\nRC_SERVER_URL=https://platform.ringcentral.com\n"
-                 "RC_REDIRECT_URL=http://localhost:${GATEWAY_PORT}/oauth2callback\n", &rc, err, sizeof err) == 0);
+    CHECK(s_load(".env-port",
+                 "RC_CLIENT_ID=abc\nRC_CLIENT_SECRET=pa${ss}\nRC_SERVER_URL=https://platform.ringcentral.com\n"
+                 "RC_REDIRECT_URL=http://localhost:${GATEWAY_PORT}/oauth2callback\n",
+                 &rc, err, sizeof err)
+          == 0);
     CHECK(strcmp(rc.redirect_url, "http://localhost:5000/oauth2callback") == 0);
-    CHECK(strcmp(rc.client_secret, "pa${ss}") == 0);   //  only the redirect URI is expanded
+    CHECK(strcmp(rc.client_secret, "pa${ss}") == 0);  //  only the redirect URI is expanded
     //  another variable is named, never taken from the shell
-    CHECK(s_load(".env-var", "RC_CLIENT_ID=abc\nRC_CLIENT_SECRET=x\nRC_SERVER_URL=https://platform.ringcentral.com\n"
-                 "RC_REDIRECT_URL=http://${HOST}:5000/oauth2callback\n", &rc, err, sizeof err) == -1);
+    CHECK(s_load(".env-var",
+                 "RC_CLIENT_ID=abc\nRC_CLIENT_SECRET=x\nRC_SERVER_URL=https://platform.ringcentral.com\n"
+                 "RC_REDIRECT_URL=http://${HOST}:5000/oauth2callback\n",
+                 &rc, err, sizeof err)
+          == -1);
     CHECK(strstr(err, ".env-var:4: RC_REDIRECT_URL: only ${GATEWAY_PORT} may be used") != NULL);
 }
 
@@ -375,8 +405,10 @@ static void s_env_dir(const char *name, const char *redirect)
     snprintf(dir, sizeof dir, "%s/%s", test_tmpdir(), name);
     mkdir(dir, 0700);
     snprintf(path, sizeof path, "%s/.env-production", dir);
-    snprintf(text, sizeof text, "RC_CLIENT_ID=abc\nRC_CLIENT_SECRET=x\nRC_SERVER_URL=https://platform.ringcentral.com\n"
-             "RC_REDIRECT_URL=%s\n", redirect);
+    snprintf(text, sizeof text,
+             "RC_CLIENT_ID=abc\nRC_CLIENT_SECRET=x\nRC_SERVER_URL=https://platform.ringcentral.com\n"
+             "RC_REDIRECT_URL=%s\n",
+             redirect);
     test_write_file(path, text);
     setenv("RC_ENV_DIR", dir, 1);
 }
@@ -397,9 +429,11 @@ static void t_public_url_from_redirects(void)
     s_env_dir("derive2", "http://localhost:5000/oauth2callback");
     CHECK(config_load(&cfg, err, sizeof err) == 0 && strcmp(cfg.public_url, "http://localhost:5000") == 0);
     CHECK(config_check_redirects(&cfg, err, sizeof err) == -1);
-    CHECK(strstr(err, "derive2/.env-production: RC_REDIRECT_URL is http://localhost:5000/oauth2callback but the front "
-                      "serves http on GATEWAY_PORT 8080: set RC_REDIRECT_URL=http://localhost:${GATEWAY_PORT}/oauth2callback")
-          != NULL);
+    CHECK(
+        strstr(err,
+               "derive2/.env-production: RC_REDIRECT_URL is http://localhost:5000/oauth2callback but the front "
+               "serves http on GATEWAY_PORT 8080: set RC_REDIRECT_URL=http://localhost:${GATEWAY_PORT}/oauth2callback")
+        != NULL);
     //  a public name on the default https port, served with TLS on 443: the origin is PUBLIC_URL
     setenv("GATEWAY_PORT", "443", 1);
     setenv("TLS_CERT", "/x.crt", 1);

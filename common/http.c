@@ -15,7 +15,7 @@
 
 typedef struct _s_transfer_t s_transfer_t;
 struct _s_transfer_t {
-    s_transfer_t *prev, *next;      //  the client's list of running transfers
+    s_transfer_t *prev, *next;  //  the client's list of running transfers
     http_t *owner;
     CURL *easy;
     struct curl_slist *headers;
@@ -32,13 +32,13 @@ struct _http_t {
     long connect_timeout_ms, timeout_ms;
     size_t max_body;
     s_transfer_t *running;
-    CURL *idle[HTTP_IDLE_MAX];      //  finished easy handles kept for reuse (curl_easy_reset)
+    CURL *idle[HTTP_IDLE_MAX];  //  finished easy handles kept for reuse (curl_easy_reset)
     size_t idle_count;
     //  curl says which sockets to watch (CURLMOPT_SOCKETFUNCTION) and when to call back
     //  (CURLMOPT_TIMERFUNCTION): only ready sockets are handled, never a scan of all transfers
     //  (which made each turn of the loop cost O(transfers in flight)).
     int epfd;
-    int64_t timer_due_ms;           //  monotonic; -1 when curl wants no call back
+    int64_t timer_due_ms;  //  monotonic; -1 when curl wants no call back
 };
 
 static int s_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
@@ -248,8 +248,7 @@ int http_start(http_t *self, const http_request_t *req, http_done_fn *done, void
     else if (req->method && strcmp(req->method, "POST") == 0)
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
-    if (!t->headers || (req->bearer && !t->bearer_header)
-        || curl_multi_add_handle(self->multi, e) != CURLM_OK) {
+    if (!t->headers || (req->bearer && !t->bearer_header) || curl_multi_add_handle(self->multi, e) != CURLM_OK) {
         curl_easy_cleanup(e);
         s_transfer_free(t);
         return -1;
@@ -263,12 +262,12 @@ int http_start(http_t *self, const http_request_t *req, http_done_fn *done, void
 
 void http_perform(http_t *self)
 {
-    int running = 0;        //  curl's count of transfers; not needed here
+    int running = 0;  //  curl's count of transfers; not needed here
     struct epoll_event evs[64];
     int n = epoll_wait(self->epfd, evs, 64, 0);
     for (int i = 0; i < n; i++) {
         int flags = (evs[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) | (evs[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0)
-                    | (evs[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+            | (evs[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
         curl_multi_socket_action(self->multi, evs[i].data.fd, flags, &running);
     }
     if (self->timer_due_ms >= 0 && clock_mono_ms() >= self->timer_due_ms) {

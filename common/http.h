@@ -11,35 +11,35 @@
 typedef struct _http_t http_t;
 
 typedef enum {
-    HTTP_OK = 0,        //  a response arrived (any status)
-    HTTP_ETIMEOUT,      //  connect or total timeout
-    HTTP_ENETWORK,      //  connection refused, reset, DNS, TLS, dropped without response
-    HTTP_ETOOBIG,       //  body over the ceiling
-    HTTP_ECANCELLED,    //  the client was destroyed before the transfer ended
+    HTTP_OK = 0,      //  a response arrived (any status)
+    HTTP_ETIMEOUT,    //  connect or total timeout
+    HTTP_ENETWORK,    //  connection refused, reset, DNS, TLS, dropped without response
+    HTTP_ETOOBIG,     //  body over the ceiling
+    HTTP_ECANCELLED,  //  the client was destroyed before the transfer ended
 } http_error_t;
 
 typedef struct {
     http_error_t error;
-    long status;                //  HTTP status when error == HTTP_OK, else 0
-    char *body;                 //  NUL-terminated, owned by the response; never NULL
+    long status;  //  HTTP status when error == HTTP_OK, else 0
+    char *body;   //  NUL-terminated, owned by the response; never NULL
     size_t body_len;
-    char content_type[128];     //  "" when absent
-    long retry_after;           //  seconds from Retry-After, -1 when absent
+    char content_type[128];  //  "" when absent
+    long retry_after;        //  seconds from Retry-After, -1 when absent
     long elapsed_ms;
 } http_response_t;
 
 typedef struct {
-    const char *method;         //  "GET" or "POST"
+    const char *method;  //  "GET" or "POST"
     const char *url;
-    const char *bearer;         //  Authorization: Bearer <bearer>, or NULL
-    const char *basic_user;     //  Authorization: Basic, with basic_pass, or NULL
+    const char *bearer;      //  Authorization: Bearer <bearer>, or NULL
+    const char *basic_user;  //  Authorization: Basic, with basic_pass, or NULL
     const char *basic_pass;
-    const char *form;           //  application/x-www-form-urlencoded body (copied), or NULL
-    long timeout_ms;            //  total timeout of this transfer; 0 = the client's default
+    const char *form;  //  application/x-www-form-urlencoded body (copied), or NULL
+    long timeout_ms;   //  total timeout of this transfer; 0 = the client's default
 } http_request_t;
 
 //  Called once per transfer with its response; the response is freed after the call returns.
-typedef void (http_done_fn)(const http_response_t *resp, void *arg);
+typedef void(http_done_fn)(const http_response_t *resp, void *arg);
 
 //  A new client. Returns NULL when libcurl cannot be set up.
 http_t *http_new(long connect_timeout_ms, long timeout_ms, size_t max_body);

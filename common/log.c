@@ -103,8 +103,8 @@ void log_emit(log_level_t level, const char *ev, const char *fmt, ...)
     //  One buffer and one write so lines from several threads never interleave.
     char line[2048];
     int n = snprintf(line, sizeof line, "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ lvl=%s svc=%s ev=%s",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                     tm.tm_sec, ts.tv_nsec / 1000000, s_names[level], s_svc, ev);
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                     ts.tv_nsec / 1000000, s_names[level], s_svc, ev);
     if (n > 0 && (size_t) n < sizeof line - 2 && fmt && *fmt) {
         line[n++] = ' ';
         va_list ap;

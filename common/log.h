@@ -24,14 +24,13 @@ int log_level_parse(const char *name);
 //  True when a line at level would be written.
 int log_enabled(log_level_t level);
 //  Write one line: ts, lvl, svc, ev, then fmt (key=value pairs, printf style).
-void log_emit(log_level_t level, const char *ev, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+void log_emit(log_level_t level, const char *ev, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 //  A short non-reversible tag of a secret (first 6 hex of its SHA-256) for correlating lines.
 const char *log_redact(const char *secret, char out[8]);
 
 #define log_debug(ev, ...) log_emit(LOGL_DEBUG, ev, __VA_ARGS__)
-#define log_info(ev, ...)  log_emit(LOGL_INFO, ev, __VA_ARGS__)
-#define log_warn(ev, ...)  log_emit(LOGL_WARN, ev, __VA_ARGS__)
+#define log_info(ev, ...) log_emit(LOGL_INFO, ev, __VA_ARGS__)
+#define log_warn(ev, ...) log_emit(LOGL_WARN, ev, __VA_ARGS__)
 #define log_error(ev, ...) log_emit(LOGL_ERROR, ev, __VA_ARGS__)
 
 #endif

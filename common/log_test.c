@@ -21,7 +21,7 @@ static void t_reopen_after_move(void)
     int opened = log_file_open(path);
     log_info("before.move", "n=1");
     int renamed = rename(path, moved);
-    log_info("after.move", "n=2");           //  still the old file: nobody said it moved
+    log_info("after.move", "n=2");  //  still the old file: nobody said it moved
     int reopened = log_file_reopen();
     log_info("after.reopen", "n=3");
     fflush(stdout);

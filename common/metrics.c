@@ -28,7 +28,7 @@ enum { S_FREE = 0, S_CLAIMED = 1, S_READY = 2 };
 typedef struct {
     atomic_int state;
     char labels[METRICS_LABEL_TEXT];
-    atomic_uint_least64_t value;    //  a double's bits: counter or gauge value, histogram sum
+    atomic_uint_least64_t value;  //  a double's bits: counter or gauge value, histogram sum
 } s_series_t;
 
 struct _metrics_family_t {
@@ -38,7 +38,7 @@ struct _metrics_family_t {
     char help[160];
     char label_names[METRICS_LABELS_MAX][32];
     size_t label_count;
-    bool own_service;               //  has a "service" label: the registry's constant one is not added
+    bool own_service;  //  has a "service" label: the registry's constant one is not added
     double bounds[METRICS_BUCKETS_MAX];
     size_t bound_count;
     s_series_t series[METRICS_SERIES_MAX];
@@ -46,8 +46,8 @@ struct _metrics_family_t {
 };
 
 struct _metrics_t {
-    char service[32];               //  "" for none
-    pthread_mutex_t lock;           //  making families
+    char service[32];      //  "" for none
+    pthread_mutex_t lock;  //  making families
     metrics_family_t *families[METRICS_FAMILIES_MAX];
     atomic_size_t count;
     metrics_family_t *dropped;
@@ -176,7 +176,7 @@ static metrics_family_t *s_family(metrics_t *self, s_type_t type, const char *na
     }
     if (f) {
         self->families[n] = f;
-        atomic_store(&self->count, n + 1);      //  published after it is whole: render reads without the lock
+        atomic_store(&self->count, n + 1);  //  published after it is whole: render reads without the lock
     }
     pthread_mutex_unlock(&self->lock);
     return f;
@@ -245,7 +245,7 @@ static s_series_t *s_series(metrics_family_t *f, const char *const *values)
         metrics_inc(f->owner->dropped, NULL);
         return NULL;
     }
-    uint64_t h = 14695981039346656037u;    //  FNV-1a
+    uint64_t h = 14695981039346656037u;  //  FNV-1a
     for (const char *p = key; *p; p++)
         h = (h ^ (unsigned char) *p) * 1099511628211u;
     for (size_t k = 0; k < METRICS_SERIES_MAX; k++) {
@@ -306,8 +306,7 @@ void metrics_observe(metrics_family_t *f, const char *const *values, double v)
     size_t b = 0;
     while (b < f->bound_count && v > f->bounds[b])
         b++;
-    atomic_fetch_add_explicit(&f->counts[(size_t) (s - f->series) * (f->bound_count + 1) + b], 1,
-                              memory_order_relaxed);
+    atomic_fetch_add_explicit(&f->counts[(size_t) (s - f->series) * (f->bound_count + 1) + b], 1, memory_order_relaxed);
     s_add(&s->value, v);
 }
 
@@ -364,8 +363,7 @@ static void s_put_value(s_buf_t *b, double v)
 }
 
 //  name<suffix>{service,labels,extra} (the braces only when there is a label).
-static void s_put_name(s_buf_t *b, const metrics_family_t *f, const char *suffix, const char *labels,
-                       const char *extra)
+static void s_put_name(s_buf_t *b, const metrics_family_t *f, const char *suffix, const char *labels, const char *extra)
 {
     const char *svc = f->own_service ? "" : f->owner->service;
     const char *parts[3] = { svc[0] ? "service=\"" : "", labels, extra };
@@ -450,7 +448,7 @@ size_t metrics_render(metrics_t *self, char *out, size_t size)
 typedef struct {
     const char *name;
     size_t name_len;
-    const char *head, *body, *end;     //  head: the # lines; body: the samples
+    const char *head, *body, *end;  //  head: the # lines; body: the samples
     bool done;
 } s_block_t;
 
@@ -543,8 +541,9 @@ static void s_collect_process(metrics_t *self, void *arg)
     }
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) == 0)
-        metrics_set(self->cpu, NULL, (double) ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6
-                                         + (double) ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
+        metrics_set(self->cpu, NULL,
+                    (double) ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double) ru.ru_stime.tv_sec
+                        + ru.ru_stime.tv_usec / 1e6);
     metrics_set(self->start, NULL, self->started_s);
 }
 
@@ -556,14 +555,14 @@ int metrics_init(const char *service)
     if (!self)
         return -1;
     self->rss = metrics_gauge(self, "rcauth_process_resident_memory_bytes", "Resident memory of the process.", NULL);
-    self->cpu = metrics_counter(self, "rcauth_process_cpu_seconds_total", "User and system CPU time of the process.",
-                                NULL);
+    self->cpu =
+        metrics_counter(self, "rcauth_process_cpu_seconds_total", "User and system CPU time of the process.", NULL);
     self->start = metrics_gauge(self, "rcauth_process_start_time_seconds",
                                 "When the process started, in seconds since the Unix epoch.", NULL);
-    self->build = metrics_gauge(self, "rcauth_build_info", "The version this process was built from (always 1).",
-                                "version");
+    self->build =
+        metrics_gauge(self, "rcauth_build_info", "The version this process was built from (always 1).", "version");
     self->started_s = (double) clock_now_ms() / 1000.0;
-    metrics_set(self->build, (const char *[]) { RCAUTH_VERSION }, 1);
+    metrics_set(self->build, (const char *[]){ RCAUTH_VERSION }, 1);
     metrics_add_collect(self, s_collect_process, NULL);
     s_default = self;
     return 0;

@@ -21,14 +21,18 @@
 
 #include <stddef.h>
 
-#define METRICS_FAMILIES_MAX 64     //  families in one registry
-#define METRICS_SERIES_MAX 64       //  series (label value sets) in one family
-#define METRICS_LABELS_MAX 3        //  label names of one family
-#define METRICS_BUCKETS_MAX 16      //  upper bounds of one histogram (+Inf is implicit)
+#define METRICS_FAMILIES_MAX 64  //  families in one registry
+#define METRICS_SERIES_MAX 64    //  series (label value sets) in one family
+#define METRICS_LABELS_MAX 3     //  label names of one family
+#define METRICS_BUCKETS_MAX 16   //  upper bounds of one histogram (+Inf is implicit)
 #define METRICS_LABEL_TEXT 160
-#define METRICS_COLLECT_MAX 4      //  collect hooks of one registry      //  a series' rendered labels ('route="/test",code="200"'), escaped
+#define METRICS_COLLECT_MAX \
+    4  //  collect hooks of one registry      //  a series' rendered labels ('route="/test",code="200"'), escaped
 //  Bounds (seconds) of the duration histograms: 1 ms .. 30 s.
-#define METRICS_DURATION_BUCKETS { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30 }
+#define METRICS_DURATION_BUCKETS                                                   \
+    {                                                                              \
+        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30 \
+    }
 //  The content type of the rendering.
 #define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
@@ -36,7 +40,7 @@ typedef struct _metrics_t metrics_t;
 typedef struct _metrics_family_t metrics_family_t;
 
 //  Called at the start of each render, to set gauges that are read rather than counted (store size ...).
-typedef void (metrics_collect_fn)(metrics_t *self, void *arg);
+typedef void(metrics_collect_fn)(metrics_t *self, void *arg);
 
 //  A new empty registry; service (may be NULL) becomes the constant label service="...". Returns NULL out of memory.
 metrics_t *metrics_new(const char *service);

@@ -20,17 +20,17 @@ static void t_counter_and_gauge(void)
     metrics_family_t *reqs = metrics_counter(m, "rcauth_http_requests_total", "HTTP requests.", "route,code");
     metrics_family_t *busy = metrics_gauge(m, "rcauth_http_in_flight", "Requests in progress.", NULL);
     CHECK(reqs && busy);
-    CHECK(metrics_counter(m, "rcauth_http_requests_total", "again", "route,code") == reqs);    //  same family
+    CHECK(metrics_counter(m, "rcauth_http_requests_total", "again", "route,code") == reqs);  //  same family
     CHECK(metrics_gauge(m, "rcauth_http_requests_total", "other type", NULL) == NULL);
-    metrics_inc(reqs, (const char *[]) { "/test", "200" });
-    metrics_inc(reqs, (const char *[]) { "/test", "200" });
-    metrics_add(reqs, (const char *[]) { "/", "302" }, 3);
-    metrics_add(reqs, (const char *[]) { "/", "302" }, -1);    //  a counter never goes down
+    metrics_inc(reqs, (const char *[]){ "/test", "200" });
+    metrics_inc(reqs, (const char *[]){ "/test", "200" });
+    metrics_add(reqs, (const char *[]){ "/", "302" }, 3);
+    metrics_add(reqs, (const char *[]){ "/", "302" }, -1);  //  a counter never goes down
     metrics_add(busy, NULL, 2);
     metrics_add(busy, NULL, -1);
     metrics_set(busy, NULL, 0.25);
-    metrics_inc(NULL, NULL);   //  no registry (metrics_init not called): nothing
-    CHECK(metrics_value(reqs, (const char *[]) { "/test", "200" }) == 2);
+    metrics_inc(NULL, NULL);  //  no registry (metrics_init not called): nothing
+    CHECK(metrics_value(reqs, (const char *[]){ "/test", "200" }) == 2);
     size_t len = metrics_render(m, s_out, sizeof s_out);
     CHECK(len == strlen(s_out));
     CHECK(s_has("# HELP rcauth_http_requests_total HTTP requests.\n# TYPE rcauth_http_requests_total counter\n"));
@@ -45,7 +45,7 @@ static void t_label_escaping(void)
 {
     metrics_t *m = metrics_new(NULL);
     metrics_family_t *f = metrics_counter(m, "x_total", "X.", "v");
-    metrics_inc(f, (const char *[]) { "a\"b\\c\nd" });
+    metrics_inc(f, (const char *[]){ "a\"b\\c\nd" });
     metrics_render(m, s_out, sizeof s_out);
     CHECK(s_has("x_total{v=\"a\\\"b\\\\c\\nd\"} 1\n"));
     //  No constant label and no labels: no braces.
@@ -56,7 +56,7 @@ static void t_label_escaping(void)
     //  A family with its own "service" label does not get the registry's.
     metrics_t *gw = metrics_new("gateway");
     metrics_family_t *rpc = metrics_counter(gw, "rcauth_rpc_requests_total", "Calls.", "service,result");
-    metrics_inc(rpc, (const char *[]) { "apisvc", "ok" });
+    metrics_inc(rpc, (const char *[]){ "apisvc", "ok" });
     metrics_render(gw, s_out, sizeof s_out);
     CHECK(s_has("rcauth_rpc_requests_total{service=\"apisvc\",result=\"ok\"} 1\n"));
     metrics_destroy(&gw);
@@ -70,10 +70,10 @@ static void t_histogram_buckets(void)
     metrics_family_t *h = metrics_histogram(m, "d_seconds", "D.", "api", bounds, 3);
     CHECK(h);
     const double bad[] = { 1, 0.5 };
-    CHECK(metrics_histogram(m, "bad_seconds", "B.", NULL, bad, 2) == NULL);   //  bounds must ascend
+    CHECK(metrics_histogram(m, "bad_seconds", "B.", NULL, bad, 2) == NULL);  //  bounds must ascend
     const char *ext[] = { "extension" };
     metrics_observe(h, ext, 0.05);
-    metrics_observe(h, ext, 0.1);      //  le is inclusive
+    metrics_observe(h, ext, 0.1);  //  le is inclusive
     metrics_observe(h, ext, 0.7);
     metrics_observe(h, ext, 3);
     metrics_render(m, s_out, sizeof s_out);
@@ -95,7 +95,7 @@ static void t_series_cap(void)
     char v[16];
     for (int i = 0; i < METRICS_SERIES_MAX + 5; i++) {
         snprintf(v, sizeof v, "v%d", i);
-        metrics_inc(f, (const char *[]) { v });
+        metrics_inc(f, (const char *[]){ v });
     }
     metrics_render(m, s_out, sizeof s_out);
     CHECK(s_has("rcauth_metrics_series_dropped_total 5\n"));
@@ -115,10 +115,12 @@ static void t_merge(void)
     const char *texts[] = { a, NULL, b };
     size_t len = metrics_merge(texts, 3, s_out, sizeof s_out);
     CHECK(len == strlen(s_out));
-    CHECK(strcmp(s_out, "# HELP p_bytes P.\n# TYPE p_bytes gauge\np_bytes{service=\"gateway\"} 1\n"
-                        "p_bytes{service=\"authsvc\"} 3\n"
-                        "# HELP g_total G.\n# TYPE g_total counter\ng_total{service=\"gateway\"} 2\n"
-                        "# HELP a_total A.\n# TYPE a_total counter\na_total{service=\"authsvc\"} 4\n") == 0);
+    CHECK(strcmp(s_out,
+                 "# HELP p_bytes P.\n# TYPE p_bytes gauge\np_bytes{service=\"gateway\"} 1\n"
+                 "p_bytes{service=\"authsvc\"} 3\n"
+                 "# HELP g_total G.\n# TYPE g_total counter\ng_total{service=\"gateway\"} 2\n"
+                 "# HELP a_total A.\n# TYPE a_total counter\na_total{service=\"authsvc\"} 4\n")
+          == 0);
 }
 
 static void t_default_process(void)
@@ -127,7 +129,8 @@ static void t_default_process(void)
     CHECK(metrics_init("authsvc") == 0);
     CHECK(metrics_default() != NULL);
     metrics_render(metrics_default(), s_out, sizeof s_out);
-    CHECK(s_has("# TYPE rcauth_process_resident_memory_bytes gauge\nrcauth_process_resident_memory_bytes{service=\"authsvc\"} "));
+    CHECK(s_has("# TYPE rcauth_process_resident_memory_bytes "
+                "gauge\nrcauth_process_resident_memory_bytes{service=\"authsvc\"} "));
     CHECK(s_has("rcauth_process_cpu_seconds_total{service=\"authsvc\"} "));
     CHECK(s_has("rcauth_process_start_time_seconds{service=\"authsvc\"} 1"));
     CHECK(s_has("rcauth_build_info{service=\"authsvc\",version=\""));
@@ -144,7 +147,7 @@ static void *s_counter_thread(void *arg)
     char code[16];
     for (int i = 0; i < 20000; i++) {
         snprintf(code, sizeof code, "%d", 200 + i % 8);
-        metrics_inc(s_shared, (const char *[]) { "/test", code });
+        metrics_inc(s_shared, (const char *[]){ "/test", code });
     }
     return NULL;
 }
@@ -162,7 +165,7 @@ static void t_threads(void)
     for (int c = 200; c < 208; c++) {
         char code[16];
         snprintf(code, sizeof code, "%d", c);
-        sum += metrics_value(s_shared, (const char *[]) { "/test", code });
+        sum += metrics_value(s_shared, (const char *[]){ "/test", code });
     }
     CHECK(sum == 8 * 20000);
     metrics_render(m, s_out, sizeof s_out);

@@ -26,8 +26,7 @@ int rand_id_is_valid(const char *s)
 {
     if (!s || strlen(s) != RAND_ID_SIZE - 1)
         return 0;
-    return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
-           == RAND_ID_SIZE - 1;
+    return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == RAND_ID_SIZE - 1;
 }
 
 int rand_pkce_challenge(const char *verifier, char *out, size_t out_size)

@@ -21,8 +21,8 @@ int runfile_name(char *buf, size_t size, const char *dflt, char *err, size_t err
     size_t n = strlen(v);
     int ok = n > 0 && n <= S_NAME_MAX && n < size;
     for (size_t i = 0; ok && i < n; i++)
-        ok = (v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z') || (v[i] >= '0' && v[i] <= '9')
-             || v[i] == '-' || v[i] == '_';
+        ok = (v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z') || (v[i] >= '0' && v[i] <= '9') || v[i] == '-'
+            || v[i] == '_';
     if (!ok) {
         snprintf(err, err_size, "INSTANCE_NAME must be 1 to %d letters, digits, '-' or '_'", S_NAME_MAX);
         return -1;

@@ -33,7 +33,7 @@ static void t_write(void)
     char dir[] = "/tmp/runfile_test.XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
     CHECK(runfile_write(dir, "gateway1", "port", "40123") == 0);
-    CHECK(runfile_write(dir, "gateway1", "port", "40124") == 0);       //  replaced whole
+    CHECK(runfile_write(dir, "gateway1", "port", "40124") == 0);  //  replaced whole
     char path[256], text[32] = "";
     snprintf(path, sizeof path, "%s/gateway1.port", dir);
     FILE *f = fopen(path, "r");

@@ -20,8 +20,8 @@
 #define S_VERSION 1
 #define S_NONCE crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 #define S_TAG crypto_aead_xchacha20poly1305_ietf_ABYTES
-#define S_FILE_MAX 4096         //  a ring file is at most SEAL_KEYS_MAX short lines
-#define S_PART_MAX 128          //  longest kind, field or record key (a store key is at most PROTO_SID_MAX, 128)
+#define S_FILE_MAX 4096  //  a ring file is at most SEAL_KEYS_MAX short lines
+#define S_PART_MAX 128   //  longest kind, field or record key (a store key is at most PROTO_SID_MAX, 128)
 #define S_AD_MAX (SEAL_HEADER + 3 * (S_PART_MAX + 1))
 
 struct _seal_ring_t {
@@ -29,8 +29,8 @@ struct _seal_ring_t {
     char path[PATH_MAX];
     size_t count;
     uint32_t ids[SEAL_KEYS_MAX];
-    unsigned char *keys;        //  sodium_malloc'ed: SEAL_KEYS_MAX * SEAL_KEY_BYTES
-    struct stat file;           //  the file as last read (seal_ring_refresh compares)
+    unsigned char *keys;  //  sodium_malloc'ed: SEAL_KEYS_MAX * SEAL_KEY_BYTES
+    struct stat file;     //  the file as last read (seal_ring_refresh compares)
 };
 
 //  Read path (a private regular file of this user) into buf. Returns the length, or -1 with why set.
@@ -39,7 +39,8 @@ static ssize_t s_read_private(const char *path, char *buf, size_t cap, struct st
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
         *why = errno == ENOENT ? "no key file (authsvc --init-store makes one; deploy/start runs it)"
-               : errno == ELOOP ? "the key file is a symlink" : "cannot open the key file";
+            : errno == ELOOP   ? "the key file is a symlink"
+                               : "cannot open the key file";
         return -1;
     }
     struct stat st;
@@ -103,7 +104,9 @@ static int s_parse(char *text, uint32_t *ids, unsigned char *keys, size_t *count
         }
         size_t bin_len = 0;
         if (sodium_base642bin(keys + n * SEAL_KEY_BYTES, SEAL_KEY_BYTES, end, strlen(end), NULL, &bin_len, NULL,
-                              sodium_base64_VARIANT_ORIGINAL) != 0 || bin_len != SEAL_KEY_BYTES) {
+                              sodium_base64_VARIANT_ORIGINAL)
+                != 0
+            || bin_len != SEAL_KEY_BYTES) {
             *why = "a key is not the base64 of 32 bytes";
             return -1;
         }
@@ -155,7 +158,7 @@ static int s_load(seal_ring_t *self)
         && s_parse(text, ids, keys, &count, &why) == 0)
         rc = s_is_rotation(self, ids, keys, count, &why);
     if (text)
-        sodium_free(text);      //  wipes
+        sodium_free(text);  //  wipes
     if (rc != 0) {
         if (keys)
             sodium_free(keys);
@@ -206,17 +209,17 @@ int seal_ring_refresh(seal_ring_t *self)
 {
     struct stat now;
     if (!self || lstat(self->path, &now) != 0)
-        return -1;      //  gone for now (a rename under way, or deleted): keep the keys held
+        return -1;  //  gone for now (a rename under way, or deleted): keep the keys held
     pthread_rwlock_rdlock(&self->lock);
     bool same = now.st_dev == self->file.st_dev && now.st_ino == self->file.st_ino && now.st_size == self->file.st_size
-                && now.st_mtim.tv_sec == self->file.st_mtim.tv_sec && now.st_mtim.tv_nsec == self->file.st_mtim.tv_nsec;
+        && now.st_mtim.tv_sec == self->file.st_mtim.tv_sec && now.st_mtim.tv_nsec == self->file.st_mtim.tv_nsec;
     pthread_rwlock_unlock(&self->lock);
     if (same)
         return 0;
     if (s_load(self) == 0)
         return 1;
     pthread_rwlock_wrlock(&self->lock);
-    self->file = now;           //  logged once: tried again when the file changes again
+    self->file = now;  //  logged once: tried again when the file changes again
     pthread_rwlock_unlock(&self->lock);
     return -1;
 }
@@ -325,8 +328,8 @@ int seal_seal(seal_ring_t *self, const char *kind, const char *field, const char
         return SEAL_ESPACE;
     }
     unsigned long long clen = 0;
-    crypto_aead_xchacha20poly1305_ietf_encrypt(out + SEAL_HEADER + S_NONCE, &clen, plain, len, ad, ad_len, NULL,
-                                               nonce, self->keys);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(out + SEAL_HEADER + S_NONCE, &clen, plain, len, ad, ad_len, NULL, nonce,
+                                               self->keys);
     pthread_rwlock_unlock(&self->lock);
     *out_len = SEAL_HEADER + S_NONCE + (size_t) clen;
     return 0;
@@ -352,7 +355,10 @@ static int s_open(seal_ring_t *self, uint32_t id, const unsigned char *ad, size_
         unsigned long long plen = 0;
         rc = crypto_aead_xchacha20poly1305_ietf_decrypt(out, &plen, NULL, in + SEAL_HEADER + S_NONCE,
                                                         len - SEAL_HEADER - S_NONCE, ad, ad_len, in + SEAL_HEADER,
-                                                        self->keys + i * SEAL_KEY_BYTES) == 0 ? 0 : SEAL_EAUTH;
+                                                        self->keys + i * SEAL_KEY_BYTES)
+                == 0
+            ? 0
+            : SEAL_EAUTH;
         *out_len = (size_t) plen;
         break;
     }
@@ -385,12 +391,12 @@ int seal_open(seal_ring_t *self, const char *kind, const char *field, const char
 const char *seal_strerror(int rc)
 {
     switch (rc) {
-    case 0: return "ok";
-    case SEAL_EFORMAT: return "not_sealed";
-    case SEAL_EKEY: return "unknown_key_id";
-    case SEAL_EAUTH: return "does_not_authenticate";
-    case SEAL_ESPACE: return "too_long";
-    default: return "unknown";
+        case 0: return "ok";
+        case SEAL_EFORMAT: return "not_sealed";
+        case SEAL_EKEY: return "unknown_key_id";
+        case SEAL_EAUTH: return "does_not_authenticate";
+        case SEAL_ESPACE: return "too_long";
+        default: return "unknown";
     }
 }
 

@@ -21,16 +21,16 @@
 typedef struct _seal_ring_t seal_ring_t;
 
 enum {
-    SEAL_EFORMAT = -1,      //  not a sealed field (too short, unknown version)
-    SEAL_EKEY = -2,         //  sealed with a key id the ring does not hold (retired, or another ring)
-    SEAL_EAUTH = -3,        //  does not authenticate: tampered, or moved to another record or field
-    SEAL_ESPACE = -4,       //  the output buffer is too small
+    SEAL_EFORMAT = -1,  //  not a sealed field (too short, unknown version)
+    SEAL_EKEY = -2,     //  sealed with a key id the ring does not hold (retired, or another ring)
+    SEAL_EAUTH = -3,    //  does not authenticate: tampered, or moved to another record or field
+    SEAL_ESPACE = -4,   //  the output buffer is too small
 };
 
 #define SEAL_KEYS_MAX 16
 #define SEAL_KEY_BYTES 32
-#define SEAL_HEADER 5                               //  version + key id
-#define SEAL_OVERHEAD (SEAL_HEADER + 24 + 16)       //  header + nonce + tag
+#define SEAL_HEADER 5                          //  version + key id
+#define SEAL_OVERHEAD (SEAL_HEADER + 24 + 16)  //  header + nonce + tag
 
 //  Load the key ring in path (see above). Returns NULL and logs why (never key bytes) on failure.
 seal_ring_t *seal_ring_load(const char *path);

@@ -73,7 +73,7 @@ static void t_create(void)
 static void t_roundtrip(void)
 {
     const char *path = s_path("roundtrip");
-    test_write_ring(path, (uint32_t[]) { 7 }, 1);
+    test_write_ring(path, (uint32_t[]){ 7 }, 1);
     seal_ring_t *ring = seal_ring_load(path);
     CHECK(ring != NULL);
     unsigned char a[256], b[256];
@@ -117,7 +117,7 @@ static void t_roundtrip(void)
 static void t_binding(void)
 {
     const char *path = s_path("binding");
-    test_write_ring(path, (uint32_t[]) { 2, 1 }, 2);
+    test_write_ring(path, (uint32_t[]){ 2, 1 }, 2);
     seal_ring_t *ring = seal_ring_load(path);
     CHECK(ring != NULL);
     unsigned char a[256];
@@ -130,15 +130,15 @@ static void t_binding(void)
     CHECK(seal_open(ring, "session", "refresh_token", "sid-", a, alen, out, sizeof out, &n) == SEAL_EAUTH);
     //  Field and key boundaries cannot be shifted: "refresh_token"+"sid-1" is not "refresh_tokensid-"+"1".
     CHECK(seal_open(ring, "session", "refresh_tokensid-", "1", a, alen, out, sizeof out, &n) == SEAL_EAUTH);
-    CHECK(out[0] == '\0');      //  wiped on failure
+    CHECK(out[0] == '\0');  //  wiped on failure
     //  The header names key 2; relabelled as key 1 (also in the ring) it does not open.
     CHECK(a[4] == 2);
     a[4] = 1;
     CHECK(seal_open(ring, "session", "refresh_token", "sid-1", a, alen, out, sizeof out, &n) == SEAL_EAUTH);
-    a[4] = 9;       //  a key id the ring does not hold
+    a[4] = 9;  //  a key id the ring does not hold
     CHECK(seal_open(ring, "session", "refresh_token", "sid-1", a, alen, out, sizeof out, &n) == SEAL_EKEY);
     a[4] = 2;
-    a[0] = 2;       //  an unknown format version
+    a[0] = 2;  //  an unknown format version
     CHECK(seal_open(ring, "session", "refresh_token", "sid-1", a, alen, out, sizeof out, &n) == SEAL_EFORMAT);
     a[0] = 1;
     CHECK(seal_open(ring, "session", "refresh_token", "sid-1", a, alen, out, sizeof out, &n) == 0);
@@ -149,7 +149,7 @@ static void t_binding(void)
 static void t_tamper(void)
 {
     const char *path = s_path("tamper");
-    test_write_ring(path, (uint32_t[]) { 3 }, 1);
+    test_write_ring(path, (uint32_t[]){ 3 }, 1);
     seal_ring_t *ring = seal_ring_load(path);
     CHECK(ring != NULL);
     unsigned char a[256];
@@ -175,15 +175,15 @@ static void t_tamper(void)
 static void t_rotation(void)
 {
     const char *path = s_path("rotation");
-    test_write_ring(path, (uint32_t[]) { 1 }, 1);
+    test_write_ring(path, (uint32_t[]){ 1 }, 1);
     seal_ring_t *ring = seal_ring_load(path);
     CHECK(ring != NULL);
     unsigned char old[256], fresh[256];
     size_t olen = 0, flen = 0, n = 0;
     char out[128];
     CHECK(seal_seal(ring, "session", "access_token", "s", TOKEN, strlen(TOKEN), old, sizeof old, &olen) == 0);
-    CHECK(seal_ring_refresh(ring) == 0);        //  unchanged
-    test_write_ring(path, (uint32_t[]) { 2, 1 }, 2);
+    CHECK(seal_ring_refresh(ring) == 0);  //  unchanged
+    test_write_ring(path, (uint32_t[]){ 2, 1 }, 2);
     CHECK(seal_ring_refresh(ring) == 1);
     CHECK(seal_ring_first_id(ring) == 2);
     uint32_t ids[SEAL_KEYS_MAX];
@@ -194,25 +194,25 @@ static void t_rotation(void)
     CHECK(seal_open(ring, "session", "access_token", "s", old, olen, out, sizeof out, &n) == 0);
     CHECK(seal_open(ring, "session", "access_token", "s", fresh, flen, out, sizeof out, &n) == 0);
     //  Retired.
-    test_write_ring(path, (uint32_t[]) { 2 }, 1);
+    test_write_ring(path, (uint32_t[]){ 2 }, 1);
     CHECK(seal_ring_reload(ring) == 0);
     CHECK(seal_open(ring, "session", "access_token", "s", old, olen, out, sizeof out, &n) == SEAL_EKEY);
     CHECK(seal_open(ring, "session", "access_token", "s", fresh, flen, out, sizeof out, &n) == 0);
     //  A bad file keeps the keys held.
     s_write_text(path, "2 not-base64!\n", 0600);
     CHECK(seal_ring_refresh(ring) == -1);
-    CHECK(seal_ring_refresh(ring) == 0);        //  reported once, until the file changes again
+    CHECK(seal_ring_refresh(ring) == 0);  //  reported once, until the file changes again
     CHECK(seal_open(ring, "session", "access_token", "s", fresh, flen, out, sizeof out, &n) == 0);
     //  Another store's key file (its DATA_DIR moved in under us), or the sealing key overwritten: not a rotation,
     //  so the keys held are kept (taken, every record would be unreadable and the re-seal walk would drop them).
-    test_write_ring(path, (uint32_t[]) { 7 }, 1);
+    test_write_ring(path, (uint32_t[]){ 7 }, 1);
     CHECK(seal_ring_refresh(ring) == -1);
     CHECK(seal_ring_reload(ring) == -1);
-    s_write_text(path, "2 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n", 0600);     //  id 2, other bytes
+    s_write_text(path, "2 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n", 0600);  //  id 2, other bytes
     CHECK(seal_ring_reload(ring) == -1);
     CHECK(seal_ring_first_id(ring) == 2);
     CHECK(seal_open(ring, "session", "access_token", "s", fresh, flen, out, sizeof out, &n) == 0);
-    test_write_ring(path, (uint32_t[]) { 3, 2 }, 2);    //  a rotation again
+    test_write_ring(path, (uint32_t[]){ 3, 2 }, 2);  //  a rotation again
     CHECK(seal_ring_refresh(ring) == 1 && seal_ring_first_id(ring) == 3);
     seal_ring_destroy(&ring);
 }
@@ -221,10 +221,10 @@ static void t_rotation(void)
 static void t_lazy_reload(void)
 {
     const char *path = s_path("lazy");
-    test_write_ring(path, (uint32_t[]) { 1 }, 1);
+    test_write_ring(path, (uint32_t[]){ 1 }, 1);
     seal_ring_t *reader = seal_ring_load(path);
     CHECK(reader != NULL);
-    test_write_ring(path, (uint32_t[]) { 5, 1 }, 2);
+    test_write_ring(path, (uint32_t[]){ 5, 1 }, 2);
     seal_ring_t *writer = seal_ring_load(path);
     CHECK(writer != NULL);
     unsigned char a[256];
@@ -245,7 +245,7 @@ static void t_bad_files(void)
 {
     const char *path = s_path("bad");
     CHECK(seal_ring_load(s_path("absent")) == NULL);
-    test_write_ring(path, (uint32_t[]) { 1 }, 1);
+    test_write_ring(path, (uint32_t[]){ 1 }, 1);
     CHECK(chmod(path, 0640) == 0);
     CHECK(seal_ring_load(path) == NULL);
     CHECK(chmod(path, 0604) == 0);
@@ -261,9 +261,9 @@ static void t_bad_files(void)
     unsigned char key[SEAL_KEY_BYTES] = { 0 };
     sodium_bin2base64(b64, sizeof b64, key, sizeof key, sodium_base64_VARIANT_ORIGINAL);
     char text[512];
-    const char *bad[][2] = { { "", "" }, { "# only a comment", "" }, { "0 ", "\n" }, { "x ", "\n" }, { "-1 ", "\n" },
-                             { "4294967296 ", "\n" }, { "1 ", "\n1 AAAA\n" }, { "1 AAAA", "" }, { "1", "" },
-                             { "1 ", " junk\n" }, { "1 ", "\n2 " } };
+    const char *bad[][2] = { { "", "" },      { "# only a comment", "" }, { "0 ", "\n" },         { "x ", "\n" },
+                             { "-1 ", "\n" }, { "4294967296 ", "\n" },    { "1 ", "\n1 AAAA\n" }, { "1 AAAA", "" },
+                             { "1", "" },     { "1 ", " junk\n" },        { "1 ", "\n2 " } };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf(text, sizeof text, "%s%s%s", bad[i][0], bad[i][0][0] ? b64 : "", bad[i][1]);
         if (strcmp(bad[i][0], "1 AAAA") == 0 || strcmp(bad[i][0], "1") == 0)
@@ -274,7 +274,7 @@ static void t_bad_files(void)
             fprintf(stderr, "accepted: %s", text);
         seal_ring_destroy(&ring);
     }
-    snprintf(text, sizeof text, "1 %s\n1 %s\n", b64, b64);      //  the same id twice
+    snprintf(text, sizeof text, "1 %s\n1 %s\n", b64, b64);  //  the same id twice
     s_write_text(path, text, 0600);
     CHECK(seal_ring_load(path) == NULL);
     snprintf(text, sizeof text, "4294967295 %s\r\n", b64);
@@ -285,7 +285,7 @@ static void t_bad_files(void)
 }
 
 static const test_case_t cases[] = {
-    { "create", t_create },     { "roundtrip", t_roundtrip }, { "binding", t_binding },     { "tamper", t_tamper },
+    { "create", t_create },     { "roundtrip", t_roundtrip },     { "binding", t_binding },     { "tamper", t_tamper },
     { "rotation", t_rotation }, { "lazy_reload", t_lazy_reload }, { "bad_files", t_bad_files },
 };
 

@@ -9,7 +9,7 @@
 
 int startup_run(const startup_t *how, int argc, char **argv, config_t *cfg)
 {
-    umask(077);     //  sockets, key and store files, state: this user's alone, whoever started us
+    umask(077);  //  sockets, key and store files, state: this user's alone, whoever started us
     int mode = how->modes ? how->modes(argc, argv) : -1;
     if (mode >= 0)
         return mode;

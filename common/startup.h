@@ -12,17 +12,17 @@
 
 //  What differs between the mains.
 typedef struct {
-    const char *name;       //  svc= of the log lines, the metrics' service
-    bool secrets;           //  load the client secrets (config_load_with_secrets): authsvc alone
+    const char *name;  //  svc= of the log lines, the metrics' service
+    bool secrets;      //  load the client secrets (config_load_with_secrets): authsvc alone
     //  The command-line modes, run after the umask and before any log or configuration (NULL: arguments are
     //  ignored). Returns the process's exit code, or -1 to start the service.
     int (*modes)(int argc, char **argv);
     //  More of the configuration, checked with it (NULL: none). Returns 0, or -1 with why in err.
     int (*check)(void *arg, char *err, size_t err_size);
     void *check_arg;
-    int config_exit;        //  the exit code for a configuration that cannot be loaded
-    const char *ev;         //  the event of a start-up failure or warning ("startup", the gateway's "start")
-    const char *why_key;    //  the key saying why, in those lines and in config.invalid ("error", "reason")
+    int config_exit;      //  the exit code for a configuration that cannot be loaded
+    const char *ev;       //  the event of a start-up failure or warning ("startup", the gateway's "start")
+    const char *why_key;  //  the key saying why, in those lines and in config.invalid ("error", "reason")
 } startup_t;
 
 //  Run the start-up for how, loading cfg (with the secrets, config_wipe it at the end). Returns -1 when the service

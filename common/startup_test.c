@@ -27,8 +27,10 @@ static int s_run(const startup_t *how, const char *log_level, char *log_path, si
     mkdir(envs, 0700);
     char file[700], text[400];
     snprintf(file, sizeof file, "%s/.env-sandbox", envs);
-    snprintf(text, sizeof text, "RC_SERVER_URL=http://127.0.0.1:9\nRC_CLIENT_ID=id\nRC_CLIENT_SECRET=%s\n"
-             "RC_REDIRECT_URL=http://localhost:5000/oauth2callback\n", s_secret);
+    snprintf(text, sizeof text,
+             "RC_SERVER_URL=http://127.0.0.1:9\nRC_CLIENT_ID=id\nRC_CLIENT_SECRET=%s\n"
+             "RC_REDIRECT_URL=http://localhost:5000/oauth2callback\n",
+             s_secret);
     test_write_file(file, text);
     fflush(stdout);
     fflush(stderr);
@@ -100,18 +102,25 @@ static void t_config_invalid(void)
 static void t_check_fails(void)
 {
     //  The main's own part of the configuration fails like the rest of it, with its argument handed over.
-    const startup_t how = { .name = "chksvc", .modes = s_no_mode, .check = s_check_fails, .check_arg = "1 to 9",
-                            .config_exit = 1, .ev = "start", .why_key = "reason" };
+    const startup_t how = { .name = "chksvc",
+                            .modes = s_no_mode,
+                            .check = s_check_fails,
+                            .check_arg = "1 to 9",
+                            .config_exit = 1,
+                            .ev = "start",
+                            .why_key = "reason" };
     char log[600], buf[4096];
     CHECK(s_run(&how, NULL, log, sizeof log) == 1);
-    CHECK(strstr(test_read_file(log, buf, sizeof buf), "svc=chksvc ev=config.invalid reason=\"THREADS must be 1 to 9\"") != NULL);
+    CHECK(strstr(test_read_file(log, buf, sizeof buf), "svc=chksvc ev=config.invalid reason=\"THREADS must be 1 to 9\"")
+          != NULL);
 }
 
 static void t_started(void)
 {
     //  Started: umask 077, not dumpable, the configuration logged; the secrets loaded only when asked, never logged.
-    const startup_t with = { .name = "secretsvc", .secrets = true, .modes = s_no_mode, .config_exit = 2,
-                             .ev = "startup", .why_key = "error" };
+    const startup_t with = {
+        .name = "secretsvc", .secrets = true, .modes = s_no_mode, .config_exit = 2, .ev = "startup", .why_key = "error"
+    };
     char log[600], buf[8192];
     CHECK(s_run(&with, "info", log, sizeof log) == STARTED);
     test_read_file(log, buf, sizeof buf);
@@ -122,7 +131,8 @@ static void t_started(void)
     const startup_t without = { .name = "plainsvc", .config_exit = 2, .ev = "startup", .why_key = "error" };
     CHECK(s_run(&without, NULL, log, sizeof log) == STARTED);
     test_read_file(log, buf, sizeof buf);
-    CHECK(strstr(buf, "svc=plainsvc ev=config.env env=sandbox") != NULL && strstr(buf, "client_secret=<not loaded>") != NULL);
+    CHECK(strstr(buf, "svc=plainsvc ev=config.env env=sandbox") != NULL
+          && strstr(buf, "client_secret=<not loaded>") != NULL);
     //  The configured level applies from the configuration on.
     CHECK(s_run(&without, "warn", log, sizeof log) == STARTED);
     test_read_file(log, buf, sizeof buf);

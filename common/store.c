@@ -62,7 +62,7 @@ static int s_mkdir_p(const char *dir, struct stat *st)
 //  another pid were inherited through fork() and do not count.
 #define S_OPEN_MAX 16
 static struct {
-    const store_t *owner;       //  NULL: free
+    const store_t *owner;  //  NULL: free
     pid_t pid;
     dev_t dev;
     ino_t ino;
@@ -82,7 +82,7 @@ static bool s_register(const store_t *self, const struct stat *st)
         else if (s_open_dirs[i].dev == st->st_dev && s_open_dirs[i].ino == st->st_ino)
             ok = false;
     }
-    if (ok && slot >= 0) {      //  more than S_OPEN_MAX stores at once go unchecked
+    if (ok && slot >= 0) {  //  more than S_OPEN_MAX stores at once go unchecked
         s_open_dirs[slot].owner = self;
         s_open_dirs[slot].pid = pid;
         s_open_dirs[slot].dev = st->st_dev;
@@ -156,15 +156,18 @@ static store_t *s_open(const char *dir, size_t map_size, bool create)
         return NULL;
     }
     struct stat st, data_st;
-    char data_path[sizeof ((store_t *) 0)->data_path];
+    char data_path[sizeof((store_t *) 0)->data_path];
     if (snprintf(data_path, sizeof data_path, "%s/data.mdb", dir) >= (int) sizeof data_path) {
         log_error("store.open.fail", "reason=\"data directory path too long\"");
         return NULL;
     }
-    if (!create && (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || stat(data_path, &data_st) != 0
-                    || !S_ISREG(data_st.st_mode))) {
-        log_error("store.open.fail", "dir=%s reason=\"no token store there (deleted or never made): a service "
-                  "never makes an empty one; deploy/start makes it when the stack starts from nothing\"", dir);
+    if (!create
+        && (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || stat(data_path, &data_st) != 0
+            || !S_ISREG(data_st.st_mode))) {
+        log_error("store.open.fail",
+                  "dir=%s reason=\"no token store there (deleted or never made): a service "
+                  "never makes an empty one; deploy/start makes it when the stack starts from nothing\"",
+                  dir);
         return NULL;
     }
     if (create && s_mkdir_p(dir, &st) != 0) {
@@ -245,8 +248,9 @@ static int s_check(store_t *self, char *why, size_t why_size)
     struct stat now, open_st;
     int fd = -1;
     if (stat(self->data_path, &now) != 0) {
-        snprintf(why, why_size, "%s", errno == ENOENT ? "the data directory or its data file was deleted"
-                                                      : "the data file cannot be looked up");
+        snprintf(why, why_size, "%s",
+                 errno == ENOENT ? "the data directory or its data file was deleted"
+                                 : "the data file cannot be looked up");
         return -1;
     }
     if (now.st_dev != self->data_dev || now.st_ino != self->data_ino) {
@@ -278,8 +282,10 @@ int store_check(store_t *store, char *why, size_t why_size)
     bool was_lost = store->lost;
     store->lost = rc != 0;
     if (rc != 0 && !was_lost)
-        log_error("store.lost", "reason=\"%s\" msg=\"every request that needs the token store fails until the data "
-                  "directory is restored or the stack is restarted (deploy/stop, deploy/start)\"", reason);
+        log_error("store.lost",
+                  "reason=\"%s\" msg=\"every request that needs the token store fails until the data "
+                  "directory is restored or the stack is restarted (deploy/stop, deploy/start)\"",
+                  reason);
     else if (rc == 0 && was_lost)
         log_info("store.back", "msg=\"the data file is the one this process opened again\"");
     if (why && why_size)
@@ -293,7 +299,7 @@ void store_close(store_t **self_p)
         return;
     store_t *self = *self_p;
     s_unregister(self);
-    if (self->batch) {          //  an uncommitted batch is dropped
+    if (self->batch) {  //  an uncommitted batch is dropped
         mdb_txn_abort(self->batch);
         self->batch = NULL;
         pthread_rwlock_unlock(&self->map_lock);
@@ -308,16 +314,16 @@ void store_close(store_t **self_p)
 const char *store_strerror(int rc)
 {
     switch (rc) {
-    case STORE_OK: return "ok";
-    case STORE_ENOTFOUND: return "not found";
-    case STORE_EIO: return "store i/o error";
-    case STORE_EFULL: return "store map full";
-    case STORE_EBUSY: return "refresh in progress";
-    case STORE_ESTALE: return "record version moved on";
-    case STORE_EINVAL: return "invalid argument or record";
-    case STORE_EPERM: return "the record belongs to another session";
-    case STORE_ELOST: return "the data directory was deleted or replaced";
-    default: return "unknown store error";
+        case STORE_OK: return "ok";
+        case STORE_ENOTFOUND: return "not found";
+        case STORE_EIO: return "store i/o error";
+        case STORE_EFULL: return "store map full";
+        case STORE_EBUSY: return "refresh in progress";
+        case STORE_ESTALE: return "record version moved on";
+        case STORE_EINVAL: return "invalid argument or record";
+        case STORE_EPERM: return "the record belongs to another session";
+        case STORE_ELOST: return "the data directory was deleted or replaced";
+        default: return "unknown store error";
     }
 }
 
@@ -357,9 +363,9 @@ typedef struct {
     const store_session_t *in;
     uint64_t seen_version;
     int64_t lease_ms;
-    bool extend;                //  the lease: extend this process's own (else claim it)
-    int64_t until;              //  store_session_hold
-    const char *buf;            //  an encoded record
+    bool extend;      //  the lease: extend this process's own (else claim it)
+    int64_t until;    //  store_session_hold
+    const char *buf;  //  an encoded record
     size_t len;
 } s_sess_arg_t;
 
@@ -489,7 +495,7 @@ bool store_lease_live(const store_session_t *rec, int64_t now)
         return false;
     pid_t pid = (pid_t) rec->refreshing_pid;
     if (pid <= 0 || pid == getpid() || rec->refreshing_pid != (int64_t) pid)
-        return true;        //  unknown, or ours (the caller's own single-flight covers it)
+        return true;  //  unknown, or ours (the caller's own single-flight covers it)
     return !(kill(pid, 0) != 0 && errno == ESRCH);
 }
 
@@ -553,7 +559,7 @@ static int s_complete_fn(store_t *self, MDB_txn *txn, void *arg, bool *commit)
     a->rec->refreshing_until = 0;
     a->rec->refreshing_pid = 0;
     if (held > a->rec->rate_limited_until)
-        a->rec->rate_limited_until = held;      //  a hold set since the caller read the record stays
+        a->rec->rate_limited_until = held;  //  a hold set since the caller read the record stays
     rc = s_session_write(self, txn, a->sid, a->rec, "refresh_complete");
     *commit = rc == 0;
     return rc;
@@ -566,8 +572,8 @@ int store_refresh_complete(store_t *self, const char *sid, store_session_t *rec)
         return STORE_EINVAL;
     store_session_t next;
     s_sess_arg_t a = { .sid = sid, .rec = &next, .in = rec };
-    int rc = store_txn_run(self, STORE_TXN_WRITE | STORE_TXN_FREES | STORE_TXN_ALONE, "refresh_complete",
-                           s_complete_fn, &a);
+    int rc =
+        store_txn_run(self, STORE_TXN_WRITE | STORE_TXN_FREES | STORE_TXN_ALONE, "refresh_complete", s_complete_fn, &a);
     if (rc == 0) {
         rec->version = next.version;
         rec->refreshing_until = 0;
@@ -606,8 +612,9 @@ int store_refresh_extend(store_t *self, const char *sid, uint64_t version, int64
     if (lease_ms <= 0 || store_txn_key(sid, &k) != 0)
         return STORE_EINVAL;
     store_session_t cur;
-    s_sess_arg_t a = { .sid = sid, .now = now, .rec = &cur, .seen_version = version, .lease_ms = lease_ms,
-                       .extend = true };
+    s_sess_arg_t a = {
+        .sid = sid, .now = now, .rec = &cur, .seen_version = version, .lease_ms = lease_ms, .extend = true
+    };
     int rc = store_txn_run(self, STORE_TXN_WRITE | STORE_TXN_FREES, "refresh_extend", s_lease_fn, &a);
     memset(&cur, 0, sizeof cur);
     return rc;
@@ -625,7 +632,7 @@ static int s_hold_write_fn(store_t *self, MDB_txn *txn, void *arg, bool *commit)
     if (store_codec_session_expired(a->rec, a->now))
         return STORE_ENOTFOUND;
     if (a->rec->rate_limited_until >= a->until)
-        return 0;               //  held as long already: never lowered
+        return 0;  //  held as long already: never lowered
     a->rec->rate_limited_until = a->until;
     rc = s_session_write(self, txn, a->sid, a->rec, "session_hold");
     *commit = rc == 0;

@@ -36,61 +36,61 @@ typedef struct _store_t store_t;
 
 enum {
     STORE_OK = 0,
-    STORE_ENOTFOUND = -1,   //  no such record (or it has expired)
-    STORE_EIO = -2,         //  LMDB failed (logged once, with mdb_strerror)
-    STORE_EFULL = -3,       //  the map is full (MDB_MAP_FULL): raise STORE map size
-    STORE_EBUSY = -4,       //  another caller holds the refresh lease
-    STORE_ESTALE = -5,      //  the record's version moved on (someone else refreshed)
-    STORE_EINVAL = -6,      //  bad argument: key too long, field too long, corrupt record
-    STORE_EPERM = -7,       //  the record belongs to someone else (store_pending_take_owned): left as it was
-    STORE_ELOST = -8,       //  the data directory was deleted or replaced under the running process (store_check)
+    STORE_ENOTFOUND = -1,  //  no such record (or it has expired)
+    STORE_EIO = -2,        //  LMDB failed (logged once, with mdb_strerror)
+    STORE_EFULL = -3,      //  the map is full (MDB_MAP_FULL): raise STORE map size
+    STORE_EBUSY = -4,      //  another caller holds the refresh lease
+    STORE_ESTALE = -5,     //  the record's version moved on (someone else refreshed)
+    STORE_EINVAL = -6,     //  bad argument: key too long, field too long, corrupt record
+    STORE_EPERM = -7,      //  the record belongs to someone else (store_pending_take_owned): left as it was
+    STORE_ELOST = -8,      //  the data directory was deleted or replaced under the running process (store_check)
 };
 
 //  The arrays of the fields a message carries too hold any value the schema lets through (proto.h limits).
-#define STORE_KEY_MAX (PROTO_SID_MAX + 1)       //  a session id or state, with NUL
-#define STORE_ENV_MAX (PROTO_ENV_MAX + 1)       //  "production" / "sandbox", with NUL
-#define STORE_OWNER_MAX (PROTO_OWNER_MAX + 1)   //  owner_id, with NUL
-#define STORE_TOKEN_MAX 4096        //  longest access or refresh token, with NUL
-#define STORE_FIELD_MAX 256         //  scope, code_verifier, with NUL
+#define STORE_KEY_MAX (PROTO_SID_MAX + 1)      //  a session id or state, with NUL
+#define STORE_ENV_MAX (PROTO_ENV_MAX + 1)      //  "production" / "sandbox", with NUL
+#define STORE_OWNER_MAX (PROTO_OWNER_MAX + 1)  //  owner_id, with NUL
+#define STORE_TOKEN_MAX 4096                   //  longest access or refresh token, with NUL
+#define STORE_FIELD_MAX 256                    //  scope, code_verifier, with NUL
 #define STORE_PENDING_TTL_MS (10 * 60 * 1000)
-#define STORE_PENDING_PER_SID 4             //  pending logins one pre-login session keeps (tabs); a 5th replaces its oldest
-#define STORE_PENDING_MAX 50000             //  pending logins in all; a new one beyond evicts the oldest (see store_pending.c)
-#define STORE_HOLD_MAX_MS (60 * 60 * 1000)     //  longest rate-limit hold a session takes (store_session_hold)
+#define STORE_PENDING_PER_SID 4  //  pending logins one pre-login session keeps (tabs); a 5th replaces its oldest
+#define STORE_PENDING_MAX 50000  //  pending logins in all; a new one beyond evicts the oldest (see store_pending.c)
+#define STORE_HOLD_MAX_MS (60 * 60 * 1000)  //  longest rate-limit hold a session takes (store_session_hold)
 #define STORE_DEFAULT_MAP_SIZE ((size_t) 256 << 20)
 
 typedef struct {
     char env[STORE_ENV_MAX];
     char access_token[STORE_TOKEN_MAX];
     char refresh_token[STORE_TOKEN_MAX];
-    int64_t expires_at;             //  access token expiry (ms)
-    int64_t refresh_expires_at;     //  refresh token expiry (ms); the record expires with it
+    int64_t expires_at;          //  access token expiry (ms)
+    int64_t refresh_expires_at;  //  refresh token expiry (ms); the record expires with it
     char owner_id[STORE_OWNER_MAX];
     char scope[STORE_FIELD_MAX];
-    uint64_t version;               //  +1 on every refresh
-    int64_t refreshing_until;       //  refresh lease expiry (ms), 0 when none
-    char prev_sid[STORE_KEY_MAX];   //  the id this session had before its last rotation ("" if none), so a
-                                    //  login started in another tab before the rotation can still complete
-    int64_t rate_limited_until;     //  no upstream call for this session before then (ms; a 429's Retry-After),
-                                    //  0 when none (also in records written before the field existed)
-    int64_t refreshing_pid;         //  the process holding the refresh lease (0 when none or unknown): a lease
-                                    //  whose process is gone is void, as LMDB treats its reader slots
+    uint64_t version;              //  +1 on every refresh
+    int64_t refreshing_until;      //  refresh lease expiry (ms), 0 when none
+    char prev_sid[STORE_KEY_MAX];  //  the id this session had before its last rotation ("" if none), so a
+                                   //  login started in another tab before the rotation can still complete
+    int64_t rate_limited_until;    //  no upstream call for this session before then (ms; a 429's Retry-After),
+                                   //  0 when none (also in records written before the field existed)
+    int64_t refreshing_pid;        //  the process holding the refresh lease (0 when none or unknown): a lease
+                                   //  whose process is gone is void, as LMDB treats its reader slots
 } store_session_t;
 
 typedef struct {
     char sid[STORE_KEY_MAX];
     char env[STORE_ENV_MAX];
     char code_verifier[STORE_FIELD_MAX];
-    int64_t created_at;             //  ms; the record expires STORE_PENDING_TTL_MS later
+    int64_t created_at;  //  ms; the record expires STORE_PENDING_TTL_MS later
 } store_pending_t;
 
 //  What an API call needs of a session (store_access_get): the access token, never the refresh token.
 typedef struct {
     char env[STORE_ENV_MAX];
     char access_token[STORE_TOKEN_MAX];
-    int64_t expires_at;             //  access token expiry (ms)
+    int64_t expires_at;  //  access token expiry (ms)
     char owner_id[STORE_OWNER_MAX];
-    uint64_t version;               //  the record's version (REFRESH's seen_version)
-    int64_t rate_limited_until;     //  no upstream call before then (ms), 0 when none
+    uint64_t version;            //  the record's version (REFRESH's seen_version)
+    int64_t rate_limited_until;  //  no upstream call before then (ms), 0 when none
 } store_access_t;
 
 //  Open (creating dir and the databases if needed) the store. map_size 0 means STORE_DEFAULT_MAP_SIZE. Returns NULL and logs why on failure.
@@ -110,8 +110,8 @@ const char *store_strerror(int rc);
 
 //  What the metrics show of a store (store_stats).
 typedef struct {
-    double map_used_ratio;      //  pages in use (up to the last one written) / the map's pages
-    unsigned readers;           //  reader slots taken (live and stale)
+    double map_used_ratio;  //  pages in use (up to the last one written) / the map's pages
+    unsigned readers;       //  reader slots taken (live and stale)
 } store_stats_t;
 
 //  Fill st from the environment's info. Returns 0, or STORE_EIO.
@@ -146,7 +146,8 @@ bool store_lease_live(const store_session_t *rec, int64_t now);
 //  the current record. Returns 0 (claimed), STORE_ESTALE (rec->version != seen_version: already refreshed,
 //  nothing claimed), STORE_EBUSY (another lease is live: store_lease_live), STORE_ENOTFOUND (also when expired at now), STORE_EFULL,
 //  STORE_EINVAL (bad sid, lease_ms <= 0, corrupt record) or STORE_EIO. rec is filled on 0, ESTALE and EBUSY.
-int store_refresh_claim(store_t *self, const char *sid, uint64_t seen_version, int64_t now, int64_t lease_ms, store_session_t *rec);
+int store_refresh_claim(store_t *self, const char *sid, uint64_t seen_version, int64_t now, int64_t lease_ms,
+                        store_session_t *rec);
 //  Commit the refreshed tokens of rec for sid: only when the stored version is still rec->version; writes version + 1 and clears the lease.
 //  Its own transaction (never joins a batch: store_batch_begin), and the map may grow a little for it, as for deletes.
 //  The stored rate_limited_until is kept when later than rec's (a hold set meanwhile is not lost).
@@ -213,11 +214,11 @@ void store_set_ring(store_t *self, seal_ring_t *ring);
 
 //  What one store_reseal_step did.
 typedef struct {
-    size_t visited;             //  records looked at
-    size_t resealed;            //  re-sealed under the first key
-    size_t dropped;             //  sessions whose fields did not open (lost anyway): deleted, logged
-    bool pass_done;             //  this step reached the end of the pending logins: a pass over both is over
-    bool clean;                 //  ... and that whole pass found nothing to re-seal or drop (the rotation is complete)
+    size_t visited;   //  records looked at
+    size_t resealed;  //  re-sealed under the first key
+    size_t dropped;   //  sessions whose fields did not open (lost anyway): deleted, logged
+    bool pass_done;   //  this step reached the end of the pending logins: a pass over both is over
+    bool clean;       //  ... and that whole pass found nothing to re-seal or drop (the rotation is complete)
 } store_reseal_t;
 //  Re-seal under the ring's first key up to max records sealed with another key (sessions, then pending logins),
 //  in one write transaction, resuming where the last step stopped (wrapping around). Needs a ring. Returns 0,

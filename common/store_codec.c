@@ -14,14 +14,23 @@ typedef struct {
     const char *name;
     s_type_t type;
     size_t offset;
-    size_t size;        //  of the char array (S_STR), with its NUL
-    bool optional;      //  added after records were first written: absent reads as empty / 0
-    unsigned secret;    //  a sealed field: its STORE_CODEC_OPEN_* bit, else 0
+    size_t size;      //  of the char array (S_STR), with its NUL
+    bool optional;    //  added after records were first written: absent reads as empty / 0
+    unsigned secret;  //  a sealed field: its STORE_CODEC_OPEN_* bit, else 0
 } s_field_t;
 
-#define S_FIELD(rec, type, member) { #member, type, offsetof(rec, member), sizeof(((rec *) 0)->member), false, 0 }
-#define S_OPTIONAL(rec, type, member) { #member, type, offsetof(rec, member), sizeof(((rec *) 0)->member), true, 0 }
-#define S_SECRET(rec, member, bit) { #member, S_STR, offsetof(rec, member), sizeof(((rec *) 0)->member), false, bit }
+#define S_FIELD(rec, type, member)                                                  \
+    {                                                                               \
+#member, type, offsetof(rec, member), sizeof(((rec *) 0)->member), false, 0 \
+    }
+#define S_OPTIONAL(rec, type, member)                                              \
+    {                                                                              \
+#member, type, offsetof(rec, member), sizeof(((rec *) 0)->member), true, 0 \
+    }
+#define S_SECRET(rec, member, bit)                                                     \
+    {                                                                                  \
+#member, S_STR, offsetof(rec, member), sizeof(((rec *) 0)->member), false, bit \
+    }
 
 static const s_field_t s_session_fields[] = {
     S_FIELD(store_session_t, S_STR, env),
@@ -98,8 +107,10 @@ static int s_encode(const store_codec_ctx_t *ctx, const char *kind, const s_fiel
             if (!nul)
                 return STORE_EINVAL;
             if (f->secret && ctx->ring) {
-                if (!ctx->key || seal_seal(ctx->ring, kind, f->name, ctx->key, at, (size_t) (nul - at), sealed,
-                                           sizeof sealed, &sealed_len) != 0)
+                if (!ctx->key
+                    || seal_seal(ctx->ring, kind, f->name, ctx->key, at, (size_t) (nul - at), sealed, sizeof sealed,
+                                 &sealed_len)
+                        != 0)
                     return STORE_EINVAL;
                 rc = msgpack_pack_bin_with_body(&pk, sealed, sealed_len);
             }
@@ -134,7 +145,7 @@ static int s_set_secret(store_codec_ctx_t *ctx, const char *kind, const s_field_
     if (v->type == MSGPACK_OBJECT_STR) {
         if (!want)
             return 0;
-        ctx->seal_rc = SEAL_EFORMAT;    //  plaintext: written before sealing, or planted
+        ctx->seal_rc = SEAL_EFORMAT;  //  plaintext: written before sealing, or planted
         return STORE_ENOTFOUND;
     }
     if (v->type != MSGPACK_OBJECT_BIN)
@@ -146,12 +157,12 @@ static int s_set_secret(store_codec_ctx_t *ctx, const char *kind, const s_field_
         return STORE_ENOTFOUND;
     }
     if (ctx->key_id && ctx->key_id != id)
-        return STORE_EINVAL;        //  one record, one key: the encoder seals all its fields with one
+        return STORE_EINVAL;  //  one record, one key: the encoder seals all its fields with one
     ctx->key_id = id;
     if (!want)
         return 0;
     if (!ctx->ring)
-        return STORE_EINVAL;        //  a sealed record where no ring is in use
+        return STORE_EINVAL;  //  a sealed record where no ring is in use
     size_t n = 0;
     int rc = seal_open(ctx->ring, kind, f->name, ctx->key ? ctx->key : "", in, v->via.bin.size, at, f->size - 1, &n);
     if (rc != 0) {
@@ -213,7 +224,7 @@ static int s_fill(store_codec_ctx_t *ctx, const char *kind, const s_field_t *fie
             if (kv->key.via.str.size != n || memcmp(kv->key.via.str.ptr, fields[i].name, n) != 0)
                 continue;
             if (seen & (1u << i))
-                return STORE_EINVAL;        //  the same field twice
+                return STORE_EINVAL;  //  the same field twice
             int rc = s_set(ctx, kind, &fields[i], &kv->val, rec);
             if (rc != 0)
                 return rc;
@@ -243,11 +254,12 @@ static int s_decode(store_codec_ctx_t *ctx, const char *kind, const s_field_t *f
         rc = s_fill(ctx, kind, fields, count, &up.data, rec);
     msgpack_unpacked_destroy(&up);
     if (rc != 0)
-        sodium_memzero(rec, rec_size);      //  no half-opened secret left behind
+        sodium_memzero(rec, rec_size);  //  no half-opened secret left behind
     return rc;
 }
 
-int store_codec_session_encode(const store_codec_ctx_t *ctx, const store_session_t *rec, char *buf, size_t cap, size_t *len_p)
+int store_codec_session_encode(const store_codec_ctx_t *ctx, const store_session_t *rec, char *buf, size_t cap,
+                               size_t *len_p)
 {
     return s_encode(ctx, "session", s_session_fields, S_COUNT(s_session_fields), rec, buf, cap, len_p);
 }
@@ -257,7 +269,8 @@ int store_codec_session_decode(store_codec_ctx_t *ctx, const void *data, size_t 
     return s_decode(ctx, "session", s_session_fields, S_COUNT(s_session_fields), data, len, rec, sizeof *rec);
 }
 
-int store_codec_pending_encode(const store_codec_ctx_t *ctx, const store_pending_t *rec, char *buf, size_t cap, size_t *len_p)
+int store_codec_pending_encode(const store_codec_ctx_t *ctx, const store_pending_t *rec, char *buf, size_t cap,
+                               size_t *len_p)
 {
     return s_encode(ctx, "pending", s_pending_fields, S_COUNT(s_pending_fields), rec, buf, cap, len_p);
 }
@@ -276,6 +289,6 @@ bool store_codec_pending_expired(const store_pending_t *rec, int64_t now)
 {
     int64_t end;
     if (__builtin_add_overflow(rec->created_at, (int64_t) STORE_PENDING_TTL_MS, &end))
-        return false;       //  created in the far future: not expired
+        return false;  //  created in the far future: not expired
     return end <= now;
 }

@@ -27,26 +27,33 @@
 #define STORE_CODEC_MAX (2 * STORE_TOKEN_MAX + 4 * STORE_FIELD_MAX + 1024 + 3 * SEAL_OVERHEAD)
 
 //  The secret fields a decode opens (the others are left "").
-enum { STORE_CODEC_OPEN_ACCESS = 1, STORE_CODEC_OPEN_REFRESH = 2, STORE_CODEC_OPEN_VERIFIER = 4, STORE_CODEC_OPEN_ALL = 7 };
+enum {
+    STORE_CODEC_OPEN_ACCESS = 1,
+    STORE_CODEC_OPEN_REFRESH = 2,
+    STORE_CODEC_OPEN_VERIFIER = 4,
+    STORE_CODEC_OPEN_ALL = 7
+};
 
 //  How a record is sealed and opened. kind and key are the associated data; key_id and seal_rc are outputs.
 typedef struct {
-    seal_ring_t *ring;          //  NULL: secret fields in plaintext (tests and tools only)
-    const char *key;            //  the record's key: session id or state
-    unsigned open;              //  STORE_CODEC_OPEN_* fields to open (decode)
-    uint32_t key_id;            //  out (decode): the key id the record's sealed fields name, 0 when none
-    int seal_rc;                //  out (decode): the SEAL_* code when a field did not open, else 0
+    seal_ring_t *ring;  //  NULL: secret fields in plaintext (tests and tools only)
+    const char *key;    //  the record's key: session id or state
+    unsigned open;      //  STORE_CODEC_OPEN_* fields to open (decode)
+    uint32_t key_id;    //  out (decode): the key id the record's sealed fields name, 0 when none
+    int seal_rc;        //  out (decode): the SEAL_* code when a field did not open, else 0
 } store_codec_ctx_t;
 
 //  Encode rec into buf (cap bytes); *len_p gets the size. Returns 0, or STORE_EINVAL when a string field is not NUL-terminated in its array or buf is too small.
 //  The secret fields are sealed with ctx->ring's first key for ctx->key.
-int store_codec_session_encode(const store_codec_ctx_t *ctx, const store_session_t *rec, char *buf, size_t cap, size_t *len_p);
+int store_codec_session_encode(const store_codec_ctx_t *ctx, const store_session_t *rec, char *buf, size_t cap,
+                               size_t *len_p);
 //  Decode a stored session record into rec, opening the fields ctx->open names. Returns 0, STORE_ENOTFOUND when a field
 //  does not open or is not sealed as it should be (a lost record: ctx->seal_rc says why), or STORE_EINVAL for anything
 //  but a well-formed record (rec is then undefined).
 int store_codec_session_decode(store_codec_ctx_t *ctx, const void *data, size_t len, store_session_t *rec);
 //  Encode a pending login into buf. Returns as store_codec_session_encode.
-int store_codec_pending_encode(const store_codec_ctx_t *ctx, const store_pending_t *rec, char *buf, size_t cap, size_t *len_p);
+int store_codec_pending_encode(const store_codec_ctx_t *ctx, const store_pending_t *rec, char *buf, size_t cap,
+                               size_t *len_p);
 //  Decode a stored pending login into rec. Returns as store_codec_session_decode.
 int store_codec_pending_decode(store_codec_ctx_t *ctx, const void *data, size_t len, store_pending_t *rec);
 

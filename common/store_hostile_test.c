@@ -38,10 +38,10 @@ static void s_pack_str(msgpack_packer *pk, const char *s)
 //  'b' a bool, 'l' a string one byte too long, 'z' a string with a NUL, 'n' -1.
 static void s_raw_session(s_raw_t *r, const char *skip, const char *odd, char kind, bool extra)
 {
-    static const char *names[] = { "env", "access_token", "refresh_token", "expires_at", "refresh_expires_at",
-                                   "owner_id", "scope", "version", "refreshing_until" };
+    static const char *names[] = { "env",      "access_token", "refresh_token", "expires_at",      "refresh_expires_at",
+                                   "owner_id", "scope",        "version",       "refreshing_until" };
     static char toolong[STORE_TOKEN_MAX + 1];
-    s_fill(toolong, sizeof toolong, 't');       //  STORE_TOKEN_MAX characters: no room for the NUL
+    s_fill(toolong, sizeof toolong, 't');  //  STORE_TOKEN_MAX characters: no room for the NUL
     r->len = 0;
     msgpack_packer pk;
     msgpack_packer_init(&pk, r, s_raw_write);
@@ -92,9 +92,9 @@ static void t_corrupt_records(void)
     CHECK(store_test_put_raw(store, "sessions", "extra", r->buf, r->len) == 0);
     CHECK(store_session_get_at(store, "extra", NOW, &out) == 0);
 
-    const char *bad[] = { "missing", "wrongtype", "wrongint", "garbage", "empty", "huge_array", "trailing",
-                          "long_token", "nul_in_str", "negative_version", "deep", "not_a_map", "dup",
-                          "truncated", "huge_str", "hold_wrongtype", "hold_dup" };
+    const char *bad[] = { "missing",  "wrongtype",  "wrongint",   "garbage",          "empty",   "huge_array",
+                          "trailing", "long_token", "nul_in_str", "negative_version", "deep",    "not_a_map",
+                          "dup",      "truncated",  "huge_str",   "hold_wrongtype",   "hold_dup" };
     s_raw_session(r, "refresh_token", NULL, 0, false);
     CHECK(store_test_put_raw(store, "sessions", bad[0], r->buf, r->len) == 0);
     s_raw_session(r, NULL, "access_token", 'b', false);
@@ -125,22 +125,28 @@ static void t_corrupt_records(void)
     s_pack_str(&pk, "just a string");
     CHECK(store_test_put_raw(store, "sessions", bad[11], r->buf, r->len) == 0);
     s_raw_session(r, NULL, NULL, 0, false);
-    r->buf[0] = (char) 0x8a;            //  fixmap of 10: a second "env" follows
+    r->buf[0] = (char) 0x8a;  //  fixmap of 10: a second "env" follows
     s_pack_str(&pk, "env");
     s_pack_str(&pk, "again");
     CHECK(store_test_put_raw(store, "sessions", bad[12], r->buf, r->len) == 0);
     s_raw_session(r, NULL, NULL, 0, false);
     CHECK(store_test_put_raw(store, "sessions", bad[13], r->buf, r->len - 3) == 0);
     //  A str32 header claiming 4 GiB.
-    CHECK(store_test_put_raw(store, "sessions", bad[14], "\x81\xa3" "env" "\xdb\xff\xff\xff\xf0" "xx", 12) == 0);
+    CHECK(store_test_put_raw(store, "sessions", bad[14],
+                             "\x81\xa3"
+                             "env"
+                             "\xdb\xff\xff\xff\xf0"
+                             "xx",
+                             12)
+          == 0);
     //  The optional rate_limited_until must still be an int, and only once.
     s_raw_session(r, NULL, NULL, 0, false);
-    r->buf[0] = (char) 0x8a;            //  fixmap of 10
+    r->buf[0] = (char) 0x8a;  //  fixmap of 10
     s_pack_str(&pk, "rate_limited_until");
     s_pack_str(&pk, "soon");
     CHECK(store_test_put_raw(store, "sessions", bad[15], r->buf, r->len) == 0);
     s_raw_session(r, NULL, NULL, 0, false);
-    r->buf[0] = (char) 0x8b;            //  fixmap of 11
+    r->buf[0] = (char) 0x8b;  //  fixmap of 11
     s_pack_str(&pk, "rate_limited_until");
     msgpack_pack_int64(&pk, NOW);
     s_pack_str(&pk, "rate_limited_until");

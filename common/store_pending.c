@@ -139,7 +139,7 @@ static int s_live_pages(store_t *self, MDB_txn *txn, size_t *pages_p, unsigned *
         MDB_stat st;
         int rc = mdb_stat(txn, dbs[i], &st);
         if (rc == EINVAL && dbs[i] == 0)
-            continue;       //  a build that does not let the free list be counted
+            continue;  //  a build that does not let the free list be counted
         if (rc != 0)
             return rc;
         pages += st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
@@ -157,10 +157,10 @@ typedef struct {
     int64_t now;
     const char *buf;
     size_t len;
-    store_pending_t *rec;       //  take: the result; put: the record (sid, created_at)
-    const char *owner;          //  take_owned: the sid that may take it (NULL: anyone)
-    const char *alt_owner;      //  take_owned: another sid that may ("" or NULL: none)
-    size_t evicted;             //  put: logins evicted (the session's oldest, the oldest of all)
+    store_pending_t *rec;   //  take: the result; put: the record (sid, created_at)
+    const char *owner;      //  take_owned: the sid that may take it (NULL: anyone)
+    const char *alt_owner;  //  take_owned: another sid that may ("" or NULL: none)
+    size_t evicted;         //  put: logins evicted (the session's oldest, the oldest of all)
 } s_pend_arg_t;
 
 //  Evict sid's oldest logins until fewer than STORE_PENDING_PER_SID are left. Returns 0 or an MDB_* code.
@@ -179,7 +179,7 @@ static int s_evict_sid(store_t *self, MDB_txn *txn, const MDB_val *sid, size_t *
         char tbuf[S_TKEY_MAX];
         MDB_val tkey = { 0, tbuf };
         if (rc == 0 && n >= STORE_PENDING_PER_SID && d.mv_size > 8 && d.mv_size <= S_TKEY_MAX) {
-            memcpy(tbuf, d.mv_data, d.mv_size);       //  MDB_SET_KEY gives the first duplicate: the oldest
+            memcpy(tbuf, d.mv_data, d.mv_size);  //  MDB_SET_KEY gives the first duplicate: the oldest
             tkey.mv_size = d.mv_size;
         }
         mdb_cursor_close(cur);
@@ -216,10 +216,10 @@ static int s_evict_oldest(store_t *self, MDB_txn *txn, size_t *evicted_p)
             memcpy(sbuf, v.mv_data, sid.mv_size = v.mv_size);
         }
         else if (rc == 0)
-            rc = mdb_cursor_del(cur, 0);        //  not an index entry of ours: drop it
+            rc = mdb_cursor_del(cur, 0);  //  not an index entry of ours: drop it
         mdb_cursor_close(cur);
         if (rc == MDB_NOTFOUND)
-            return 0;           //  records without index entries: nothing more to evict
+            return 0;  //  records without index entries: nothing more to evict
         if (rc != 0)
             return rc;
         if (tkey.mv_size && (rc = s_unlink(self, txn, &tkey, &sid, true)) != 0)
@@ -255,7 +255,7 @@ static int s_pending_put_fn(store_t *self, MDB_txn *txn, void *arg, bool *commit
     if (rc != 0)
         return store_txn_fail("pending_put", rc);
     if (pages > (self->map_size - store_reserve(self->map_size)) / psize)
-        return STORE_EFULL;     //  the rest is kept for logged-in sessions (the caller logs it)
+        return STORE_EFULL;  //  the rest is kept for logged-in sessions (the caller logs it)
     char tbuf[S_TKEY_MAX];
     MDB_val tkey = { s_tkey(tbuf, a->rec->created_at, state.mv_data, state.mv_size), tbuf };
     MDB_val v = { a->len, (void *) a->buf };
@@ -263,7 +263,7 @@ static int s_pending_put_fn(store_t *self, MDB_txn *txn, void *arg, bool *commit
     if (rc == 0)
         rc = s_link(self, txn, &tkey, &sid);
     if (rc == MDB_MAP_FULL)
-        return STORE_EFULL;     //  the same answer as the reserve: the caller logs it
+        return STORE_EFULL;  //  the same answer as the reserve: the caller logs it
     if (rc != 0)
         return store_txn_fail("pending_put", rc);
     *commit = true;
@@ -392,14 +392,14 @@ static int s_reindex(store_t *self, MDB_txn *txn)
     if (rc == 0)
         rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
     while (rc == 0) {
-        store_codec_ctx_t ctx = store_txn_codec(self, NULL, 0);     //  the index needs no secret
-        if (k.mv_size == 0 || k.mv_size >= STORE_KEY_MAX || store_codec_pending_decode(&ctx, v.mv_data, v.mv_size, rec) != 0
-            || !rec->sid[0]) {
+        store_codec_ctx_t ctx = store_txn_codec(self, NULL, 0);  //  the index needs no secret
+        if (k.mv_size == 0 || k.mv_size >= STORE_KEY_MAX
+            || store_codec_pending_decode(&ctx, v.mv_data, v.mv_size, rec) != 0 || !rec->sid[0]) {
             //  Single use and short-lived: a login that cannot be read can never complete.
             rc = mdb_cursor_del(cur, 0);
             corrupt++;
             if (rc == 0)
-                rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);     //  the entry after the deleted one
+                rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);  //  the entry after the deleted one
             continue;
         }
         char tbuf[S_TKEY_MAX];
@@ -413,7 +413,7 @@ static int s_reindex(store_t *self, MDB_txn *txn)
     if (cur)
         mdb_cursor_close(cur);
     if (rec) {
-        explicit_bzero(rec, sizeof *rec);   //  a verifier may be in it: a wipe the compiler cannot drop before free
+        explicit_bzero(rec, sizeof *rec);  //  a verifier may be in it: a wipe the compiler cannot drop before free
         free(rec);
     }
     if (rc != MDB_NOTFOUND)
@@ -446,7 +446,7 @@ typedef struct {
     int64_t now;
     size_t batch;
     size_t deleted;
-    bool more;          //  stopped at the batch limit with expired entries maybe left
+    bool more;  //  stopped at the batch limit with expired entries maybe left
 } s_sweep_t;
 
 static int s_sweep_fn(store_t *self, MDB_txn *txn, void *arg, bool *commit)
@@ -468,7 +468,7 @@ static int s_sweep_fn(store_t *self, MDB_txn *txn, void *arg, bool *commit)
         int64_t t;
         bool ours = s_tkey_time(&k, &t) && v.mv_size < STORE_KEY_MAX;
         if (ours && t > sw->now - STORE_PENDING_TTL_MS)
-            break;      //  the oldest left is live: done
+            break;  //  the oldest left is live: done
         char tbuf[S_TKEY_MAX], sbuf[STORE_KEY_MAX];
         MDB_val tkey = { k.mv_size, tbuf }, sid = { v.mv_size, sbuf };
         if (ours) {
@@ -487,7 +487,7 @@ static int s_sweep_fn(store_t *self, MDB_txn *txn, void *arg, bool *commit)
     mdb_cursor_close(cur);
     int result = 0;
     if (rc == MDB_MAP_FULL)
-        result = sw->batch > 1 ? STORE_EFULL : store_txn_fail("sweep", rc);     //  a smaller batch may fit
+        result = sw->batch > 1 ? STORE_EFULL : store_txn_fail("sweep", rc);  //  a smaller batch may fit
     else if (rc != 0 && rc != MDB_NOTFOUND)
         result = store_txn_fail("sweep", rc);
     *commit = result == 0 && sw->deleted > 0;

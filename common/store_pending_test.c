@@ -200,7 +200,7 @@ static void t_reserve(void)
 //  The state and session id (43 bytes each, 64-byte buffers) of login i, scattered in key order.
 static void s_names(char *state, char *sid, int i)
 {
-    unsigned scattered = (unsigned) i * 2654435761u;       //  odd multiplier: one-to-one
+    unsigned scattered = (unsigned) i * 2654435761u;  //  odd multiplier: one-to-one
     snprintf(state, 64, "S%042u", scattered);
     snprintf(sid, 64, "I%042u", scattered);
 }
@@ -330,12 +330,8 @@ static void t_take_owned(void)
 }
 
 static const test_case_t cases[] = {
-    { "take_owned", t_take_owned },
-    { "per_sid", t_per_sid },
-    { "global_cap", t_global_cap },
-    { "sweep_index", t_sweep_index },
-    { "reserve", t_reserve },
-    { "space", t_space },
+    { "take_owned", t_take_owned },         { "per_sid", t_per_sid }, { "global_cap", t_global_cap },
+    { "sweep_index", t_sweep_index },       { "reserve", t_reserve }, { "space", t_space },
     { "reopen_reindex", t_reopen_reindex },
 };
 

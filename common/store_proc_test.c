@@ -192,7 +192,7 @@ static void t_claim_race(void)
         snprintf(key, sizeof key, "sid-%d", round);
         CHECK(store_session_put(store, key, &rec) == 0);
     }
-    store_close(&store);        //  each process opens its own after the fork
+    store_close(&store);  //  each process opens its own after the fork
 
     int wins = 0, busy = 0;
     for (int round = 0; round < ROUNDS; round++) {
@@ -238,7 +238,7 @@ static bool s_kill_inside_txn(const char *dir, bool write)
         if (!mine)
             _exit(2);
         if (write)
-            store_test_hold_write(mine, ready, hold);     //  blocks until killed
+            store_test_hold_write(mine, ready, hold);  //  blocks until killed
         else
             store_test_hold_read(mine, ready, hold);
         _exit(3);
@@ -256,7 +256,7 @@ static void t_kill_in_write(void)
     //  mutex) inside a dirty write transaction: nothing of it is visible and
     //  the others write on.
     const char *dir = s_dir("kill_in_write");
-    store_t *store = store_open(dir, 0);        //  keeps the lock file in use across the crash
+    store_t *store = store_open(dir, 0);  //  keeps the lock file in use across the crash
     CHECK(store != NULL);
     store_session_t rec, out;
     s_session(&rec, 1, NOW + HOUR);
@@ -341,7 +341,7 @@ static void t_map_resized(void)
     enum { N = 120 };
     int go[2];
     CHECK(pipe(go) == 0);
-    pid_t pid = s_fork();       //  before this process opens its store
+    pid_t pid = s_fork();  //  before this process opens its store
     if (pid == 0) {
         close(go[1]);
         if (s_read_byte(go[0]) != 'g')
@@ -367,12 +367,12 @@ static void t_map_resized(void)
     CHECK(store != NULL);
     CHECK(store_test_map_size(store) == 1 << 20);
     CHECK(s_write_byte(go[1], 'g'));
-    CHECK(s_wait(pid) == 0);            //  ~1.4 MB written: past this process's 1 MiB map
+    CHECK(s_wait(pid) == 0);  //  ~1.4 MB written: past this process's 1 MiB map
     close(go[1]);
     store_session_t out;
     CHECK(store_session_get_at(store, "big-119", NOW, &out) == 0);
     CHECK(strlen(out.refresh_token) == STORE_TOKEN_MAX - 1);
-    CHECK(store_test_map_size(store) == 16 << 20);     //  adopted the other process's size
+    CHECK(store_test_map_size(store) == 16 << 20);  //  adopted the other process's size
     store_session_t rec;
     s_session(&rec, 1, NOW + HOUR);
     CHECK(store_session_put(store, "after-resize", &rec) == 0);
@@ -381,12 +381,8 @@ static void t_map_resized(void)
 }
 
 static const test_case_t cases[] = {
-    { "two_writers", t_two_writers },
-    { "claim_race", t_claim_race },
-    { "kill_in_write", t_kill_in_write },
-    { "kill_in_read", t_kill_in_read },
-    { "reader_check", t_reader_check },
-    { "map_resized", t_map_resized },
+    { "two_writers", t_two_writers },   { "claim_race", t_claim_race },     { "kill_in_write", t_kill_in_write },
+    { "kill_in_read", t_kill_in_read }, { "reader_check", t_reader_check }, { "map_resized", t_map_resized },
 };
 
 int main(int argc, char **argv)

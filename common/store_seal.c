@@ -25,7 +25,7 @@ typedef struct {
     char next[STORE_TXN_LMDB_KEY_MAX + 1];
     size_t next_len;
     int next_db;
-    bool db_over;               //  the walk reached the end of the current database
+    bool db_over;  //  the walk reached the end of the current database
     union {
         store_session_t session;
         store_pending_t pending;
@@ -46,7 +46,7 @@ static int s_reseal_one(store_t *self, MDB_cursor *cur, bool sessions, MDB_val *
     int rc = sessions ? store_codec_session_decode(&ctx, v->mv_data, v->mv_size, &a->rec.session)
                       : store_codec_pending_decode(&ctx, v->mv_data, v->mv_size, &a->rec.pending);
     if (rc == STORE_EINVAL || (rc == 0 && ctx.key_id == a->first))
-        return 0;       //  corrupt (left to the sweep's count), or sealed with the first key already
+        return 0;  //  corrupt (left to the sweep's count), or sealed with the first key already
     if (rc == 0) {
         ctx.open = STORE_CODEC_OPEN_ALL;
         rc = sessions ? store_codec_session_decode(&ctx, v->mv_data, v->mv_size, &a->rec.session)
@@ -97,7 +97,7 @@ static int s_reseal_fn(store_t *self, MDB_txn *txn, void *arg, bool *commit)
         a->out->visited++;
         rc = s_reseal_one(self, cur, sessions, &k, &v, a, commit);
         if (rc == 0)
-            rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);     //  after a delete: the record that followed it
+            rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);  //  after a delete: the record that followed it
     }
     int result = 0;
     a->db_over = rc == MDB_NOTFOUND;
@@ -118,7 +118,7 @@ int store_reseal_step(store_t *self, size_t max, store_reseal_t *out)
     if (!self || !self->ring || !out || max == 0)
         return STORE_EINVAL;
     memset(out, 0, sizeof *out);
-    s_reseal_t *a = sodium_malloc(sizeof *a);       //  holds opened secrets: guarded, wiped on free
+    s_reseal_t *a = sodium_malloc(sizeof *a);  //  holds opened secrets: guarded, wiped on free
     if (!a)
         return STORE_EIO;
     memset(a, 0, sizeof *a);
@@ -190,7 +190,7 @@ static int s_usage_fn(store_t *self, MDB_txn *txn, void *arg, bool *commit)
             return store_txn_fail("key_usage", rc);
         MDB_val k, v;
         for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-            store_codec_ctx_t ctx = store_txn_codec(self, NULL, 0);     //  opens nothing: the ids are in the clear
+            store_codec_ctx_t ctx = store_txn_codec(self, NULL, 0);  //  opens nothing: the ids are in the clear
             int drc = db == 0 ? store_codec_session_decode(&ctx, v.mv_data, v.mv_size, &u->rec.session)
                               : store_codec_pending_decode(&ctx, v.mv_data, v.mv_size, &u->rec.pending);
             if (drc == 0 || drc == STORE_ENOTFOUND)

@@ -60,7 +60,7 @@ static void s_env_close(s_env_t *e)
 static void t_no_secret_in_file(void)
 {
     s_env_t e;
-    s_env_open(&e, "no_secret", (uint32_t[]) { 1 }, 1);
+    s_env_open(&e, "no_secret", (uint32_t[]){ 1 }, 1);
     store_session_t in, out;
     s_session(&in, 1, NOW + HOUR);
     snprintf(in.access_token, sizeof in.access_token, "ACCESS-TOKEN-SECRET-1");
@@ -88,14 +88,14 @@ static void t_no_secret_in_file(void)
     snprintf(data, sizeof data, "%s/data.mdb", e.dir);
     s_env_close(&e);
     CHECK(!s_file_has(data, "TOKEN-SECRET") && !s_file_has(data, "VERIFIER-SECRET"));
-    CHECK(s_file_has(data, "owner-1"));     //  what is not secret stays in the clear (the check is not blind)
+    CHECK(s_file_has(data, "owner-1"));  //  what is not secret stays in the clear (the check is not blind)
 }
 
 //  A record moved under another session id, tampered with, or plaintext: lost (not found), the others fine.
 static void t_lost_records(void)
 {
     s_env_t e;
-    s_env_open(&e, "lost", (uint32_t[]) { 1 }, 1);
+    s_env_open(&e, "lost", (uint32_t[]){ 1 }, 1);
     store_session_t a, b, out;
     s_session(&a, 1, NOW + HOUR);
     s_session(&b, 2, NOW + HOUR);
@@ -110,7 +110,7 @@ static void t_lost_records(void)
     CHECK(store_session_get_at(e.store, "sid-moved", NOW, &out) == STORE_ENOTFOUND);
     CHECK(out.access_token[0] == '\0' && out.refresh_token[0] == '\0');
     //  One byte flipped in a sealed field: every position of the token's ciphertext.
-    char *at = memmem(buf, len, "\x01\x00\x00\x00\x01", 5);     //  a sealed field's header: version 1, key id 1
+    char *at = memmem(buf, len, "\x01\x00\x00\x00\x01", 5);  //  a sealed field's header: version 1, key id 1
     CHECK(at != NULL);
     int opened = 0;
     for (size_t i = 0; at && i < SEAL_OVERHEAD + strlen(a.access_token); i++) {
@@ -140,7 +140,7 @@ static void t_lost_records(void)
 static void t_open_only_asked(void)
 {
     s_env_t e;
-    s_env_open(&e, "open_only", (uint32_t[]) { 4 }, 1);
+    s_env_open(&e, "open_only", (uint32_t[]){ 4 }, 1);
     store_session_t a, out;
     s_session(&a, 1, NOW + HOUR);
     char buf[STORE_CODEC_MAX];
@@ -177,7 +177,7 @@ static void s_usage(store_t *store, size_t *id1, size_t *id2, size_t *other)
 static void t_rotation(void)
 {
     s_env_t e;
-    s_env_open(&e, "rotation", (uint32_t[]) { 1 }, 1);
+    s_env_open(&e, "rotation", (uint32_t[]){ 1 }, 1);
     enum { N = 250, P = 20 };
     store_session_t rec, out;
     char sid[32];
@@ -201,8 +201,8 @@ static void t_rotation(void)
     s_usage(e.store, &id1, &id2, &other);
     CHECK(id1 == N + P && id2 == 0 && other == 1);
     store_reseal_t r;
-    CHECK(store_reseal_step(e.store, 100, &r) == 0);        //  nothing under another key but the legacy one
-    test_write_ring(e.keys, (uint32_t[]) { 2, 1 }, 2);
+    CHECK(store_reseal_step(e.store, 100, &r) == 0);  //  nothing under another key but the legacy one
+    test_write_ring(e.keys, (uint32_t[]){ 2, 1 }, 2);
     CHECK(seal_ring_refresh(e.ring) == 1);
     int steps = 0, clean = 0;
     size_t resealed = 0, dropped = 0;
@@ -224,7 +224,7 @@ static void t_rotation(void)
     s_usage(e.store, &id1, &id2, &other);
     CHECK(id1 == 0 && id2 == N + P && other == 0);
     //  Key 1 retired: every record opens with key 2 alone.
-    test_write_ring(e.keys, (uint32_t[]) { 2 }, 1);
+    test_write_ring(e.keys, (uint32_t[]){ 2 }, 1);
     CHECK(seal_ring_refresh(e.ring) == 1);
     for (int i = 0; i < N; i++) {
         snprintf(sid, sizeof sid, "sid-%03d", i);
@@ -255,7 +255,7 @@ static double s_mono_us(void)
 static void t_codec_cost(void)
 {
     s_env_t e;
-    s_env_open(&e, "cost", (uint32_t[]) { 1 }, 1);
+    s_env_open(&e, "cost", (uint32_t[]){ 1 }, 1);
     store_session_t rec, out;
     s_session(&rec, 1, NOW + HOUR);
     s_fill(rec.access_token, 100, 'a');
@@ -277,16 +277,15 @@ static void t_codec_cost(void)
     }
     CHECK(strcmp(out.refresh_token, rec.refresh_token) == 0);
     printf("# codec cost per session record: encode %.2f us plaintext, %.2f us sealed; decode %.2f us plaintext, "
-           "%.2f us sealed (both tokens opened)\n", enc[0], enc[1], dec[0], dec[1]);
+           "%.2f us sealed (both tokens opened)\n",
+           enc[0], enc[1], dec[0], dec[1]);
     CHECK(enc[1] < 200 && dec[1] < 200);
     s_env_close(&e);
 }
 
 static const test_case_t cases[] = {
-    { "codec_cost", t_codec_cost },
-    { "no_secret_in_file", t_no_secret_in_file },
-    { "lost_records", t_lost_records },
-    { "open_only_asked", t_open_only_asked },
+    { "codec_cost", t_codec_cost },     { "no_secret_in_file", t_no_secret_in_file },
+    { "lost_records", t_lost_records }, { "open_only_asked", t_open_only_asked },
     { "rotation", t_rotation },
 };
 

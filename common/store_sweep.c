@@ -19,15 +19,14 @@
 //  Records visited per write transaction at most.
 #define S_SWEEP_BATCH 256
 
-
 typedef struct {
     int64_t now;
-    size_t batch;               //  records to visit in this transaction
+    size_t batch;  //  records to visit in this transaction
     char resume[STORE_TXN_LMDB_KEY_MAX + 1];
-    size_t resume_len;          //  0: start at the first key
+    size_t resume_len;  //  0: start at the first key
     //  Results of one transaction, taken by s_sweep_db once it committed.
     char next[STORE_TXN_LMDB_KEY_MAX + 1];
-    size_t next_len;            //  0: the walk is over
+    size_t next_len;  //  0: the walk is over
     size_t deleted;
     size_t corrupt;
     store_session_t session;
@@ -37,7 +36,7 @@ typedef struct {
 //  1 when the record is expired, 0 when live, -1 when it does not decode.
 static int s_sweep_expired(s_sweep_t *sw, const MDB_val *v)
 {
-    store_codec_ctx_t ctx = { .ring = sw->ring };       //  opens nothing: the expiry is in the clear
+    store_codec_ctx_t ctx = { .ring = sw->ring };  //  opens nothing: the expiry is in the clear
     if (store_codec_session_decode(&ctx, v->mv_data, v->mv_size, &sw->session) != 0)
         return -1;
     return store_codec_session_expired(&sw->session, sw->now);
@@ -56,7 +55,7 @@ static int s_sweep_fn(store_t *self, MDB_txn *txn, void *arg, bool *commit)
     for (size_t visited = 0; rc == 0 && visited < sw->batch; visited++) {
         int expired = s_sweep_expired(sw, &v);
         if (expired < 0)
-            sw->corrupt++;      //  left in place: never delete what we cannot read
+            sw->corrupt++;  //  left in place: never delete what we cannot read
         else if (expired) {
             rc = mdb_cursor_del(cur, 0);
             if (rc != 0)
@@ -73,7 +72,7 @@ static int s_sweep_fn(store_t *self, MDB_txn *txn, void *arg, bool *commit)
         sw->next_len = k.mv_size;
     }
     else if (rc == MDB_MAP_FULL)
-        result = sw->batch > 1 ? STORE_EFULL : store_txn_fail("sweep", rc);     //  a smaller batch may fit
+        result = sw->batch > 1 ? STORE_EFULL : store_txn_fail("sweep", rc);  //  a smaller batch may fit
     else if (rc != 0 && rc != MDB_NOTFOUND)
         result = store_txn_fail("sweep", rc);
     mdb_cursor_close(cur);

@@ -58,7 +58,7 @@ static void t_session_roundtrip(void)
     CHECK(store_session_get_at(store, "missing", NOW, &out) == STORE_ENOTFOUND);
     store_close(&store);
     CHECK(store == NULL);
-    store_close(&store);        //  safe twice
+    store_close(&store);  //  safe twice
     //  The directory was created private.
     struct stat st;
     CHECK(stat(s_dir("session_roundtrip/a/b"), &st) == 0 && (st.st_mode & 0777) == 0700);
@@ -90,7 +90,7 @@ static void t_bad_arguments(void)
     store_session_t rec, out;
     s_session(&rec, 1, NOW + HOUR);
     char longkey[STORE_KEY_MAX + 1];
-    s_fill(longkey, sizeof longkey, 'x');      //  STORE_KEY_MAX characters: one too many
+    s_fill(longkey, sizeof longkey, 'x');  //  STORE_KEY_MAX characters: one too many
     CHECK(store_session_put(store, longkey, &rec) == STORE_EINVAL);
     CHECK(store_session_put(store, "", &rec) == STORE_EINVAL);
     CHECK(store_session_put(store, NULL, &rec) == STORE_EINVAL);
@@ -225,14 +225,14 @@ static void t_sweep_counts(void)
     store_session_t rec;
     char key[32];
     for (int i = 0; i < 8; i++) {
-        s_session(&rec, i, i < 3 ? NOW - i : NOW + HOUR);     //  0, 1, 2 expired (<= now)
+        s_session(&rec, i, i < 3 ? NOW - i : NOW + HOUR);  //  0, 1, 2 expired (<= now)
         snprintf(key, sizeof key, "sid-%d", i);
         CHECK(store_session_put(store, key, &rec) == 0);
     }
     store_pending_t p;
     for (int i = 0; i < 6; i++) {
         char psid[24];
-        snprintf(psid, sizeof psid, "psid-%d", i);      //  one each: a session keeps at most STORE_PENDING_PER_SID
+        snprintf(psid, sizeof psid, "psid-%d", i);  //  one each: a session keeps at most STORE_PENDING_PER_SID
         s_pending(&p, psid, i < 4 ? NOW - STORE_PENDING_TTL_MS - i : NOW - 1000);
         snprintf(key, sizeof key, "state-%d", i);
         CHECK(store_pending_put(store, key, &p) == 0);
@@ -309,7 +309,7 @@ static void t_lease(void)
     CHECK(other.version == 2 && other.refreshing_until == 0);
     CHECK(strcmp(other.access_token, "access-new") == 0 && strcmp(other.refresh_token, "refresh-new") == 0);
     //  A second completion from the old version (a lost race) is refused and changes nothing.
-    store_session_t late = rec;     //  version 1
+    store_session_t late = rec;  //  version 1
     snprintf(late.refresh_token, sizeof late.refresh_token, "refresh-late");
     CHECK(store_refresh_complete(store, "sid", &late) == STORE_ESTALE);
     CHECK(late.version == 1);
@@ -322,7 +322,7 @@ static void t_lease(void)
     CHECK(store_refresh_release(store, "sid") == 0);
     CHECK(store_session_get_at(store, "sid", NOW, &other) == 0);
     CHECK(other.refreshing_until == 0 && other.version == 2 && strcmp(other.refresh_token, "refresh-new") == 0);
-    CHECK(store_refresh_release(store, "sid") == 0);        //  nothing to release
+    CHECK(store_refresh_release(store, "sid") == 0);  //  nothing to release
     CHECK(store_refresh_claim(store, "sid", 2, NOW, 5000, &other) == 0);
     CHECK(other.refreshing_pid == getpid());
     CHECK(store_refresh_release(store, "sid") == 0);
@@ -378,7 +378,7 @@ static void t_hold(void)
     CHECK(store_session_hold(store, "sid", NOW, 0) == STORE_EINVAL);
     CHECK(store_session_hold(store, "sid", NOW, -5) == STORE_EINVAL);
     CHECK(store_session_hold(store, "sid", NOW, NOW + STORE_HOLD_MAX_MS + 1) == STORE_EINVAL);
-    CHECK(store_session_hold(store, "sid", INT64_MIN, INT64_MAX) == STORE_EINVAL);     //  no overflow
+    CHECK(store_session_hold(store, "sid", INT64_MIN, INT64_MAX) == STORE_EINVAL);  //  no overflow
     CHECK(store_session_hold(store, "", NOW, NOW + 1000) == STORE_EINVAL);
     CHECK(store_session_hold(store, NULL, NOW, NOW + 1000) == STORE_EINVAL);
     char longkey[STORE_KEY_MAX + 1];
@@ -486,7 +486,7 @@ static void t_threads(void)
     pthread_t tid[T];
     s_thread_t args[T];
     for (int i = 0; i < T; i++) {
-        args[i] = (s_thread_t) { store, i, 0 };
+        args[i] = (s_thread_t){ store, i, 0 };
         CHECK(pthread_create(&tid[i], NULL, s_thread_main, &args[i]) == 0);
     }
     for (int i = 0; i < T; i++) {
@@ -521,20 +521,20 @@ static void t_batch(void)
     s_session(&rec, 1, NOW + HOUR);
     s_pending(&pend, "b1", NOW);
     CHECK(store_batch_begin(store) == 0);
-    CHECK(store_batch_begin(store) == STORE_EINVAL);        //  one at a time
+    CHECK(store_batch_begin(store) == STORE_EINVAL);  //  one at a time
     CHECK(store_session_put(store, "b1", &rec) == 0);
     CHECK(store_session_put(store, "", &rec) == STORE_EINVAL);  //  fails alone
     CHECK(store_pending_put(store, "st1", &pend) == 0);
     CHECK(store_session_get_at(store, "b1", NOW, &out) == 0 && s_session_eq(&rec, &out));
     CHECK(store_pending_take(store, "st1", NOW, &pout) == 0);
-    CHECK(store_pending_take(store, "st1", NOW, &pout) == STORE_ENOTFOUND);    //  single use inside too
+    CHECK(store_pending_take(store, "st1", NOW, &pout) == STORE_ENOTFOUND);  //  single use inside too
     s_peek_t peek = { store, 99 };
     pthread_t th;
     CHECK(pthread_create(&th, NULL, s_peek, &peek) == 0);
     pthread_join(th, NULL);
-    CHECK(peek.rc == STORE_ENOTFOUND);      //  not committed yet: another thread does not see it
+    CHECK(peek.rc == STORE_ENOTFOUND);  //  not committed yet: another thread does not see it
     CHECK(store_batch_commit(store) == 0);
-    CHECK(store_batch_commit(store) == STORE_EINVAL);      //  none open
+    CHECK(store_batch_commit(store) == STORE_EINVAL);  //  none open
     CHECK(pthread_create(&th, NULL, s_peek, &peek) == 0);
     pthread_join(th, NULL);
     CHECK(peek.rc == 0);
@@ -559,7 +559,7 @@ static void t_check_lost(void)
     snprintf(fake, sizeof fake, "%s/data.mdb", dir);
     struct stat st;
     CHECK(store_open_existing(dir, 0) == NULL);
-    CHECK(stat(dir, &st) != 0);         //  nothing made
+    CHECK(stat(dir, &st) != 0);  //  nothing made
     store_t *store = store_open(dir, 0);
     CHECK(store != NULL);
     store_close(&store);
@@ -571,14 +571,14 @@ static void t_check_lost(void)
     char why[160];
     CHECK(store_check(store, why, sizeof why) == 0 && strcmp(why, "ok") == 0);
 
-    CHECK(rename(dir, old) == 0);       //  deleted (as far as the path goes)
+    CHECK(rename(dir, old) == 0);  //  deleted (as far as the path goes)
     CHECK(store_check(store, why, sizeof why) == -1 && strstr(why, "deleted"));
     CHECK(!strstr(why, "check_lost"));  //  no path in the reason (/readyz shows it)
     CHECK(store_session_get_at(store, "s1", NOW, &out) == STORE_ELOST);
     CHECK(store_session_put(store, "s2", &in) == STORE_ELOST);
     CHECK(store_batch_begin(store) == STORE_ELOST);
 
-    CHECK(mkdir(dir, 0700) == 0);       //  replaced: another data file at the path
+    CHECK(mkdir(dir, 0700) == 0);  //  replaced: another data file at the path
     FILE *f = fopen(fake, "w");
     CHECK(f != NULL);
     if (f)
@@ -586,10 +586,10 @@ static void t_check_lost(void)
     CHECK(store_check(store, why, sizeof why) == -1 && strstr(why, "replaced"));
     CHECK(store_session_get_at(store, "s1", NOW, &out) == STORE_ELOST);
 
-    CHECK(unlink(fake) == 0 && rmdir(dir) == 0 && rename(old, dir) == 0);      //  the original back
+    CHECK(unlink(fake) == 0 && rmdir(dir) == 0 && rename(old, dir) == 0);  //  the original back
     CHECK(store_check(store, why, sizeof why) == 0);
     CHECK(store_session_get_at(store, "s1", NOW, &out) == 0 && s_session_eq(&in, &out));
-    CHECK(store_session_get_at(store, "s2", NOW, &out) == STORE_ENOTFOUND);     //  nothing was written meanwhile
+    CHECK(store_session_get_at(store, "s2", NOW, &out) == STORE_ENOTFOUND);  //  nothing was written meanwhile
     store_close(&store);
 }
 
@@ -624,7 +624,7 @@ static void t_access_get(void)
     //  no byte of the refresh token anywhere in what the caller gets
     CHECK(memmem(&out, sizeof out, in.refresh_token, strlen(in.refresh_token)) == NULL);
     CHECK(store_access_get(store, "sid-3", in.refresh_expires_at, &out) == STORE_ENOTFOUND);
-    CHECK(out.access_token[0] == '\0');        //  zeroed on failure
+    CHECK(out.access_token[0] == '\0');  //  zeroed on failure
     CHECK(store_access_get(store, "missing", NOW, &out) == STORE_ENOTFOUND);
     CHECK(store_access_get(store, "", NOW, &out) == STORE_EINVAL);
     CHECK(store_access_get(store, "sid-3", NOW, NULL) == STORE_EINVAL);

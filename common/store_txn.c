@@ -47,8 +47,9 @@ int store_txn_fail(const char *op, int mdb_rc)
         }
         pthread_mutex_unlock(&s_full_lock);
         if (!quiet)
-            log_error("store.full", "op=%s suppressed=%lu reason=\"%s\" hint=\"the LMDB map is full: raise DATA_MAP_MB\"",
-                      op, suppressed, mdb_strerror(mdb_rc));
+            log_error("store.full",
+                      "op=%s suppressed=%lu reason=\"%s\" hint=\"the LMDB map is full: raise DATA_MAP_MB\"", op,
+                      suppressed, mdb_strerror(mdb_rc));
         return STORE_EFULL;
     }
     log_error("store.fail", "op=%s rc=%d reason=\"%s\"", op, mdb_rc, mdb_strerror(mdb_rc));
@@ -75,14 +76,16 @@ void store_txn_corrupt(const char *db, const char *key)
 
 store_codec_ctx_t store_txn_codec(store_t *self, const char *key, unsigned open)
 {
-    return (store_codec_ctx_t) { .ring = self->ring, .key = key, .open = open };
+    return (store_codec_ctx_t){ .ring = self->ring, .key = key, .open = open };
 }
 
 void store_txn_unsealed(const char *kind, const char *key, const store_codec_ctx_t *ctx)
 {
     char tag[8];
-    log_warn("store.unseal_fail", "kind=%s key=%s key_id=%u reason=%s msg=\"a lost session or login: the user logs in "
-             "again\"", kind, log_redact(key ? key : "", tag), ctx->key_id, seal_strerror(ctx->seal_rc));
+    log_warn("store.unseal_fail",
+             "kind=%s key=%s key_id=%u reason=%s msg=\"a lost session or login: the user logs in "
+             "again\"",
+             kind, log_redact(key ? key : "", tag), ctx->key_id, seal_strerror(ctx->seal_rc));
 }
 
 //  Begin a transaction; the caller holds map_lock shared. When another process
@@ -127,8 +130,8 @@ static bool s_grow(store_t *self, const char *op)
         int rc = mdb_env_set_mapsize(self->env, want);
         if (rc == 0) {
             grown = true;
-            log_warn("store.grow", "op=%s map_size=%zu configured=%zu reason=\"map full: room to delete\"", op,
-                     want, self->map_size);
+            log_warn("store.grow", "op=%s map_size=%zu configured=%zu reason=\"map full: room to delete\"", op, want,
+                     self->map_size);
         }
         else
             store_txn_fail(op, rc);
@@ -143,7 +146,7 @@ static int s_work(store_t *self, MDB_txn *txn, int mode, const char *op, store_t
     bool commit = false;
     int rc = fn(self, txn, arg, &commit);
     if ((mode & STORE_TXN_WRITE) && commit) {
-        bool nested = self->batch && pthread_equal(self->batch_owner, pthread_self());   //  s_run_nested
+        bool nested = self->batch && pthread_equal(self->batch_owner, pthread_self());  //  s_run_nested
         struct timespec t0;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         int crc = mdb_txn_commit(txn);
@@ -190,7 +193,7 @@ int store_txn_run(store_t *self, int mode, const char *op, store_txn_fn *fn, voi
     if (!self)
         return STORE_EINVAL;
     if (self->lost)
-        return STORE_ELOST;     //  never write into (or read from) an orphaned data file
+        return STORE_ELOST;  //  never write into (or read from) an orphaned data file
     if (self->batch && pthread_equal(self->batch_owner, pthread_self())) {
         if (mode & STORE_TXN_ALONE) {
             log_error("store.misuse", "op=%s reason=\"must not join a batch\"", op);

@@ -25,25 +25,25 @@
 struct _store_t {
     MDB_env *env;
     MDB_dbi sessions;
-    MDB_dbi pending;            //  state -> pending login
-    MDB_dbi pending_sid;        //  the per-session index: sid -> (created_at, state), MDB_DUPSORT (oldest first)
-    MDB_dbi pending_time;       //  the age index: (created_at, state) -> sid (oldest first)
-    size_t pending_max;         //  cap on pending logins (store_pending_set_max)
+    MDB_dbi pending;       //  state -> pending login
+    MDB_dbi pending_sid;   //  the per-session index: sid -> (created_at, state), MDB_DUPSORT (oldest first)
+    MDB_dbi pending_time;  //  the age index: (created_at, state) -> sid (oldest first)
+    size_t pending_max;    //  cap on pending logins (store_pending_set_max)
     pthread_rwlock_t map_lock;
-    size_t map_size;            //  as configured at open
-    int stale_at_open;          //  stale reader slots cleared by store_open
-    MDB_txn *batch;             //  the open group-commit transaction, or NULL
-    pthread_t batch_owner;      //  the thread whose store calls join it
-    char data_path[4096];       //  DIR/data.mdb as opened, and its device and inode then (store_check)
+    size_t map_size;        //  as configured at open
+    int stale_at_open;      //  stale reader slots cleared by store_open
+    MDB_txn *batch;         //  the open group-commit transaction, or NULL
+    pthread_t batch_owner;  //  the thread whose store calls join it
+    char data_path[4096];   //  DIR/data.mdb as opened, and its device and inode then (store_check)
     dev_t data_dev;
     ino_t data_ino;
-    _Atomic bool lost;          //  store_check found the data file deleted or replaced: every call refused
-    bool batch_dirty;           //  a write of the open batch was committed into it (its commit is timed)
-    seal_ring_t *ring;          //  seals the secret fields (store_set_ring; borrowed), NULL: plaintext (tests)
-    char reseal_at[STORE_TXN_LMDB_KEY_MAX + 1];     //  store_reseal's resume point: db, then key
+    _Atomic bool lost;  //  store_check found the data file deleted or replaced: every call refused
+    bool batch_dirty;   //  a write of the open batch was committed into it (its commit is timed)
+    seal_ring_t *ring;  //  seals the secret fields (store_set_ring; borrowed), NULL: plaintext (tests)
+    char reseal_at[STORE_TXN_LMDB_KEY_MAX + 1];  //  store_reseal's resume point: db, then key
     size_t reseal_len;
-    int reseal_db;              //  0: sessions, 1: pending
-    size_t reseal_pass;         //  records re-sealed or dropped in the pass under way
+    int reseal_db;       //  0: sessions, 1: pending
+    size_t reseal_pass;  //  records re-sealed or dropped in the pass under way
 };
 
 //  Transaction modes: a read, or a write, with

@@ -46,10 +46,10 @@ typedef struct {
 
 struct _svc_t {
     char name[32];
-    char instance[40];          //  its files in RUN_DIR (common/runfile.h)
-    char endpoint[512];         //  where the ROUTER is bound (a tcp port the OS picked, filled in)
+    char instance[40];   //  its files in RUN_DIR (common/runfile.h)
+    char endpoint[512];  //  where the ROUTER is bound (a tcp port the OS picked, filled in)
     void *router;
-    bus_server_t *bus;          //  CURVE and the senders' roles on a tcp endpoint (common/bus.h)
+    bus_server_t *bus;  //  CURVE and the senders' roles on a tcp endpoint (common/bus.h)
     http_t *http;
     svc_handler_fn *handler;
     void *handler_arg;
@@ -65,13 +65,13 @@ struct _svc_t {
     svc_timer_fn *after;
     void *after_arg;
     bool in_batch;
-    size_t pending;             //  requests handed to the handler and not answered yet
-    bool (*busy)(void *arg);    //  svc_set_busy
+    size_t pending;           //  requests handed to the handler and not answered yet
+    bool (*busy)(void *arg);  //  svc_set_busy
     void *busy_arg;
-    long drain_ms;              //  DRAIN_TIMEOUT_MS
-    bool draining;              //  a signal came: refuse new requests, finish the others
+    long drain_ms;  //  DRAIN_TIMEOUT_MS
+    bool draining;  //  a signal came: refuse new requests, finish the others
     int64_t drain_start, drain_until;
-    bool sent;                  //  something was sent on the ROUTER in this turn of the loop
+    bool sent;  //  something was sent on the ROUTER in this turn of the loop
     s_held_t *held;
     size_t held_count, held_cap;
 };
@@ -96,8 +96,7 @@ static void s_on_signal(int sig)
     errno = saved;
 }
 
-svc_t *svc_new(const char *name, void *zmq_ctx, const char *endpoint, http_t *http,
-               svc_handler_fn *handler, void *arg)
+svc_t *svc_new(const char *name, void *zmq_ctx, const char *endpoint, http_t *http, svc_handler_fn *handler, void *arg)
 {
     svc_t *self = calloc(1, sizeof *self);
     if (!self)
@@ -109,23 +108,24 @@ svc_t *svc_new(const char *name, void *zmq_ctx, const char *endpoint, http_t *ht
     self->started_ms = clock_mono_ms();
     char err[160];
     if (runfile_name(self->instance, sizeof self->instance, name, err, sizeof err) != 0
-        || config_getenv_long(&self->drain_ms, "DRAIN_TIMEOUT_MS", SVC_DRAIN_TIMEOUT_MS, 0, 600000, err, sizeof err) != 0) {
+        || config_getenv_long(&self->drain_ms, "DRAIN_TIMEOUT_MS", SVC_DRAIN_TIMEOUT_MS, 0, 600000, err, sizeof err)
+            != 0) {
         log_error("svc.config", "reason=\"%s\"", err);
         svc_destroy(&self);
         return NULL;
     }
     self->router = zmq_socket(zmq_ctx, ZMQ_ROUTER);
     int zero = 0, hwm = 100000;
-    int64_t maxmsg = PROTO_FRAME_MAX;   //  a larger frame closes the connection before it is read into memory
-    if (!self->router
-        || zmq_setsockopt(self->router, ZMQ_LINGER, &zero, sizeof zero)
+    int64_t maxmsg = PROTO_FRAME_MAX;  //  a larger frame closes the connection before it is read into memory
+    if (!self->router || zmq_setsockopt(self->router, ZMQ_LINGER, &zero, sizeof zero)
         || zmq_setsockopt(self->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg)
         || zmq_setsockopt(self->router, ZMQ_SNDHWM, &hwm, sizeof hwm)
         || zmq_setsockopt(self->router, ZMQ_RCVHWM, &hwm, sizeof hwm)
         || !(self->bus = bus_server_new(zmq_ctx, self->router, name, endpoint))
         || zmq_bind(self->router, endpoint) != 0) {
-        log_error("svc.bind", "endpoint=%s error=\"%s\"", endpoint, self->router && !self->bus
-                  ? "the bus could not be secured (see the bus line above)" : zmq_strerror(zmq_errno()));
+        log_error("svc.bind", "endpoint=%s error=\"%s\"", endpoint,
+                  self->router && !self->bus ? "the bus could not be secured (see the bus line above)"
+                                             : zmq_strerror(zmq_errno()));
         svc_destroy(&self);
         return NULL;
     }
@@ -216,7 +216,7 @@ static int s_send(svc_t *self, const svc_peer_t *peer, const proto_msg_t *msg)
             self->held = held;
             self->held_cap = cap;
         }
-        self->held[self->held_count++] = (s_held_t) { *peer, rid, data, size };
+        self->held[self->held_count++] = (s_held_t){ *peer, rid, data, size };
         return 0;
     }
     int rc = s_send_raw(self, peer, rid, data, size);
@@ -282,8 +282,8 @@ int svc_reply(svc_t *self, const svc_peer_t *peer, const proto_msg_t *reply)
     return s_send(self, peer, reply);
 }
 
-int svc_reply_error(svc_t *self, const svc_peer_t *peer, uint64_t rid, proto_code_t code,
-                    const char *message, int64_t retry_after)
+int svc_reply_error(svc_t *self, const svc_peer_t *peer, uint64_t rid, proto_code_t code, const char *message,
+                    int64_t retry_after)
 {
     s_answered(self);
     return s_send_error(self, peer, rid, code, message, retry_after);
@@ -304,7 +304,7 @@ int svc_add_socket(svc_t *self, void *socket, svc_socket_fn *fn, void *arg)
 {
     if (self->socket_count == SVC_MAX_SOCKETS)
         return -1;
-    self->sockets[self->socket_count++] = (s_socket_t) { socket, fn, arg };
+    self->sockets[self->socket_count++] = (s_socket_t){ socket, fn, arg };
     return 0;
 }
 
@@ -312,7 +312,7 @@ int svc_every(svc_t *self, long interval_ms, svc_timer_fn *fn, void *arg)
 {
     if (self->timer_count == SVC_MAX_TIMERS)
         return -1;
-    self->timers[self->timer_count++] = (s_timer_t) { interval_ms, clock_mono_ms() + interval_ms, fn, arg };
+    self->timers[self->timer_count++] = (s_timer_t){ interval_ms, clock_mono_ms() + interval_ms, fn, arg };
     return 0;
 }
 
@@ -361,7 +361,7 @@ static int s_take_request(svc_t *self)
     size_t more_size = sizeof more;
     zmq_getsockopt(self->router, ZMQ_RCVMORE, &more, &more_size);
     if (!more)
-        return 0;   //  an identity without a body: ignore
+        return 0;  //  an identity without a body: ignore
     zmq_msg_t frame;
     zmq_msg_init(&frame);
     if (zmq_msg_recv(&frame, self->router, ZMQ_DONTWAIT) < 0) {
@@ -462,8 +462,8 @@ static bool s_drained(svc_t *self)
     }
     if (now < self->drain_until)
         return false;
-    log_warn("svc.drain_timeout", "pending=%zu busy=%d ms=%lld msg=\"stopping with work unfinished\"",
-             self->pending, busy, (long long) (now - self->drain_start));
+    log_warn("svc.drain_timeout", "pending=%zu busy=%d ms=%lld msg=\"stopping with work unfinished\"", self->pending,
+             busy, (long long) (now - self->drain_start));
     return true;
 }
 
@@ -472,19 +472,19 @@ int svc_run(svc_t *self)
     //  A handful of descriptors: the signal pipe, the ROUTER, the extra sockets and curl's epoll set.
     struct pollfd fds[SVC_MAX_SOCKETS + 3];
     nfds_t nfds = 0;
-    fds[nfds++] = (struct pollfd) { .fd = s_signal_pipe[0], .events = POLLIN };
-    fds[nfds++] = (struct pollfd) { .fd = s_zmq_fd(self->router), .events = POLLIN };
+    fds[nfds++] = (struct pollfd){ .fd = s_signal_pipe[0], .events = POLLIN };
+    fds[nfds++] = (struct pollfd){ .fd = s_zmq_fd(self->router), .events = POLLIN };
     for (size_t i = 0; i < self->socket_count; i++)
-        fds[nfds++] = (struct pollfd) { .fd = s_zmq_fd(self->sockets[i].socket), .events = POLLIN };
+        fds[nfds++] = (struct pollfd){ .fd = s_zmq_fd(self->sockets[i].socket), .events = POLLIN };
     if (self->http)
-        fds[nfds++] = (struct pollfd) { .fd = http_fd(self->http), .events = POLLIN };
+        fds[nfds++] = (struct pollfd){ .fd = http_fd(self->http), .events = POLLIN };
 
     while (!self->stopping) {
         if (fds[0].revents & POLLIN) {
             char buf[16];
             ssize_t n = read(s_signal_pipe[0], buf, sizeof buf);
             bool now = false;
-            for (ssize_t i = 0; i < n && !now; i++)     //  one byte a signal: two at once stop at once
+            for (ssize_t i = 0; i < n && !now; i++)  //  one byte a signal: two at once stop at once
                 now = s_on_stop_signal(self);
             if (now)
                 break;
@@ -525,7 +525,7 @@ int svc_run(svc_t *self)
         if (pending)
             wait_ms = 0;
         if (self->draining && wait_ms > 50)
-            wait_ms = 50;       //  notice the end of the drain (or its deadline) promptly
+            wait_ms = 50;  //  notice the end of the drain (or its deadline) promptly
         if (self->http) {
             long curl_ms = http_wait_ms(self->http);
             if (curl_ms >= 0 && curl_ms < wait_ms)
@@ -533,7 +533,7 @@ int svc_run(svc_t *self)
         }
         if (poll(fds, nfds, (int) wait_ms) < 0 && errno != EINTR) {
             log_error("svc.poll", "error=\"%s\"", strerror(errno));
-            usleep(10000);      //  never spin on a persistent error
+            usleep(10000);  //  never spin on a persistent error
         }
     }
     return 0;

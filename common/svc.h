@@ -36,16 +36,15 @@ typedef struct {
 } svc_peer_t;
 
 //  A request arrived; the handler owns req (destroy it) and must answer peer exactly once.
-typedef void (svc_handler_fn)(svc_t *svc, const svc_peer_t *peer, proto_msg_t *req, void *arg);
+typedef void(svc_handler_fn)(svc_t *svc, const svc_peer_t *peer, proto_msg_t *req, void *arg);
 //  An extra socket is readable.
-typedef void (svc_socket_fn)(svc_t *svc, void *socket, void *arg);
+typedef void(svc_socket_fn)(svc_t *svc, void *socket, void *arg);
 //  A timer fired.
-typedef void (svc_timer_fn)(svc_t *svc, void *arg);
+typedef void(svc_timer_fn)(svc_t *svc, void *arg);
 
 //  Bind a ROUTER at endpoint (tcp://127.0.0.1:*: a port the OS picks) and create the loop; reads INSTANCE_NAME
 //  (common/runfile.h, default name). Returns NULL and logs why on failure.
-svc_t *svc_new(const char *name, void *zmq_ctx, const char *endpoint, http_t *http,
-               svc_handler_fn *handler, void *arg);
+svc_t *svc_new(const char *name, void *zmq_ctx, const char *endpoint, http_t *http, svc_handler_fn *handler, void *arg);
 //  The endpoint the ROUTER is bound at, with the port the OS picked for a "*".
 const char *svc_endpoint(const svc_t *self);
 //  Write svc_endpoint to RUN_DIR/<instance name>.endpoint for scripts (atomically). Returns 0, or -1 (logged).
@@ -57,8 +56,8 @@ void svc_destroy(svc_t **self_p);
 //  Send reply to peer. Returns 0, or -1 (logged) when it cannot be encoded or sent.
 int svc_reply(svc_t *self, const svc_peer_t *peer, const proto_msg_t *reply);
 //  Send ERROR{code, message, retry_after (<0: none)} for request rid to peer. Returns as svc_reply.
-int svc_reply_error(svc_t *self, const svc_peer_t *peer, uint64_t rid, proto_code_t code,
-                    const char *message, int64_t retry_after);
+int svc_reply_error(svc_t *self, const svc_peer_t *peer, uint64_t rid, proto_code_t code, const char *message,
+                    int64_t retry_after);
 //  Poll another ZeroMQ socket in the loop and call fn when it is readable. Returns 0, or -1 when full.
 int svc_add_socket(svc_t *self, void *socket, svc_socket_fn *fn, void *arg);
 //  Call fn every interval_ms. Returns 0, or -1 when full.

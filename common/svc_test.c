@@ -24,12 +24,12 @@ typedef struct {
     svc_t *svc;
     svc_peer_t peers[HELD_MAX];
     uint64_t rids[HELD_MAX];
-    atomic_int held;            //  requests the handler keeps
-    atomic_llong release_at;    //  clock_mono_ms() from which the timer answers them (0: not yet)
+    atomic_int held;          //  requests the handler keeps
+    atomic_llong release_at;  //  clock_mono_ms() from which the timer answers them (0: not yet)
     int answered;
-    int sends;                  //  requests the client sends, then signals
-    int signals;                //  how many SIGTERMs the client sends
-    int replies_ok;             //  replies the client got, each ERROR NOT_LOGGED_IN for one of its rids
+    int sends;       //  requests the client sends, then signals
+    int signals;     //  how many SIGTERMs the client sends
+    int replies_ok;  //  replies the client got, each ERROR NOT_LOGGED_IN for one of its rids
 } s_test_t;
 
 static void s_handler(svc_t *svc, const svc_peer_t *peer, proto_msg_t *req, void *arg)
@@ -88,8 +88,8 @@ static void *s_client(void *arg)
         const char *why = NULL;
         uint64_t rid = 0;
         proto_msg_t *reply = n > 0 ? proto_decode(buf, (size_t) n, &why, &rid) : NULL;
-        if (reply && proto_error_code(reply) == PROTO_NOT_LOGGED_IN
-            && proto_msg_rid(reply) >= 100 && proto_msg_rid(reply) < 100 + (uint64_t) t->sends)
+        if (reply && proto_error_code(reply) == PROTO_NOT_LOGGED_IN && proto_msg_rid(reply) >= 100
+            && proto_msg_rid(reply) < 100 + (uint64_t) t->sends)
             t->replies_ok++;
         proto_msg_destroy(&reply);
     }
@@ -132,27 +132,27 @@ static void t_drain_answers(void)
 {
     s_test_t t = { .sends = 3, .signals = 1 };
     long ms = s_run(&t, "answers", "5000", false);
-    CHECK(t.replies_ok == 3);           //  every request in flight at the signal was answered
-    CHECK(ms >= 300 && ms < 300 + test_slack_ms(1000));      //  svc_run waited for them, not for the deadline (5 s)
+    CHECK(t.replies_ok == 3);                            //  every request in flight at the signal was answered
+    CHECK(ms >= 300 && ms < 300 + test_slack_ms(1000));  //  svc_run waited for them, not for the deadline (5 s)
 }
 
 static void t_drain_deadline(void)
 {
     s_test_t t = { .sends = 0, .signals = 1 };
-    long ms = s_run(&t, "deadline", "300", true);   //  busy for ever: the deadline ends it
+    long ms = s_run(&t, "deadline", "300", true);  //  busy for ever: the deadline ends it
     CHECK(ms >= 300 && ms < 300 + test_slack_ms(1700));
 }
 
 static void t_second_signal(void)
 {
     s_test_t t = { .sends = 0, .signals = 2 };
-    long ms = s_run(&t, "second", "10000", true);   //  busy for ever, but a second signal stops at once
+    long ms = s_run(&t, "second", "10000", true);  //  busy for ever, but a second signal stops at once
     CHECK(ms < test_slack_ms(2000));
 }
 
 static void t_any_port(void)
 {
-    setenv("INSECURE_BUS", "1", 1);         //  no CURVE keys here: the bus's checks are bus_test's
+    setenv("INSECURE_BUS", "1", 1);  //  no CURVE keys here: the bus's checks are bus_test's
     setenv("INSTANCE_NAME", "svc_test7", 1);
     void *ctx = zmq_ctx_new();
     svc_t *svc = svc_new("svc_test", ctx, "tcp://127.0.0.1:*", NULL, s_handler, NULL);

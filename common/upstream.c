@@ -73,7 +73,7 @@ static void s_copy_message(char *dst, size_t size, const char *src)
     if (n >= size) {
         n = size - 1;
         while (n > 0 && ((unsigned char) src[n] & 0xC0) == 0x80)
-            n--;    //  src[n] is the first byte not copied: back off to the start of its character
+            n--;  //  src[n] is the first byte not copied: back off to the start of its character
     }
     for (size_t i = 0; i < n; i++)
         dst[i] = (unsigned char) src[i] < 0x20 || src[i] == 0x7f ? ' ' : src[i];
@@ -97,7 +97,8 @@ void upstream_detail_read(const http_response_t *resp, upstream_detail_t *d)
     if (!d->code[0])
         s_copy_code(d->code, sizeof d->code, json_string_value(json_object_get(root, "error")));
     for (size_t i = 0; !d->code[0] && json_is_array(errors) && i < json_array_size(errors) && i < 8; i++)
-        s_copy_code(d->code, sizeof d->code, json_string_value(json_object_get(json_array_get(errors, i), "errorCode")));
+        s_copy_code(d->code, sizeof d->code,
+                    json_string_value(json_object_get(json_array_get(errors, i), "errorCode")));
     const char *keys[] = { "message", "error_description" };
     for (size_t i = 0; !d->message[0] && i < 2; i++)
         s_copy_message(d->message, sizeof d->message, json_string_value(json_object_get(root, keys[i])));
@@ -136,7 +137,7 @@ const char *upstream_detail_log(const upstream_detail_t *d, char *buf, size_t si
         for (const char *p = d->message; *p && m < sizeof clean - 1; p++)
             clean[m++] = *p == '"' || *p == '\\' ? '\'' : (unsigned char) *p < 0x20 ? ' ' : *p;
         while (m > 0 && ((unsigned char) d->message[m] & 0xC0) == 0x80 && m < strlen(d->message))
-            m--;    //  do not end in the middle of a character
+            m--;  //  do not end in the middle of a character
         clean[m] = '\0';
         snprintf(buf + n, size - n, " upstream_message=\"%s\"", clean);
     }

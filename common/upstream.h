@@ -24,9 +24,9 @@ long upstream_retry_after(const http_response_t *resp);
 
 //  RingCentral's own words about a failed answer (its errorCode / OAuth error and message): not secret, never a token.
 typedef struct {
-    long status;                                //  the HTTP status; 0 when no answer arrived
-    char code[UPSTREAM_CODE_MAX + 1];           //  errorCode (top-level, else errors[].errorCode) or OAuth error; ""
-    char message[UPSTREAM_MESSAGE_MAX + 1];     //  message, error_description or errors[0].message; ""
+    long status;                             //  the HTTP status; 0 when no answer arrived
+    char code[UPSTREAM_CODE_MAX + 1];        //  errorCode (top-level, else errors[].errorCode) or OAuth error; ""
+    char message[UPSTREAM_MESSAGE_MAX + 1];  //  message, error_description or errors[0].message; ""
 } upstream_detail_t;
 
 //  Read d from resp: its status, and from a JSON body of at most 64 KiB its code and message (a code

@@ -28,8 +28,8 @@ int webout_keep_alive(const struct mg_connection *conn)
 //  Append "name: value\r\n" (or the status line when name is "HTTP/1.1").
 static int s_append(char *buf, size_t *n, const char *name, const char *value)
 {
-    int m = snprintf(buf + *n, WEBOUT_HEAD_MAX - *n, strcmp(name, "HTTP/1.1") ? "%s: %s\r\n" : "%s %s\r\n", name,
-                     value);
+    int m =
+        snprintf(buf + *n, WEBOUT_HEAD_MAX - *n, strcmp(name, "HTTP/1.1") ? "%s: %s\r\n" : "%s %s\r\n", name, value);
     if (m < 0 || (size_t) m >= WEBOUT_HEAD_MAX - *n)
         return -1;
     *n += (size_t) m;
@@ -59,10 +59,10 @@ int webout_send(struct mg_connection *conn, int status, const char *content_type
     char status_line[96];
     snprintf(status_line, sizeof status_line, "%s %s", code, mg_get_response_code_text(conn, status));
     int bad = s_append(head, &n, "HTTP/1.1", status_line) || s_append(head, &n, "Content-Length", length)
-              || s_append(head, &n, "Date", date)
-              || (!s_has(headers, "Connection")
-                  && s_append(head, &n, "Connection", webout_keep_alive(conn) ? "keep-alive" : "close"))
-              || (content_type && s_append(head, &n, "Content-Type", content_type));
+        || s_append(head, &n, "Date", date)
+        || (!s_has(headers, "Connection")
+            && s_append(head, &n, "Connection", webout_keep_alive(conn) ? "keep-alive" : "close"))
+        || (content_type && s_append(head, &n, "Content-Type", content_type));
     for (size_t i = 0; !bad && headers && headers[i] && headers[i + 1]; i += 2)
         bad = strcmp(headers[i], "HTTP/1.1") == 0 || s_append(head, &n, headers[i], headers[i + 1]);
     if (bad || n + 2 > sizeof head)

@@ -23,7 +23,7 @@ static void t_depth_limit(void)
     char *pretty = apis_pretty_json(ok, strlen(ok));
     CHECK(pretty != NULL);
     free(pretty);
-    CHECK(apis_pretty_json(deep, strlen(deep)) == NULL);       //  shown as it came instead
+    CHECK(apis_pretty_json(deep, strlen(deep)) == NULL);  //  shown as it came instead
     free(ok);
     free(deep);
     //  brackets inside strings (escaped quotes too) are text, not nesting

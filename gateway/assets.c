@@ -11,8 +11,11 @@ extern const char assets_app_js[], assets_app_js_end[];
 extern const char assets_app_css[], assets_app_css_end[];
 extern const char assets_favicon_svg[], assets_favicon_svg_end[];
 
-#define ETAG_SIZE 24    //  quotes + 16 hex + NUL, with room to spare
-#define FILE(path, type, name) { path, type, name, 0, NULL }
+#define ETAG_SIZE 24  //  quotes + 16 hex + NUL, with room to spare
+#define FILE(path, type, name)    \
+    {                             \
+        path, type, name, 0, NULL \
+    }
 
 static assets_file_t s_files[] = {
     FILE("/static/app.js", "text/javascript; charset=utf-8", assets_app_js),

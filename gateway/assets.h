@@ -9,11 +9,11 @@
 #include <stddef.h>
 
 typedef struct {
-    const char *path;           //  "/static/app.js"
+    const char *path;  //  "/static/app.js"
     const char *content_type;
     const char *body;
     size_t len;
-    const char *etag;           //  quoted strong validator of body
+    const char *etag;  //  quoted strong validator of body
 } assets_file_t;
 
 //  The asset served at path. Returns NULL when there is none.

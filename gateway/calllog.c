@@ -24,7 +24,9 @@ int calllog_param_add(const apis_t *api, char *params, size_t size, const char *
     char v[64];
     bool date_only = strlen(value) == 10 && (strcmp(key, "dateFrom") == 0 || strcmp(key, "dateTo") == 0);
     snprintf(v, sizeof v, "%s%s", value,
-             !date_only ? "" : strcmp(key, "dateFrom") == 0 ? "T00:00:00.000Z" : "T23:59:59.999Z");
+             !date_only                         ? ""
+                 : strcmp(key, "dateFrom") == 0 ? "T00:00:00.000Z"
+                                                : "T23:59:59.999Z");
     size_t used = strlen(params);
     int n = snprintf(params + used, size - used, "%s%s=%s", used ? "&" : "", key, v);
     if (n < 0 || (size_t) n >= size - used) {
@@ -55,7 +57,10 @@ int calllog_param_get(const char *params, const char *key, char *out, size_t siz
 
 static int s_hex(char c)
 {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    return c >= '0' && c <= '9' ? c - '0'
+        : c >= 'a' && c <= 'f'  ? c - 'a' + 10
+        : c >= 'A' && c <= 'F'  ? c - 'A' + 10
+                                : -1;
 }
 
 //  Percent-decode src[0..len) into out ('+' is a space). Returns 0, or -1 when malformed or too long.
@@ -88,8 +93,8 @@ static int s_escape_into(char *out, size_t size, size_t *used, const char *value
 {
     static const char hex[] = "0123456789ABCDEF";
     for (const unsigned char *p = (const unsigned char *) value; *p; p++) {
-        bool keep = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')
-                    || *p == '-' || *p == '.' || *p == '_' || *p == '~';
+        bool keep = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'
+            || *p == '.' || *p == '_' || *p == '~';
         if (*used + (keep ? 1 : 3) >= size)
             return -1;
         if (keep)
@@ -180,7 +185,8 @@ static void s_extensions(html_t *h, const json_t *records)
     const json_t *rec;
     html_put(h, "<p class=\"count\" data-count=\"%d\">%d extension%t</p>\n<div class=\"extensions\">\n",
              (int) json_array_size(records), (int) json_array_size(records), json_array_size(records) == 1 ? "" : "s");
-    json_array_foreach(records, i, rec) {
+    json_array_foreach(records, i, rec)
+    {
         if (i >= CALLLOG_ROWS_MAX)
             break;
         const json_t *contact = json_object_get(rec, "contact");
@@ -191,10 +197,11 @@ static void s_extensions(html_t *h, const json_t *records)
             snprintf(id, sizeof id, "%lld", (long long) json_integer_value(jid));
         else
             snprintf(id, sizeof id, "%s", s_str(rec, "id"));
-        html_put(h, "<article class=\"ext card\" data-id=\"%a\">\n<h3>%t</h3>\n<dl class=\"facts\">\n"
-                    "<dt>Extension</dt><dd class=\"ext-number\">%t</dd>\n<dt>Email</dt><dd class=\"ext-email\">%t</dd>\n"
-                    "<dt>Status</dt><dd class=\"ext-status\">%t</dd>\n<dt>Type</dt><dd class=\"ext-type\">%t</dd>\n"
-                    "</dl>\n</article>\n",
+        html_put(h,
+                 "<article class=\"ext card\" data-id=\"%a\">\n<h3>%t</h3>\n<dl class=\"facts\">\n"
+                 "<dt>Extension</dt><dd class=\"ext-number\">%t</dd>\n<dt>Email</dt><dd class=\"ext-email\">%t</dd>\n"
+                 "<dt>Status</dt><dd class=\"ext-status\">%t</dd>\n<dt>Type</dt><dd class=\"ext-type\">%t</dd>\n"
+                 "</dl>\n</article>\n",
                  id, *s_str(rec, "name") ? s_str(rec, "name") : "(no name)", s_str(rec, "extensionNumber"),
                  *email ? email : "\xe2\x80\x94", s_str(rec, "status"), s_str(rec, "type"));
     }
@@ -220,20 +227,22 @@ static void s_form(html_t *h, const apis_t *api, const char *params)
     calllog_param_get(params, "dateTo", to, sizeof to);
     calllog_param_get(params, "perPage", per, sizeof per);
     calllog_param_get(params, "view", view, sizeof view);
-    from[10] = to[10] = '\0';   //  the date part for <input type=date>
-    html_put(h, "<form class=\"calllog-form\" method=\"get\" action=\"/test\">\n"
-                "<input type=\"hidden\" name=\"api\" value=\"%a\">\n"
-                "<label>From <input type=\"date\" name=\"dateFrom\" value=\"%a\"></label>\n"
-                "<label>To <input type=\"date\" name=\"dateTo\" value=\"%a\"></label>\n"
-                "<label>Per page <input type=\"number\" name=\"perPage\" min=\"1\" max=\"1000\" value=\"%a\" "
-                "placeholder=\"100\"></label>\n"
-                "<label><input type=\"checkbox\" name=\"view\" value=\"Detailed\"%r> Detailed view</label>\n",
+    from[10] = to[10] = '\0';  //  the date part for <input type=date>
+    html_put(h,
+             "<form class=\"calllog-form\" method=\"get\" action=\"/test\">\n"
+             "<input type=\"hidden\" name=\"api\" value=\"%a\">\n"
+             "<label>From <input type=\"date\" name=\"dateFrom\" value=\"%a\"></label>\n"
+             "<label>To <input type=\"date\" name=\"dateTo\" value=\"%a\"></label>\n"
+             "<label>Per page <input type=\"number\" name=\"perPage\" min=\"1\" max=\"1000\" value=\"%a\" "
+             "placeholder=\"100\"></label>\n"
+             "<label><input type=\"checkbox\" name=\"view\" value=\"Detailed\"%r> Detailed view</label>\n",
              api->name, from, to, per, strcmp(view, "Detailed") == 0 ? " checked" : "");
-    s_select(h, params, "Direction", "direction", (const char *const[]) { "Inbound", "Outbound", NULL });
-    s_select(h, params, "Type", "type", (const char *const[]) { "Voice", "Fax", NULL });
-    html_put(h, "<button type=\"submit\">Show</button>\n</form>\n"
-                "<p class=\"detail range\">Dates are days in UTC (From at 00:00, To at 23:59). Without a From date "
-                "RingCentral returns the last 24 hours only (its default); without a To date, up to now.</p>\n");
+    s_select(h, params, "Direction", "direction", (const char *const[]){ "Inbound", "Outbound", NULL });
+    s_select(h, params, "Type", "type", (const char *const[]){ "Voice", "Fax", NULL });
+    html_put(h,
+             "<button type=\"submit\">Show</button>\n</form>\n"
+             "<p class=\"detail range\">Dates are days in UTC (From at 00:00, To at 23:59). Without a From date "
+             "RingCentral returns the last 24 hours only (its default); without a To date, up to now.</p>\n");
 }
 
 //  "2024-03-01T09:13:07.000Z" -> "2024-03-01 09:13:07 UTC" (else the value as it came).
@@ -278,19 +287,22 @@ static void s_calls(html_t *h, const apis_t *api, const char *params, const json
         html_put(h, " (%d in all)", (int) json_integer_value(total));
     html_put(h, ".</p>\n");
     if (n == 0) {
-        html_put(h, "<p class=\"notice warn empty\" role=\"status\">No calls%t. RingCentral's call log covers only "
-                    "the last 24 hours unless a From date is given: choose an earlier From date above.</p>\n",
+        html_put(h,
+                 "<p class=\"notice warn empty\" role=\"status\">No calls%t. RingCentral's call log covers only "
+                 "the last 24 hours unless a From date is given: choose an earlier From date above.</p>\n",
                  strstr(params ? params : "", "dateFrom=") ? " in this range" : " in the last 24 hours");
         s_nav(h, api, json_object_get(root, "navigation"), paging);
         return;
     }
-    html_put(h, "<div class=\"table-wrap\"><table class=\"calls\">\n<thead><tr><th scope=\"col\">Start "
-                "<span class=\"tz\" data-tz>(UTC)</span></th><th scope=\"col\">Direction</th>"
-                "<th scope=\"col\">From \xe2\x86\x92 To</th><th scope=\"col\">Duration</th><th scope=\"col\">Result</th>"
-                "<th scope=\"col\">Type</th></tr></thead>\n<tbody>\n");
+    html_put(h,
+             "<div class=\"table-wrap\"><table class=\"calls\">\n<thead><tr><th scope=\"col\">Start "
+             "<span class=\"tz\" data-tz>(UTC)</span></th><th scope=\"col\">Direction</th>"
+             "<th scope=\"col\">From \xe2\x86\x92 To</th><th scope=\"col\">Duration</th><th scope=\"col\">Result</th>"
+             "<th scope=\"col\">Type</th></tr></thead>\n<tbody>\n");
     size_t i;
     const json_t *rec;
-    json_array_foreach(records, i, rec) {
+    json_array_foreach(records, i, rec)
+    {
         if (i >= CALLLOG_ROWS_MAX)
             break;
         html_put(h, "<tr data-id=\"%a\">", s_str(rec, "id"));
@@ -303,8 +315,8 @@ static void s_calls(html_t *h, const apis_t *api, const char *params, const json
         const json_t *d = json_object_get(rec, "duration");
         if (json_is_integer(d))
             calllog_duration((long long) json_integer_value(d), dur, sizeof dur);
-        html_put(h, "</td><td class=\"duration\">%t</td><td class=\"result\">%t</td><td>%t", dur,
-                 s_str(rec, "result"), s_str(rec, "type"));
+        html_put(h, "</td><td class=\"duration\">%t</td><td class=\"result\">%t</td><td>%t", dur, s_str(rec, "result"),
+                 s_str(rec, "type"));
         const json_t *legs = json_object_get(rec, "legs");
         if (json_is_array(legs))
             html_put(h, " <span class=\"legs\">(%d legs)</span>", (int) json_array_size(legs));

@@ -32,9 +32,11 @@ static void t_duration(void)
 static void t_extension_card(void)
 {
     int rc;
-    html_t *h = s_render("extension", "",
-                         "{\"records\":[{\"id\":100001,\"name\":\"Ann <b>\",\"extensionNumber\":\"101\",\"type\":\"User\","
-                         "\"status\":\"Enabled\",\"contact\":{\"email\":\"ann@example.com\"}}]}", &rc);
+    html_t *h =
+        s_render("extension", "",
+                 "{\"records\":[{\"id\":100001,\"name\":\"Ann <b>\",\"extensionNumber\":\"101\",\"type\":\"User\","
+                 "\"status\":\"Enabled\",\"contact\":{\"email\":\"ann@example.com\"}}]}",
+                 &rc);
     CHECK(rc == 0);
     const char *p = html_data(h);
     CHECK(strstr(p, "<article class=\"ext card\" data-id=\"100001\">") != NULL);
@@ -67,15 +69,18 @@ static void t_call_table(void)
     CHECK(strstr(p, "data-count=\"2\">2 records on this page (6 in all)") != NULL);
     CHECK(strstr(p, "<time datetime=\"2024-03-01T09:13:07.000Z\" data-local>2024-03-01 09:13:07 UTC</time>") != NULL);
     CHECK(strstr(p, "<td class=\"duration\">1:02:03</td>") != NULL);
-    CHECK(strstr(p, "Bob <span class=\"number\">+16505550001</span></span> \xe2\x86\x92 <span class=\"party\">Ann") != NULL);
+    CHECK(strstr(p, "Bob <span class=\"number\">+16505550001</span></span> \xe2\x86\x92 <span class=\"party\">Ann")
+          != NULL);
     CHECK(strstr(p, ">Missed<") != NULL);
     //  hostile values are escaped, never markup
     CHECK(strstr(p, "<script>") == NULL && strstr(p, "<img") == NULL && strstr(p, "</td><b>") == NULL);
     CHECK(strstr(p, "&lt;script&gt;alert(1)&lt;/script&gt;") != NULL);
     CHECK(strstr(p, "data-id=\"A2&quot;&gt;&lt;script&gt;\"") != NULL);
     //  paging: the test page's own links, allow-listed parameters only, never the other host
-    CHECK(strstr(p, "rel=\"prev\" href=\"/test?api=account-call-log&amp;page=1&amp;perPage=2&amp;dateFrom="
-                    "2024-02-01T00%3A00%3A00.000Z\"") != NULL);
+    CHECK(strstr(p,
+                 "rel=\"prev\" href=\"/test?api=account-call-log&amp;page=1&amp;perPage=2&amp;dateFrom="
+                 "2024-02-01T00%3A00%3A00.000Z\"")
+          != NULL);
     CHECK(strstr(p, "rel=\"next\" href=\"/test?api=account-call-log&amp;page=3&amp;perPage=2\"") != NULL);
     CHECK(strstr(p, "evil") == NULL && strstr(p, "access_token") == NULL && strstr(p, "Bogus") == NULL);
     CHECK(strstr(p, "Page 2") != NULL);
@@ -88,8 +93,10 @@ static void t_call_table(void)
 static void t_empty(void)
 {
     int rc;
-    html_t *h = s_render("extension-call-log", "", "{\"records\":[],\"paging\":{\"page\":1,\"perPage\":100},"
-                         "\"navigation\":{}}", &rc);
+    html_t *h = s_render("extension-call-log", "",
+                         "{\"records\":[],\"paging\":{\"page\":1,\"perPage\":100},"
+                         "\"navigation\":{}}",
+                         &rc);
     CHECK(rc == 0);
     CHECK(strstr(html_data(h), "No calls in the last 24 hours") != NULL);
     CHECK(strstr(html_data(h), "data-count=\"0\"") != NULL);
@@ -133,11 +140,25 @@ static void t_params(void)
     CHECK(calllog_param_add(cl, p, sizeof p, "view", "Detailed") == 0);
     CHECK(strcmp(p, "dateFrom=2024-03-01T00:00:00.000Z&dateTo=2024-03-02T23:59:59.999Z&perPage=25&view=Detailed") == 0);
     const char *bad[][2] = {
-        { "perPage", "0" }, { "perPage", "1001" }, { "perPage", "-5" }, { "perPage", "01" }, { "perPage", "1e3" },
-        { "page", "0" }, { "page", "999999999" }, { "view", "simple" }, { "view", "Detailed&x=1" },
-        { "direction", "Sideways" }, { "type", "SMS" }, { "dateFrom", "yesterday" }, { "dateFrom", "2024-13-01" },
-        { "dateFrom", "2024-03-01T25:00:00Z" }, { "dateTo", "2024-03-01T10:00:00+1:00" },
-        { "dateTo", "2024-03-01 10:00" }, { "showDeleted", "true" }, { "access_token", "x" }, { "dateFrom", "" },
+        { "perPage", "0" },
+        { "perPage", "1001" },
+        { "perPage", "-5" },
+        { "perPage", "01" },
+        { "perPage", "1e3" },
+        { "page", "0" },
+        { "page", "999999999" },
+        { "view", "simple" },
+        { "view", "Detailed&x=1" },
+        { "direction", "Sideways" },
+        { "type", "SMS" },
+        { "dateFrom", "yesterday" },
+        { "dateFrom", "2024-13-01" },
+        { "dateFrom", "2024-03-01T25:00:00Z" },
+        { "dateTo", "2024-03-01T10:00:00+1:00" },
+        { "dateTo", "2024-03-01 10:00" },
+        { "showDeleted", "true" },
+        { "access_token", "x" },
+        { "dateFrom", "" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char q[64] = "";
@@ -148,7 +169,7 @@ static void t_params(void)
     CHECK(calllog_param_add(cl, q, sizeof q, "dateFrom", "2024-03-01T10:00:00+01:00") == 0);
     CHECK(calllog_param_add(cl, q, sizeof q, "direction", "Inbound") == 0);
     CHECK(calllog_param_add(cl, q, sizeof q, "type", "Voice") == 0);
-    CHECK(calllog_param_add(cl, q, sizeof q, "dateTo", "2024-03-01T10:00:00.123Z") == -2);   //  too long for q
+    CHECK(calllog_param_add(cl, q, sizeof q, "dateTo", "2024-03-01T10:00:00.123Z") == -2);  //  too long for q
     //  the extension list takes paging only
     CHECK(calllog_param_add(ext, q, sizeof q, "dateFrom", "2024-03-01") == -1);
     CHECK(calllog_param_add(NULL, q, sizeof q, "page", "1") == -1);
@@ -161,13 +182,17 @@ static void t_nav_href(void)
 {
     const apis_t *cl = apis_find("extension-call-log");
     char out[512];
-    CHECK(calllog_nav_href(cl, "https://platform.ringcentral.com/restapi/v1.0/account/1/extension/2/call-log"
-                               "?view=Simple&dateFrom=2024-03-01T00%3A00%3A00.000Z&page=3&perPage=100&foo=bar", out,
-                           sizeof out) == 0);
-    CHECK(strcmp(out, "/test?api=extension-call-log&view=Simple&dateFrom=2024-03-01T00%3A00%3A00.000Z&page=3"
-                      "&perPage=100") == 0);
-    CHECK(calllog_nav_href(cl, "//evil.example/x?page=2&page=9", out, sizeof out) == -1 ||
-          strcmp(out, "/test?api=extension-call-log&page=2") == 0);
+    CHECK(calllog_nav_href(cl,
+                           "https://platform.ringcentral.com/restapi/v1.0/account/1/extension/2/call-log"
+                           "?view=Simple&dateFrom=2024-03-01T00%3A00%3A00.000Z&page=3&perPage=100&foo=bar",
+                           out, sizeof out)
+          == 0);
+    CHECK(strcmp(out,
+                 "/test?api=extension-call-log&view=Simple&dateFrom=2024-03-01T00%3A00%3A00.000Z&page=3"
+                 "&perPage=100")
+          == 0);
+    CHECK(calllog_nav_href(cl, "//evil.example/x?page=2&page=9", out, sizeof out) == -1
+          || strcmp(out, "/test?api=extension-call-log&page=2") == 0);
     CHECK(calllog_nav_href(cl, "http://evil.example/?page=2%26perPage%3D5", out, sizeof out) == 0);
     CHECK(strcmp(out, "/test?api=extension-call-log") == 0);
     CHECK(calllog_nav_href(cl, "https://x/y?perPage=5#page=9&page=2", out, sizeof out) == 0);
@@ -177,12 +202,8 @@ static void t_nav_href(void)
 }
 
 static const test_case_t cases[] = {
-    { "duration", t_duration },
-    { "extension_card", t_extension_card },
-    { "call_table", t_call_table },
-    { "empty", t_empty },
-    { "not_shown", t_not_shown },
-    { "params", t_params },
+    { "duration", t_duration }, { "extension_card", t_extension_card }, { "call_table", t_call_table },
+    { "empty", t_empty },       { "not_shown", t_not_shown },           { "params", t_params },
     { "nav_href", t_nav_href },
 };
 

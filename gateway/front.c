@@ -15,8 +15,7 @@ typedef struct {
 
 //  THE pages of the front (deploy/nginx-conf renders each into the front's folder).
 static const s_page_t s_pages[] = {
-    { "rate-limited", 429, "Too many requests",
-      "Too many requests from your address; wait a moment and try again." },
+    { "rate-limited", 429, "Too many requests", "Too many requests from your address; wait a moment and try again." },
     { "unavailable", 503, "Service unavailable", "The service is not answering; try again in a moment." },
     { "too-large", 413, "Request too large",
       "This request was larger than this site accepts (its form, or its headers and cookies). Go back to the "
@@ -26,11 +25,16 @@ static const s_page_t s_pages[] = {
 
 //  The same as reply.c sends with every dynamic response (server_test checks that they agree).
 static const char *const s_headers[] = {
-    "X-Content-Type-Options", "nosniff",
-    "Referrer-Policy", "no-referrer",
-    "X-Frame-Options", "DENY",
-    "Content-Security-Policy", REPLY_CSP,
-    "Cache-Control", "no-store",
+    "X-Content-Type-Options",
+    "nosniff",
+    "Referrer-Policy",
+    "no-referrer",
+    "X-Frame-Options",
+    "DENY",
+    "Content-Security-Policy",
+    REPLY_CSP,
+    "Cache-Control",
+    "no-store",
     NULL,
 };
 
@@ -59,12 +63,14 @@ const char *const *front_headers(void)
 
 static int s_usage(FILE *err)
 {
-    fprintf(err, "usage: gateway                        serve (configured by the environment)\n"
-                 "       gateway --static-page NAME     print the front's page NAME:");
+    fprintf(err,
+            "usage: gateway                        serve (configured by the environment)\n"
+            "       gateway --static-page NAME     print the front's page NAME:");
     for (size_t i = 0; i < PAGE_COUNT; i++)
         fprintf(err, " %s", s_pages[i].name);
-    fprintf(err, "\n       gateway --static-headers       print the headers of every page\n"
-                 "       gateway --threads              print the worker thread count (GATEWAY_THREADS)\n");
+    fprintf(err,
+            "\n       gateway --static-headers       print the headers of every page\n"
+            "       gateway --threads              print the worker thread count (GATEWAY_THREADS)\n");
     return 2;
 }
 

@@ -26,8 +26,9 @@ static char *s_page(const char *name, int *status_p)
 static bool s_full_page(const char *page)
 {
     return page && strncmp(page, "<!doctype html>\n<html lang=\"en\">", 32) == 0 && strstr(page, "</html>\n")
-           && strstr(page, "<meta charset=\"utf-8\">") && strstr(page, "<link rel=\"stylesheet\" href=\"/static/app.css\">")
-           && strstr(page, "<main data-page=\"error\">") && strstr(page, "<a class=\"button\" href=\"/\">");
+        && strstr(page, "<meta charset=\"utf-8\">")
+        && strstr(page, "<link rel=\"stylesheet\" href=\"/static/app.css\">")
+        && strstr(page, "<main data-page=\"error\">") && strstr(page, "<a class=\"button\" href=\"/\">");
 }
 
 static void t_pages(void)
@@ -106,34 +107,34 @@ static int s_main(int argc, const char **argv, char **out, char **err)
 static void t_main_modes(void)
 {
     char *out, *err;
-    CHECK(s_main(1, (const char *[]) { "gateway", NULL }, &out, &err) == -1);      //  no mode: serve
+    CHECK(s_main(1, (const char *[]){ "gateway", NULL }, &out, &err) == -1);  //  no mode: serve
     free(out), free(err);
-    CHECK(s_main(3, (const char *[]) { "gateway", "--static-page", "unavailable", NULL }, &out, &err) == 0);
+    CHECK(s_main(3, (const char *[]){ "gateway", "--static-page", "unavailable", NULL }, &out, &err) == 0);
     CHECK(s_full_page(out) && strstr(out, "The service is not answering") && !*err);
     free(out), free(err);
-    CHECK(s_main(3, (const char *[]) { "gateway", "--static-page", "bogus", NULL }, &out, &err) == 2);
+    CHECK(s_main(3, (const char *[]){ "gateway", "--static-page", "bogus", NULL }, &out, &err) == 2);
     CHECK(!*out && strstr(err, "no page named \"bogus\"") && strstr(err, "rate-limited unavailable too-large"));
     free(out), free(err);
-    CHECK(s_main(2, (const char *[]) { "gateway", "--static-page", NULL }, &out, &err) == 2);
+    CHECK(s_main(2, (const char *[]){ "gateway", "--static-page", NULL }, &out, &err) == 2);
     free(out), free(err);
-    CHECK(s_main(2, (const char *[]) { "gateway", "--bogus", NULL }, &out, &err) == 2);
+    CHECK(s_main(2, (const char *[]){ "gateway", "--bogus", NULL }, &out, &err) == 2);
     CHECK(!*out && strstr(err, "usage:"));
     free(out), free(err);
-    CHECK(s_main(2, (const char *[]) { "gateway", "--static-headers", NULL }, &out, &err) == 0);
+    CHECK(s_main(2, (const char *[]){ "gateway", "--static-headers", NULL }, &out, &err) == 0);
     CHECK(strstr(out, "X-Content-Type-Options: nosniff\n") && strstr(out, "Content-Security-Policy: " REPLY_CSP "\n"));
     free(out), free(err);
     unsetenv("GATEWAY_THREADS");
-    CHECK(s_main(2, (const char *[]) { "gateway", "--threads", NULL }, &out, &err) == 0);
+    CHECK(s_main(2, (const char *[]){ "gateway", "--threads", NULL }, &out, &err) == 0);
     char dflt[16];
     snprintf(dflt, sizeof dflt, "%d\n", SERVER_THREADS_DEFAULT);
     CHECK(strcmp(out, dflt) == 0);
     free(out), free(err);
     setenv("GATEWAY_THREADS", "300", 1);
-    CHECK(s_main(2, (const char *[]) { "gateway", "--threads", NULL }, &out, &err) == 0);
+    CHECK(s_main(2, (const char *[]){ "gateway", "--threads", NULL }, &out, &err) == 0);
     CHECK(strcmp(out, "300\n") == 0);
     free(out), free(err);
     setenv("GATEWAY_THREADS", "0", 1);
-    CHECK(s_main(2, (const char *[]) { "gateway", "--threads", NULL }, &out, &err) == 1);
+    CHECK(s_main(2, (const char *[]){ "gateway", "--threads", NULL }, &out, &err) == 1);
     CHECK(!*out && strstr(err, "GATEWAY_THREADS"));
     free(out), free(err);
     unsetenv("GATEWAY_THREADS");
@@ -177,7 +178,7 @@ static void t_binary_refuses_tls_port(void)
 {
     char out[4096];
     int rc = s_run("GATEWAY_INTERNAL_PORT=8443s", "", out, sizeof out);
-    CHECK(rc != 0 && rc != -1 && rc != 124);        //  exits at once (124: it was still running)
+    CHECK(rc != 0 && rc != -1 && rc != 124);  //  exits at once (124: it was still running)
     CHECK(strstr(out, "config.invalid") && strstr(out, "GATEWAY_INTERNAL_PORT=8443s") && strstr(out, "TLS"));
 }
 

@@ -77,12 +77,12 @@ void html_raw(html_t *self, const char *data, size_t len)
 static const char *s_entity(char c, bool attr)
 {
     switch (c) {
-    case '&': return "&amp;";
-    case '<': return "&lt;";
-    case '>': return "&gt;";
-    case '"': return attr ? "&quot;" : NULL;
-    case '\'': return attr ? "&#39;" : NULL;
-    default: return NULL;
+        case '&': return "&amp;";
+        case '<': return "&lt;";
+        case '>': return "&gt;";
+        case '"': return attr ? "&quot;" : NULL;
+        case '\'': return attr ? "&#39;" : NULL;
+        default: return NULL;
     }
 }
 
@@ -141,7 +141,7 @@ void html_put(html_t *self, const char *tpl, ...)
         else if (conv == '%')
             html_raw(self, "%", 1);
         else
-            self->failed = true;    //  a bad template is a programming error: show no half page
+            self->failed = true;  //  a bad template is a programming error: show no half page
         if (!conv)
             break;
         p = pct + 2;

@@ -27,8 +27,7 @@ static void t_attr_escapes_quotes(void)
 {
     CHECK(s_put_is("<a href=\"%a\">", "x\" onclick=\"alert(1)", "<a href=\"x&quot; onclick=&quot;alert(1)\">"));
     CHECK(s_put_is("%a", "it's", "it&#39;s"));
-    CHECK(s_put_is("%a", "https://rc/authorize?a=1&b=<2>",
-                   "https://rc/authorize?a=1&amp;b=&lt;2&gt;"));
+    CHECK(s_put_is("%a", "https://rc/authorize?a=1&b=<2>", "https://rc/authorize?a=1&amp;b=&lt;2&gt;"));
 }
 
 static void t_non_ascii_passes(void)
@@ -63,10 +62,10 @@ static void t_ceiling(void)
     html_t *h = html_new(10);
     html_text(h, "abc", 3);
     CHECK(html_ok(h) && html_len(h) == 3);
-    html_text(h, "<<", 2);     //  8 more bytes: 11 > 10
+    html_text(h, "<<", 2);  //  8 more bytes: 11 > 10
     CHECK(!html_ok(h));
     CHECK(html_len(h) <= 10);
-    html_raw(h, "x", 1);        //  stays failed, stops growing
+    html_raw(h, "x", 1);  //  stays failed, stops growing
     CHECK(!html_ok(h));
     html_destroy(&h);
 

@@ -33,8 +33,8 @@ int login_start(request_t *r)
     if (fresh && rand_id(r->sid, sizeof r->sid) < 0)
         return request_fail_code(r, PROTO_INTERNAL, "no session id could be made");
     log_info("login.start", "env=%s new_session=%d client=%s", env, fresh, r->client);
-    proto_msg_t *reply = request_call(r, RPC_AUTHSVC,
-                                      s_message(r, PROTO_AUTH_URL, (const char *[]) { "sid", r->sid, "env", env, NULL }));
+    proto_msg_t *reply =
+        request_call(r, RPC_AUTHSVC, s_message(r, PROTO_AUTH_URL, (const char *[]){ "sid", r->sid, "env", env, NULL }));
     const char *url = reply && proto_msg_type(reply) == PROTO_AUTH_URL_OK ? proto_msg_str(reply, "url") : NULL;
     int status;
     if (!url)
@@ -84,7 +84,7 @@ static int s_declined(request_t *r)
     proto_msg_t *reply = NULL;
     if (ns > 0 && r->sid[0])
         reply = request_call(r, RPC_AUTHSVC,
-                             s_message(r, PROTO_DECLINED, (const char *[]) { "sid", r->sid, "state", state, NULL }));
+                             s_message(r, PROTO_DECLINED, (const char *[]){ "sid", r->sid, "state", state, NULL }));
     sodium_memzero(state, sizeof state);
     bool own = reply && proto_msg_type(reply) == PROTO_DECLINED_OK;
     proto_code_t code = reply && !own ? proto_error_code(reply) : PROTO_STATE_MISMATCH;
@@ -120,11 +120,12 @@ int login_callback(request_t *r)
     if (nc <= 0 || ns <= 0)
         return request_error(r, 400, "This login answer is incomplete",
                              "The address RingCentral sent back lacks a valid code or state, so the login cannot "
-                             "finish. Start the login again.", NULL, 0);
+                             "finish. Start the login again.",
+                             NULL, 0);
     if (!r->sid[0])
         return request_fail_code(r, PROTO_STATE_MISMATCH, "this browser has no session that started this login");
-    proto_msg_t *req = s_message(r, PROTO_EXCHANGE,
-                                 (const char *[]) { "sid", r->sid, "code", code, "state", state, NULL });
+    proto_msg_t *req =
+        s_message(r, PROTO_EXCHANGE, (const char *[]){ "sid", r->sid, "code", code, "state", state, NULL });
     sodium_memzero(code, sizeof code);
     proto_msg_t *reply = request_call(r, RPC_AUTHSVC, req);
     const char *new_sid = reply && proto_msg_type(reply) == PROTO_EXCHANGE_OK ? proto_msg_str(reply, "new_sid") : NULL;
@@ -140,8 +141,12 @@ int login_callback(request_t *r)
         snprintf(r->env, sizeof r->env, "%s", proto_msg_has(reply, "env") ? proto_msg_str(reply, "env") : "");
         snprintf(r->user, sizeof r->user, "%s",
                  proto_msg_has(reply, "owner_id") ? proto_msg_str(reply, "owner_id") : "");
-        r->state = (pages_state_t) { .demo_mode = r->state.demo_mode, .known = true, .logged_in = true,
-                                     .env = r->env, .user = r->user, .expires_in = -1 };
+        r->state = (pages_state_t){ .demo_mode = r->state.demo_mode,
+                                    .known = true,
+                                    .logged_in = true,
+                                    .env = r->env,
+                                    .user = r->user,
+                                    .expires_in = -1 };
         log_info("login.done", "env=%s client=%s", r->env[0] ? r->env : "-", r->client);
         html_t *h = request_html();
         if (h)
@@ -179,13 +184,16 @@ int login_logout(request_t *r)
         log_warn("logout.refused", "reason=cross_site client=%s", r->client);
         return request_error(r, 403, "This logout came from another site",
                              "Only this site's own Log out button can log you out. Open the test page and use "
-                             "it there.", NULL, 0);
+                             "it there.",
+                             NULL, 0);
     }
     char body[LOGIN_BODY_MAX + 1];
     int len = request_body(r, body, LOGIN_BODY_MAX);
     if (len == REQUEST_BODY_TOO_LARGE)
-        return request_error(r, 413, "Request too large", "This form sent more than a logout needs. Open the "
-                             "test page and log out there.", NULL, 0);
+        return request_error(r, 413, "Request too large",
+                             "This form sent more than a logout needs. Open the "
+                             "test page and log out there.",
+                             NULL, 0);
     if (len < 0)
         return request_body_fail(r, len);
     char token[SESSION_CSRF_SIZE + 1];
@@ -193,9 +201,11 @@ int login_logout(request_t *r)
         log_warn("logout.refused", "reason=csrf client=%s", r->client);
         return request_error(r, 403, "This logout form is not valid",
                              "The form does not belong to this session (it may be from before your last login). "
-                             "Open the test page and log out there.", NULL, 0);
+                             "Open the test page and log out there.",
+                             NULL, 0);
     }
-    proto_msg_t *reply = request_call(r, RPC_AUTHSVC, s_message(r, PROTO_LOGOUT, (const char *[]) { "sid", r->sid, NULL }));
+    proto_msg_t *reply =
+        request_call(r, RPC_AUTHSVC, s_message(r, PROTO_LOGOUT, (const char *[]){ "sid", r->sid, NULL }));
     int status;
     if (!reply || (proto_msg_type(reply) == PROTO_ERROR && proto_error_code(reply) != PROTO_NOT_LOGGED_IN))
         status = request_fail(r, reply, "/test", "Back to the test page");  //  keep the cookie: retry can work
@@ -205,9 +215,9 @@ int login_logout(request_t *r)
         reply_header_t extra[] = { { "Set-Cookie", cookie } };
         bool revoked = proto_msg_type(reply) == PROTO_LOGOUT_OK && proto_msg_bool(reply, "revoked", false);
         log_info("logout.done", "result=ok revoked=%d client=%s", revoked, r->client);
-        status = reply_redirect(r->conn, 303,
-                                pages_notice_href(revoked ? PAGES_NOTICE_LOGGED_OUT : PAGES_NOTICE_LOGGED_OUT_UNREVOKED),
-                                extra, 1);
+        status = reply_redirect(
+            r->conn, 303, pages_notice_href(revoked ? PAGES_NOTICE_LOGGED_OUT : PAGES_NOTICE_LOGGED_OUT_UNREVOKED),
+            extra, 1);
     }
     proto_msg_destroy(&reply);
     return status;

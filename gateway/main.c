@@ -22,8 +22,8 @@ static int s_modes(int argc, char **argv)
 }
 
 typedef struct {
-    int threads;            //  GATEWAY_THREADS
-    char name[40];          //  INSTANCE_NAME, else "gateway": the name of its files in RUN_DIR
+    int threads;    //  GATEWAY_THREADS
+    char name[40];  //  INSTANCE_NAME, else "gateway": the name of its files in RUN_DIR
 } s_opts_t;
 
 //  GATEWAY_THREADS and INSTANCE_NAME, checked with the configuration (startup_t.check).
@@ -51,8 +51,13 @@ static void s_report_ports(const server_t *server, const config_t *cfg, const ch
 int main(int argc, char **argv)
 {
     s_opts_t opts = { 0 };
-    const startup_t how = { .name = "gateway", .modes = s_modes, .check = s_check, .check_arg = &opts,
-                            .config_exit = 1, .ev = "start", .why_key = "reason" };
+    const startup_t how = { .name = "gateway",
+                            .modes = s_modes,
+                            .check = s_check,
+                            .check_arg = &opts,
+                            .config_exit = 1,
+                            .ev = "start",
+                            .why_key = "reason" };
     config_t cfg;
     int started = startup_run(&how, argc, argv, &cfg);
     if (started >= 0)

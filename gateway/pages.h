@@ -16,22 +16,22 @@
 //  What the header bar shows.
 typedef struct {
     bool demo_mode;
-    bool known;                 //  the session was looked up (else the bar says nothing about it)
+    bool known;  //  the session was looked up (else the bar says nothing about it)
     bool logged_in;
-    const char *env;            //  "sandbox"; NULL or "" when unknown
-    const char *user;           //  the owner id; NULL or "" when unknown
-    int64_t expires_in;         //  seconds the access token has left; < 0 when unknown
-    const char *ref;            //  an error page's reference id (hex; the rid on the log lines); NULL when none
+    const char *env;     //  "sandbox"; NULL or "" when unknown
+    const char *user;    //  the owner id; NULL or "" when unknown
+    int64_t expires_in;  //  seconds the access token has left; < 0 when unknown
+    const char *ref;     //  an error page's reference id (hex; the rid on the log lines); NULL when none
 } pages_state_t;
 
 //  What an error page says.
 typedef struct {
-    int status;                 //  the HTTP status, shown as "Error 503"
+    int status;  //  the HTTP status, shown as "Error 503"
     const char *title;
-    const char *explain;        //  what happened and what to do
-    const char *detail;         //  the service's message; NULL for none
-    const char *back_href;      //  the way back; NULL for "/"
-    const char *back_label;     //  NULL for "Back to the start"
+    const char *explain;     //  what happened and what to do
+    const char *detail;      //  the service's message; NULL for none
+    const char *back_href;   //  the way back; NULL for "/"
+    const char *back_label;  //  NULL for "Back to the start"
 } pages_error_t;
 
 //  What the start page says after a redirect to it: "/?notice=WORD", a fixed word, never text from anyone.

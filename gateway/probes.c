@@ -23,8 +23,8 @@ void probes_init(void)
 {
     metrics_t *m = metrics_default();
     static const double bounds[] = METRICS_DURATION_BUCKETS;
-    s_f.requests = metrics_counter(m, "rcauth_http_requests_total", "HTTP requests answered, by route and status.",
-                                   "route,code");
+    s_f.requests =
+        metrics_counter(m, "rcauth_http_requests_total", "HTTP requests answered, by route and status.", "route,code");
     s_f.seconds = metrics_histogram(m, "rcauth_http_request_duration_seconds", "How long HTTP requests took, by route.",
                                     "route", bounds, sizeof bounds / sizeof bounds[0]);
     s_f.in_flight = metrics_gauge(m, "rcauth_http_in_flight", "HTTP requests being handled.", NULL);
@@ -51,8 +51,8 @@ void probes_request_end(const char *route, int status, double seconds)
     char code[16];
     snprintf(code, sizeof code, "%d", status);
     metrics_add(s_f.in_flight, NULL, -1);
-    metrics_inc(s_f.requests, (const char *[]) { route, code });
-    metrics_observe(s_f.seconds, (const char *[]) { route }, seconds);
+    metrics_inc(s_f.requests, (const char *[]){ route, code });
+    metrics_observe(s_f.seconds, (const char *[]){ route }, seconds);
 }
 
 void probes_connection(int delta)
@@ -86,8 +86,9 @@ typedef struct {
 //  Add check name to checks: ok, or fail with reason (and name to failed). Returns ok.
 static bool s_check(json_t *checks, s_failed_t *failed, const char *name, bool ok, const char *reason)
 {
-    json_object_set_new(checks, name, ok ? json_pack("{s:s}", "status", "ok")
-                                         : json_pack("{s:s, s:s}", "status", "fail", "reason", reason ? reason : "?"));
+    json_object_set_new(checks, name,
+                        ok ? json_pack("{s:s}", "status", "ok")
+                           : json_pack("{s:s, s:s}", "status", "fail", "reason", reason ? reason : "?"));
     if (!ok) {
         int n = snprintf(failed->names + failed->len, sizeof failed->names - failed->len, "%s%s",
                          failed->len ? "," : "", name);
@@ -117,7 +118,7 @@ static bool s_ready_field(json_t *checks, s_failed_t *failed, const char *name, 
 static void s_log_change(uint64_t rid, const char *failed)
 {
     static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-    static char last[sizeof ((s_failed_t *) 0)->names];
+    static char last[sizeof((s_failed_t *) 0)->names];
     pthread_mutex_lock(&lock);
     bool changed = strcmp(last, failed) != 0;
     if (changed)
@@ -136,7 +137,8 @@ int probes_readyz(request_t *r)
                                             { RPC_APISVC, ping, NULL, PROBES_CHECK_MS } };
     if (ready && ping)
         rpc_call_many(r->rpc, calls, RPC_SERVICE_COUNT);
-    const proto_msg_t *auth = calls[0].reply && proto_msg_type(calls[0].reply) == PROTO_READY_OK ? calls[0].reply : NULL;
+    const proto_msg_t *auth =
+        calls[0].reply && proto_msg_type(calls[0].reply) == PROTO_READY_OK ? calls[0].reply : NULL;
     bool api_up = calls[1].reply && proto_msg_type(calls[1].reply) == PROTO_PING_OK;
     json_t *checks = json_object();
     s_failed_t failed = { "", 0 };
@@ -173,14 +175,14 @@ int probes_metrics(struct mg_connection *conn, void *cbdata)
     rpc_call_t calls[RPC_SERVICE_COUNT];
     for (int i = 0; i < RPC_SERVICE_COUNT; i++) {
         reqs[i] = rpc ? rpc_request(rpc, PROTO_STATS) : NULL;
-        calls[i] = (rpc_call_t) { (rpc_service_t) i, reqs[i], NULL, PROBES_CHECK_MS };
+        calls[i] = (rpc_call_t){ (rpc_service_t) i, reqs[i], NULL, PROBES_CHECK_MS };
     }
     if (reqs[0] && reqs[1])
         rpc_call_many(rpc, calls, RPC_SERVICE_COUNT);
     const char *texts[1 + RPC_SERVICE_COUNT] = { NULL };
     for (int i = 0; i < RPC_SERVICE_COUNT; i++) {
         bool up = calls[i].reply && proto_msg_type(calls[i].reply) == PROTO_STATS_OK;
-        metrics_set(s_f.up, (const char *[]) { rpc_service_name((rpc_service_t) i) }, up);
+        metrics_set(s_f.up, (const char *[]){ rpc_service_name((rpc_service_t) i) }, up);
         texts[1 + i] = up ? proto_msg_str(calls[i].reply, "text") : NULL;
     }
     char *own = malloc(S_OWN_MAX), *all = malloc(S_ALL_MAX);

@@ -73,7 +73,7 @@ static double s_param_q(const char *p, size_t n)
             char *end;
             double q = strtod(num, &end);
             if (end == num)
-                return 0;   //  an unreadable q counts as "not acceptable"
+                return 0;  //  an unreadable q counts as "not acceptable"
             return q < 0 ? 0 : q > 1 ? 1 : q;
         }
         p += len;
@@ -145,8 +145,10 @@ static int s_send(struct mg_connection *conn, int status, const char *content_ty
     const char *headers[2 * (REPLY_EXTRA_MAX + 6) + 1];
     size_t n = 0;
     const char *fixed[][2] = {
-        { "X-Content-Type-Options", "nosniff" }, { "Referrer-Policy", "no-referrer" },
-        { "X-Frame-Options", "DENY" }, { "Content-Security-Policy", REPLY_CSP },
+        { "X-Content-Type-Options", "nosniff" },
+        { "Referrer-Policy", "no-referrer" },
+        { "X-Frame-Options", "DENY" },
+        { "Content-Security-Policy", REPLY_CSP },
     };
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
         headers[n++] = fixed[i][0];
@@ -178,8 +180,7 @@ static const char s_fallback[] =
     "<h1>Something went wrong</h1><p>This page could not be built. Try again, or go back to the start.</p>"
     "<p><a class=\"button\" href=\"/\">Back to the start</a></p></main></body></html>\n";
 
-int reply_page(struct mg_connection *conn, int status, const html_t *h, const reply_header_t *extra,
-               size_t extra_count)
+int reply_page(struct mg_connection *conn, int status, const html_t *h, const reply_header_t *extra, size_t extra_count)
 {
     if (!h || !html_ok(h)) {
         log_error("reply.page", "reason=\"page could not be built\" status=%d", status);
@@ -195,7 +196,7 @@ int reply_redirect(struct mg_connection *conn, int status, const char *location,
 {
     reply_header_t headers[REPLY_EXTRA_MAX + 1];
     size_t n = 0;
-    headers[n++] = (reply_header_t) { "Location", location };
+    headers[n++] = (reply_header_t){ "Location", location };
     for (size_t i = 0; i < extra_count && n < REPLY_EXTRA_MAX; i++)
         headers[n++] = extra[i];
     static const char body[] = "Redirecting.\n";
@@ -319,9 +320,8 @@ void reply_error_text(const proto_msg_t *error, const pages_state_t *st, const c
                      server ? server : "RingCentral", file[0] ? " in " : "", file, still);
             break;
         case PROTO_UPSTREAM_TIMEOUT:
-            snprintf(out->explain, sizeof out->explain,
-                     "%s%s took too long to answer. Try again in a moment.%s", server ? "RingCentral at " : "RingCentral",
-                     server ? server : "", still);
+            snprintf(out->explain, sizeof out->explain, "%s%s took too long to answer. Try again in a moment.%s",
+                     server ? "RingCentral at " : "RingCentral", server ? server : "", still);
             break;
         case PROTO_RATE_LIMITED:
             if (retry_after >= 0)
@@ -329,8 +329,7 @@ void reply_error_text(const proto_msg_t *error, const pages_state_t *st, const c
                          "RingCentral's rate limit was reached: wait %lld seconds, then try again.%s",
                          (long long) retry_after, still);
             break;
-        default:
-            break;
+        default: break;
     }
 }
 
@@ -350,7 +349,7 @@ int reply_service_error(struct mg_connection *conn, const pages_state_t *st, con
     size_t n = 0;
     if (retry_after >= 0) {
         snprintf(seconds, sizeof seconds, "%lld", (long long) retry_after);
-        extra[n++] = (reply_header_t) { "Retry-After", seconds };
+        extra[n++] = (reply_header_t){ "Retry-After", seconds };
     }
     pages_error_t e = { t->status, t->title, t->explain, t->detail[0] ? t->detail : NULL, back_href, back_label };
     int status = reply_error_page(conn, st, &e, extra, n);
@@ -364,8 +363,8 @@ int reply_service_error_json(struct mg_connection *conn, const proto_msg_t *erro
     const reply_error_t *info = reply_error_info(code);
     const char *message = proto_msg_str(error, "message");
     int64_t retry_after = proto_msg_int(error, "retry_after", -1);
-    json_t *root = json_pack("{s:s, s:s}", "error", proto_code_name(info->code),
-                             "message", message && *message ? message : info->explain);
+    json_t *root = json_pack("{s:s, s:s}", "error", proto_code_name(info->code), "message",
+                             message && *message ? message : info->explain);
     if (root && retry_after >= 0)
         json_object_set_new(root, "retry_after", json_integer(retry_after));
     if (root && proto_msg_has(error, "upstream_status"))
@@ -381,11 +380,11 @@ int reply_service_error_json(struct mg_connection *conn, const proto_msg_t *erro
     size_t n = 0;
     if (retry_after >= 0) {
         snprintf(seconds, sizeof seconds, "%lld", (long long) retry_after);
-        extra[n++] = (reply_header_t) { "Retry-After", seconds };
+        extra[n++] = (reply_header_t){ "Retry-After", seconds };
     }
     static const char oom[] = "{\"error\":\"INTERNAL\"}";
-    reply_send(conn, info->status, "application/json", body ? body : oom, body ? strlen(body) : sizeof oom - 1,
-               extra, n);
+    reply_send(conn, info->status, "application/json", body ? body : oom, body ? strlen(body) : sizeof oom - 1, extra,
+               n);
     free(body);
     return info->status;
 }

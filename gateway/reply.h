@@ -18,8 +18,9 @@
 
 struct mg_connection;
 
-#define REPLY_CSP "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; " \
-                  "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+#define REPLY_CSP                                                               \
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; " \
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 //  One extra response header (Set-Cookie, Location, Retry-After, Allow ...).
 typedef struct {
@@ -44,7 +45,7 @@ typedef struct {
     int status;
     const char *title;
     char explain[1024];
-    char detail[1024];      //  "" for none: RingCentral's status, code and message, else the service's message
+    char detail[1024];  //  "" for none: RingCentral's status, code and message, else the service's message
 } reply_text_t;
 
 //  Fill out with what the page of error says; st says whether the user is still logged in (and the

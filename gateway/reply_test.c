@@ -9,14 +9,17 @@
 
 static void t_error_table(void)
 {
-    struct { proto_code_t code; int status; } want[] = {
-        { PROTO_BAD_REQUEST, 400 },      { PROTO_NOT_LOGGED_IN, 401 },  { PROTO_STATE_MISMATCH, 400 },
-        { PROTO_UPSTREAM_REJECTED, 400 }, { PROTO_UPSTREAM_ERROR, 502 }, { PROTO_UPSTREAM_TIMEOUT, 504 },
-        { PROTO_RATE_LIMITED, 429 },     { PROTO_UNAVAILABLE, 503 },    { PROTO_STORE_FULL, 503 },
-        { PROTO_INTERNAL, 500 },         { PROTO_UPSTREAM_DENIED, 403 }, { PROTO_UPSTREAM_UNREACHABLE, 502 },
+    struct {
+        proto_code_t code;
+        int status;
+    } want[] = {
+        { PROTO_BAD_REQUEST, 400 },       { PROTO_NOT_LOGGED_IN, 401 },   { PROTO_STATE_MISMATCH, 400 },
+        { PROTO_UPSTREAM_REJECTED, 400 }, { PROTO_UPSTREAM_ERROR, 502 },  { PROTO_UPSTREAM_TIMEOUT, 504 },
+        { PROTO_RATE_LIMITED, 429 },      { PROTO_UNAVAILABLE, 503 },     { PROTO_STORE_FULL, 503 },
+        { PROTO_INTERNAL, 500 },          { PROTO_UPSTREAM_DENIED, 403 }, { PROTO_UPSTREAM_UNREACHABLE, 502 },
         { PROTO_APP_REJECTED, 502 },
     };
-    CHECK(sizeof want / sizeof want[0] == PROTO_CODE_COUNT - 1);   //  every code is listed here
+    CHECK(sizeof want / sizeof want[0] == PROTO_CODE_COUNT - 1);  //  every code is listed here
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         const reply_error_t *e = reply_error_info(want[i].code);
         CHECK(e->code == want[i].code);
@@ -58,9 +61,9 @@ static void t_error_text(void)
     pages_state_t in = { .known = true, .logged_in = true, .env = "sandbox" }, out = { .known = true };
     reply_text_t t;
     //  403 InsufficientPermissions: the permission named, where to add it, still logged in; RingCentral's words.
-    proto_msg_t *e = s_error(PROTO_UPSTREAM_DENIED, "sandbox", 403, "InsufficientPermissions",
-                             "In order to call this API endpoint, application needs to have [ReadCallLog] permission",
-                             -1);
+    proto_msg_t *e =
+        s_error(PROTO_UPSTREAM_DENIED, "sandbox", 403, "InsufficientPermissions",
+                "In order to call this API endpoint, application needs to have [ReadCallLog] permission", -1);
     reply_error_text(e, &in, cfg, &t);
     CHECK(t.status == 403 && strcmp(t.title, "The app lacks a permission") == 0);
     CHECK(strstr(t.explain, "needs the ReadCallLog permission") && strstr(t.explain, "developers.ringcentral.com"));
@@ -124,7 +127,7 @@ static void t_accept(void)
     CHECK(!reply_wants_json("application/json;q=0.5, text/html"));
     CHECK(!reply_wants_json("application/json;q=0"));
     CHECK(!reply_wants_json("application/json;q=abc"));
-    CHECK(!reply_wants_json("application/json, text/html"));   //  a tie between named types is HTML
+    CHECK(!reply_wants_json("application/json, text/html"));  //  a tie between named types is HTML
     CHECK(!reply_wants_json("application/json;q=0.8, */*"));
     //  the most specific range wins: text/html is refused, so JSON is preferred
     CHECK(reply_wants_json("*/*;q=0.9, text/html;q=0"));
@@ -158,7 +161,7 @@ static void t_pretty_json(void)
     if (pretty) {
         CHECK(strstr(pretty, "{\n  \"records\": [\n    {\n      \"name\": \"J\xc3\xbcrgen <b>\",\n      \"id\": 1\n")
               != NULL);
-        CHECK(strstr(pretty, "\"records\"") < strstr(pretty, "\"paging\""));     //  order kept
+        CHECK(strstr(pretty, "\"records\"") < strstr(pretty, "\"paging\""));  //  order kept
         free(pretty);
     }
     CHECK(apis_pretty_json("not json", 8) == NULL);
@@ -186,11 +189,8 @@ static void t_pretty_json(void)
 }
 
 static const test_case_t cases[] = {
-    { "error_table", t_error_table },
-    { "error_text", t_error_text },
-    { "accept", t_accept },
-    { "api_names", t_api_names },
-    { "pretty_json", t_pretty_json },
+    { "error_table", t_error_table }, { "error_text", t_error_text },   { "accept", t_accept },
+    { "api_names", t_api_names },     { "pretty_json", t_pretty_json },
 };
 
 int main(int argc, char **argv)

@@ -68,7 +68,7 @@ int request_body(request_t *r, char *buf, size_t max)
     if (want < 0) {
         if (mg_get_header(r->conn, "Transfer-Encoding"))
             return REQUEST_BODY_NO_LENGTH;
-        want = 0;   //  no Content-Length, not chunked: no body
+        want = 0;  //  no Content-Length, not chunked: no body
     }
     if (want > (long long) max)
         return REQUEST_BODY_TOO_LARGE;
@@ -108,18 +108,19 @@ int request_body_fail(request_t *r, int code)
     mg_disable_connection_keep_alive(r->conn);
     reply_header_t extra[] = { { "Connection", "close" } };
     switch (code) {
-    case REQUEST_BODY_TIMEOUT:
-        return request_error(r, 408, "The request took too long",
-                             "Your browser did not send the whole form in time, so the server stopped waiting. "
-                             "Try again.", extra, 1);
-    case REQUEST_BODY_TOO_LARGE:
-        return request_error(r, 413, "Request too large", "This request sent more than this page takes.", extra, 1);
-    case REQUEST_BODY_NO_LENGTH:
-        return request_error(r, 411, "Length required",
-                             "This request did not say how long its body is; this server needs that.", extra, 1);
-    default:
-        return request_error(r, 400, "Bad request", "The request could not be read to its end. Try again.", extra,
-                             1);
+        case REQUEST_BODY_TIMEOUT:
+            return request_error(r, 408, "The request took too long",
+                                 "Your browser did not send the whole form in time, so the server stopped waiting. "
+                                 "Try again.",
+                                 extra, 1);
+        case REQUEST_BODY_TOO_LARGE:
+            return request_error(r, 413, "Request too large", "This request sent more than this page takes.", extra, 1);
+        case REQUEST_BODY_NO_LENGTH:
+            return request_error(r, 411, "Length required",
+                                 "This request did not say how long its body is; this server needs that.", extra, 1);
+        default:
+            return request_error(r, 400, "Bad request", "The request could not be read to its end. Try again.", extra,
+                                 1);
     }
 }
 

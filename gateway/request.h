@@ -39,32 +39,32 @@ struct mg_request_info;
 #define REQUEST_CLIENT_SIZE 46
 
 //  What request_body returns when it has no body to give.
-#define REQUEST_BODY_TOO_LARGE (-1)     //  Content-Length over the limit
-#define REQUEST_BODY_TIMEOUT (-2)       //  not all there by the deadline
-#define REQUEST_BODY_UNREADABLE (-3)    //  the connection failed or closed before the end
-#define REQUEST_BODY_NO_LENGTH (-4)     //  chunked (no Content-Length): not taken
+#define REQUEST_BODY_TOO_LARGE (-1)   //  Content-Length over the limit
+#define REQUEST_BODY_TIMEOUT (-2)     //  not all there by the deadline
+#define REQUEST_BODY_UNREADABLE (-3)  //  the connection failed or closed before the end
+#define REQUEST_BODY_NO_LENGTH (-4)   //  chunked (no Content-Length): not taken
 
 //  What every request of one server shares (read only).
 typedef struct {
     const config_t *cfg;
-    long body_timeout_ms;       //  REQUEST_BODY_TIMEOUT_MS, or GATEWAY_BODY_TIMEOUT_MS read at start
+    long body_timeout_ms;  //  REQUEST_BODY_TIMEOUT_MS, or GATEWAY_BODY_TIMEOUT_MS read at start
 } request_ctx_t;
 
 typedef struct {
     struct mg_connection *conn;
     const struct mg_request_info *ri;
     const request_ctx_t *ctx;
-    rpc_t *rpc;                 //  this thread's service client; NULL when it could not be made
-    uint64_t rid;               //  the request id: on every message sent for this request, the access line
-                                //  (rid=) and an error page's reference
-    char sid[RAND_ID_SIZE];     //  the cookie's session id; "" when none or not valid
-    bool secure;                //  PUBLIC_URL is https: the cookie is __Host-rcsid, Secure; origins are https
-    bool body_read;             //  request_body read the whole body
-    char client[REQUEST_CLIENT_SIZE];   //  the client's address (see above); never "" after request_init
-    pages_state_t state;        //  what the header bar shows
-    char ref[24];               //  an error answer's reference (the rid in hex), storage behind state.ref ("" when none)
-    char env[PROTO_ENV_MAX + 1];        //  storage behind state.env
-    char user[PROTO_OWNER_MAX + 1];     //  storage behind state.user (owner_id)
+    rpc_t *rpc;                        //  this thread's service client; NULL when it could not be made
+    uint64_t rid;                      //  the request id: on every message sent for this request, the access line
+                                       //  (rid=) and an error page's reference
+    char sid[RAND_ID_SIZE];            //  the cookie's session id; "" when none or not valid
+    bool secure;                       //  PUBLIC_URL is https: the cookie is __Host-rcsid, Secure; origins are https
+    bool body_read;                    //  request_body read the whole body
+    char client[REQUEST_CLIENT_SIZE];  //  the client's address (see above); never "" after request_init
+    pages_state_t state;               //  what the header bar shows
+    char ref[24];  //  an error answer's reference (the rid in hex), storage behind state.ref ("" when none)
+    char env[PROTO_ENV_MAX + 1];     //  storage behind state.env
+    char user[PROTO_OWNER_MAX + 1];  //  storage behind state.user (owner_id)
 } request_t;
 
 //  Fill r for conn. Never fails: a missing cookie or rpc client is recorded as such.

@@ -43,10 +43,25 @@ static void t_real_ip_ignored_from_others(void)
 static void t_real_ip_validated(void)
 {
     const char *garbage[] = {
-        "", " ", "203.0.113.7 ", " 203.0.113.7", "203.0.113.7, 10.0.0.1", "203.0.113", "203.0.113.256",
-        "0203.0.113.7", "0x7f.0.0.1", "localhost", "fe80::1%eth0", "[2001:db8::1]", "203.0.113.7:80",
-        "1.2.3.4\r\nX-Evil: 1", "a=b ev=forged", "\"", "2001:db8::1::2",
-        "1111:2222:3333:4444:5555:6666:7777:8888:9999", "0000:0000:0000:0000:0000:ffff:203.000.113.007",
+        "",
+        " ",
+        "203.0.113.7 ",
+        " 203.0.113.7",
+        "203.0.113.7, 10.0.0.1",
+        "203.0.113",
+        "203.0.113.256",
+        "0203.0.113.7",
+        "0x7f.0.0.1",
+        "localhost",
+        "fe80::1%eth0",
+        "[2001:db8::1]",
+        "203.0.113.7:80",
+        "1.2.3.4\r\nX-Evil: 1",
+        "a=b ev=forged",
+        "\"",
+        "2001:db8::1::2",
+        "1111:2222:3333:4444:5555:6666:7777:8888:9999",
+        "0000:0000:0000:0000:0000:ffff:203.000.113.007",
     };
     for (size_t i = 0; i < sizeof garbage / sizeof garbage[0]; i++)
         CHECK(s_client_is("127.0.0.1", garbage[i], "127.0.0.1"));
@@ -60,7 +75,7 @@ static void t_no_peer(void)
 {
     CHECK(s_client_is(NULL, "203.0.113.7", "-"));
     CHECK(s_client_is("", "203.0.113.7", "-"));
-    CHECK(s_client_is("garbage", "203.0.113.7", "garbage"));   //  civetweb's own text; never a header's
+    CHECK(s_client_is("garbage", "203.0.113.7", "garbage"));  //  civetweb's own text; never a header's
     //  bounded by the buffer
     char small[8];
     request_client_addr("127.0.0.1", "2001:db8::1", small, sizeof small);

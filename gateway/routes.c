@@ -18,7 +18,7 @@ typedef struct {
     const char *path;
     const char *method;
     int (*handler)(request_t *r);
-    bool needs_session;     //  no valid session cookie: redirect to / (302, or 303 after a POST)
+    bool needs_session;  //  no valid session cookie: redirect to / (302, or 303 after a POST)
 } s_route_t;
 
 static int s_home(request_t *r);
@@ -50,8 +50,8 @@ static int s_home(request_t *r)
         r->state.known = false;
     proto_msg_destroy(&error);
     char word[32];
-    pages_notice_t notice = request_query(r, "notice", word, sizeof word) > 0 ? pages_notice_parse(word)
-                                                                             : PAGES_NOTICE_NONE;
+    pages_notice_t notice =
+        request_query(r, "notice", word, sizeof word) > 0 ? pages_notice_parse(word) : PAGES_NOTICE_NONE;
     html_t *h = request_html();
     if (h)
         pages_home(h, &r->state, r->ctx->cfg, notice);

@@ -26,18 +26,18 @@ typedef struct _s_pending_t s_pending_t;
 struct _s_pending_t {
     rpc_t *owner;
     rpc_call_t *call;
-    s_pending_t *next_queued;   //  the hub's submission queue
-    char *frame;                //  the encoded request
+    s_pending_t *next_queued;  //  the hub's submission queue
+    char *frame;               //  the encoded request
     size_t frame_size;
     uint64_t rid, ping_rid;
     s_phase_t phase;
-    bool is_ping;               //  a PING, or a call with its own timeout_ms: no liveness pings, one timeout
+    bool is_ping;  //  a PING, or a call with its own timeout_ms: no liveness pings, one timeout
     int pings;
-    unsigned gen;               //  of the service socket the request went out on
-    int64_t t0;                 //  when the call started
-    int64_t sent;               //  when the request went out
-    int64_t deadline;           //  of the current phase
-    int64_t overall;            //  of the whole call
+    unsigned gen;      //  of the service socket the request went out on
+    int64_t t0;        //  when the call started
+    int64_t sent;      //  when the request went out
+    int64_t deadline;  //  of the current phase
+    int64_t overall;   //  of the whole call
 };
 
 struct _rpc_hub_t {
@@ -47,7 +47,7 @@ struct _rpc_hub_t {
     unsigned gen[RPC_SERVICE_COUNT];    //  bumped whenever a socket is replaced
     int64_t opened[RPC_SERVICE_COUNT];  //  when each socket was made (monotonic ms)
     atomic_uint_fast64_t next_rid;
-    int wake_fd;                        //  eventfd: a worker queued calls, or stop
+    int wake_fd;  //  eventfd: a worker queued calls, or stop
     pthread_t thread;
     //  Workers push calls here (a lock-free stack: no lock that 256 threads and the hub would
     //  contend for); the hub takes the whole stack at once.
@@ -62,7 +62,7 @@ struct _rpc_hub_t {
 
 struct _rpc_t {
     rpc_hub_t *hub;
-    sem_t done;                 //  posted by the hub once for each call of this thread it has ended
+    sem_t done;  //  posted by the hub once for each call of this thread it has ended
 };
 
 //  A refused connection is retried after 10 ms, then 20, 40... up to 1 s. A socket younger
@@ -106,8 +106,7 @@ static void *s_open(rpc_hub_t *self, rpc_service_t svc)
         || zmq_setsockopt(s, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max)
         || zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg)
         //  Every call is bounded by its own deadline: the queues need no other limit.
-        || zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm)
-        || zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm)
+        || zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm) || zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm)
         || bus_client_setup(s, "gateway", s_names[svc], self->cfg.endpoint[svc]) != 0
         || zmq_connect(s, self->cfg.endpoint[svc])) {
         log_error("rpc.connect", "svc=%s endpoint=%s err=\"%s\"", s_names[svc], self->cfg.endpoint[svc],
@@ -145,8 +144,8 @@ static void s_count(rpc_hub_t *self, const s_pending_t *p, const char *result, i
     if (type == PROTO_PING || type == PROTO_READY || type == PROTO_STATS)
         return;
     const char *svc = s_names[p->call->service];
-    metrics_inc(self->calls, (const char *[]) { svc, result });
-    metrics_observe(self->seconds, (const char *[]) { svc }, (double) (now - p->t0) / 1000.0);
+    metrics_inc(self->calls, (const char *[]){ svc, result });
+    metrics_observe(self->seconds, (const char *[]){ svc }, (double) (now - p->t0) / 1000.0);
 }
 
 //  End the call with an ERROR made here. A service that cannot be reached or does not
@@ -157,8 +156,8 @@ static void s_fail(rpc_hub_t *self, s_pending_t *p, proto_code_t code, const cha
     char message[128];
     snprintf(message, sizeof message, "%s %s", s_names[svc], why);
     log_warn("rpc.fail", "svc=%s type=%s rid=%llx code=%s reason=\"%s\" pings=%d ms=%lld", s_names[svc],
-             proto_type_name(proto_msg_type(p->call->request)), (unsigned long long) p->rid,
-             proto_code_name(code), why, p->pings, (long long) (now - p->t0));
+             proto_type_name(proto_msg_type(p->call->request)), (unsigned long long) p->rid, proto_code_name(code), why,
+             p->pings, (long long) (now - p->t0));
     p->call->reply = proto_error_new(p->rid, code, message, -1);
     p->phase = S_DONE;
     s_count(self, p, code == PROTO_UNAVAILABLE ? "unavailable" : "bad_reply", now);
@@ -219,8 +218,7 @@ static void s_expire(rpc_hub_t *self, s_pending_t *p, int64_t now)
 
 //  A frame from svc: the reply of a call, the answer to a call's PING, or stale (dropped).
 //  msg is NULL when the frame could not be decoded (rid then as far as it was read).
-static void s_accept(rpc_hub_t *self, rpc_service_t svc, proto_msg_t *msg, uint64_t rid, const char *why,
-                     int64_t now)
+static void s_accept(rpc_hub_t *self, rpc_service_t svc, proto_msg_t *msg, uint64_t rid, const char *why, int64_t now)
 {
     s_pending_t *p = NULL;
     bool to_ping = false;
@@ -345,7 +343,7 @@ static bool s_take_queue(rpc_hub_t *self, int64_t now)
         if (s_add_active(self, p) < 0) {
             p->call->reply = proto_error_new(p->rid, PROTO_INTERNAL, "out of memory", -1);
             p->phase = S_DONE;
-            sem_post(&p->owner->done);      //  not in the active list: end it here
+            sem_post(&p->owner->done);  //  not in the active list: end it here
             continue;
         }
         if (self->quitting) {
@@ -375,7 +373,7 @@ static void s_finish_done(rpc_hub_t *self)
         if (p->phase != S_DONE)
             self->active[kept++] = p;
         else
-            sem_post(&p->owner->done);      //  the owner may now return and free p: hands off
+            sem_post(&p->owner->done);  //  the owner may now return and free p: hands off
     }
     self->active_count = kept;
 }
@@ -411,12 +409,12 @@ static void *s_run(void *arg)
         int n = 1;
         for (int s = 0; s < RPC_SERVICE_COUNT; s++)
             if (self->sock[s])
-                items[n++] = (zmq_pollitem_t) { .socket = self->sock[s],
-                                                .events = (short) (ZMQ_POLLIN | (want_out[s] ? ZMQ_POLLOUT : 0)) };
+                items[n++] = (zmq_pollitem_t){ .socket = self->sock[s],
+                                               .events = (short) (ZMQ_POLLIN | (want_out[s] ? ZMQ_POLLOUT : 0)) };
         long timeout = wake == INT64_MAX ? -1 : wake > now ? (long) (wake - now) : 0;
         if (zmq_poll(items, n, timeout) < 0 && errno != EINTR) {
             log_error("rpc.poll", "err=\"%s\"", zmq_strerror(errno));
-            usleep(1000);   //  never spin
+            usleep(1000);  //  never spin
         }
         if (items[0].revents & ZMQ_POLLIN) {
             uint64_t v;
@@ -453,9 +451,9 @@ rpc_hub_t *rpc_hub_new(void *zmq_ctx, const rpc_config_t *cfg)
     atomic_init(&self->next_rid, ((uint64_t) randombytes_random() << 32) | randombytes_random());
     self->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     static const double bounds[] = METRICS_DURATION_BUCKETS;
-    self->calls = metrics_counter(metrics_default(), "rcauth_rpc_requests_total",
-                                  "The gateway's calls of the services (service: the one called), by result.",
-                                  "service,result");
+    self->calls =
+        metrics_counter(metrics_default(), "rcauth_rpc_requests_total",
+                        "The gateway's calls of the services (service: the one called), by result.", "service,result");
     self->seconds = metrics_histogram(metrics_default(), "rcauth_rpc_duration_seconds",
                                       "How long the gateway's calls of the services took (service: the one called).",
                                       "service", bounds, sizeof bounds / sizeof bounds[0]);
@@ -546,11 +544,12 @@ int rpc_call_many(rpc_t *self, rpc_call_t *calls, size_t count)
     for (size_t i = 0; i < count; i++) {
         assert(calls[i].service < RPC_SERVICE_COUNT);
         for (size_t j = 0; j < i; j++)
-            assert(calls[j].service != calls[i].service);   //  one call a service at a time
+            assert(calls[j].service != calls[i].service);  //  one call a service at a time
         s_pending_t *p = &pend[i];
         calls[i].reply = NULL;
-        *p = (s_pending_t) { .owner = self, .call = &calls[i], .rid = proto_msg_rid(calls[i].request),
-                             .phase = S_QUEUED, .t0 = t0 };
+        *p = (s_pending_t){
+            .owner = self, .call = &calls[i], .rid = proto_msg_rid(calls[i].request), .phase = S_QUEUED, .t0 = t0
+        };
         p->is_ping = proto_msg_type(calls[i].request) == PROTO_PING || calls[i].timeout_ms > 0;
         p->overall = calls[i].timeout_ms > 0 ? t0 + calls[i].timeout_ms
                                              : t0 + timeout + (p->is_ping ? 0 : 3 * hub->cfg.rc_timeout_ms);

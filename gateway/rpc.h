@@ -40,17 +40,17 @@
 typedef enum { RPC_AUTHSVC = 0, RPC_APISVC = 1, RPC_SERVICE_COUNT = 2 } rpc_service_t;
 
 typedef struct {
-    const char *endpoint[RPC_SERVICE_COUNT];    //  borrowed: must outlive every rpc_t
-    long service_timeout_ms;                    //  SERVICE_TIMEOUT_MS
-    long rc_timeout_ms;                         //  RC_TIMEOUT_MS
+    const char *endpoint[RPC_SERVICE_COUNT];  //  borrowed: must outlive every rpc_t
+    long service_timeout_ms;                  //  SERVICE_TIMEOUT_MS
+    long rc_timeout_ms;                       //  RC_TIMEOUT_MS
 } rpc_config_t;
 
 //  One request of a batch and, after rpc_call_many, its reply.
 typedef struct {
     rpc_service_t service;
     const proto_msg_t *request;
-    proto_msg_t *reply;     //  out, owned by the caller: the service's reply or an ERROR made here
-    long timeout_ms;        //  > 0: the whole call's bound (no liveness pings; a probe's check); 0: as above
+    proto_msg_t *reply;  //  out, owned by the caller: the service's reply or an ERROR made here
+    long timeout_ms;     //  > 0: the whole call's bound (no liveness pings; a probe's check); 0: as above
 } rpc_call_t;
 
 typedef struct _rpc_hub_t rpc_hub_t;

@@ -4,8 +4,8 @@
 #include "tests/support/gwtest.h"
 #include "gateway/rpc.h"
 
-#define TIMEOUT_MS 300      //  SERVICE_TIMEOUT_MS of these tests
-#define RC_TIMEOUT_MS 400   //  overall wait of a live service: 3 x 400 + 300 = 1500 ms
+#define TIMEOUT_MS 300     //  SERVICE_TIMEOUT_MS of these tests
+#define RC_TIMEOUT_MS 400  //  overall wait of a live service: 3 x 400 + 300 = 1500 ms
 #define MARGIN_MS test_slack_ms(250)
 
 static void *s_zctx;
@@ -126,7 +126,7 @@ static void t_error_passes_through(void)
 static void t_dead_then_back(void)
 {
     s_env_t e;
-    s_up(&e, false);       //  nothing bound at the endpoints
+    s_up(&e, false);  //  nothing bound at the endpoints
     long ms;
     CHECK(s_session_is(&e, "sid", PROTO_ERROR, PROTO_UNAVAILABLE, &ms));
     CHECK(ms <= TIMEOUT_MS + MARGIN_MS);
@@ -150,7 +150,7 @@ static void t_hung_then_answers(void)
     long ms;
     CHECK(s_session_is(&e, "sid", PROTO_ERROR, PROTO_UNAVAILABLE, &ms));
     CHECK(ms >= TIMEOUT_MS * 9 / 10 && ms <= TIMEOUT_MS + MARGIN_MS);
-    CHECK(fake_count(&e.fake[0], PROTO_PING) == 1);     //  it was asked whether it lives
+    CHECK(fake_count(&e.fake[0], PROTO_PING) == 1);  //  it was asked whether it lives
     fake_set_mode(&e.fake[0], FAKE_ANSWER, 0, false);
     CHECK(s_session_is(&e, "sid", PROTO_SESSION_OK, 0, &ms));
     s_down(&e);
@@ -185,7 +185,7 @@ static void t_restarted_meanwhile(void)
 {
     s_env_t e;
     s_up(&e, true);
-    e.cfg.service_timeout_ms = 1500;    //  pings after 1 s: enough to tell a restart by its uptime
+    e.cfg.service_timeout_ms = 1500;  //  pings after 1 s: enough to tell a restart by its uptime
     rpc_destroy(&e.rpc);
     rpc_hub_destroy(&e.hub);
     e.hub = rpc_hub_new(s_zctx, &e.cfg);
@@ -227,7 +227,7 @@ static void t_two_services_at_once(void)
     long ms = (long) (clock_mono_ms() - t0);
     CHECK(s_is(calls[0].reply, PROTO_SESSION_OK, 0));
     CHECK(s_is(calls[1].reply, PROTO_API_OK, 0));
-    CHECK(ms >= 200 && ms < 200 + test_slack_ms(150));     //  side by side, not one after the other (400)
+    CHECK(ms >= 200 && ms < 200 + test_slack_ms(150));  //  side by side, not one after the other (400)
     CHECK(strcmp(e.fake[1].last_api, "extension") == 0);
     for (int i = 0; i < 2; i++)
         proto_msg_destroy(&calls[i].reply);
@@ -270,7 +270,7 @@ static void *s_worker(void *arg)
 {
     s_worker_t *w = arg;
     rpc_t *rpc = rpc_new(w->env->hub);
-    bool mine = w->index % 2 == 0;      //  even threads ask about the logged-in sid
+    bool mine = w->index % 2 == 0;  //  even threads ask about the logged-in sid
     for (int i = 0; i < MANY_CALLS && rpc; i++) {
         proto_msg_t *req = rpc_request(rpc, PROTO_SESSION);
         proto_msg_set_str(req, "sid", mine ? w->env->fake[0].logged_in_sid : "someone-else");
@@ -294,7 +294,7 @@ static void t_many_threads_one_hub(void)
     pthread_t threads[MANY_THREADS];
     s_worker_t workers[MANY_THREADS];
     for (int i = 0; i < MANY_THREADS; i++) {
-        workers[i] = (s_worker_t) { &e, i, 0 };
+        workers[i] = (s_worker_t){ &e, i, 0 };
         CHECK(pthread_create(&threads[i], NULL, s_worker, &workers[i]) == 0);
     }
     int wrong = 0;

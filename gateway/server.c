@@ -18,17 +18,17 @@
 #include <time.h>
 
 struct _server_t {
-    config_t cfg;               //  our own copy: everything below points into it
+    config_t cfg;  //  our own copy: everything below points into it
     request_ctx_t rctx;
     rpc_config_t rpc_cfg;
     rpc_hub_t *hub;
     void *zctx;
     struct mg_context *mg;
-    long drain_ms;              //  DRAIN_TIMEOUT_MS
-    atomic_int in_flight;       //  requests inside the route handler
-    atomic_bool draining;       //  stopping: new requests get 503, the others finish before mg_stop
-    struct mg_context *metrics;     //  the metrics port's own context (NULL: METRICS_PORT=0)
-    int metrics_port;               //  as configured: 0 none, SERVER_METRICS_ANY any
+    long drain_ms;               //  DRAIN_TIMEOUT_MS
+    atomic_int in_flight;        //  requests inside the route handler
+    atomic_bool draining;        //  stopping: new requests get 503, the others finish before mg_stop
+    struct mg_context *metrics;  //  the metrics port's own context (NULL: METRICS_PORT=0)
+    int metrics_port;            //  as configured: 0 none, SERVER_METRICS_ANY any
 };
 
 int server_threads_from_env(int *threads, char *err, size_t err_size)
@@ -63,13 +63,17 @@ static void s_exit_thread(const struct mg_context *ctx, int thread_type, void *t
 //  civetweb answers malformed or oversized requests itself: give them the gateway's page.
 static int s_http_error(struct mg_connection *conn, int status, const char *errmsg)
 {
-    (void) errmsg;   //  may quote the request: not logged, not shown
+    (void) errmsg;  //  may quote the request: not logged, not shown
     server_t *self = mg_get_user_data(mg_get_context(conn));
     pages_state_t st = { .demo_mode = self->cfg.demo_mode, .expires_in = -1 };
-    pages_error_t e = { status, status == 413 || status == 431 ? "Request too large" : "Bad request",
-                        "The request could not be read: it was malformed or too large.", NULL, NULL, NULL };
+    pages_error_t e = { status,
+                        status == 413 || status == 431 ? "Request too large" : "Bad request",
+                        "The request could not be read: it was malformed or too large.",
+                        NULL,
+                        NULL,
+                        NULL };
     if (status == 404)
-        e = (pages_error_t) { 404, "Page not found", "There is no such page here.", NULL, NULL, NULL };
+        e = (pages_error_t){ 404, "Page not found", "There is no such page here.", NULL, NULL, NULL };
     probes_request_begin();
     int sent = reply_error_page(conn, &st, &e, NULL, 0);
     probes_request_end("(civetweb)", sent, 0);
@@ -125,8 +129,10 @@ static int s_draining_page(server_t *self, struct mg_connection *conn)
 {
     mg_disable_connection_keep_alive(conn);
     pages_state_t st = { .demo_mode = self->cfg.demo_mode, .expires_in = -1 };
-    pages_error_t e = { 503, "The server is restarting", "This server is stopping or restarting. Try again in a moment.",
-                        NULL, NULL, NULL };
+    pages_error_t e = {
+        503, "The server is restarting", "This server is stopping or restarting. Try again in a moment.", NULL, NULL,
+        NULL
+    };
     reply_header_t extra[] = { { "Retry-After", "1" }, { "Connection", "close" } };
     int sent = reply_error_page(conn, &st, &e, extra, 2);
     const struct mg_request_info *ri = mg_get_request_info(conn);
@@ -187,24 +193,31 @@ static struct mg_context *s_metrics_start(server_t *self, const struct mg_callba
 {
     char ports[32];
     snprintf(ports, sizeof ports, "127.0.0.1:%d", self->metrics_port == SERVER_METRICS_ANY ? 0 : self->metrics_port);
-    const char *options[] = {
-        "listening_ports", ports,
-        "access_control_list", SERVER_ACL,
-        "num_threads", "2",
-        "enable_keep_alive", "yes",
-        "request_timeout_ms", "10000",
-        "max_request_size", "16384",
-        "enable_directory_listing", "no",
-        NULL
-    };
+    const char *options[] = { "listening_ports",
+                              ports,
+                              "access_control_list",
+                              SERVER_ACL,
+                              "num_threads",
+                              "2",
+                              "enable_keep_alive",
+                              "yes",
+                              "request_timeout_ms",
+                              "10000",
+                              "max_request_size",
+                              "16384",
+                              "enable_directory_listing",
+                              "no",
+                              NULL };
     struct mg_callbacks callbacks = *base;
-    callbacks.init_connection = NULL;       //  not the public side's workers
+    callbacks.init_connection = NULL;  //  not the public side's workers
     callbacks.connection_close = NULL;
     callbacks.http_error = NULL;
     struct mg_context *mg = mg_start(&callbacks, self, options);
     if (!mg) {
-        log_error("server.start", "listen=%s reason=\"civetweb could not start the metrics port (in use? set "
-                  "METRICS_PORT, 0 for none, any for a free one)\"", ports);
+        log_error("server.start",
+                  "listen=%s reason=\"civetweb could not start the metrics port (in use? set "
+                  "METRICS_PORT, 0 for none, any for a free one)\"",
+                  ports);
         return NULL;
     }
     mg_set_request_handler(mg, "**", probes_metrics, NULL);
@@ -245,9 +258,10 @@ server_t *server_start(const config_t *cfg, void *zmq_ctx, int threads)
     atomic_init(&self->draining, false);
     self->metrics_port = metrics_port;
     probes_init();
-    self->rctx = (request_ctx_t) { &self->cfg, body_timeout_ms };
-    self->rpc_cfg = (rpc_config_t) { { self->cfg.authsvc_endpoint, self->cfg.apisvc_endpoint },
-                                     self->cfg.service_timeout_ms, self->cfg.timeout_ms };
+    self->rctx = (request_ctx_t){ &self->cfg, body_timeout_ms };
+    self->rpc_cfg = (rpc_config_t){ { self->cfg.authsvc_endpoint, self->cfg.apisvc_endpoint },
+                                    self->cfg.service_timeout_ms,
+                                    self->cfg.timeout_ms };
     s_raise_fd_limit();
     self->hub = rpc_hub_new(zmq_ctx, &self->rpc_cfg);
     if (!self->hub) {
@@ -261,20 +275,29 @@ server_t *server_start(const config_t *cfg, void *zmq_ctx, int threads)
     snprintf(nthreads, sizeof nthreads, "%d", threads);
     snprintf(keep_alive, sizeof keep_alive, "%d", SERVER_KEEP_ALIVE_MS);
     snprintf(request_timeout, sizeof request_timeout, "%d", SERVER_REQUEST_TIMEOUT_MS);
-    const char *options[] = {
-        "listening_ports", ports,
-        "access_control_list", SERVER_ACL,
-        "num_threads", nthreads,
-        "listen_backlog", "1024",
-        "enable_keep_alive", "yes",
-        "keep_alive_timeout_ms", keep_alive,
-        "request_timeout_ms", request_timeout,
-        "max_request_size", "16384",
-        "tcp_nodelay", "1",
-        "enable_directory_listing", "no",
-        "access_control_allow_origin", "",
-        NULL
-    };
+    const char *options[] = { "listening_ports",
+                              ports,
+                              "access_control_list",
+                              SERVER_ACL,
+                              "num_threads",
+                              nthreads,
+                              "listen_backlog",
+                              "1024",
+                              "enable_keep_alive",
+                              "yes",
+                              "keep_alive_timeout_ms",
+                              keep_alive,
+                              "request_timeout_ms",
+                              request_timeout,
+                              "max_request_size",
+                              "16384",
+                              "tcp_nodelay",
+                              "1",
+                              "enable_directory_listing",
+                              "no",
+                              "access_control_allow_origin",
+                              "",
+                              NULL };
     struct mg_callbacks callbacks;
     memset(&callbacks, 0, sizeof callbacks);
     callbacks.init_thread = s_init_thread;
@@ -304,9 +327,11 @@ server_t *server_start(const config_t *cfg, void *zmq_ctx, int threads)
         free(self);
         return NULL;
     }
-    log_info("server.start", "listen=127.0.0.1:%d admit=127.0.0.1 threads=%d keep_alive_ms=%d body_timeout_ms=%ld "
-             "public_url=%s metrics=%s%d", server_port(self), threads, SERVER_KEEP_ALIVE_MS, body_timeout_ms,
-             self->cfg.public_url, self->metrics ? "127.0.0.1:" : "off", self->metrics ? server_metrics_port(self) : 0);
+    log_info("server.start",
+             "listen=127.0.0.1:%d admit=127.0.0.1 threads=%d keep_alive_ms=%d body_timeout_ms=%ld "
+             "public_url=%s metrics=%s%d",
+             server_port(self), threads, SERVER_KEEP_ALIVE_MS, body_timeout_ms, self->cfg.public_url,
+             self->metrics ? "127.0.0.1:" : "off", self->metrics ? server_metrics_port(self) : 0);
     return self;
 }
 
@@ -336,7 +361,7 @@ void server_stop(server_t **self_p)
     int left = atomic_load(&self->in_flight);
     log_info("server.drain", "in_flight=%d drain_timeout_ms=%ld", left, self->drain_ms);
     while (left > 0 && clock_mono_ms() - t0 < self->drain_ms) {
-        nanosleep(&(struct timespec) { 0, 10 * 1000 * 1000 }, NULL);
+        nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
         left = atomic_load(&self->in_flight);
     }
     if (left > 0)
@@ -348,7 +373,7 @@ void server_stop(server_t **self_p)
         mg_stop(self->metrics);
     mg_stop(self->mg);
     mg_exit_library();
-    rpc_hub_destroy(&self->hub);     //  after the workers: none is in a call now
+    rpc_hub_destroy(&self->hub);  //  after the workers: none is in a call now
     free(self);
     *self_p = NULL;
 }

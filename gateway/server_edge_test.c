@@ -16,7 +16,8 @@
 static int s_raw_connect(const char *src, int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in from = { .sin_family = AF_INET }, to = { .sin_family = AF_INET, .sin_port = htons((uint16_t) port) };
+    struct sockaddr_in from = { .sin_family = AF_INET },
+                       to = { .sin_family = AF_INET, .sin_port = htons((uint16_t) port) };
     inet_pton(AF_INET, src, &from.sin_addr);
     inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
     if (fd < 0 || bind(fd, (struct sockaddr *) &from, sizeof from) < 0
@@ -63,7 +64,7 @@ static long s_dribble(int fd, const char *head)
     return (long) (clock_mono_ms() - t0);
 }
 
-#define BODY_TIMEOUT_MS 800     //  GATEWAY_BODY_TIMEOUT_MS of the dribble cases
+#define BODY_TIMEOUT_MS 800  //  GATEWAY_BODY_TIMEOUT_MS of the dribble cases
 
 //  A body dribbled one byte every 200 ms is cut at the deadline (408, closed), and the server's one
 //  worker serves the next request; a body no route reads does not hold it either.
@@ -78,8 +79,10 @@ static void t_body_deadline(void)
 
     char head[512], buf[16384];
     bool closed;
-    snprintf(head, sizeof head, "POST /logout HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%s\r\n"
-             "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ncsrf=", e.port, e.cookie);
+    snprintf(head, sizeof head,
+             "POST /logout HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%s\r\n"
+             "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ncsrf=",
+             e.port, e.cookie);
     int fd = s_raw_connect("127.0.0.1", e.port);
     CHECK(fd >= 0);
     long cut = s_dribble(fd, head);
@@ -87,7 +90,7 @@ static void t_body_deadline(void)
     CHECK(strncmp(buf, "HTTP/1.1 408 ", 13) == 0);
     CHECK(strstr(buf, "\r\nConnection: close\r\n") && strstr(buf, "The request took too long"));
     CHECK(closed);
-    CHECK(cut >= BODY_TIMEOUT_MS && cut < BODY_TIMEOUT_MS + 700);      //  the deadline, plus at most one byte's wait
+    CHECK(cut >= BODY_TIMEOUT_MS && cut < BODY_TIMEOUT_MS + 700);  //  the deadline, plus at most one byte's wait
     close(fd);
     CHECK(fake_count(&e.auth, PROTO_LOGOUT) == 0);
     //  the only worker is free again
@@ -104,14 +107,16 @@ static void t_body_deadline(void)
     s_raw_read(fd, buf, sizeof buf, 1000, &closed);
     CHECK(answered < test_slack_ms(500) && strncmp(buf, "HTTP/1.1 405 ", 13) == 0);
     CHECK(closed);
-    r = http_get(e.port, "/", NULL);       //  (fd still open: a worker reading its body would not serve this)
+    r = http_get(e.port, "/", NULL);  //  (fd still open: a worker reading its body would not serve this)
     CHECK(r.status == 200 && r.ms < test_slack_ms(1000));
     http_free(&r);
     close(fd);
 
     //  chunked bodies are not taken (no length to check against the limit up front)
-    snprintf(head, sizeof head, "POST /logout HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%s\r\n"
-             "Transfer-Encoding: chunked\r\n\r\n", e.port, e.cookie);
+    snprintf(head, sizeof head,
+             "POST /logout HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%s\r\n"
+             "Transfer-Encoding: chunked\r\n\r\n",
+             e.port, e.cookie);
     fd = s_raw_connect("127.0.0.1", e.port);
     CHECK(fd >= 0 && send(fd, head, strlen(head), MSG_NOSIGNAL) > 0);
     s_raw_read(fd, buf, sizeof buf, 2000, &closed);
@@ -131,7 +136,7 @@ static void t_admits_front_only(void)
     bool closed;
     snprintf(head, sizeof head, "GET / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n", e->port);
     int fd = s_raw_connect("127.0.0.2", e->port);
-    CHECK(fd >= 0);     //  the kernel accepts; civetweb closes it at accept
+    CHECK(fd >= 0);  //  the kernel accepts; civetweb closes it at accept
     send(fd, head, strlen(head), MSG_NOSIGNAL);
     size_t n = s_raw_read(fd, buf, sizeof buf, 2000, &closed);
     CHECK(n == 0 && closed);
@@ -156,7 +161,7 @@ static void t_secure_cookie(void)
           && strstr(v, "; HttpOnly") && !strstr(v, "Domain"));
     http_free(&r);
 
-    const char *secure[] = { e.cookie, NULL };      //  "Cookie: __Host-rcsid=<logged in>"
+    const char *secure[] = { e.cookie, NULL };  //  "Cookie: __Host-rcsid=<logged in>"
     r = http_get(e.port, "/test", secure);
     CHECK(r.status == 200);
     http_free(&r);
@@ -165,7 +170,7 @@ static void t_secure_cookie(void)
     snprintf(plain, sizeof plain, "Cookie: rcsid=%s", value);
     const char *plain_headers[] = { plain, NULL };
     r = http_get(e.port, "/test", plain_headers);
-    CHECK(r.status == 302);                          //  a plain cookie is no session over https
+    CHECK(r.status == 302);  //  a plain cookie is no session over https
     http_free(&r);
 
     char csrf[SESSION_CSRF_SIZE], body[128], origin[64];
@@ -189,12 +194,12 @@ static void t_secure_cookie(void)
 static void t_metrics_port(void)
 {
     CHECK(metrics_init("gateway") == 0);
-    gwenv_metrics_port = SERVER_METRICS_ANY;     //  METRICS_PORT=any: the OS picks, server_metrics_port tells
+    gwenv_metrics_port = SERVER_METRICS_ANY;  //  METRICS_PORT=any: the OS picks, server_metrics_port tells
     gwenv_t e;
     gwenv_up(&e, true);
     int port = e.server ? server_metrics_port(e.server) : 0;
     CHECK(port > 0 && port != e.port);
-    http_resp_t r = http_get(e.port, "/test", (const char *[]) { e.cookie, NULL });
+    http_resp_t r = http_get(e.port, "/test", (const char *[]){ e.cookie, NULL });
     CHECK(r.status == 200);
     http_free(&r);
     //  The gateway's own figures and each service's STATS, merged.
@@ -214,7 +219,8 @@ static void t_metrics_port(void)
     //  A service that does not answer costs the scrape its bound (1 s), and says so.
     fake_set_mode(&e.api, FAKE_SILENT, 0, false);
     r = http_get(port, "/metrics", NULL);
-    CHECK(r.status == 200 && r.ms <= 1000 + test_slack_ms(500) && http_has(&r, "rcauth_service_up{service=\"apisvc\"} 0\n")
+    CHECK(r.status == 200 && r.ms <= 1000 + test_slack_ms(500)
+          && http_has(&r, "rcauth_service_up{service=\"apisvc\"} 0\n")
           && !http_has(&r, "rcauth_fake_total{service=\"apisvc\"}"));
     http_free(&r);
     fake_set_mode(&e.api, FAKE_ANSWER, 0, false);

@@ -15,9 +15,9 @@ static bool s_hardened(const http_resp_t *r)
 {
     char v[512];
     return http_header(r, "Cache-Control", v, sizeof v) && strcmp(v, "no-store") == 0
-           && http_header(r, "Referrer-Policy", v, sizeof v) && strcmp(v, "no-referrer") == 0
-           && http_header(r, "X-Content-Type-Options", v, sizeof v) && strcmp(v, "nosniff") == 0
-           && http_header(r, "Content-Security-Policy", v, sizeof v) && strcmp(v, REPLY_CSP) == 0;
+        && http_header(r, "Referrer-Policy", v, sizeof v) && strcmp(v, "no-referrer") == 0
+        && http_header(r, "X-Content-Type-Options", v, sizeof v) && strcmp(v, "nosniff") == 0
+        && http_header(r, "Content-Security-Policy", v, sizeof v) && strcmp(v, REPLY_CSP) == 0;
 }
 
 //  The value of the rcsid cookie set by r into sid ("" when none).
@@ -26,7 +26,7 @@ static void s_set_sid(const http_resp_t *r, char *sid, size_t size)
     char v[256];
     sid[0] = '\0';
     if (http_header(r, "Set-Cookie", v, sizeof v) && strncmp(v, "rcsid=", 6) == 0)
-        snprintf(sid, size, "%.*s", (int) strcspn(v + 6, ";."), v + 6);     //  the id, not its tag
+        snprintf(sid, size, "%.*s", (int) strcspn(v + 6, ";."), v + 6);  //  the id, not its tag
 }
 
 static void t_home(void)
@@ -40,7 +40,7 @@ static void t_home(void)
     CHECK(http_has(&r, "DEMO MODE"));
     CHECK(http_has(&r, "<script src=\"/static/app.js\" defer></script>"));
     CHECK(!http_has(&r, "href=\"/test\""));
-    CHECK(fake_count(&e->auth, PROTO_SESSION) == 0);     //  no cookie, no question to authsvc
+    CHECK(fake_count(&e->auth, PROTO_SESSION) == 0);  //  no cookie, no question to authsvc
     //  the headers the front's own pages get (gateway --static-headers) are the ones every page has
     for (const char *const *h = front_headers(); *h; h += 2) {
         char v[512];
@@ -63,7 +63,8 @@ static void t_home(void)
     http_free(&r);
     //  The start page's notices: fixed words to fixed text; anything else shows none.
     r = http_get(e->port, "/?notice=logged-out", NULL);
-    CHECK(r.status == 200 && http_has(&r, "data-notice=\"logged-out\"") && http_has(&r, "RingCentral revoked the tokens"));
+    CHECK(r.status == 200 && http_has(&r, "data-notice=\"logged-out\"")
+          && http_has(&r, "RingCentral revoked the tokens"));
     http_free(&r);
     r = http_get(e->port, "/?notice=logged-out-unrevoked", NULL);
     CHECK(r.status == 200 && http_has(&r, "did not confirm that it revoked"));
@@ -79,7 +80,8 @@ static void t_home(void)
 static void t_login(void)
 {
     gwenv_t *e = gwenv_shared();
-    const char *bad[] = { "/login?env=bogus", "/login", "/login?env=", "/login?env=Sandbox",
+    const char *bad[] = { "/login?env=bogus",      "/login",
+                          "/login?env=",           "/login?env=Sandbox",
                           "/login?env=sandbox%00", "/login?env=production%20" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         http_resp_t r = http_get(e->port, bad[i], NULL);
@@ -130,7 +132,7 @@ static void t_login(void)
     rand_id(planted, sizeof planted);
     CHECK(session_cookie_value(planted, wrong, sizeof wrong) == 0);
     wrong[strlen(wrong) - 1] = wrong[strlen(wrong) - 1] == 'A' ? 'B' : 'A';
-    const char *tails[] = { "", ".", ".AAAAAAAAAAAAAAAAAAAAAA", NULL };     //  NULL: a tag one character off
+    const char *tails[] = { "", ".", ".AAAAAAAAAAAAAAAAAAAAAA", NULL };  //  NULL: a tag one character off
     for (int i = 0; i < 4; i++) {
         if (tails[i])
             snprintf(cookie, sizeof cookie, "Cookie: rcsid=%s%s", planted, tails[i]);
@@ -149,8 +151,10 @@ static void t_callback(void)
     gwenv_t *e = gwenv_shared();
     const char *headers[] = { e->cookie, NULL };
 
-    http_resp_t r = http_get(e->port, "/oauth2callback?error=access_denied&error_description=User%20%3Cb%3Edenied"
-                                     "%3C%2Fb%3E&state=st8", headers);
+    http_resp_t r = http_get(e->port,
+                             "/oauth2callback?error=access_denied&error_description=User%20%3Cb%3Edenied"
+                             "%3C%2Fb%3E&state=st8",
+                             headers);
     //  this session's login (authsvc answers DECLINED_OK): RingCentral's text, 403 for a refusal
     CHECK(r.status == 403 && s_hardened(&r));
     CHECK(http_has(&r, "You declined"));
@@ -200,7 +204,7 @@ static void t_callback(void)
     char sid[64], v[256];
     CHECK(r.status == 200 && http_has(&r, "Login success") && http_has(&r, "data-result=\"ok\""));
     s_set_sid(&r, sid, sizeof sid);
-    CHECK(strcmp(sid, e->auth.new_sid) == 0);      //  rotated
+    CHECK(strcmp(sid, e->auth.new_sid) == 0);  //  rotated
     CHECK(http_header(&r, "Set-Cookie", v, sizeof v) && strstr(v, "HttpOnly") && strstr(v, "SameSite=Lax"));
     CHECK(fake_saw_sid(&e->auth, PROTO_EXCHANGE, e->auth.logged_in_sid));
     CHECK(strcmp(e->auth.last_code, "c1") == 0 && strcmp(e->auth.last_state, "st8") == 0);
@@ -244,7 +248,7 @@ static void t_test_page(void)
     snprintf(field, sizeof field, "<input type=\"hidden\" name=\"csrf\" value=\"%s\">", csrf);
     CHECK(http_has(&r, field));
     CHECK(http_has(&r, "<form method=\"post\" action=\"/logout\">"));
-    CHECK(!http_has(&r, e->auth.logged_in_sid));      //  the session id itself never is in a page
+    CHECK(!http_has(&r, e->auth.logged_in_sid));  //  the session id itself never is in a page
     http_free(&r);
 }
 
@@ -254,8 +258,9 @@ static void t_api(void)
     const char *headers[] = { e->cookie, NULL };
     http_resp_t r = http_get(e->port, "/test?api=extension", headers);
     CHECK(r.status == 200 && s_hardened(&r));
-    CHECK(http_has(&r, "<pre class=\"json\">{\n  \"records\": [\n    {\n      \"name\": \"&lt;b&gt;Alice&lt;/b&gt; &amp; "
-                       "J\xc3\xbcrgen\",\n"));
+    CHECK(http_has(&r,
+                   "<pre class=\"json\">{\n  \"records\": [\n    {\n      \"name\": \"&lt;b&gt;Alice&lt;/b&gt; &amp; "
+                   "J\xc3\xbcrgen\",\n"));
     CHECK(http_has(&r, "sandbox") && http_has(&r, FAKE_OWNER));
     CHECK(strcmp(e->api.last_api, "extension") == 0);
     CHECK(fake_saw_sid(&e->api, PROTO_API, e->auth.logged_in_sid));
@@ -296,7 +301,7 @@ static void t_error_codes(void)
         if (code != PROTO_NOT_LOGGED_IN) {
             CHECK(s_hardened(&r));
             CHECK(http_has(&r, reply_error_info((proto_code_t) code)->title));
-            CHECK(http_has(&r, "href=\"/test\""));      //  a way back
+            CHECK(http_has(&r, "href=\"/test\""));  //  a way back
         }
         char v[64];
         if (code == PROTO_RATE_LIMITED)
@@ -339,7 +344,7 @@ static void t_logout(void)
     char other[SESSION_CSRF_SIZE], sid[RAND_ID_SIZE];
     rand_id(sid, sizeof sid);
     session_csrf(sid, other);
-    snprintf(body, sizeof body, "csrf=%s", other);     //  another session's token
+    snprintf(body, sizeof body, "csrf=%s", other);  //  another session's token
     r = http_do(e->port, "POST", "/logout", headers, body);
     CHECK(r.status == 403);
     http_free(&r);
@@ -386,7 +391,7 @@ static void t_logout(void)
 static void t_dead_service(void)
 {
     gwenv_t e;
-    gwenv_up(&e, false);       //  nothing bound at either endpoint
+    gwenv_up(&e, false);  //  nothing bound at either endpoint
     const char *headers[] = { e.cookie, NULL };
     http_resp_t r = http_get(e.port, "/test", headers);
     CHECK(r.status == 503 && http_has(&r, "Service unavailable") && s_hardened(&r));
@@ -456,14 +461,14 @@ static void t_parallel(void)
     s_worker_t w[N];
     int64_t t0 = clock_mono_ms();
     for (int i = 0; i < N; i++) {
-        w[i] = (s_worker_t) { e->port, e->cookie, 0 };
+        w[i] = (s_worker_t){ e->port, e->cookie, 0 };
         pthread_create(&threads[i], NULL, s_worker, &w[i]);
     }
     for (int i = 0; i < N; i++) {
         pthread_join(threads[i], NULL);
         CHECK(w[i].status == 200);
     }
-    CHECK(clock_mono_ms() - t0 < 2 * 300 + MARGIN_MS);   //  not one after the other (that is 1800 ms)
+    CHECK(clock_mono_ms() - t0 < 2 * 300 + MARGIN_MS);  //  not one after the other (that is 1800 ms)
     CHECK(fake_count(&e->api, PROTO_API) == N);
 }
 
@@ -526,16 +531,11 @@ static void t_static(void)
 }
 
 static const test_case_t cases[] = {
-    { "home", t_home },
-    { "login", t_login },
-    { "callback", t_callback },
-    { "test_page", t_test_page },
-    { "api", t_api },
-    { "error_codes", t_error_codes },
-    { "logout", t_logout },
-    { "dead_service", t_dead_service },
-    { "parallel", t_parallel },
-    { "hostile_requests", t_hostile_requests },
+    { "home", t_home },         { "login", t_login },
+    { "callback", t_callback }, { "test_page", t_test_page },
+    { "api", t_api },           { "error_codes", t_error_codes },
+    { "logout", t_logout },     { "dead_service", t_dead_service },
+    { "parallel", t_parallel }, { "hostile_requests", t_hostile_requests },
     { "static", t_static },
 };
 

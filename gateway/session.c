@@ -46,7 +46,7 @@ static int s_key_file(const char *path, unsigned char *key, char *err, size_t er
             snprintf(err, err_size, "the key file's path is too long");
             return -1;
         }
-        int t = mkstemp(tmp);       //  0600
+        int t = mkstemp(tmp);  //  0600
         if (t < 0) {
             snprintf(err, err_size, "cannot make %s: %s", path, strerror(errno));
             return -1;
@@ -56,7 +56,7 @@ static int s_key_file(const char *path, unsigned char *key, char *err, size_t er
         int why = ok ? 0 : errno ? errno : EIO;
         sodium_memzero(key, SESSION_KEY_BYTES);
         close(t);
-        if (ok && link(tmp, path) != 0 && errno != EEXIST)     //  EEXIST: another gateway's key is in place
+        if (ok && link(tmp, path) != 0 && errno != EEXIST)  //  EEXIST: another gateway's key is in place
             why = errno;
         unlink(tmp);
         if (why) {
@@ -92,7 +92,7 @@ static int s_key_file(const char *path, unsigned char *key, char *err, size_t er
 int session_key_load(const char *path, char *err, size_t err_size)
 {
     session_key_unload();
-    unsigned char *key = sodium_malloc(SESSION_KEY_BYTES);      //  guarded, locked in memory
+    unsigned char *key = sodium_malloc(SESSION_KEY_BYTES);  //  guarded, locked in memory
     if (!key) {
         snprintf(err, err_size, "no memory for the gateway's key");
         return -1;
@@ -111,7 +111,7 @@ int session_key_load(const char *path, char *err, size_t err_size)
 void session_key_unload(void)
 {
     if (s_key)
-        sodium_free(s_key);     //  wipes it
+        sodium_free(s_key);  //  wipes it
     s_key = NULL;
 }
 
@@ -241,7 +241,7 @@ bool session_same_origin(const char *origin, const char *host, const char *sec_f
     if (sec_fetch_site && strcasecmp(sec_fetch_site, "same-origin") == 0)
         return true;
     if (!origin)
-        return true;    //  older browsers send none; the CSRF token still protects
+        return true;  //  older browsers send none; the CSRF token still protects
     //  Our scheme is PUBLIC_URL's: an http:// page of the same host (port 80 and 443 have the same
     //  Host header without a port) is another origin.
     const char *scheme = secure ? "https://" : "http://";

@@ -17,9 +17,9 @@ static void t_sid_from_cookie(void)
     CHECK(session_sid_from_cookie(header, false, sid) == 0 && strcmp(sid, good) == 0);
     snprintf(header, sizeof header, "theme=dark; rcsid=%s; other=1", gv);
     CHECK(session_sid_from_cookie(header, false, sid) == 0 && strcmp(sid, good) == 0);
-    snprintf(header, sizeof header, "theme=dark;rcsid=%s;other=1", gv);      //  no spaces
+    snprintf(header, sizeof header, "theme=dark;rcsid=%s;other=1", gv);  //  no spaces
     CHECK(session_sid_from_cookie(header, false, sid) == 0 && strcmp(sid, good) == 0);
-    snprintf(header, sizeof header, "rcsid=\"%s\"", gv);                     //  a quoted value
+    snprintf(header, sizeof header, "rcsid=\"%s\"", gv);  //  a quoted value
     CHECK(session_sid_from_cookie(header, false, sid) == 0 && strcmp(sid, good) == 0);
 
     CHECK(session_sid_from_cookie(NULL, false, sid) == -1 && sid[0] == '\0');
@@ -52,9 +52,9 @@ static void t_sid_from_cookie_secure(void)
 
     snprintf(header, sizeof header, "__Host-rcsid=%s", gv);
     CHECK(session_sid_from_cookie(header, true, sid) == 0 && strcmp(sid, good) == 0);
-    CHECK(session_sid_from_cookie(header, false, sid) == -1);      //  plain mode reads rcsid only
+    CHECK(session_sid_from_cookie(header, false, sid) == -1);  //  plain mode reads rcsid only
     snprintf(header, sizeof header, "rcsid=%s", gv);
-    CHECK(session_sid_from_cookie(header, true, sid) == -1);       //  a plain cookie is not taken over https
+    CHECK(session_sid_from_cookie(header, true, sid) == -1);  //  a plain cookie is not taken over https
     //  the prefix is exact: a "__host-" cookie escaped the browser's __Host- rules
     snprintf(header, sizeof header, "__host-rcsid=%s", gv);
     CHECK(session_sid_from_cookie(header, true, sid) == -1);
@@ -114,15 +114,15 @@ static void t_planted(void)
     CHECK(session_sid_from_cookie(header, false, sid) == -1 && sid[0] == '\0');
     snprintf(header, sizeof header, "rcsid=%s.", id);
     CHECK(session_sid_from_cookie(header, false, sid) == -1);
-    snprintf(header, sizeof header, "rcsid=%s.%.21s", id, tag);                  //  cut
+    snprintf(header, sizeof header, "rcsid=%s.%.21s", id, tag);  //  cut
     CHECK(session_sid_from_cookie(header, false, sid) == -1);
-    snprintf(header, sizeof header, "rcsid=%s.%sA", id, tag);                    //  longer
+    snprintf(header, sizeof header, "rcsid=%s.%sA", id, tag);  //  longer
     CHECK(session_sid_from_cookie(header, false, sid) == -1);
     snprintf(header, sizeof header, "rcsid=%s.%.21s%c", id, tag, tag[21] == 'A' ? 'B' : 'A');
     CHECK(session_sid_from_cookie(header, false, sid) == -1);
     char other[RAND_ID_SIZE], ov[SESSION_COOKIE_VALUE_SIZE];
     CHECK(rand_id(other, sizeof other) == 0 && session_cookie_value(other, ov, sizeof ov) == 0);
-    snprintf(header, sizeof header, "rcsid=%s.%s", id, strchr(ov, '.') + 1);     //  another id's tag
+    snprintf(header, sizeof header, "rcsid=%s.%s", id, strchr(ov, '.') + 1);  //  another id's tag
     CHECK(session_sid_from_cookie(header, false, sid) == -1);
     snprintf(header, sizeof header, "rcsid=%s", value);
     CHECK(session_sid_from_cookie(header, false, sid) == 0 && strcmp(sid, id) == 0);
@@ -151,13 +151,13 @@ static void t_key_file(void)
     struct stat st;
     CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600 && st.st_size == SESSION_KEY_BYTES);
     CHECK(session_cookie_value(id, v1, sizeof v1) == 0);
-    CHECK(session_key_load(path, err, sizeof err) == 0);          //  read back: the same key
+    CHECK(session_key_load(path, err, sizeof err) == 0);  //  read back: the same key
     CHECK(session_cookie_value(id, v2, sizeof v2) == 0 && strcmp(v1, v2) == 0);
 
     CHECK(chmod(path, 0640) == 0);
     CHECK(session_key_load(path, err, sizeof err) == -1 && strstr(err, "group or others"));
     CHECK(chmod(path, 0600) == 0);
-    if (geteuid() == 0) {       //  as root (the tests' container): a file of another user
+    if (geteuid() == 0) {  //  as root (the tests' container): a file of another user
         CHECK(chown(path, 65534, 65534) == 0);
         CHECK(session_key_load(path, err, sizeof err) == -1 && strstr(err, "another user"));
         CHECK(chown(path, 0, 0) == 0);
@@ -222,10 +222,10 @@ static void t_csrf(void)
     char a[RAND_ID_SIZE], b[RAND_ID_SIZE], ta[SESSION_CSRF_SIZE], ta2[SESSION_CSRF_SIZE], tb[SESSION_CSRF_SIZE];
     CHECK(rand_id(a, sizeof a) == 0 && rand_id(b, sizeof b) == 0);
     CHECK(session_csrf(a, ta) == 0 && session_csrf(a, ta2) == 0 && session_csrf(b, tb) == 0);
-    CHECK(strcmp(ta, ta2) == 0);                    //  derived: the same for the same session
-    CHECK(strcmp(ta, tb) != 0);                     //  and different for another
+    CHECK(strcmp(ta, ta2) == 0);  //  derived: the same for the same session
+    CHECK(strcmp(ta, tb) != 0);   //  and different for another
     CHECK(strlen(ta) == SESSION_CSRF_SIZE - 1);
-    CHECK(strstr(ta, a) == NULL);                   //  tells nothing of the id
+    CHECK(strstr(ta, a) == NULL);  //  tells nothing of the id
     CHECK(session_csrf_ok(a, ta));
     CHECK(!session_csrf_ok(a, tb));
     CHECK(!session_csrf_ok(b, ta));
@@ -234,7 +234,7 @@ static void t_csrf(void)
     CHECK(!session_csrf_ok(NULL, ta));
     char cut[SESSION_CSRF_SIZE];
     snprintf(cut, sizeof cut, "%.*s", (int) strlen(ta) - 1, ta);
-    CHECK(!session_csrf_ok(a, cut));                //  a prefix is not the token
+    CHECK(!session_csrf_ok(a, cut));  //  a prefix is not the token
     char longer[SESSION_CSRF_SIZE + 2];
     snprintf(longer, sizeof longer, "%sA", ta);
     CHECK(!session_csrf_ok(a, longer));

@@ -18,8 +18,8 @@ static int s_to_start(request_t *r, const proto_msg_t *why)
         log_info("session.ended", "upstream_status=%lld upstream_code=%s client=%s",
                  (long long) proto_msg_int(why, "upstream_status", 0),
                  proto_msg_has(why, "upstream_code") ? proto_msg_str(why, "upstream_code") : "-", r->client);
-    return reply_redirect(r->conn, 302, pages_notice_href(ended ? PAGES_NOTICE_SESSION_ENDED : PAGES_NOTICE_LOGIN_FIRST),
-                          NULL, 0);
+    return reply_redirect(r->conn, 302,
+                          pages_notice_href(ended ? PAGES_NOTICE_SESSION_ENDED : PAGES_NOTICE_LOGIN_FIRST), NULL, 0);
 }
 
 static bool s_not_logged_in(const proto_msg_t *reply)
@@ -41,8 +41,9 @@ static const char *s_content_type(const char *ct)
 static proto_msg_t *s_message(request_t *r, proto_type_t type, const char *api, const char *params)
 {
     proto_msg_t *msg = request_message(r, type);
-    if (msg && (proto_msg_set_str(msg, "sid", r->sid) < 0 || (api && proto_msg_set_str(msg, "api", api) < 0)
-                || (api && params && *params && proto_msg_set_str(msg, "params", params) < 0)))
+    if (msg
+        && (proto_msg_set_str(msg, "sid", r->sid) < 0 || (api && proto_msg_set_str(msg, "api", api) < 0)
+            || (api && params && *params && proto_msg_set_str(msg, "params", params) < 0)))
         proto_msg_destroy(&msg);
     return msg;
 }
@@ -172,15 +173,18 @@ int testpage_show(request_t *r)
         }
         return request_error(r, 400, "Unknown API",
                              "The test page offers extension, extension-call-log and account-call-log: pick one "
-                             "of its links.", NULL, 0);
+                             "of its links.",
+                             NULL, 0);
     }
     char params[PROTO_API_PARAMS_MAX + 1];
     const char *bad = NULL;
     if (s_params(r, apis_find(api), params, sizeof params, &bad) != 0) {
         char explain[256];
-        snprintf(explain, sizeof explain, "The parameter %s is not allowed for this API or its value is not valid "
+        snprintf(explain, sizeof explain,
+                 "The parameter %s is not allowed for this API or its value is not valid "
                  "(dates as YYYY-MM-DD or ISO 8601 with a zone, perPage 1-1000, page from 1, view Simple or "
-                 "Detailed, direction Inbound or Outbound, type Voice or Fax).", bad);
+                 "Detailed, direction Inbound or Outbound, type Voice or Fax).",
+                 bad);
         if (json) {
             proto_msg_t *error = proto_error_new(0, PROTO_BAD_REQUEST, explain, -1);
             int status = error ? reply_service_error_json(r->conn, error) : 500;

@@ -15,24 +15,24 @@
 
 typedef struct {
     bool set;
-    char *str;      //  PROTO_F_STR: malloc'd copy, NUL-terminated
-    size_t len;     //  PROTO_F_STR: bytes before the NUL
-    int64_t num;    //  PROTO_F_INT
-    bool flag;      //  PROTO_F_BOOL
+    char *str;    //  PROTO_F_STR: malloc'd copy, NUL-terminated
+    size_t len;   //  PROTO_F_STR: bytes before the NUL
+    int64_t num;  //  PROTO_F_INT
+    bool flag;    //  PROTO_F_BOOL
 } s_value_t;
 
 struct _proto_msg_t {
     const proto_msgdef_t *def;
     uint64_t rid;
-    s_value_t values[];     //  def->field_count slots, in schema order
+    s_value_t values[];  //  def->field_count slots, in schema order
 };
 
 //  The pre-scan's limits (proto_scan.h): a valid message is an array of 4 holding a map of at most a
 //  handful of fields: depth 2, under 20 values in all. msgpack-c then allocates at most 256 objects.
 static const proto_scan_limits_t s_frame_limits = {
-    .depth_max = 4,         //  nested containers, the top-level array counting 1
-    .items_max = 64,        //  elements of one array, entries of one map
-    .values_max = 256,      //  values in the whole frame, containers included
+    .depth_max = 4,     //  nested containers, the top-level array counting 1
+    .items_max = 64,    //  elements of one array, entries of one map
+    .values_max = 256,  //  values in the whole frame, containers included
 };
 
 //  Bytes of a string shown by proto_msg_describe before it is cut.
@@ -50,8 +50,7 @@ static int s_field_index(const proto_msgdef_t *def, const char *name, size_t len
 //  Code named a field that its message type does not have: a programmer error, never input (the decoder
 //  reports an unknown field of a frame as a validation error, s_read_field). Say which, loudly, and abort:
 //  a test that takes the path fails at once instead of a message quietly missing its field.
-__attribute__((noreturn, cold))
-static void s_no_such_field(const proto_msgdef_t *def, const char *name)
+__attribute__((noreturn, cold)) static void s_no_such_field(const proto_msgdef_t *def, const char *name)
 {
     fprintf(stderr, "proto: programmer error: message type %s has no field \"%s\"\n", def->name, name);
     abort();
@@ -207,8 +206,8 @@ static int s_pack_value(msgpack_packer *pk, const proto_field_t *field, const s_
     if (s_pack_str(pk, field->name, strlen(field->name)))
         return -1;
     switch (field->type) {
-        case PROTO_F_STR:  return s_pack_str(pk, v->str, v->len);
-        case PROTO_F_INT:  return msgpack_pack_int64(pk, v->num);
+        case PROTO_F_STR: return s_pack_str(pk, v->str, v->len);
+        case PROTO_F_INT: return msgpack_pack_int64(pk, v->num);
         case PROTO_F_BOOL: return v->flag ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
     }
     return -1;
@@ -233,8 +232,8 @@ int proto_encode(const proto_msg_t *self, char **data_p, size_t *size_p)
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sbuf, msgpack_sbuffer_write);
     int rc = msgpack_pack_array(&pk, 4) || msgpack_pack_int(&pk, PROTO_VERSION)
-          || s_pack_str(&pk, def->name, strlen(def->name)) || msgpack_pack_uint64(&pk, self->rid)
-          || msgpack_pack_map(&pk, count);
+        || s_pack_str(&pk, def->name, strlen(def->name)) || msgpack_pack_uint64(&pk, self->rid)
+        || msgpack_pack_map(&pk, count);
     for (size_t i = 0; i < def->field_count && rc == 0; i++)
         if (self->values[i].set)
             rc = s_pack_value(&pk, &def->fields[i], &self->values[i]);
@@ -401,8 +400,7 @@ proto_msg_t *proto_error_new(uint64_t request_id, proto_code_t code, const char 
         while (len > 0 && ((unsigned char) text[len] & 0xc0) == 0x80)
             len--;
     }
-    if (proto_msg_set_str(self, "code", proto_code_name(code))
-        || proto_msg_set_strn(self, "message", text, len)
+    if (proto_msg_set_str(self, "code", proto_code_name(code)) || proto_msg_set_strn(self, "message", text, len)
         || (retry_after >= 0 && proto_msg_set_int(self, "retry_after", retry_after)))
         proto_msg_destroy(&self);
     return self;
@@ -421,8 +419,8 @@ proto_code_t proto_error_code(const proto_msg_t *self)
 
 typedef struct {
     char *buf;
-    size_t size;    //  > 0
-    size_t len;     //  < size; buf[len] == 0
+    size_t size;  //  > 0
+    size_t len;   //  < size; buf[len] == 0
 } s_out_t;
 
 static void s_put(s_out_t *out, const char *s, size_t n)
@@ -435,8 +433,7 @@ static void s_put(s_out_t *out, const char *s, size_t n)
     out->buf[out->len] = 0;
 }
 
-__attribute__((format(printf, 2, 3)))
-static void s_putf(s_out_t *out, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void s_putf(s_out_t *out, const char *fmt, ...)
 {
     char tmp[96];
     va_list ap;

@@ -43,17 +43,28 @@
 
 typedef enum {
     PROTO_INVALID = 0,
-    PROTO_AUTH_URL, PROTO_AUTH_URL_OK,
-    PROTO_EXCHANGE, PROTO_EXCHANGE_OK,
-    PROTO_SESSION, PROTO_SESSION_OK,
-    PROTO_REFRESH, PROTO_REFRESH_OK,
-    PROTO_LOGOUT, PROTO_LOGOUT_OK,
-    PROTO_API, PROTO_API_OK,
-    PROTO_PING, PROTO_PING_OK,
-    PROTO_HOLD, PROTO_HOLD_OK,
-    PROTO_DECLINED, PROTO_DECLINED_OK,
-    PROTO_READY, PROTO_READY_OK,
-    PROTO_STATS, PROTO_STATS_OK,
+    PROTO_AUTH_URL,
+    PROTO_AUTH_URL_OK,
+    PROTO_EXCHANGE,
+    PROTO_EXCHANGE_OK,
+    PROTO_SESSION,
+    PROTO_SESSION_OK,
+    PROTO_REFRESH,
+    PROTO_REFRESH_OK,
+    PROTO_LOGOUT,
+    PROTO_LOGOUT_OK,
+    PROTO_API,
+    PROTO_API_OK,
+    PROTO_PING,
+    PROTO_PING_OK,
+    PROTO_HOLD,
+    PROTO_HOLD_OK,
+    PROTO_DECLINED,
+    PROTO_DECLINED_OK,
+    PROTO_READY,
+    PROTO_READY_OK,
+    PROTO_STATS,
+    PROTO_STATS_OK,
     PROTO_ERROR,
     PROTO_TYPE_COUNT
 } proto_type_t;
@@ -63,15 +74,19 @@ typedef enum {
 //  status, errorCode or OAuth error, message or error_description): never tokens, shown on the page.
 typedef enum {
     PROTO_OK = 0,
-    PROTO_BAD_REQUEST, PROTO_NOT_LOGGED_IN, PROTO_STATE_MISMATCH,
-    PROTO_UPSTREAM_REJECTED,    //  RingCentral refused the login (a grant it will not take: log in again)
-    PROTO_UPSTREAM_ERROR, PROTO_UPSTREAM_TIMEOUT,
-    PROTO_RATE_LIMITED, PROTO_UNAVAILABLE,
-    PROTO_STORE_FULL,       //  the token store has no room for this write (a 503: try again later)
+    PROTO_BAD_REQUEST,
+    PROTO_NOT_LOGGED_IN,
+    PROTO_STATE_MISMATCH,
+    PROTO_UPSTREAM_REJECTED,  //  RingCentral refused the login (a grant it will not take: log in again)
+    PROTO_UPSTREAM_ERROR,
+    PROTO_UPSTREAM_TIMEOUT,
+    PROTO_RATE_LIMITED,
+    PROTO_UNAVAILABLE,
+    PROTO_STORE_FULL,  //  the token store has no room for this write (a 503: try again later)
     PROTO_INTERNAL,
-    PROTO_UPSTREAM_DENIED,      //  RingCentral refused an API call (403 permission, 404, other 4xx); still logged in
-    PROTO_UPSTREAM_UNREACHABLE, //  RingCentral could not be reached (DNS, connect, TLS, reset): no answer at all
-    PROTO_APP_REJECTED,         //  the token endpoint refused this app (invalid_client, unauthorized_client)
+    PROTO_UPSTREAM_DENIED,       //  RingCentral refused an API call (403 permission, 404, other 4xx); still logged in
+    PROTO_UPSTREAM_UNREACHABLE,  //  RingCentral could not be reached (DNS, connect, TLS, reset): no answer at all
+    PROTO_APP_REJECTED,          //  the token endpoint refused this app (invalid_client, unauthorized_client)
     PROTO_CODE_COUNT
 } proto_code_t;
 
@@ -82,8 +97,8 @@ typedef struct {
     const char *name;
     proto_ftype_t type;
     bool required;
-    size_t max;     //  strings: most bytes allowed (no NUL inside); ints: unused
-    bool secret;    //  never printed by proto_msg_describe
+    size_t max;   //  strings: most bytes allowed (no NUL inside); ints: unused
+    bool secret;  //  never printed by proto_msg_describe
 } proto_field_t;
 
 //  One message type, as written in proto_schema.c.
@@ -92,7 +107,7 @@ typedef struct {
     const char *name;
     const proto_field_t *fields;
     size_t field_count;
-    proto_type_t reply;     //  a request's reply type (AUTH_URL -> AUTH_URL_OK); PROTO_INVALID for a reply
+    proto_type_t reply;  //  a request's reply type (AUTH_URL -> AUTH_URL_OK); PROTO_INVALID for a reply
 } proto_msgdef_t;
 
 typedef struct _proto_msg_t proto_msg_t;

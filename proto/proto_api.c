@@ -3,8 +3,9 @@
 
 #include <string.h>
 
-#define CALL_LOG_PARAMS (PROTO_P_DATE_FROM | PROTO_P_DATE_TO | PROTO_P_PAGE | PROTO_P_PER_PAGE | PROTO_P_VIEW \
-                         | PROTO_P_DIRECTION | PROTO_P_TYPE)
+#define CALL_LOG_PARAMS                                                                                       \
+    (PROTO_P_DATE_FROM | PROTO_P_DATE_TO | PROTO_P_PAGE | PROTO_P_PER_PAGE | PROTO_P_VIEW | PROTO_P_DIRECTION \
+     | PROTO_P_TYPE)
 
 static const proto_api_t s_apis[] = {
     { "extension", "Extensions", "/restapi/v1.0/account/~/extension", PROTO_P_PAGE | PROTO_P_PER_PAGE, false },
@@ -87,7 +88,7 @@ bool proto_api_is_iso_date(const char *s)
         return s[1] == '\0';
     if (*s == '+' || *s == '-')
         return s_digits(s + 1, 2, &hh) && s[3] == ':' && s_digits(s + 4, 2, &mm) && hh <= 23 && mm <= 59
-               && s[6] == '\0';
+            && s[6] == '\0';
     return *s == '\0';
 }
 
@@ -112,20 +113,13 @@ bool proto_api_param_ok(const proto_api_t *api, const char *key, const char *val
     if (!api || !bit || !(api->params & bit) || !value)
         return false;
     switch (bit) {
-    case PROTO_P_DATE_FROM:
-    case PROTO_P_DATE_TO:
-        return proto_api_is_iso_date(value);
-    case PROTO_P_PAGE:
-        return s_number(value, 1, PROTO_API_PAGE_MAX);
-    case PROTO_P_PER_PAGE:
-        return s_number(value, 1, 1000);
-    case PROTO_P_VIEW:
-        return strcmp(value, "Simple") == 0 || strcmp(value, "Detailed") == 0;
-    case PROTO_P_DIRECTION:
-        return strcmp(value, "Inbound") == 0 || strcmp(value, "Outbound") == 0;
-    case PROTO_P_TYPE:
-        return strcmp(value, "Voice") == 0 || strcmp(value, "Fax") == 0;
-    default:
-        return false;
+        case PROTO_P_DATE_FROM:
+        case PROTO_P_DATE_TO: return proto_api_is_iso_date(value);
+        case PROTO_P_PAGE: return s_number(value, 1, PROTO_API_PAGE_MAX);
+        case PROTO_P_PER_PAGE: return s_number(value, 1, 1000);
+        case PROTO_P_VIEW: return strcmp(value, "Simple") == 0 || strcmp(value, "Detailed") == 0;
+        case PROTO_P_DIRECTION: return strcmp(value, "Inbound") == 0 || strcmp(value, "Outbound") == 0;
+        case PROTO_P_TYPE: return strcmp(value, "Voice") == 0 || strcmp(value, "Fax") == 0;
+        default: return false;
     }
 }

@@ -13,13 +13,13 @@
 
 //  The query parameters any API may allow (bits of proto_api_t.params).
 typedef enum {
-    PROTO_P_DATE_FROM = 1 << 0,     //  dateFrom: ISO 8601 date or date-time
-    PROTO_P_DATE_TO = 1 << 1,       //  dateTo: the same
-    PROTO_P_PAGE = 1 << 2,          //  page: 1..PROTO_API_PAGE_MAX
-    PROTO_P_PER_PAGE = 1 << 3,      //  perPage: 1..1000
-    PROTO_P_VIEW = 1 << 4,          //  view: Simple | Detailed
-    PROTO_P_DIRECTION = 1 << 5,     //  direction: Inbound | Outbound
-    PROTO_P_TYPE = 1 << 6,          //  type: Voice | Fax
+    PROTO_P_DATE_FROM = 1 << 0,  //  dateFrom: ISO 8601 date or date-time
+    PROTO_P_DATE_TO = 1 << 1,    //  dateTo: the same
+    PROTO_P_PAGE = 1 << 2,       //  page: 1..PROTO_API_PAGE_MAX
+    PROTO_P_PER_PAGE = 1 << 3,   //  perPage: 1..1000
+    PROTO_P_VIEW = 1 << 4,       //  view: Simple | Detailed
+    PROTO_P_DIRECTION = 1 << 5,  //  direction: Inbound | Outbound
+    PROTO_P_TYPE = 1 << 6,       //  type: Voice | Fax
 } proto_param_t;
 
 #define PROTO_API_PARAM_COUNT 7
@@ -28,11 +28,11 @@ typedef enum {
 #define PROTO_API_PARAMS_MAX 512
 
 typedef struct {
-    const char *name;       //  the value of ?api= and of API{api}
-    const char *label;      //  its title (what the link says)
-    const char *upstream;   //  the RingCentral path apisvc calls
-    unsigned params;        //  the allowed parameters (proto_param_t bits)
-    bool call_log;          //  a call log (shown as a table)
+    const char *name;      //  the value of ?api= and of API{api}
+    const char *label;     //  its title (what the link says)
+    const char *upstream;  //  the RingCentral path apisvc calls
+    unsigned params;       //  the allowed parameters (proto_param_t bits)
+    bool call_log;         //  a call log (shown as a table)
 } proto_api_t;
 
 //  The API named name. Returns NULL for any other name (so it validates ?api=).

@@ -16,20 +16,38 @@
 //  --------------------------------------------------------------------------
 //  A frame builder on msgpack-c, to write frames the encoder never would.
 
-typedef enum { W_NIL, W_TRUE, W_NEG, W_POS, W_BIG, W_FLOAT, W_STR, W_BIN, W_ARRAY, W_MAP, W_EXT,
-               W_NULSTR, W_LONGSTR, W_COUNT } wval_t;
+typedef enum {
+    W_NIL,
+    W_TRUE,
+    W_NEG,
+    W_POS,
+    W_BIG,
+    W_FLOAT,
+    W_STR,
+    W_BIN,
+    W_ARRAY,
+    W_MAP,
+    W_EXT,
+    W_NULSTR,
+    W_LONGSTR,
+    W_COUNT
+} wval_t;
 
 typedef struct {
-    int top;                //  0..3: replace that slot of [version, type, rid, body] with `with`
-    int field;              //  index of the field whose value is replaced with `with`
+    int top;    //  0..3: replace that slot of [version, type, rid, body] with `with`
+    int field;  //  index of the field whose value is replaced with `with`
     wval_t with;
-    size_t long_len;        //  W_LONGSTR: its length
-    int drop;               //  index of a field left out
-    int dup;                //  index of a field written twice
-    const char *extra;      //  an extra key (value 1)
+    size_t long_len;    //  W_LONGSTR: its length
+    int drop;           //  index of a field left out
+    int dup;            //  index of a field written twice
+    const char *extra;  //  an extra key (value 1)
     size_t extra_len;
 } mut_t;
-#define MUT_NONE (mut_t) { .top = -1, .field = -1, .drop = -1, .dup = -1 }
+#define MUT_NONE                                      \
+    (mut_t)                                           \
+    {                                                 \
+        .top = -1, .field = -1, .drop = -1, .dup = -1 \
+    }
 
 static void s_pack_w(msgpack_packer *pk, wval_t w, size_t long_len)
 {
@@ -42,7 +60,10 @@ static void s_pack_w(msgpack_packer *pk, wval_t w, size_t long_len)
         case W_FLOAT: msgpack_pack_double(pk, 1.5); break;
         case W_STR: msgpack_pack_str_with_body(pk, "x", 1); break;
         case W_BIN: msgpack_pack_bin_with_body(pk, "xy", 2); break;
-        case W_ARRAY: msgpack_pack_array(pk, 1); msgpack_pack_int(pk, 1); break;
+        case W_ARRAY:
+            msgpack_pack_array(pk, 1);
+            msgpack_pack_int(pk, 1);
+            break;
         case W_MAP: msgpack_pack_map(pk, 0); break;
         case W_EXT: msgpack_pack_ext_with_body(pk, "z", 1, 3); break;
         case W_NULSTR: msgpack_pack_str_with_body(pk, "ab\0cd", 5); break;
@@ -79,13 +100,20 @@ static char *s_frame(const proto_msg_t *msg, mut_t mut, size_t *size)
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sbuf, msgpack_sbuffer_write);
     msgpack_pack_array(&pk, 4);
-    if (mut.top == 0) s_pack_w(&pk, mut.with, mut.long_len);
-    else msgpack_pack_int(&pk, PROTO_VERSION);
-    if (mut.top == 1) s_pack_w(&pk, mut.with, mut.long_len);
-    else msgpack_pack_str_with_body(&pk, def->name, strlen(def->name));
-    if (mut.top == 2) s_pack_w(&pk, mut.with, mut.long_len);
-    else msgpack_pack_uint64(&pk, proto_msg_rid(msg));
-    if (mut.top == 3) s_pack_w(&pk, mut.with, mut.long_len);
+    if (mut.top == 0)
+        s_pack_w(&pk, mut.with, mut.long_len);
+    else
+        msgpack_pack_int(&pk, PROTO_VERSION);
+    if (mut.top == 1)
+        s_pack_w(&pk, mut.with, mut.long_len);
+    else
+        msgpack_pack_str_with_body(&pk, def->name, strlen(def->name));
+    if (mut.top == 2)
+        s_pack_w(&pk, mut.with, mut.long_len);
+    else
+        msgpack_pack_uint64(&pk, proto_msg_rid(msg));
+    if (mut.top == 3)
+        s_pack_w(&pk, mut.with, mut.long_len);
     else {
         size_t n = def->field_count - (mut.drop >= 0) + (mut.dup >= 0) + (mut.extra != NULL);
         msgpack_pack_map(&pk, n);
@@ -258,7 +286,12 @@ static void t_decode_fields(void)
 static void t_decode_types_versions(void)
 {
     //  Frames written with msgpack-c: [version, type, rid, {}].
-    struct { uint64_t version; const char *type; size_t len; const char *why; } cases[] = {
+    struct {
+        uint64_t version;
+        const char *type;
+        size_t len;
+        const char *why;
+    } cases[] = {
         { 1, "PING", 4, NULL },
         { 0, "PING", 4, "unsupported version" },
         { 2, "PING", 4, "unsupported version" },
@@ -312,8 +345,8 @@ static void t_decode_raw(void)
     };
     const size_t root_sizes[] = { 8, 10, 4, 1 };
     for (size_t r = 0; r < 4; r++)
-        CHECK(strcmp(s_reject(roots[r], root_sizes[r], NULL),
-                     "frame is not an array [version, type, request_id, body]") == 0);
+        CHECK(strcmp(s_reject(roots[r], root_sizes[r], NULL), "frame is not an array [version, type, request_id, body]")
+              == 0);
     //  Trailing bytes: a byte, a second frame.
     unsigned char two[2 * sizeof ping];
     memcpy(two, ping, sizeof ping);
@@ -365,11 +398,11 @@ static void t_decode_raw(void)
     nest[sizeof body + deep] = 0x00;
     CHECK(strcmp(s_reject(nest, sizeof body + deep + 1, NULL), "nesting too deep") == 0);
     //  Depth 4 is still parsed (and refused by the schema), depth 5 is not.
-    memcpy(nest + sizeof body, (const unsigned char[]) { 0x91, 0x91, 0x00 }, 3);
+    memcpy(nest + sizeof body, (const unsigned char[]){ 0x91, 0x91, 0x00 }, 3);
     const char *why = NULL;
     CHECK(proto_decode(nest, sizeof body + 3, &why, &rid) == NULL && rid == 7);
     CHECK(why && strcmp(why, "unknown field") == 0);
-    memcpy(nest + sizeof body, (const unsigned char[]) { 0x91, 0x91, 0x91, 0x00 }, 4);
+    memcpy(nest + sizeof body, (const unsigned char[]){ 0x91, 0x91, 0x91, 0x00 }, 4);
     CHECK(strcmp(s_reject(nest, sizeof body + 4, NULL), "nesting too deep") == 0);
     free(nest);
 
@@ -440,7 +473,7 @@ static void t_random_frames(void)
     size_t total = s_env_size("PROTO_TEST_FRAMES", 200000);
     uint64_t seed = s_env_size("PROTO_TEST_SEED", 0x5eed1234abcdULL);
     printf("# random frames: PROTO_TEST_SEED=%" PRIu64 "\n", seed);
-    s_rng = seed ^ 0x9e3779b97f4a7c15ULL;     //  xorshift needs a non-zero state
+    s_rng = seed ^ 0x9e3779b97f4a7c15ULL;  //  xorshift needs a non-zero state
     s_rng = s_rng ? s_rng : 1;
     //  Seeds: every type, MID and MIN, as encoded.
     enum { SEEDS = 2 * (PROTO_TYPE_COUNT - 1) };
@@ -472,19 +505,32 @@ static void t_random_frames(void)
             for (int e = 0; e < edits; e++) {
                 size_t at = size ? s_rand() % size : 0;
                 switch (s_rand() % 6) {
-                    case 0: if (size) buf[at] ^= (unsigned char) (1u << (s_rand() % 8)); break;
-                    case 1: if (size < cap) {
+                    case 0:
+                        if (size)
+                            buf[at] ^= (unsigned char) (1u << (s_rand() % 8));
+                        break;
+                    case 1:
+                        if (size < cap) {
                             memmove(buf + at + 1, buf + at, size - at);
                             buf[at] = (unsigned char) s_rand();
                             size++;
-                        } break;
-                    case 2: if (size) {
+                        }
+                        break;
+                    case 2:
+                        if (size) {
                             memmove(buf + at, buf + at + 1, size - at - 1);
                             size--;
-                        } break;
+                        }
+                        break;
                     case 3: size = at; break;
-                    case 4: if (size) buf[at] = hot[s_rand() % sizeof hot]; break;
-                    default: if (size) buf[at] = (unsigned char) s_rand(); break;
+                    case 4:
+                        if (size)
+                            buf[at] = hot[s_rand() % sizeof hot];
+                        break;
+                    default:
+                        if (size)
+                            buf[at] = (unsigned char) s_rand();
+                        break;
                 }
             }
         }

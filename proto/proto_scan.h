@@ -16,9 +16,9 @@
 
 //  The shape the caller accepts. Every limit is at least 1.
 typedef struct {
-    size_t depth_max;       //  nested containers, the outermost counting 1 (at most PROTO_SCAN_DEPTH_MAX)
-    size_t items_max;       //  elements of one array, entries of one map
-    size_t values_max;      //  values in the whole input, containers and map keys included
+    size_t depth_max;   //  nested containers, the outermost counting 1 (at most PROTO_SCAN_DEPTH_MAX)
+    size_t items_max;   //  elements of one array, entries of one map
+    size_t values_max;  //  values in the whole input, containers and map keys included
 } proto_scan_limits_t;
 
 //  Deepest nesting any caller may ask for (the walk keeps one counter per level on the stack).

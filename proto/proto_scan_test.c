@@ -22,13 +22,41 @@ static const char *s_scan(const char *s, size_t n)
 static void t_passes(void)
 {
     //  Every scalar kind: fixint, nil, false, true, ints and floats of each width, str, bin, ext, fixext.
-    const struct { const char *b; size_t n; } ok[] = {
-        { "\x00", 1 }, { "\x7f", 1 }, { "\xe0", 1 }, { "\xc0", 1 }, { "\xc2", 1 }, { "\xc3", 1 },
-        { "\xcc\x01", 2 }, { "\xd1\x01\x02", 3 }, { "\xca\x00\x00\x00\x00", 5 },
-        { "\xcf\x00\x00\x00\x00\x00\x00\x00\x01", 9 }, { "\xa3" "abc", 4 }, { "\xd9\x02" "ab", 4 },
-        { "\xc4\x01" "x", 3 }, { "\xc7\x01\x05" "x", 4 }, { "\xd4\x05" "x", 3 }, { "\xa0", 1 },
+    const struct {
+        const char *b;
+        size_t n;
+    } ok[] = {
+        { "\x00", 1 },
+        { "\x7f", 1 },
+        { "\xe0", 1 },
+        { "\xc0", 1 },
+        { "\xc2", 1 },
+        { "\xc3", 1 },
+        { "\xcc\x01", 2 },
+        { "\xd1\x01\x02", 3 },
+        { "\xca\x00\x00\x00\x00", 5 },
+        { "\xcf\x00\x00\x00\x00\x00\x00\x00\x01", 9 },
+        { "\xa3"
+          "abc",
+          4 },
+        { "\xd9\x02"
+          "ab",
+          4 },
+        { "\xc4\x01"
+          "x",
+          3 },
+        { "\xc7\x01\x05"
+          "x",
+          4 },
+        { "\xd4\x05"
+          "x",
+          3 },
+        { "\xa0", 1 },
         //  Containers at the limits: 4 entries of a map, depth 3, 12 values in all.
-        { "\x84\x01\x02\x03\x04\x05\x06\x07\x08", 9 }, { "\x91\x91\x91\xc0", 4 }, { "\x90", 1 }, { "\x80", 1 },
+        { "\x84\x01\x02\x03\x04\x05\x06\x07\x08", 9 },
+        { "\x91\x91\x91\xc0", 4 },
+        { "\x90", 1 },
+        { "\x80", 1 },
         { "\x94\x01\x02\x93\x01\x02\x92\x01\x02\x01", 10 },
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
@@ -71,14 +99,23 @@ static void t_lies(void)
 {
     CHECK(strcmp(SCAN(""), "truncated frame") == 0);
     CHECK(strcmp(proto_scan(NULL, 4, &s_limits), "truncated frame") == 0);
-    CHECK(strcmp(SCAN("\xdd\xff\xff\xff\xff"), "container too large") == 0);      //  array32 of 4 billion
-    CHECK(strcmp(SCAN("\xdf\xff\xff\xff\xff"), "container too large") == 0);      //  map32
-    CHECK(strcmp(SCAN("\xdb\xff\xff\xff\xf0" "ab"), "truncated frame") == 0);      //  str32 of 4 GiB
-    CHECK(strcmp(SCAN("\xc6\x00\x00\x01\x00" "ab"), "truncated frame") == 0);      //  bin32
-    CHECK(strcmp(SCAN("\xc9\x00\x00\x00\x05\x01" "ab"), "truncated frame") == 0);  //  ext32
-    CHECK(strcmp(SCAN("\xdc\x00"), "truncated frame") == 0);                       //  a cut length
-    CHECK(strcmp(SCAN("\xcf\x00\x00"), "truncated frame") == 0);                   //  a cut uint64
-    CHECK(strcmp(SCAN("\x93\x01\x02"), "truncated frame") == 0);                   //  an element short
+    CHECK(strcmp(SCAN("\xdd\xff\xff\xff\xff"), "container too large") == 0);  //  array32 of 4 billion
+    CHECK(strcmp(SCAN("\xdf\xff\xff\xff\xff"), "container too large") == 0);  //  map32
+    CHECK(strcmp(SCAN("\xdb\xff\xff\xff\xf0"
+                      "ab"),
+                 "truncated frame")
+          == 0);  //  str32 of 4 GiB
+    CHECK(strcmp(SCAN("\xc6\x00\x00\x01\x00"
+                      "ab"),
+                 "truncated frame")
+          == 0);  //  bin32
+    CHECK(strcmp(SCAN("\xc9\x00\x00\x00\x05\x01"
+                      "ab"),
+                 "truncated frame")
+          == 0);                                                  //  ext32
+    CHECK(strcmp(SCAN("\xdc\x00"), "truncated frame") == 0);      //  a cut length
+    CHECK(strcmp(SCAN("\xcf\x00\x00"), "truncated frame") == 0);  //  a cut uint64
+    CHECK(strcmp(SCAN("\x93\x01\x02"), "truncated frame") == 0);  //  an element short
     //  Each open container's elements fit on their own, but not all of them together: refused at once.
     CHECK(strcmp(SCAN("\x92\x94\x01\x02\x03\x04"), "truncated frame") == 0);
     CHECK(strcmp(SCAN("\xc1"), "invalid msgpack byte") == 0);

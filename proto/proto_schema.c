@@ -10,13 +10,22 @@
 #include <string.h>
 
 //  Field shorthands, so that each row reads as name, type, required, max, secret.
-#define STR(name, req, max, secret) { name, PROTO_F_STR, req, max, secret }
-#define INT(name, req)              { name, PROTO_F_INT, req, 0, false }
-#define BOOL(name, req)             { name, PROTO_F_BOOL, req, 0, false }
-#define REQ  true
-#define OPT  false
+#define STR(name, req, max, secret)         \
+    {                                       \
+        name, PROTO_F_STR, req, max, secret \
+    }
+#define INT(name, req)                   \
+    {                                    \
+        name, PROTO_F_INT, req, 0, false \
+    }
+#define BOOL(name, req)                   \
+    {                                     \
+        name, PROTO_F_BOOL, req, 0, false \
+    }
+#define REQ true
+#define OPT false
 #define SECRET true
-#define PLAIN  false
+#define PLAIN false
 
 //  Session ids, states and codes are secrets: whoever reads them can act as the user. The limits that other
 //  modules use too are named in proto.h (PROTO_*_MAX).
@@ -26,7 +35,7 @@ static const proto_field_t s_auth_url[] = {
     STR("env", REQ, PROTO_ENV_MAX, PLAIN),
 };
 static const proto_field_t s_auth_url_ok[] = {
-    STR("url", REQ, PROTO_AUTH_URL_MAX, SECRET),    //  carries the state
+    STR("url", REQ, PROTO_AUTH_URL_MAX, SECRET),  //  carries the state
     STR("redirect_uri", REQ, 2048, PLAIN),
 };
 static const proto_field_t s_exchange[] = {
@@ -43,10 +52,8 @@ static const proto_field_t s_session[] = {
     STR("sid", REQ, PROTO_SID_MAX, SECRET),
 };
 static const proto_field_t s_session_ok[] = {
-    BOOL("logged_in", REQ),
-    STR("env", OPT, PROTO_ENV_MAX, PLAIN),
-    INT("access_expires_in", OPT),
-    STR("owner_id", OPT, PROTO_OWNER_MAX, PLAIN),
+    BOOL("logged_in", REQ),        STR("env", OPT, PROTO_ENV_MAX, PLAIN),
+    INT("access_expires_in", OPT), STR("owner_id", OPT, PROTO_OWNER_MAX, PLAIN),
     INT("version", OPT),
 };
 static const proto_field_t s_refresh[] = {
@@ -60,7 +67,7 @@ static const proto_field_t s_logout[] = {
     STR("sid", REQ, PROTO_SID_MAX, SECRET),
 };
 static const proto_field_t s_logout_ok[] = {
-    BOOL("revoked", OPT),   //  RingCentral confirmed the revoke (absent: nothing was revoked)
+    BOOL("revoked", OPT),  //  RingCentral confirmed the revoke (absent: nothing was revoked)
 };
 static const proto_field_t s_api[] = {
     STR("sid", REQ, PROTO_SID_MAX, SECRET),
@@ -95,9 +102,9 @@ static const proto_field_t s_declined_ok[] = {
 };
 //  gateway -> authsvc for /readyz: each of authsvc's checks, "ok" or why it failed (never a path or a secret).
 static const proto_field_t s_ready_ok[] = {
-    STR("store", REQ, 256, PLAIN),      //  an LMDB read of the token store (store_check)
-    STR("config", REQ, 256, PLAIN),     //  a RingCentral environment is configured
-    STR("mock", OPT, 256, PLAIN),       //  demo mode only: the mock RingCentral answers
+    STR("store", REQ, 256, PLAIN),   //  an LMDB read of the token store (store_check)
+    STR("config", REQ, 256, PLAIN),  //  a RingCentral environment is configured
+    STR("mock", OPT, 256, PLAIN),    //  demo mode only: the mock RingCentral answers
 };
 //  gateway -> any service for the metrics port: the process's metrics as Prometheus text 0.0.4, every sample
 //  labelled service="<name>" (common/metrics.h); the gateway merges them with its own.
@@ -108,15 +115,16 @@ static const proto_field_t s_error[] = {
     STR("code", REQ, 32, PLAIN),
     STR("message", REQ, 1024, PLAIN),
     INT("retry_after", OPT),
-    STR("env", OPT, PROTO_ENV_MAX, PLAIN),                          //  the environment whose RingCentral failed
-    INT("upstream_status", OPT),                                    //  RingCentral's HTTP status
-    STR("upstream_code", OPT, PROTO_UPSTREAM_CODE_MAX, PLAIN),       //  errorCode (top-level, else errors[0]) or OAuth error
-    STR("upstream_message", OPT, PROTO_UPSTREAM_MESSAGE_MAX, PLAIN), //  message, error_description or errors[0].message
+    STR("env", OPT, PROTO_ENV_MAX, PLAIN),                      //  the environment whose RingCentral failed
+    INT("upstream_status", OPT),                                //  RingCentral's HTTP status
+    STR("upstream_code", OPT, PROTO_UPSTREAM_CODE_MAX, PLAIN),  //  errorCode (top-level, else errors[0]) or OAuth error
+    STR("upstream_message", OPT, PROTO_UPSTREAM_MESSAGE_MAX,
+        PLAIN),  //  message, error_description or errors[0].message
 };
 
 #define ROW(t, name, fields, reply) [t] = { t, name, fields, sizeof(fields) / sizeof((fields)[0]), reply }
-#define EMPTY(t, name, reply)       [t] = { t, name, NULL, 0, reply }
-#define NO_REPLY PROTO_INVALID      //  the row is itself a reply
+#define EMPTY(t, name, reply) [t] = { t, name, NULL, 0, reply }
+#define NO_REPLY PROTO_INVALID  //  the row is itself a reply
 
 //  Indexed by proto_type_t; row PROTO_INVALID stays empty. Each row: type, wire name, fields, reply type.
 static const proto_msgdef_t s_defs[PROTO_TYPE_COUNT] = {

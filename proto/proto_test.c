@@ -35,8 +35,8 @@ static void t_schema(void)
             if (f->type == PROTO_F_STR)
                 CHECK(f->max > 0 && (f->max <= PROTO_FIELD_MAX || (t == PROTO_API_OK && f->max == PROTO_BODY_MAX)));
             //  Whatever names a session, state or code is a secret.
-            if (strcmp(f->name, "sid") == 0 || strcmp(f->name, "new_sid") == 0
-                || strcmp(f->name, "code") == 0 || strcmp(f->name, "state") == 0)
+            if (strcmp(f->name, "sid") == 0 || strcmp(f->name, "new_sid") == 0 || strcmp(f->name, "code") == 0
+                || strcmp(f->name, "state") == 0)
                 CHECK(f->secret || t == PROTO_ERROR);
         }
         //  Every request has its _OK reply; replies have none.
@@ -63,11 +63,20 @@ static void t_schema(void)
 //  The limits other modules hold values by (proto.h PROTO_*_MAX) are the schema's own, in every row.
 static void t_limits(void)
 {
-    const struct { const char *field; size_t max; } limits[] = {
-        { "sid", PROTO_SID_MAX }, { "new_sid", PROTO_SID_MAX }, { "env", PROTO_ENV_MAX },
-        { "owner_id", PROTO_OWNER_MAX }, { "url", PROTO_AUTH_URL_MAX }, { "state", PROTO_STATE_MAX },
-        { "api", PROTO_API_NAME_MAX }, { "params", PROTO_API_PARAMS_MAX },
-        { "upstream_code", PROTO_UPSTREAM_CODE_MAX }, { "upstream_message", PROTO_UPSTREAM_MESSAGE_MAX },
+    const struct {
+        const char *field;
+        size_t max;
+    } limits[] = {
+        { "sid", PROTO_SID_MAX },
+        { "new_sid", PROTO_SID_MAX },
+        { "env", PROTO_ENV_MAX },
+        { "owner_id", PROTO_OWNER_MAX },
+        { "url", PROTO_AUTH_URL_MAX },
+        { "state", PROTO_STATE_MAX },
+        { "api", PROTO_API_NAME_MAX },
+        { "params", PROTO_API_PARAMS_MAX },
+        { "upstream_code", PROTO_UPSTREAM_CODE_MAX },
+        { "upstream_message", PROTO_UPSTREAM_MESSAGE_MAX },
     };
     size_t seen[sizeof limits / sizeof limits[0]] = { 0 };
     for (int t = 1; t < PROTO_TYPE_COUNT; t++) {
@@ -115,9 +124,10 @@ static void t_type_names(void)
 
 static void t_code_names(void)
 {
-    const char *names[] = { "BAD_REQUEST", "NOT_LOGGED_IN", "STATE_MISMATCH", "UPSTREAM_REJECTED",
-                            "UPSTREAM_ERROR", "UPSTREAM_TIMEOUT", "RATE_LIMITED", "UNAVAILABLE", "STORE_FULL",
-                            "INTERNAL", "UPSTREAM_DENIED", "UPSTREAM_UNREACHABLE", "APP_REJECTED" };
+    const char *names[] = { "BAD_REQUEST",    "NOT_LOGGED_IN",    "STATE_MISMATCH",  "UPSTREAM_REJECTED",
+                            "UPSTREAM_ERROR", "UPSTREAM_TIMEOUT", "RATE_LIMITED",    "UNAVAILABLE",
+                            "STORE_FULL",     "INTERNAL",         "UPSTREAM_DENIED", "UPSTREAM_UNREACHABLE",
+                            "APP_REJECTED" };
     CHECK(sizeof names / sizeof names[0] == PROTO_CODE_COUNT - 1);
     for (int c = 1; c < PROTO_CODE_COUNT; c++) {
         CHECK(strcmp(proto_code_name((proto_code_t) c), names[c - 1]) == 0);
@@ -185,9 +195,9 @@ static void t_setters(void)
 
     proto_msg_t *msg = proto_msg_new(PROTO_SESSION_OK, 77);
     CHECK(proto_msg_type(msg) == PROTO_SESSION_OK && proto_msg_rid(msg) == 77);
-    CHECK(proto_msg_set_str(msg, "logged_in", "x") == -1);    //  a bool
-    CHECK(proto_msg_set_int(msg, "env", 1) == -1);            //  a string
-    CHECK(proto_msg_set_bool(msg, "version", true) == -1);    //  an int
+    CHECK(proto_msg_set_str(msg, "logged_in", "x") == -1);  //  a bool
+    CHECK(proto_msg_set_int(msg, "env", 1) == -1);          //  a string
+    CHECK(proto_msg_set_bool(msg, "version", true) == -1);  //  an int
     CHECK(proto_msg_set_int(msg, NULL, 1) == -1);
     CHECK(proto_msg_set_str(msg, "env", NULL) == -1);
     CHECK(proto_msg_set_strn(msg, "env", "ab\0c", 4) == -1);  //  NUL inside
@@ -198,7 +208,7 @@ static void t_setters(void)
     CHECK(proto_msg_set_strn(msg, "env", "sandboxXYZ", 7) == 0 && strcmp(proto_msg_str(msg, "env"), "sandbox") == 0);
     CHECK(proto_msg_set_int(msg, "version", INT64_MIN) == 0 && proto_msg_int(msg, "version", 0) == INT64_MIN);
     CHECK(proto_msg_set_bool(msg, "logged_in", false) == 0 && !proto_msg_bool(msg, "logged_in", true));
-    CHECK(proto_msg_has(msg, "logged_in") && !proto_msg_has(msg, NULL));   //  unknown names: t_unknown_field
+    CHECK(proto_msg_has(msg, "logged_in") && !proto_msg_has(msg, NULL));  //  unknown names: t_unknown_field
     //  Getters of the wrong type answer as if unset.
     CHECK(proto_msg_str(msg, "version") == NULL && proto_msg_int(msg, "env", 5) == 5);
     proto_msg_destroy(&msg);
@@ -286,7 +296,9 @@ static void t_describe(void)
         for (size_t i = 0; i < def->field_count; i++) {
             char want[64];
             snprintf(want, sizeof want, " %s=%s", def->fields[i].name,
-                     def->fields[i].type != PROTO_F_STR ? "" : def->fields[i].secret ? "<secret>" : "\"plainval\"");
+                     def->fields[i].type != PROTO_F_STR ? ""
+                         : def->fields[i].secret        ? "<secret>"
+                                                        : "\"plainval\"");
             CHECK(s_contains(text, want) == (def->fields[i].type == PROTO_F_STR));
         }
         proto_msg_destroy(&msg);
@@ -347,7 +359,7 @@ static void t_errors(void)
     char long_msg[1100];
     memset(long_msg, 'm', sizeof long_msg - 1);
     long_msg[sizeof long_msg - 1] = 0;
-    memcpy(long_msg + 1022, "\xe2\x82\xac", 3);   //  a 3-byte character across byte 1024
+    memcpy(long_msg + 1022, "\xe2\x82\xac", 3);  //  a 3-byte character across byte 1024
     err = proto_error_new(2, PROTO_BAD_REQUEST, long_msg, -1);
     CHECK(err && proto_msg_strlen(err, "message") == 1022);
     proto_msg_destroy(&err);
@@ -373,7 +385,7 @@ static int s_child(void (*fn)(proto_msg_t *), proto_type_t type, char *out, size
         close(fds[0]);
         proto_msg_t *msg = proto_msg_new(type, 1);
         fn(msg);
-        _exit(0);       //  not reached when fn aborts
+        _exit(0);  //  not reached when fn aborts
     }
     close(fds[1]);
     size_t len = 0;
@@ -400,24 +412,58 @@ static bool s_aborts_naming(void (*fn)(proto_msg_t *), proto_type_t type, const 
     return ok;
 }
 
-static void s_set_str_nope(proto_msg_t *m) { proto_msg_set_str(m, "nope", "x"); }
-static void s_set_strn_nope(proto_msg_t *m) { proto_msg_set_strn(m, "nope", "x", 1); }
-static void s_set_int_nope(proto_msg_t *m) { proto_msg_set_int(m, "nope", 1); }
-static void s_set_bool_nope(proto_msg_t *m) { proto_msg_set_bool(m, "nope", true); }
-static void s_has_nope(proto_msg_t *m) { proto_msg_has(m, "nope"); }
-static void s_str_nope(proto_msg_t *m) { proto_msg_str(m, "nope"); }
-static void s_strlen_nope(proto_msg_t *m) { proto_msg_strlen(m, "nope"); }
-static void s_int_nope(proto_msg_t *m) { proto_msg_int(m, "nope", 0); }
-static void s_bool_nope(proto_msg_t *m) { proto_msg_bool(m, "nope", false); }
+static void s_set_str_nope(proto_msg_t *m)
+{
+    proto_msg_set_str(m, "nope", "x");
+}
+static void s_set_strn_nope(proto_msg_t *m)
+{
+    proto_msg_set_strn(m, "nope", "x", 1);
+}
+static void s_set_int_nope(proto_msg_t *m)
+{
+    proto_msg_set_int(m, "nope", 1);
+}
+static void s_set_bool_nope(proto_msg_t *m)
+{
+    proto_msg_set_bool(m, "nope", true);
+}
+static void s_has_nope(proto_msg_t *m)
+{
+    proto_msg_has(m, "nope");
+}
+static void s_str_nope(proto_msg_t *m)
+{
+    proto_msg_str(m, "nope");
+}
+static void s_strlen_nope(proto_msg_t *m)
+{
+    proto_msg_strlen(m, "nope");
+}
+static void s_int_nope(proto_msg_t *m)
+{
+    proto_msg_int(m, "nope", 0);
+}
+static void s_bool_nope(proto_msg_t *m)
+{
+    proto_msg_bool(m, "nope", false);
+}
 //  A field of another type of message: READY_OK has no "message" (ERROR has).
-static void s_str_message(proto_msg_t *m) { proto_msg_str(m, "message"); }
+static void s_str_message(proto_msg_t *m)
+{
+    proto_msg_str(m, "message");
+}
 //  The same field name and its type's own still work in the child: it exits 0, no abort.
-static void s_known(proto_msg_t *m) { proto_msg_set_str(m, "env", "sandbox"); proto_msg_str(m, "env"); }
+static void s_known(proto_msg_t *m)
+{
+    proto_msg_set_str(m, "env", "sandbox");
+    proto_msg_str(m, "env");
+}
 
 static void t_unknown_field(void)
 {
-    void (*const fns[])(proto_msg_t *) = { s_set_str_nope, s_set_strn_nope, s_set_int_nope, s_set_bool_nope,
-                                           s_has_nope, s_str_nope, s_strlen_nope, s_int_nope, s_bool_nope };
+    void (*const fns[])(proto_msg_t *) = { s_set_str_nope, s_set_strn_nope, s_set_int_nope, s_set_bool_nope, s_has_nope,
+                                           s_str_nope,     s_strlen_nope,   s_int_nope,     s_bool_nope };
     for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++)
         CHECK(s_aborts_naming(fns[i], PROTO_SESSION_OK, "nope"));
     CHECK(s_aborts_naming(s_str_message, PROTO_READY_OK, "message"));

@@ -8,7 +8,7 @@
 
 static int s_failures_in_case;
 static char s_tmpdir[256];
-static pid_t s_tmpdir_owner;        //  the process that made it: a forked child's exit() leaves it
+static pid_t s_tmpdir_owner;  //  the process that made it: a forked child's exit() leaves it
 
 bool test_check(bool cond, const char *expr, const char *file, int line)
 {

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #define CORPUS_DIR "proto/fuzz/corpus"
-#define MAX_FRAME  (1 << 20)    //  the fuzzer runs with -max_len=70000; a kept input is smaller
+#define MAX_FRAME (1 << 20)  //  the fuzzer runs with -max_len=70000; a kept input is smaller
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -53,7 +53,7 @@ static void t_corpus(void)
 {
     int n = s_replay_dir(CORPUS_DIR);
     printf("# %d inputs of %s replayed\n", n, CORPUS_DIR);
-    CHECK(n >= 100);        //  the kept corpus is there (a few hundred inputs), not an empty folder
+    CHECK(n >= 100);  //  the kept corpus is there (a few hundred inputs), not an empty folder
 }
 
 //  The target's seed mode writes one frame per schema row (all fields; required ones only) and
@@ -68,14 +68,14 @@ static void t_seeds(void)
             _exit(3);
         unsetenv("PROTO_FUZZ_DICT");
         LLVMFuzzerInitialize(NULL, NULL);
-        _exit(4);           //  seed mode exits by itself
+        _exit(4);  //  seed mode exits by itself
     }
     int status = 0;
     CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     int n = s_replay_dir(dir);
     printf("# %d seed frames replayed\n", n);
-    CHECK(n >= 20);         //  two per message type
+    CHECK(n >= 20);  //  two per message type
 }
 
 static const test_case_t cases[] = {

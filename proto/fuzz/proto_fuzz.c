@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     proto_msg_t *msg = proto_decode(data, size, &why, &rid);
     if (!msg) {
         if (!why || !*why)
-            abort();        //  every refusal says why
+            abort();  //  every refusal says why
         return 0;
     }
     if (why || rid != proto_msg_rid(msg))
@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *again = NULL;
     size_t again_size = 0;
     if (proto_encode(msg, &again, &again_size) != 0)
-        abort();            //  whatever decodes must encode
+        abort();  //  whatever decodes must encode
     proto_msg_t *back = proto_decode(again, again_size, &why, NULL);
     if (!proto_msg_equal(msg, back))
         abort();
@@ -69,7 +69,9 @@ static int s_write_seed(const char *dir, proto_type_t type, bool full)
     snprintf(path, sizeof path, "%s/seed-%s-%s", dir, def->name, full ? "full" : "min");
     FILE *file = NULL;
     int rc = proto_encode(msg, &frame, &size) == 0 && (file = fopen(path, "wb")) != NULL
-             && fwrite(frame, 1, size, file) == size ? 0 : -1;
+            && fwrite(frame, 1, size, file) == size
+        ? 0
+        : -1;
     if (file && fclose(file) != 0)
         rc = -1;
     free(frame);

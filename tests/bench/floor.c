@@ -33,7 +33,7 @@ int main(int argc, char **argv)
     if (!mg_start(&callbacks, NULL, options))
         return 1;
 #endif
-    usleep(200 * 1000);     //  let the background threads start
+    usleep(200 * 1000);  //  let the background threads start
     char line[256];
     FILE *f = fopen("/proc/self/status", "r");
     while (f && fgets(line, sizeof line, f))

@@ -23,14 +23,14 @@
 #define S_TXN_MAX 256
 
 typedef struct {
-    MDB_txn *txn;           //  NULL: free slot
+    MDB_txn *txn;  //  NULL: free slot
     MDB_txn *parent;
     bool dirty;
 } s_txn_t;
 
 static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
 static s_txn_t s_txns[S_TXN_MAX];
-static unsigned long s_counted;     //  dirty commits seen while the file exists
+static unsigned long s_counted;  //  dirty commits seen while the file exists
 
 static void *s_real(const char *name)
 {
@@ -126,7 +126,7 @@ int mdb_txn_begin(MDB_env *env, MDB_txn *parent, unsigned int flags, MDB_txn **t
         pthread_mutex_lock(&s_lock);
         for (int i = 0; i < S_TXN_MAX; i++)
             if (!s_txns[i].txn) {
-                s_txns[i] = (s_txn_t) { *txn, parent, false };
+                s_txns[i] = (s_txn_t){ *txn, parent, false };
                 break;
             }
         pthread_mutex_unlock(&s_lock);

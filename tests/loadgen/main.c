@@ -185,14 +185,27 @@ int main(int argc, char **argv)
     const char *out_path = NULL;
     for (int i = 1; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(argv[i], "--url") == 0 && v) s_base = argv[++i];
-        else if (strcmp(argv[i], "--env") == 0 && v) s_env = argv[++i];
-        else if (strcmp(argv[i], "--clients") == 0) { clients = s_arg_long(v, 1, MAX_CLIENTS, "--clients"); i++; }
-        else if (strcmp(argv[i], "--seconds") == 0) { seconds = s_arg_long(v, 1, 3600, "--seconds"); i++; }
-        else if (strcmp(argv[i], "--sessions") == 0) { sessions = s_arg_long(v, 1, 1000000, "--sessions"); i++; }
-        else if (strcmp(argv[i], "--out") == 0 && v) out_path = argv[++i];
+        if (strcmp(argv[i], "--url") == 0 && v)
+            s_base = argv[++i];
+        else if (strcmp(argv[i], "--env") == 0 && v)
+            s_env = argv[++i];
+        else if (strcmp(argv[i], "--clients") == 0) {
+            clients = s_arg_long(v, 1, MAX_CLIENTS, "--clients");
+            i++;
+        }
+        else if (strcmp(argv[i], "--seconds") == 0) {
+            seconds = s_arg_long(v, 1, 3600, "--seconds");
+            i++;
+        }
+        else if (strcmp(argv[i], "--sessions") == 0) {
+            sessions = s_arg_long(v, 1, 1000000, "--sessions");
+            i++;
+        }
+        else if (strcmp(argv[i], "--out") == 0 && v)
+            out_path = argv[++i];
         else {
-            fprintf(stderr, "usage: loadgen --url URL [--env E] [--clients N] [--seconds S] [--sessions N --out FILE]\n");
+            fprintf(stderr,
+                    "usage: loadgen --url URL [--env E] [--clients N] [--seconds S] [--sessions N --out FILE]\n");
             return 2;
         }
     }
@@ -251,8 +264,8 @@ int main(int argc, char **argv)
     qsort(s_samples, s_nsamples, sizeof *s_samples, s_cmp);
     double p50 = s_nsamples ? s_samples[s_nsamples / 2] : 0;
     double p99 = s_nsamples ? s_samples[(size_t) ((double) s_nsamples * 0.99)] : 0;
-    printf("logins=%ld errors=%ld seconds=%.2f logins_per_s=%.0f p50_ms=%.1f p99_ms=%.1f clients=%ld\n", done,
-           s_errors, elapsed, (double) done / elapsed, p50 * 1000, p99 * 1000, clients);
+    printf("logins=%ld errors=%ld seconds=%.2f logins_per_s=%.0f p50_ms=%.1f p99_ms=%.1f clients=%ld\n", done, s_errors,
+           elapsed, (double) done / elapsed, p50 * 1000, p99 * 1000, clients);
     for (long i = 0; i < clients; i++) {
         curl_multi_remove_handle(multi, cs[i].easy);
         curl_easy_cleanup(cs[i].easy);

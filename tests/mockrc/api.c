@@ -26,8 +26,7 @@ int api_handle(struct mg_connection *c, state_t *st, int arg)
         return 1;
     char token[BEARER_MAX];
     user_t *user = NULL;
-    state_result_t r = web_bearer(c, token, sizeof token) == 0 ? state_api_user(st, token, &user)
-                                                               : STATE_NOT_FOUND;
+    state_result_t r = web_bearer(c, token, sizeof token) == 0 ? state_api_user(st, token, &user) : STATE_NOT_FOUND;
     if (r != STATE_OK) {
         counters_add(state_counters(st), CTR_API_UNAUTHORIZED);
         if (r == STATE_EXPIRED) {
@@ -44,9 +43,9 @@ int api_handle(struct mg_connection *c, state_t *st, int arg)
         counters_add(state_counters(st), s_apis[arg].ok);
     char message[96];
     snprintf(message, sizeof message, "Parameter [%s] value is invalid", bad ? bad : "");
-    int status = body  ? web_send(c, 200, "application/json", body, len, NULL)
-                 : bad ? rc_api_error(c, 400, "CMN-101", "CMN-101", message, NULL)
-                       : rc_api_error(c, 500, "CMN-101", "CMN-101", "Internal error (out of memory)", NULL);
+    int status = body ? web_send(c, 200, "application/json", body, len, NULL)
+        : bad         ? rc_api_error(c, 400, "CMN-101", "CMN-101", message, NULL)
+                      : rc_api_error(c, 500, "CMN-101", "CMN-101", "Internal error (out of memory)", NULL);
     free(body);
     user_unref(&user);
     return status;

@@ -38,7 +38,8 @@ int control_config_merge(state_config_t *cfg, const json_t *patch, char *err, si
     state_config_t next = *cfg;
     const char *key;
     json_t *v;
-    json_object_foreach((json_t *) patch, key, v) {
+    json_object_foreach((json_t *) patch, key, v)
+    {
         size_t i = 0;
         while (i < NKEYS && strcmp(s_keys[i].name, key) != 0)
             i++;
@@ -55,8 +56,7 @@ int control_config_merge(state_config_t *cfg, const json_t *patch, char *err, si
             *(bool *) field = json_is_true(v);
         }
         else {
-            if (!json_is_integer(v) || json_integer_value(v) < s_keys[i].min
-                || json_integer_value(v) > s_keys[i].max) {
+            if (!json_is_integer(v) || json_integer_value(v) < s_keys[i].min || json_integer_value(v) > s_keys[i].max) {
                 snprintf(err, err_size, "%s must be an integer in [%ld, %ld]", key, s_keys[i].min, s_keys[i].max);
                 return -1;
             }
@@ -159,35 +159,23 @@ int control_action(struct mg_connection *c, state_t *st, int arg)
     char all[8] = "";
     const char *qs = mg_get_request_info(c)->query_string;
     switch ((control_action_t) arg) {
-    case CONTROL_HEALTH:
-        return s_ok(c);
-    case CONTROL_COUNTERS:
-        return web_json(c, 200, counters_json(state_counters(st)), NULL);
-    case CONTROL_FAULT_ADD:
-        return s_fault_add(c, st);
-    case CONTROL_FAULT_LIST:
-        return web_json(c, 200, json_pack("{s:o}", "faults", fault_queue_json(state_faults(st))), NULL);
-    case CONTROL_FAULT_CLEAR:
-        fault_queue_clear(state_faults(st));
-        return s_ok(c);
-    case CONTROL_EXPIRE_ALL:
-        state_expire_all(st);
-        return s_ok(c);
-    case CONTROL_REVOKE_ALL:
-        state_revoke_all(st);
-        return s_ok(c);
-    case CONTROL_RESET:
-        state_reset(st);
-        log_info("mock.reset", "state=cleared");
-        return s_ok(c);
-    case CONTROL_CONFIG_GET:
-        state_config_get(st, &cfg);
-        return web_json(c, 200, control_config_json(&cfg), NULL);
-    case CONTROL_CONFIG_SET:
-        return s_config_set(c, st);
-    case CONTROL_TOKENS:
-        web_form_get(qs, qs ? strlen(qs) : 0, "all", all, sizeof all);
-        return web_json(c, 200, state_tokens_json(st, strcmp(all, "1") == 0 || strcmp(all, "true") == 0), NULL);
+        case CONTROL_HEALTH: return s_ok(c);
+        case CONTROL_COUNTERS: return web_json(c, 200, counters_json(state_counters(st)), NULL);
+        case CONTROL_FAULT_ADD: return s_fault_add(c, st);
+        case CONTROL_FAULT_LIST:
+            return web_json(c, 200, json_pack("{s:o}", "faults", fault_queue_json(state_faults(st))), NULL);
+        case CONTROL_FAULT_CLEAR: fault_queue_clear(state_faults(st)); return s_ok(c);
+        case CONTROL_EXPIRE_ALL: state_expire_all(st); return s_ok(c);
+        case CONTROL_REVOKE_ALL: state_revoke_all(st); return s_ok(c);
+        case CONTROL_RESET:
+            state_reset(st);
+            log_info("mock.reset", "state=cleared");
+            return s_ok(c);
+        case CONTROL_CONFIG_GET: state_config_get(st, &cfg); return web_json(c, 200, control_config_json(&cfg), NULL);
+        case CONTROL_CONFIG_SET: return s_config_set(c, st);
+        case CONTROL_TOKENS:
+            web_form_get(qs, qs ? strlen(qs) : 0, "all", all, sizeof all);
+            return web_json(c, 200, state_tokens_json(st, strcmp(all, "1") == 0 || strcmp(all, "true") == 0), NULL);
     }
     return s_bad(c, "unknown action");
 }

@@ -26,10 +26,17 @@ static const struct {
 };
 
 static const char *s_kinds[] = {
-    [FAULT_500] = "500", [FAULT_503] = "503", [FAULT_429] = "429",
-    [FAULT_SLOW] = "slow", [FAULT_GARBAGE] = "garbage", [FAULT_DROP] = "drop", [FAULT_HANG] = "hang",
-    [FAULT_403_PERMISSION] = "403-permission", [FAULT_403_ADMIN] = "403-admin",
-    [FAULT_INVALID_CLIENT] = "invalid_client", [FAULT_UNAUTHORIZED_CLIENT] = "unauthorized_client",
+    [FAULT_500] = "500",
+    [FAULT_503] = "503",
+    [FAULT_429] = "429",
+    [FAULT_SLOW] = "slow",
+    [FAULT_GARBAGE] = "garbage",
+    [FAULT_DROP] = "drop",
+    [FAULT_HANG] = "hang",
+    [FAULT_403_PERMISSION] = "403-permission",
+    [FAULT_403_ADMIN] = "403-admin",
+    [FAULT_INVALID_CLIENT] = "invalid_client",
+    [FAULT_UNAUTHORIZED_CLIENT] = "unauthorized_client",
 };
 
 //  RingCentral's bodies for these answers, as its API and token endpoint send them.
@@ -38,22 +45,32 @@ static const struct {
     const char *body;
 } s_bodies[FAULT_KIND_COUNT] = {
     [FAULT_403_PERMISSION] = { 403,
-        "{\"errorCode\":\"InsufficientPermissions\",\"message\":\"In order to call this API endpoint, "
-        "application needs to have [ReadCallLog] permission\",\"errors\":[{\"errorCode\":\"CMN-401\","
-        "\"message\":\"In order to call this API endpoint, application needs to have [ReadCallLog] "
-        "permission\",\"permissionName\":\"ReadCallLog\"}],\"permissionName\":\"ReadCallLog\"}" },
+                               "{\"errorCode\":\"InsufficientPermissions\",\"message\":\"In order to call this API "
+                               "endpoint, "
+                               "application needs to have [ReadCallLog] "
+                               "permission\",\"errors\":[{\"errorCode\":\"CMN-401\","
+                               "\"message\":\"In order to call this API endpoint, application needs to have "
+                               "[ReadCallLog] "
+                               "permission\",\"permissionName\":\"ReadCallLog\"}],\"permissionName\":"
+                               "\"ReadCallLog\"}" },
     [FAULT_403_ADMIN] = { 403,
-        "{\"errorCode\":\"CMN-408\",\"message\":\"In order to call this API endpoint, user needs to have "
-        "[ReadCompanyCallLog] permission for requested resource.\",\"errors\":[{\"errorCode\":\"CMN-408\","
-        "\"message\":\"In order to call this API endpoint, user needs to have [ReadCompanyCallLog] permission "
-        "for requested resource.\",\"permissionName\":\"ReadCompanyCallLog\"}],"
-        "\"permissionName\":\"ReadCompanyCallLog\"}" },
+                          "{\"errorCode\":\"CMN-408\",\"message\":\"In order to call this API endpoint, user needs to "
+                          "have "
+                          "[ReadCompanyCallLog] permission for requested "
+                          "resource.\",\"errors\":[{\"errorCode\":\"CMN-408\","
+                          "\"message\":\"In order to call this API endpoint, user needs to have [ReadCompanyCallLog] "
+                          "permission "
+                          "for requested resource.\",\"permissionName\":\"ReadCompanyCallLog\"}],"
+                          "\"permissionName\":\"ReadCompanyCallLog\"}" },
     [FAULT_INVALID_CLIENT] = { 401,
-        "{\"error\":\"invalid_client\",\"errors\":[{\"errorCode\":\"OAU-123\",\"message\":\"Invalid "
-        "client: mock-client\"}],\"error_description\":\"Invalid client: mock-client\"}" },
+                               "{\"error\":\"invalid_client\",\"errors\":[{\"errorCode\":\"OAU-123\",\"message\":"
+                               "\"Invalid "
+                               "client: mock-client\"}],\"error_description\":\"Invalid client: mock-client\"}" },
     [FAULT_UNAUTHORIZED_CLIENT] = { 400,
-        "{\"error\":\"unauthorized_client\",\"errors\":[{\"errorCode\":\"OAU-251\",\"message\":"
-        "\"Unauthorized for this grant type\"}],\"error_description\":\"Unauthorized for this grant type\"}" },
+                                    "{\"error\":\"unauthorized_client\",\"errors\":[{\"errorCode\":\"OAU-251\","
+                                    "\"message\":"
+                                    "\"Unauthorized for this grant type\"}],\"error_description\":\"Unauthorized for "
+                                    "this grant type\"}" },
 };
 
 const char *fault_body(fault_kind_t kind, int *status_p)
@@ -66,13 +83,12 @@ const char *fault_body(fault_kind_t kind, int *status_p)
 
 struct _fault_queue_t {
     pthread_mutex_t lock;
-    atomic_int length;      //  read without the lock: the common case is an empty queue
+    atomic_int length;  //  read without the lock: the common case is an empty queue
     fault_t items[QUEUE_MAX];
 };
 
 //  Read an optional integer field within [min, max]. Returns 0, or -1 with err set.
-static int s_int_field(const json_t *spec, const char *key, long min, long max, long *value, char *err,
-                       size_t err_size)
+static int s_int_field(const json_t *spec, const char *key, long min, long max, long *value, char *err, size_t err_size)
 {
     json_t *v = json_object_get(spec, key);
     if (!v)
@@ -97,9 +113,10 @@ int fault_parse(const json_t *spec, fault_t *out, char *err, size_t err_size)
     }
     const char *key;
     json_t *v;
-    json_object_foreach((json_t *) spec, key, v) {
-        if (strcmp(key, "target") && strcmp(key, "kind") && strcmp(key, "count")
-            && strcmp(key, "retry_after") && strcmp(key, "delay_ms")) {
+    json_object_foreach((json_t *) spec, key, v)
+    {
+        if (strcmp(key, "target") && strcmp(key, "kind") && strcmp(key, "count") && strcmp(key, "retry_after")
+            && strcmp(key, "delay_ms")) {
             snprintf(err, err_size, "unknown key %.40s", key);
             return -1;
         }
@@ -111,8 +128,9 @@ int fault_parse(const json_t *spec, fault_t *out, char *err, size_t err_size)
             snprintf(out->target, sizeof out->target, "%s", s_targets[i].name);
         }
     if (!out->targets) {
-        snprintf(err, err_size, "target must be one of token, code, refresh, revoke, api, extension, "
-                                "extension-call-log, account-call-log, authorize, any");
+        snprintf(err, err_size,
+                 "target must be one of token, code, refresh, revoke, api, extension, "
+                 "extension-call-log, account-call-log, authorize, any");
         return -1;
     }
     json_t *kind = json_object_get(spec, "kind");
@@ -128,8 +146,9 @@ int fault_parse(const json_t *spec, fault_t *out, char *err, size_t err_size)
             found = 1;
         }
     if (!found) {
-        snprintf(err, err_size, "kind must be one of 500, 503, 429, slow, garbage, drop, hang, 403-permission, "
-                                "403-admin, invalid_client, unauthorized_client");
+        snprintf(err, err_size,
+                 "kind must be one of 500, 503, 429, slow, garbage, drop, hang, 403-permission, "
+                 "403-admin, invalid_client, unauthorized_client");
         return -1;
     }
     if (s_int_field(spec, "count", 1, 1000000, &out->count, err, err_size) != 0
@@ -147,8 +166,8 @@ const char *fault_kind_name(fault_kind_t kind)
 json_t *fault_json(const fault_t *fault)
 {
     return json_pack("{s:s, s:s, s:I, s:I, s:I}", "target", fault->target, "kind", fault_kind_name(fault->kind),
-                     "count", (json_int_t) fault->count, "retry_after", (json_int_t) fault->retry_after,
-                     "delay_ms", (json_int_t) fault->delay_ms);
+                     "count", (json_int_t) fault->count, "retry_after", (json_int_t) fault->retry_after, "delay_ms",
+                     (json_int_t) fault->delay_ms);
 }
 
 fault_queue_t *fault_queue_new(void)

@@ -12,10 +12,10 @@
 
 //  What a RingCentral request is, for matching faults.
 typedef enum {
-    FAULT_AUTHORIZE = 1u << 0,          //  GET or POST /restapi/oauth/authorize
-    FAULT_CODE = 1u << 1,               //  token, grant_type=authorization_code
-    FAULT_REFRESH = 1u << 2,            //  token, grant_type=refresh_token
-    FAULT_TOKEN_OTHER = 1u << 3,        //  token, any other or no grant_type
+    FAULT_AUTHORIZE = 1u << 0,    //  GET or POST /restapi/oauth/authorize
+    FAULT_CODE = 1u << 1,         //  token, grant_type=authorization_code
+    FAULT_REFRESH = 1u << 2,      //  token, grant_type=refresh_token
+    FAULT_TOKEN_OTHER = 1u << 3,  //  token, any other or no grant_type
     FAULT_REVOKE = 1u << 4,
     FAULT_EXTENSION = 1u << 5,
     FAULT_EXTENSION_CALL_LOG = 1u << 6,
@@ -23,7 +23,13 @@ typedef enum {
 } fault_leaf_t;
 
 typedef enum {
-    FAULT_500, FAULT_503, FAULT_429, FAULT_SLOW, FAULT_GARBAGE, FAULT_DROP, FAULT_HANG,
+    FAULT_500,
+    FAULT_503,
+    FAULT_429,
+    FAULT_SLOW,
+    FAULT_GARBAGE,
+    FAULT_DROP,
+    FAULT_HANG,
     FAULT_403_PERMISSION,       //  403 InsufficientPermissions: the app lacks [ReadCallLog]
     FAULT_403_ADMIN,            //  403 CMN-408: the user lacks [ReadCompanyCallLog] (not an admin)
     FAULT_INVALID_CLIENT,       //  401 invalid_client (wrong client id or secret)
@@ -32,12 +38,12 @@ typedef enum {
 } fault_kind_t;
 
 typedef struct {
-    unsigned targets;       //  set of fault_leaf_t
-    char target[24];        //  the target's name, as given
+    unsigned targets;  //  set of fault_leaf_t
+    char target[24];   //  the target's name, as given
     fault_kind_t kind;
-    long count;             //  requests left to fault
-    long retry_after;       //  seconds, for 429 and 503
-    long delay_ms;          //  for slow
+    long count;        //  requests left to fault
+    long retry_after;  //  seconds, for 429 and 503
+    long delay_ms;     //  for slow
 } fault_t;
 
 typedef struct _fault_queue_t fault_queue_t;

@@ -26,8 +26,8 @@ typedef struct {
     const char *bind;
     long port;
     const char *port_file;
-    const char *uri_base;       //  the host the URIs in API bodies name (default: the mock's own URL)
-    const char *state_file;     //  logins kept across restarts (state_save), or NULL
+    const char *uri_base;    //  the host the URIs in API bodies name (default: the mock's own URL)
+    const char *state_file;  //  logins kept across restarts (state_save), or NULL
     long threads;
     long keep_alive_ms;
     state_client_t clients[MAX_CLIENTS];
@@ -51,7 +51,8 @@ static void s_usage(void)
             "  --uri-base URL     the scheme and host the URIs in API bodies (navigation, records) name,\n"
             "                     instead of the mock's own (tests: a client must never follow another host)\n"
             "  --state-file PATH  keep the logins (tokens, users) in PATH across restarts: loaded at start (a corrupt\n"
-            "                     file is logged and set aside as PATH.bad), saved within a second of a change and at exit\n"
+            "                     file is logged and set aside as PATH.bad), saved within a second of a change and at "
+            "exit\n"
             "LOG_LEVEL=debug logs one line per request.\n",
             MAX_CLIENTS);
 }
@@ -150,15 +151,15 @@ static void s_load_state(state_t *st, const char *path)
     else if (n < 0) {
         char bad[PATH_MAX];
         snprintf(bad, sizeof bad, "%s.bad", path);
-        log_warn("mockrc.state_invalid", "path=%s reason=\"%s\" msg=\"starting with no logins; the file is kept as %s\"",
-                 path, why, bad);
+        log_warn("mockrc.state_invalid",
+                 "path=%s reason=\"%s\" msg=\"starting with no logins; the file is kept as %s\"", path, why, bad);
         rename(path, bad);
     }
 }
 
 int main(int argc, char **argv)
 {
-    umask(077);     //  sockets, key and store files, state: this user's alone, whoever started us
+    umask(077);  //  sockets, key and store files, state: this user's alone, whoever started us
     options_t o = { .bind = "127.0.0.1", .port = 0, .threads = 256, .keep_alive_ms = 10000 };
     state_config_defaults(&o.config);
     if (s_parse(argc, argv, &o) != 0) {
@@ -202,8 +203,8 @@ int main(int argc, char **argv)
         mg_exit_library();
         return 1;
     }
-    log_info("mockrc.listen", "bind=%s port=%d url=%s clients=%zu threads=%ld auto_approve=%d latency_ms=%ld",
-             o.bind, server_port(server), server_url(server), o.nclients, o.threads, o.config.auto_approve,
+    log_info("mockrc.listen", "bind=%s port=%d url=%s clients=%zu threads=%ld auto_approve=%d latency_ms=%ld", o.bind,
+             server_port(server), server_url(server), o.nclients, o.threads, o.config.auto_approve,
              o.config.latency_ms);
 
     //  Save the state when it changed (every SAVE_EVERY_S at most); SIGHUP (logrotate moved the log
@@ -213,13 +214,13 @@ int main(int argc, char **argv)
     while (sig < 0 || sig == SIGHUP) {
         if (sig == SIGHUP)
             log_info("log.reopen", "ok=%d", log_file_reopen() == 0);
-        sig = sigtimedwait(&stop_signals, NULL, &(struct timespec) { SAVE_EVERY_S, 0 });
+        sig = sigtimedwait(&stop_signals, NULL, &(struct timespec){ SAVE_EVERY_S, 0 });
         uint64_t changes = o.state_file ? state_changes(st) : saved;
         if (changes != saved && state_save(st, o.state_file) == 0)
             saved = changes;
     }
     log_info("mockrc.stop", "signal=%d", sig);
-    state_stop(st);         //  wakes requests sleeping in latency or slow faults
+    state_stop(st);  //  wakes requests sleeping in latency or slow faults
     server_stop(&server);
     if (o.state_file && state_changes(st) != saved && state_save(st, o.state_file) == 0)
         log_info("mockrc.state_saved", "path=%s", o.state_file);

@@ -37,7 +37,7 @@ static void t_table(void)
     }
     CHECK(table_size(t) == 10000);
     int dup = 0;
-    CHECK(table_put(t, "key-7", &dup) == -1);       //  keys are unique
+    CHECK(table_put(t, "key-7", &dup) == -1);  //  keys are unique
     CHECK(*(int *) table_get(t, "key-7") == 7);
     CHECK(*(int *) table_get(t, "key-9999") == 9999);
     int *v = table_take(t, "key-42");
@@ -48,12 +48,12 @@ static void t_table(void)
     int visited = 0;
     table_sweep(t, s_drop_odd, &visited);
     CHECK(visited == 9999);
-    CHECK(table_size(t) == 4999);                  //  the 5000 even keys but key-42
+    CHECK(table_size(t) == 4999);  //  the 5000 even keys but key-42
     CHECK(table_get(t, "key-3") == NULL);
     CHECK(table_get(t, "key-4") != NULL);
     table_destroy(&t, free);
     CHECK(t == NULL);
-    table_destroy(&t, free);                        //  safe twice
+    table_destroy(&t, free);  //  safe twice
 }
 
 static void t_ratelimit_window(void)
@@ -64,9 +64,9 @@ static void t_ratelimit_window(void)
         CHECK(ratelimit_hit(r, "u1", 1000 + i, 5, 60000, &left) == 0);
         CHECK(left == 4 - i);
     }
-    CHECK(ratelimit_hit(r, "u1", 2000, 5, 60000, &left) == 1);     //  the 6th
+    CHECK(ratelimit_hit(r, "u1", 2000, 5, 60000, &left) == 1);  //  the 6th
     CHECK(left == 0);
-    CHECK(ratelimit_hit(r, "u2", 2000, 5, 60000, &left) == 0);     //  per key
+    CHECK(ratelimit_hit(r, "u2", 2000, 5, 60000, &left) == 0);  //  per key
     CHECK(left == 4);
     ratelimit_clear(r);
     CHECK(ratelimit_hit(r, "u1", 2001, 5, 60000, &left) == 0);
@@ -80,10 +80,10 @@ static void t_ratelimit_penalty_restarts(void)
     int left;
     for (int i = 0; i < 5; i++)
         ratelimit_hit(r, "u", 0, 5, 60000, &left);
-    CHECK(ratelimit_hit(r, "u", 10000, 5, 60000, &left) == 1);     //  penalty until 70000
-    CHECK(ratelimit_hit(r, "u", 50000, 5, 60000, &left) == 1);     //  restarts: until 110000
-    CHECK(ratelimit_hit(r, "u", 100000, 5, 60000, &left) == 1);    //  past 70000, still limited; until 160000
-    CHECK(ratelimit_hit(r, "u", 160000, 5, 60000, &left) == 0);    //  a full window without requests
+    CHECK(ratelimit_hit(r, "u", 10000, 5, 60000, &left) == 1);   //  penalty until 70000
+    CHECK(ratelimit_hit(r, "u", 50000, 5, 60000, &left) == 1);   //  restarts: until 110000
+    CHECK(ratelimit_hit(r, "u", 100000, 5, 60000, &left) == 1);  //  past 70000, still limited; until 160000
+    CHECK(ratelimit_hit(r, "u", 160000, 5, 60000, &left) == 0);  //  a full window without requests
     CHECK(left == 4);
     ratelimit_destroy(&r);
 }
@@ -103,13 +103,17 @@ static void t_fault_parse(void)
     CHECK(f.kind == FAULT_429 && f.count == 3 && f.retry_after == 9 && f.delay_ms == 1000);
     CHECK(f.targets == (FAULT_CODE | FAULT_REFRESH | FAULT_TOKEN_OTHER));
     json_decref(j);
-    j = s_spec("{\"target\":\"api\",\"kind\":503}");            //  a number works for the status kinds
+    j = s_spec("{\"target\":\"api\",\"kind\":503}");  //  a number works for the status kinds
     CHECK(fault_parse(j, &f, err, sizeof err) == 0 && f.kind == FAULT_503 && f.count == 1 && f.retry_after == 60);
     json_decref(j);
     const char *bad[] = {
-        "{\"target\":\"x\",\"kind\":\"500\"}", "{\"target\":\"api\",\"kind\":\"404\"}", "{\"kind\":\"500\"}",
-        "{\"target\":\"api\",\"kind\":\"500\",\"count\":0}", "{\"target\":\"api\",\"kind\":\"500\",\"delay_ms\":\"1\"}",
-        "{\"target\":\"api\",\"kind\":\"500\",\"extra\":1}", "[]",
+        "{\"target\":\"x\",\"kind\":\"500\"}",
+        "{\"target\":\"api\",\"kind\":\"404\"}",
+        "{\"kind\":\"500\"}",
+        "{\"target\":\"api\",\"kind\":\"500\",\"count\":0}",
+        "{\"target\":\"api\",\"kind\":\"500\",\"delay_ms\":\"1\"}",
+        "{\"target\":\"api\",\"kind\":\"500\",\"extra\":1}",
+        "[]",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         j = s_spec(bad[i]);
@@ -138,19 +142,19 @@ static void t_fault_queue(void)
     s_push(q, "{\"target\":\"code\",\"kind\":\"500\",\"count\":2}");
     s_push(q, "{\"target\":\"api\",\"kind\":\"drop\"}");
     s_push(q, "{\"target\":\"any\",\"kind\":\"slow\",\"delay_ms\":5}");
-    CHECK(fault_queue_take(q, FAULT_REFRESH, &f) == 1 && f.kind == FAULT_SLOW);    //  only "any" matches
+    CHECK(fault_queue_take(q, FAULT_REFRESH, &f) == 1 && f.kind == FAULT_SLOW);  //  only "any" matches
     CHECK(fault_queue_take(q, FAULT_REFRESH, &f) == 0);
     CHECK(fault_queue_take(q, FAULT_CODE, &f) == 1 && f.kind == FAULT_500);
     CHECK(fault_queue_take(q, FAULT_ACCOUNT_CALL_LOG, &f) == 1 && f.kind == FAULT_DROP);
     CHECK(fault_queue_take(q, FAULT_EXTENSION, &f) == 0);
-    CHECK(fault_queue_take(q, FAULT_CODE, &f) == 1 && f.kind == FAULT_500);        //  count 2
+    CHECK(fault_queue_take(q, FAULT_CODE, &f) == 1 && f.kind == FAULT_500);  //  count 2
     CHECK(fault_queue_take(q, FAULT_CODE, &f) == 0);
     json_t *list = fault_queue_json(q);
     CHECK(json_array_size(list) == 0);
     json_decref(list);
     for (int i = 0; i < 64; i++)
         s_push(q, "{\"target\":\"api\",\"kind\":\"500\"}");
-    CHECK(fault_queue_push(q, &f) == -1);           //  full
+    CHECK(fault_queue_push(q, &f) == -1);  //  full
     fault_queue_clear(q);
     CHECK(fault_queue_take(q, FAULT_EXTENSION, &f) == 0);
     fault_queue_destroy(&q);
@@ -162,10 +166,10 @@ static void t_counters(void)
     counters_t *c = counters_new();
     counters_add(c, CTR_TOKEN_CODE_OK);
     counters_add(c, CTR_TOKEN_CODE_OK);
-    counters_add(c, CTR_COUNT);                     //  ignored
+    counters_add(c, CTR_COUNT);  //  ignored
     CHECK(counters_get(c, CTR_TOKEN_CODE_OK) == 2);
     json_t *j = counters_json(c);
-    CHECK(json_object_size(j) == CTR_COUNT);        //  every name present and distinct
+    CHECK(json_object_size(j) == CTR_COUNT);  //  every name present and distinct
     CHECK(json_integer_value(json_object_get(j, "token.code.ok")) == 2);
     CHECK(json_integer_value(json_object_get(j, "token.refresh.rotated_reuse")) == 0);
     json_decref(j);
@@ -197,8 +201,8 @@ static void t_user_data(void)
         CHECK(json_is_object(json_object_get(j, "paging")));
         CHECK(json_is_object(json_object_get(j, "navigation")));
         json_decref(j);
-        CHECK(la != lb || memcmp(ba, bb, la) != 0);                 //  users differ
-        CHECK(la == la2 && memcmp(ba, ba2, la) == 0);               //  deterministic
+        CHECK(la != lb || memcmp(ba, bb, la) != 0);    //  users differ
+        CHECK(la == la2 && memcmp(ba, ba2, la) == 0);  //  deterministic
         free(ba);
         free(bb);
         free(ba2);
@@ -206,7 +210,7 @@ static void t_user_data(void)
     user_t *ref = user_ref(a);
     user_unref(&a);
     CHECK(a == NULL);
-    CHECK(strcmp(user_owner_id(ref), "100001") == 0);             //  still alive: one reference left
+    CHECK(strcmp(user_owner_id(ref), "100001") == 0);  //  still alive: one reference left
     user_unref(&ref);
     user_unref(&b);
     user_unref(&a2);

@@ -108,7 +108,7 @@ static void t_code_rules(void)
     CHECK(state_exchange(st, 0, g.code, URI1, other, &t) == STATE_BAD_VERIFIER);
     CHECK(state_exchange(st, 0, g.code, URI1, NULL, &t) == STATE_BAD_VERIFIER);
     CHECK(state_exchange(st, 0, g.code, URI1, "short", &t) == STATE_BAD_VERIFIER);
-    CHECK(state_exchange(st, 0, g.code, URI1, g.verifier, &t) == STATE_OK);     //  failures did not use it
+    CHECK(state_exchange(st, 0, g.code, URI1, g.verifier, &t) == STATE_OK);  //  failures did not use it
     CHECK(strcmp(t.owner_id, "100001") == 0);
     CHECK(t.expires_in == 3600 && t.refresh_expires_in == 604800);
     CHECK(strlen(t.access) == RAND_ID_SIZE - 1 && strcmp(t.access, t.refresh) != 0);
@@ -151,7 +151,7 @@ static void t_refresh_rotation(void)
     CHECK(state_refresh(st, 0, t1.refresh, &t2) == STATE_OK);
     CHECK(!t2.grace);
     CHECK(strcmp(t2.owner_id, t1.owner_id) == 0 && strcmp(t2.endpoint_id, t1.endpoint_id) == 0);
-    CHECK(s_api(st, t1.access) == STATE_NOT_FOUND);            //  old access: dead at once
+    CHECK(s_api(st, t1.access) == STATE_NOT_FOUND);  //  old access: dead at once
     CHECK(s_api(st, t2.access) == STATE_OK);
     CHECK(state_refresh(st, 0, t1.refresh, &t3) == STATE_ROTATED);
     CHECK(state_refresh(st, 0, t2.refresh, &t3) == STATE_OK);
@@ -166,9 +166,9 @@ static void t_refresh_grace(void)
     state_config_set(st, &cfg);
     state_tokens_t t1 = s_login(st, 0), t2, t3;
     CHECK(state_refresh(st, 0, t1.refresh, &t2) == STATE_OK);
-    CHECK(state_refresh(st, 0, t1.refresh, &t3) == STATE_OK);   //  within the grace window
+    CHECK(state_refresh(st, 0, t1.refresh, &t3) == STATE_OK);  //  within the grace window
     CHECK(t3.grace);
-    CHECK(s_api(st, t2.access) == STATE_NOT_FOUND);            //  the newest pair is the current one
+    CHECK(s_api(st, t2.access) == STATE_NOT_FOUND);  //  the newest pair is the current one
     CHECK(s_api(st, t3.access) == STATE_OK);
     state_destroy(&st);
 }
@@ -190,14 +190,14 @@ static void t_revoke(void)
 {
     state_t *st = s_state(NULL);
     state_tokens_t a = s_login(st, 0), b = s_login(st, 0), out;
-    CHECK(strcmp(a.owner_id, b.owner_id) != 0);                 //  each login is a new user
+    CHECK(strcmp(a.owner_id, b.owner_id) != 0);  //  each login is a new user
     CHECK(state_revoke(st, 1, a.access, &out) == STATE_WRONG_CLIENT);
     CHECK(state_revoke(st, 0, "unknown", &out) == STATE_NOT_FOUND);
     CHECK(state_revoke(st, 0, a.refresh, &out) == STATE_OK);
-    CHECK(state_revoke(st, 0, a.access, &out) == STATE_NOT_FOUND);   //  already ended
+    CHECK(state_revoke(st, 0, a.access, &out) == STATE_NOT_FOUND);  //  already ended
     CHECK(s_api(st, a.access) == STATE_NOT_FOUND);
     CHECK(state_refresh(st, 0, a.refresh, &out) == STATE_REVOKED);
-    CHECK(s_api(st, b.access) == STATE_OK);                     //  another login is untouched
+    CHECK(s_api(st, b.access) == STATE_OK);  //  another login is untouched
     state_destroy(&st);
 }
 
@@ -231,7 +231,7 @@ static void t_auth_limit(void)
     }
     CHECK(state_exchange(st, 0, g.code, URI1, g.verifier, &t) == STATE_RATE_LIMITED);
     CHECK(t.rate_window_s == 60);
-    state_tokens_t other = s_login(st, 0);                      //  another user: its own budget
+    state_tokens_t other = s_login(st, 0);  //  another user: its own budget
     CHECK(other.rate_remaining == 4);
     state_destroy(&st);
 }
@@ -248,7 +248,7 @@ static void t_pending(void)
     CHECK(state_pending_add(st, &req, id) == 0);
     CHECK(state_pending_take(st, id, &out) == 0);
     CHECK(out.client == 1 && strcmp(out.state, "abc") == 0);
-    CHECK(state_pending_take(st, id, &out) == -1);              //  once
+    CHECK(state_pending_take(st, id, &out) == -1);  //  once
     CHECK(state_pending_take(st, "unknown", &out) == -1);
     state_destroy(&st);
 }
@@ -277,7 +277,7 @@ static void t_tokens_json_and_reset(void)
     CHECK(json_array_size(json_object_get(all, "access")) == 0);
     json_decref(all);
     state_tokens_t again = s_login(st, 0);
-    CHECK(strcmp(again.owner_id, "100001") == 0);               //  numbering starts again
+    CHECK(strcmp(again.owner_id, "100001") == 0);  //  numbering starts again
     state_destroy(&st);
 }
 
@@ -289,7 +289,7 @@ static void t_sleep_stops(void)
     CHECK(state_now_ms() - t0 >= 30);
     state_stop(st);
     t0 = state_now_ms();
-    state_sleep_ms(st, 10000);                                  //  returns at once after stop
+    state_sleep_ms(st, 10000);  //  returns at once after stop
     CHECK(state_now_ms() - t0 < 1000);
     state_destroy(&st);
 }
@@ -316,7 +316,8 @@ static void t_save_load(void)
     if (f)
         fclose(f);
     CHECK(got > 0 && strstr(saved, "refresh_sha256") != NULL);
-    CHECK(!strstr(saved, a.access) && !strstr(saved, a.refresh) && !strstr(saved, b.access) && !strstr(saved, b.refresh));
+    CHECK(!strstr(saved, a.access) && !strstr(saved, a.refresh) && !strstr(saved, b.access)
+          && !strstr(saved, b.refresh));
 
     st = s_state(NULL);
     char why[160];
@@ -327,12 +328,14 @@ static void t_save_load(void)
     CHECK(state_refresh(st, 0, a.refresh, &t) == STATE_OK);
     CHECK(state_refresh(st, 1, b.refresh, &t) == STATE_OK && strcmp(t.owner_id, b.owner_id) == 0);
     state_tokens_t next = s_login(st, 0);
-    CHECK(strcmp(next.owner_id, "100004") == 0);        //  user 4: the numbering went on
+    CHECK(strcmp(next.owner_id, "100004") == 0);         //  user 4: the numbering went on
     CHECK(state_load(st, path, why, sizeof why) == -1);  //  only into an empty state
     state_destroy(&st);
 
     const char *bad[] = {
-        "garbage{", "[]", "{\"format\":\"mockrc-state\",\"version\":3,\"users\":1,\"grants\":[]}",
+        "garbage{",
+        "[]",
+        "{\"format\":\"mockrc-state\",\"version\":3,\"users\":1,\"grants\":[]}",
         "{\"format\":\"mockrc-state\",\"version\":1,\"users\":-1,\"grants\":[]}",
         "{\"format\":\"mockrc-state\",\"version\":1,\"users\":1,\"grants\":[{\"client\":\"app1\",\"user\":2,"
         "\"endpoint\":\"e\",\"refresh\":\"r1\",\"refresh_expires\":4000000000000}]}",
@@ -348,21 +351,23 @@ static void t_save_load(void)
         test_write_file(path, bad[i]);
         st = s_state(NULL);
         CHECK(state_load(st, path, why, sizeof why) == -1);
-        CHECK(strcmp(s_login(st, 0).owner_id, "100001") == 0);     //  empty: user 1 again
+        CHECK(strcmp(s_login(st, 0).owner_id, "100001") == 0);  //  empty: user 1 again
         state_destroy(&st);
     }
     //  An unknown app's login, or one run out, is skipped; the rest is taken in.
-    test_write_file(path, "{\"format\":\"mockrc-state\",\"version\":1,\"users\":2,\"grants\":[{\"client\":\"nope\",\"user\":1,"
-            "\"endpoint\":\"e\",\"refresh\":\"r1\",\"refresh_expires\":4000000000000},{\"client\":\"app1\",\"user\":2,"
-            "\"endpoint\":\"e\",\"refresh\":\"r2\",\"refresh_expires\":1},{\"client\":\"app2\",\"user\":2,"
-            "\"endpoint\":\"e\",\"refresh\":\"r3\",\"refresh_expires\":4000000000000}]}");
+    test_write_file(
+        path,
+        "{\"format\":\"mockrc-state\",\"version\":1,\"users\":2,\"grants\":[{\"client\":\"nope\",\"user\":1,"
+        "\"endpoint\":\"e\",\"refresh\":\"r1\",\"refresh_expires\":4000000000000},{\"client\":\"app1\",\"user\":2,"
+        "\"endpoint\":\"e\",\"refresh\":\"r2\",\"refresh_expires\":1},{\"client\":\"app2\",\"user\":2,"
+        "\"endpoint\":\"e\",\"refresh\":\"r3\",\"refresh_expires\":4000000000000}]}");
     st = s_state(NULL);
     CHECK(state_load(st, path, why, sizeof why) == 1);
     CHECK(state_refresh(st, 1, "r3", &t) == STATE_OK && strcmp(t.owner_id, "100002") == 0);
     state_destroy(&st);
     remove(path);
     st = s_state(NULL);
-    CHECK(state_load(st, path, why, sizeof why) == 0);      //  no file: nothing to take in
+    CHECK(state_load(st, path, why, sizeof why) == 0);  //  no file: nothing to take in
     state_destroy(&st);
 }
 

@@ -50,8 +50,7 @@ void ratelimit_clear(ratelimit_t *self)
     table_sweep(self->buckets, s_remove, NULL);
 }
 
-int ratelimit_hit(ratelimit_t *self, const char *key, int64_t now_ms, int limit, int64_t window_ms,
-                  int *remaining)
+int ratelimit_hit(ratelimit_t *self, const char *key, int64_t now_ms, int limit, int64_t window_ms, int *remaining)
 {
     bucket_t *b = table_get(self->buckets, key);
     if (!b) {
@@ -64,7 +63,7 @@ int ratelimit_hit(ratelimit_t *self, const char *key, int64_t now_ms, int limit,
         b->window_start = now_ms;
     }
     if (now_ms < b->penalty_until) {
-        b->penalty_until = now_ms + window_ms;      //  a request in the penalty restarts it
+        b->penalty_until = now_ms + window_ms;  //  a request in the penalty restarts it
         *remaining = 0;
         return 1;
     }

@@ -18,7 +18,6 @@ void ratelimit_destroy(ratelimit_t **self_p);
 void ratelimit_clear(ratelimit_t *self);
 //  Count one request of key at now_ms. Returns 0 when allowed (*remaining = requests left
 //  in the window), 1 when limited (*remaining = 0). Out of memory: allowed.
-int ratelimit_hit(ratelimit_t *self, const char *key, int64_t now_ms, int limit, int64_t window_ms,
-                  int *remaining);
+int ratelimit_hit(ratelimit_t *self, const char *key, int64_t now_ms, int limit, int64_t window_ms, int *remaining);
 
 #endif

@@ -14,8 +14,17 @@ int rc_rate_limited(struct mg_connection *c, const char *group, int limit, long 
     snprintf(window, sizeof window, "%ld", window_s);
     snprintf(retry, sizeof retry, "%ld", retry_after);
     const char *headers[] = {
-        "Retry-After", retry, "X-Rate-Limit-Group", group, "X-Rate-Limit-Limit", limit_s,
-        "X-Rate-Limit-Remaining", "0", "X-Rate-Limit-Window", window, NULL,
+        "Retry-After",
+        retry,
+        "X-Rate-Limit-Group",
+        group,
+        "X-Rate-Limit-Limit",
+        limit_s,
+        "X-Rate-Limit-Remaining",
+        "0",
+        "X-Rate-Limit-Window",
+        window,
+        NULL,
     };
     return rc_api_error(c, 429, "CMN-301", "CMN-301", "Request rate exceeded", headers);
 }
@@ -23,16 +32,16 @@ int rc_rate_limited(struct mg_connection *c, const char *group, int limit, long 
 int rc_oauth_error(struct mg_connection *c, int status, const char *error, const char *error_code,
                    const char *description, const char *const *headers)
 {
-    json_t *body = json_pack("{s:s, s:s, s:[{s:s, s:s}]}", "error", error, "error_description", description,
-                             "errors", "errorCode", error_code, "message", description);
+    json_t *body = json_pack("{s:s, s:s, s:[{s:s, s:s}]}", "error", error, "error_description", description, "errors",
+                             "errorCode", error_code, "message", description);
     return web_json(c, status, body, headers);
 }
 
-int rc_api_error(struct mg_connection *c, int status, const char *error_code, const char *sub_code,
-                 const char *message, const char *const *headers)
+int rc_api_error(struct mg_connection *c, int status, const char *error_code, const char *sub_code, const char *message,
+                 const char *const *headers)
 {
-    json_t *body = json_pack("{s:s, s:s, s:[{s:s, s:s}]}", "errorCode", error_code, "message", message,
-                             "errors", "errorCode", sub_code, "message", message);
+    json_t *body = json_pack("{s:s, s:s, s:[{s:s, s:s}]}", "errorCode", error_code, "message", message, "errors",
+                             "errorCode", sub_code, "message", message);
     return web_json(c, status, body, headers);
 }
 
@@ -67,41 +76,36 @@ int rc_begin(state_t *st, struct mg_connection *c, unsigned leaf)
     const char *retry_header[] = { "Retry-After", retry, NULL };
     static const char garbage[] = "<html><body>502 Bad Gateway (mock garbage)</body></html>\n{\"access_token\":";
     switch (f.kind) {
-    case FAULT_SLOW:
-        state_sleep_ms(st, f.delay_ms);
-        return 0;
-    case FAULT_500:
-        rc_api_error(c, 500, "CMN-500", "CMN-500", "Internal Server Error (mock fault)", NULL);
-        return 1;
-    case FAULT_503:
-        rc_api_error(c, 503, "CMN-211", "CMN-211", "Service Temporarily Unavailable (mock fault)", retry_header);
-        return 1;
-    case FAULT_429: {
-        const char *group = s_group(leaf);
-        rc_rate_limited(c, group, s_limit(group), 60, f.retry_after);
-        return 1;
-    }
-    case FAULT_GARBAGE:
-        web_send(c, 200, "application/json", garbage, sizeof garbage - 1, NULL);
-        return 1;
-    case FAULT_HANG:
-    case FAULT_DROP:
-        if (f.kind == FAULT_HANG)
-            state_sleep_ms(st, f.delay_ms);     //  then close without a reply, having done nothing
-        if (web_drop(c) != 0)
-            log_warn("fault.drop_failed", "reason=socket_not_found");
-        return 1;
-    case FAULT_403_PERMISSION:
-    case FAULT_403_ADMIN:
-    case FAULT_INVALID_CLIENT:
-    case FAULT_UNAUTHORIZED_CLIENT: {
-        int status = 500;
-        const char *body = fault_body(f.kind, &status);
-        web_send(c, status, "application/json", body, strlen(body), NULL);
-        return 1;
-    }
-    case FAULT_KIND_COUNT:
-        break;
+        case FAULT_SLOW: state_sleep_ms(st, f.delay_ms); return 0;
+        case FAULT_500:
+            rc_api_error(c, 500, "CMN-500", "CMN-500", "Internal Server Error (mock fault)", NULL);
+            return 1;
+        case FAULT_503:
+            rc_api_error(c, 503, "CMN-211", "CMN-211", "Service Temporarily Unavailable (mock fault)", retry_header);
+            return 1;
+        case FAULT_429: {
+            const char *group = s_group(leaf);
+            rc_rate_limited(c, group, s_limit(group), 60, f.retry_after);
+            return 1;
+        }
+        case FAULT_GARBAGE: web_send(c, 200, "application/json", garbage, sizeof garbage - 1, NULL); return 1;
+        case FAULT_HANG:
+        case FAULT_DROP:
+            if (f.kind == FAULT_HANG)
+                state_sleep_ms(st, f.delay_ms);  //  then close without a reply, having done nothing
+            if (web_drop(c) != 0)
+                log_warn("fault.drop_failed", "reason=socket_not_found");
+            return 1;
+        case FAULT_403_PERMISSION:
+        case FAULT_403_ADMIN:
+        case FAULT_INVALID_CLIENT:
+        case FAULT_UNAUTHORIZED_CLIENT: {
+            int status = 500;
+            const char *body = fault_body(f.kind, &status);
+            web_send(c, status, "application/json", body, strlen(body), NULL);
+            return 1;
+        }
+        case FAULT_KIND_COUNT: break;
     }
     return 0;
 }

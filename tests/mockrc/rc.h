@@ -18,7 +18,7 @@ int rc_oauth_error(struct mg_connection *c, int status, const char *error, const
                    const char *description, const char *const *headers);
 //  Send an API error {"errorCode","message","errors":[{"errorCode","message"}]} (headers as in
 //  web_send). Returns status.
-int rc_api_error(struct mg_connection *c, int status, const char *error_code, const char *sub_code,
-                 const char *message, const char *const *headers);
+int rc_api_error(struct mg_connection *c, int status, const char *error_code, const char *sub_code, const char *message,
+                 const char *const *headers);
 
 #endif

@@ -20,9 +20,9 @@
 struct _server_t {
     struct mg_context *ctx;
     int port;
-    char host[64];          //  where clients (and the waker) connect
+    char host[64];  //  where clients (and the waker) connect
     char url[128];
-    atomic_bool stopped;    //  tells the waker mg_stop has returned
+    atomic_bool stopped;  //  tells the waker mg_stop has returned
 };
 
 static int s_log_message(const struct mg_connection *c, const char *message)
@@ -53,8 +53,19 @@ server_t *server_start(const char *bind, long port, long threads, long keep_aliv
     snprintf(nthreads, sizeof nthreads, "%ld", threads);
     snprintf(keep_alive, sizeof keep_alive, "%ld", keep_alive_ms);
     const char *options[] = {
-        "listening_ports", ports, "num_threads", nthreads, "enable_keep_alive", "yes",
-        "keep_alive_timeout_ms", keep_alive, "tcp_nodelay", "1", "listen_backlog", "1024", NULL,
+        "listening_ports",
+        ports,
+        "num_threads",
+        nthreads,
+        "enable_keep_alive",
+        "yes",
+        "keep_alive_timeout_ms",
+        keep_alive,
+        "tcp_nodelay",
+        "1",
+        "listen_backlog",
+        "1024",
+        NULL,
     };
     struct mg_callbacks callbacks;
     memset(&callbacks, 0, sizeof callbacks);
@@ -71,8 +82,8 @@ server_t *server_start(const char *bind, long port, long threads, long keep_aliv
     mg_set_request_handler(self->ctx, "/", routes_handle, st);
     int any = strcmp(bind, "0.0.0.0") == 0 || strcmp(bind, "::") == 0;
     snprintf(self->host, sizeof self->host, "%s", any ? "127.0.0.1" : bind);
-    snprintf(self->url, sizeof self->url, strchr(self->host, ':') ? "http://[%s]:%d" : "http://%s:%d",
-             self->host, self->port);
+    snprintf(self->url, sizeof self->url, strchr(self->host, ':') ? "http://[%s]:%d" : "http://%s:%d", self->host,
+             self->port);
     return self;
 }
 
@@ -117,7 +128,7 @@ static void *s_waker(void *arg)
             connect(fd, (struct sockaddr *) &sa, len);
             close(fd);
         }
-        nanosleep(&(struct timespec) { 0, 20 * 1000 * 1000 }, NULL);
+        nanosleep(&(struct timespec){ 0, 20 * 1000 * 1000 }, NULL);
     }
     return NULL;
 }

@@ -17,9 +17,15 @@ int64_t state_now_ms(void)
 
 void state_config_defaults(state_config_t *cfg)
 {
-    *cfg = (state_config_t) {
-        .auto_approve = false, .latency_ms = 0, .auth_limit = false, .auth_window_ms = 60000,
-        .refresh_grace_ms = 0, .access_ttl = 3600, .refresh_ttl = 604800, .code_ttl = 60,
+    *cfg = (state_config_t){
+        .auto_approve = false,
+        .latency_ms = 0,
+        .auth_limit = false,
+        .auth_window_ms = 60000,
+        .refresh_grace_ms = 0,
+        .access_ttl = 3600,
+        .refresh_ttl = 604800,
+        .code_ttl = 60,
     };
 }
 
@@ -32,8 +38,7 @@ int state_client_parse(const char *arg, state_client_t *out)
         return -1;
     size_t id_len = (size_t) (c1 - arg);
     size_t secret_len = (size_t) (c2 - c1 - 1);
-    if (id_len >= sizeof out->id || secret_len >= sizeof out->secret
-        || strlen(c2 + 1) >= sizeof out->redirect_uri)
+    if (id_len >= sizeof out->id || secret_len >= sizeof out->secret || strlen(c2 + 1) >= sizeof out->redirect_uri)
         return -1;
     memcpy(out->id, arg, id_len);
     memcpy(out->secret, c1 + 1, secret_len);
@@ -317,8 +322,7 @@ static int s_rate_limited(state_t *self, const user_t *user, int client, int64_t
         return 0;
     char key[64];
     snprintf(key, sizeof key, "%s:%d", user_owner_id(user), client);
-    return ratelimit_hit(self->rate, key, now, STATE_AUTH_LIMIT, self->config.auth_window_ms,
-                         &out->rate_remaining);
+    return ratelimit_hit(self->rate, key, now, STATE_AUTH_LIMIT, self->config.auth_window_ms, &out->rate_remaining);
 }
 
 bool state_token_hash(const char *value, char out[RAND_ID_SIZE])
@@ -562,14 +566,13 @@ typedef struct {
 
 static int s_list_token(const char *key, void *value, void *arg)
 {
-    (void) key;         //  the hash
+    (void) key;  //  the hash
     listing_t *l = arg;
     token_t *t = value;
     if (!t->value[0])
-        return 0;       //  loaded from the state file: its value is not known any more
+        return 0;  //  loaded from the state file: its value is not known any more
     bool live = !t->grant->revoked && l->now < t->expires_ms
-                && (t->kind == TOKEN_ACCESS ? t->grant->access == t
-                                            : t->grant->refresh == t || l->now < t->dead_after_ms);
+        && (t->kind == TOKEN_ACCESS ? t->grant->access == t : t->grant->refresh == t || l->now < t->dead_after_ms);
     if (l->all || live)
         json_array_append_new(t->kind == TOKEN_ACCESS ? l->access : l->refresh, json_string(t->value));
     return 0;

@@ -19,12 +19,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STATE_CLIENT_ID_MAX 128     //  bytes with the NUL, for client id and secret
-#define STATE_URI_MAX 512           //  redirect URI
-#define STATE_STATE_MAX 512         //  the OAuth state parameter
-#define STATE_CHALLENGE_MAX 129     //  PKCE challenge (43 for S256) and verifier (43..128)
+#define STATE_CLIENT_ID_MAX 128  //  bytes with the NUL, for client id and secret
+#define STATE_URI_MAX 512        //  redirect URI
+#define STATE_STATE_MAX 512      //  the OAuth state parameter
+#define STATE_CHALLENGE_MAX 129  //  PKCE challenge (43 for S256) and verifier (43..128)
 #define STATE_PENDING_TTL_MS (10 * 60 * 1000)
-#define STATE_AUTH_LIMIT 5          //  Auth group: requests per user and app per window
+#define STATE_AUTH_LIMIT 5  //  Auth group: requests per user and app per window
 
 typedef struct {
     char id[STATE_CLIENT_ID_MAX];
@@ -33,14 +33,14 @@ typedef struct {
 } state_client_t;
 
 typedef struct {
-    bool auto_approve;          //  authorize answers 302 at once instead of the login page
-    long latency_ms;            //  added to every RingCentral endpoint
-    bool auth_limit;            //  enforce the Auth-group limit
-    long auth_window_ms;        //  the limit's window and penalty (60000)
-    long refresh_grace_ms;      //  how long a rotated refresh token still works (0)
-    long access_ttl;            //  seconds (3600)
-    long refresh_ttl;           //  seconds (604800)
-    long code_ttl;              //  seconds (60)
+    bool auto_approve;      //  authorize answers 302 at once instead of the login page
+    long latency_ms;        //  added to every RingCentral endpoint
+    bool auth_limit;        //  enforce the Auth-group limit
+    long auth_window_ms;    //  the limit's window and penalty (60000)
+    long refresh_grace_ms;  //  how long a rotated refresh token still works (0)
+    long access_ttl;        //  seconds (3600)
+    long refresh_ttl;       //  seconds (604800)
+    long code_ttl;          //  seconds (60)
 } state_config_t;
 
 //  A validated authorize request (what a login page or a code remembers).
@@ -54,14 +54,14 @@ typedef struct {
 
 typedef enum {
     STATE_OK,
-    STATE_NOT_FOUND,            //  unknown code or token (or an access token that is no longer current)
-    STATE_USED,                 //  code already exchanged (the login it gave is now revoked)
+    STATE_NOT_FOUND,  //  unknown code or token (or an access token that is no longer current)
+    STATE_USED,       //  code already exchanged (the login it gave is now revoked)
     STATE_EXPIRED,
-    STATE_WRONG_CLIENT,         //  issued to another client
+    STATE_WRONG_CLIENT,  //  issued to another client
     STATE_REDIRECT_MISMATCH,
-    STATE_BAD_VERIFIER,         //  missing, malformed, or its S256 is not the challenge
-    STATE_REVOKED,              //  the login was revoked
-    STATE_ROTATED,              //  a refresh token already rotated, past its grace
+    STATE_BAD_VERIFIER,  //  missing, malformed, or its S256 is not the challenge
+    STATE_REVOKED,       //  the login was revoked
+    STATE_ROTATED,       //  a refresh token already rotated, past its grace
     STATE_RATE_LIMITED,
 } state_result_t;
 
@@ -73,9 +73,9 @@ typedef struct {
     long refresh_expires_in;
     char owner_id[24];
     char endpoint_id[24];
-    bool grace;                 //  a rotated refresh token was accepted within its grace window
-    int rate_remaining;         //  Auth-group requests left, or -1 when the limit did not apply
-    long rate_window_s;         //  the limit's window (and Retry-After) in seconds
+    bool grace;          //  a rotated refresh token was accepted within its grace window
+    int rate_remaining;  //  Auth-group requests left, or -1 when the limit did not apply
+    long rate_window_s;  //  the limit's window (and Retry-After) in seconds
 } state_tokens_t;
 
 typedef struct _state_t state_t;

@@ -23,29 +23,29 @@ typedef struct {
     token_kind_t kind;
     grant_t *grant;
     int64_t expires_ms;
-    int64_t dead_after_ms;      //  a rotated refresh token: end of its grace window
+    int64_t dead_after_ms;  //  a rotated refresh token: end of its grace window
     bool rotated;
-    char value[RAND_ID_SIZE];   //  as issued; "" for a token loaded from the state file (only its hash is kept there)
-    char hash[RAND_ID_SIZE];    //  base64url SHA-256 of the value: the key of state->tokens (as a real server keeps them)
+    char value[RAND_ID_SIZE];  //  as issued; "" for a token loaded from the state file (only its hash is kept there)
+    char hash[RAND_ID_SIZE];  //  base64url SHA-256 of the value: the key of state->tokens (as a real server keeps them)
 } token_t;
 
 //  One login: the token family issued from one code.
 struct _grant_t {
     grant_t *next;
     int client;
-    user_t *user;               //  borrowed from state->users
+    user_t *user;  //  borrowed from state->users
     char endpoint_id[24];
     bool revoked;
-    token_t *access;            //  the current pair (NULL once swept)
+    token_t *access;  //  the current pair (NULL once swept)
     token_t *refresh;
 };
 
 typedef struct {
     state_authz_t req;
-    user_t *user;               //  borrowed from state->users
+    user_t *user;  //  borrowed from state->users
     int64_t expires_ms;
     bool used;
-    grant_t *grant;             //  what the exchange issued
+    grant_t *grant;  //  what the exchange issued
 } code_t;
 
 typedef struct {
@@ -74,7 +74,7 @@ struct _state_t {
     pthread_mutex_t sleep_lock;
     pthread_cond_t sleep_cond;
     bool stopping;
-    uint64_t changes;           //  +1 on every change worth saving (state_changes)
+    uint64_t changes;  //  +1 on every change worth saving (state_changes)
 };
 
 //  Record a change for state_changes (called with the write lock).

@@ -26,7 +26,7 @@
 #define SAVE_FILE_MAX ((size_t) 64 << 20)
 #define SAVE_USERS_MAX 1000000
 #define SAVE_GRANTS_MAX 1000000
-#define SAVE_TIME_MAX ((json_int_t) 4102444800000)     //  2100-01-01 in ms: later expiries are not believed
+#define SAVE_TIME_MAX ((json_int_t) 4102444800000)  //  2100-01-01 in ms: later expiries are not believed
 
 uint64_t state_changes(state_t *self)
 {
@@ -48,12 +48,14 @@ static json_t *s_export(state_t *self, int64_t now_mono, int64_t now_wall)
         if (g->revoked || !g->refresh || g->refresh->expires_ms <= now_mono)
             continue;
         size_t user = user_number(g->user);
-        json_t *o = json_pack("{s:s, s:I, s:s, s:s, s:I}", "client", self->clients[g->client].id,
-                              "user", (json_int_t) user, "endpoint", g->endpoint_id, "refresh_sha256", g->refresh->hash,
+        json_t *o = json_pack("{s:s, s:I, s:s, s:s, s:I}", "client", self->clients[g->client].id, "user",
+                              (json_int_t) user, "endpoint", g->endpoint_id, "refresh_sha256", g->refresh->hash,
                               "refresh_expires", (json_int_t) (g->refresh->expires_ms - now_mono + now_wall));
-        if (o && g->access && (json_object_set_new(o, "access_sha256", json_string(g->access->hash)) != 0
-                               || json_object_set_new(o, "access_expires", json_integer(
-                                      (json_int_t) (g->access->expires_ms - now_mono + now_wall))) != 0)) {
+        if (o && g->access
+            && (json_object_set_new(o, "access_sha256", json_string(g->access->hash)) != 0
+                || json_object_set_new(o, "access_expires",
+                                       json_integer((json_int_t) (g->access->expires_ms - now_mono + now_wall)))
+                    != 0)) {
             json_decref(o);
             o = NULL;
         }
@@ -107,7 +109,7 @@ static bool s_token_ok(const char *v)
 {
     size_t len = v ? strlen(v) : 0;
     return len > 0 && len < RAND_ID_SIZE
-           && strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == len;
+        && strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == len;
 }
 
 //  Add one token read from the file by its hash (version 1: its value) (called with the write lock). Returns NULL
@@ -126,7 +128,7 @@ static token_t *s_token_add(state_t *self, token_kind_t kind, grant_t *g, const 
     token_t *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
-    *t = (token_t) { .kind = kind, .grant = g, .expires_ms = expires_ms };
+    *t = (token_t){ .kind = kind, .grant = g, .expires_ms = expires_ms };
     snprintf(t->value, sizeof t->value, "%s", value ? value : "");
     snprintf(t->hash, sizeof t->hash, "%s", hash);
     if (table_put(self->tokens, t->hash, t) != 0) {
@@ -143,9 +145,9 @@ static long s_import(state_t *self, json_t *doc, int64_t now_mono, int64_t now_w
     const char *format = json_string_value(json_object_get(doc, "format"));
     json_t *users = json_object_get(doc, "users"), *grants = json_object_get(doc, "grants");
     json_int_t version = json_integer_value(json_object_get(doc, "version"));
-    if (!format || strcmp(format, SAVE_FORMAT) != 0 || version < 1 || version > SAVE_VERSION
-        || !json_is_integer(users) || json_integer_value(users) < 0 || json_integer_value(users) > SAVE_USERS_MAX
-        || !json_is_array(grants) || json_array_size(grants) > SAVE_GRANTS_MAX) {
+    if (!format || strcmp(format, SAVE_FORMAT) != 0 || version < 1 || version > SAVE_VERSION || !json_is_integer(users)
+        || json_integer_value(users) < 0 || json_integer_value(users) > SAVE_USERS_MAX || !json_is_array(grants)
+        || json_array_size(grants) > SAVE_GRANTS_MAX) {
         snprintf(why, why_size, "not a mockrc state file of version 1 to %d (or over its bounds)", SAVE_VERSION);
         return -1;
     }
@@ -159,7 +161,8 @@ static long s_import(state_t *self, json_t *doc, int64_t now_mono, int64_t now_w
     long taken = 0;
     size_t i;
     json_t *o;
-    json_array_foreach(grants, i, o) {
+    json_array_foreach(grants, i, o)
+    {
         const char *client = json_string_value(json_object_get(o, "client"));
         const char *endpoint = json_string_value(json_object_get(o, "endpoint"));
         //  Version 1 kept the tokens, version 2 their hashes.
@@ -168,7 +171,7 @@ static long s_import(state_t *self, json_t *doc, int64_t now_mono, int64_t now_w
         const char *access = json_string_value(json_object_get(o, v1 ? "access" : "access_sha256"));
         json_t *user = json_object_get(o, "user"), *rexp = json_object_get(o, "refresh_expires");
         json_t *aexp = json_object_get(o, "access_expires");
-        if (!client || !endpoint || strlen(endpoint) >= sizeof ((grant_t *) 0)->endpoint_id || !json_is_integer(user)
+        if (!client || !endpoint || strlen(endpoint) >= sizeof((grant_t *) 0)->endpoint_id || !json_is_integer(user)
             || json_integer_value(user) < 1 || (size_t) json_integer_value(user) > nusers || !s_time_ok(rexp)
             || (access && !s_time_ok(aexp))) {
             snprintf(why, why_size, "login %zu is malformed", i);
@@ -177,7 +180,7 @@ static long s_import(state_t *self, json_t *doc, int64_t now_mono, int64_t now_w
         int c = state_client_find(self, client);
         int64_t refresh_ms = now_mono + (json_integer_value(rexp) - now_wall);
         if (c < 0 || refresh_ms <= now_mono)
-            continue;       //  an app no longer registered, or a login that has run out meanwhile
+            continue;  //  an app no longer registered, or a login that has run out meanwhile
         size_t u = (size_t) json_integer_value(user) - 1;
         if (!self->users[u] && !(self->users[u] = user_new((unsigned) u + 1, self->base_url))) {
             snprintf(why, why_size, "out of memory");
@@ -188,7 +191,7 @@ static long s_import(state_t *self, json_t *doc, int64_t now_mono, int64_t now_w
             snprintf(why, why_size, "out of memory");
             return -1;
         }
-        *g = (grant_t) { .next = self->grants, .client = c, .user = self->users[u] };
+        *g = (grant_t){ .next = self->grants, .client = c, .user = self->users[u] };
         snprintf(g->endpoint_id, sizeof g->endpoint_id, "%s", endpoint);
         self->grants = g;
         g->refresh = s_token_add(self, TOKEN_REFRESH, g, refresh, v1 ? refresh : NULL, refresh_ms);
@@ -240,6 +243,6 @@ long state_load(state_t *self, const char *path, char *why, size_t why_size)
     pthread_rwlock_unlock(&self->lock);
     json_decref(doc);
     if (taken < 0)
-        state_reset(self);      //  never half a state: start fresh
+        state_reset(self);  //  never half a state: start fresh
     return taken;
 }

@@ -14,7 +14,7 @@ typedef struct _entry_t {
 
 struct _table_t {
     entry_t **buckets;
-    size_t nbuckets;        //  always a power of two
+    size_t nbuckets;  //  always a power of two
     size_t size;
 };
 
@@ -84,7 +84,7 @@ static void s_grow(table_t *self)
     size_t n = self->nbuckets * 2;
     entry_t **buckets = calloc(n, sizeof *buckets);
     if (!buckets)
-        return;     //  keep the old buckets: slower, still correct
+        return;  //  keep the old buckets: slower, still correct
     for (size_t i = 0; i < self->nbuckets; i++) {
         entry_t *e = self->buckets[i];
         while (e) {

@@ -11,7 +11,7 @@ typedef struct _table_t table_t;
 
 //  Called for each entry by table_sweep; return nonzero to remove the entry
 //  (the callback then owns, and usually frees, value).
-typedef int (table_fn)(const char *key, void *value, void *arg);
+typedef int(table_fn)(const char *key, void *value, void *arg);
 
 //  Create an empty table. Returns NULL when out of memory.
 table_t *table_new(void);

@@ -49,8 +49,15 @@ static const char *const *s_rate_headers(const state_tokens_t *t, char *remainin
         return NULL;
     snprintf(remaining, 16, "%d", t->rate_remaining);
     snprintf(window, 16, "%ld", t->rate_window_s);
-    const char *h[] = { "X-Rate-Limit-Group", "Auth", "X-Rate-Limit-Limit", "5", "X-Rate-Limit-Remaining",
-                        remaining, "X-Rate-Limit-Window", window, NULL };
+    const char *h[] = { "X-Rate-Limit-Group",
+                        "Auth",
+                        "X-Rate-Limit-Limit",
+                        "5",
+                        "X-Rate-Limit-Remaining",
+                        remaining,
+                        "X-Rate-Limit-Window",
+                        window,
+                        NULL };
     memcpy(out, h, sizeof h);
     return out;
 }
@@ -76,17 +83,16 @@ static int s_refused(struct mg_connection *c, state_t *st, state_result_t r, con
 
 static int s_issued(struct mg_connection *c, const state_tokens_t *t)
 {
-    json_t *body = json_pack("{s:s, s:s, s:I, s:s, s:I, s:s, s:s, s:s}", "access_token", t->access,
-                             "token_type", "bearer", "expires_in", (json_int_t) t->expires_in, "refresh_token",
-                             t->refresh, "refresh_token_expires_in", (json_int_t) t->refresh_expires_in, "scope",
+    json_t *body = json_pack("{s:s, s:s, s:I, s:s, s:I, s:s, s:s, s:s}", "access_token", t->access, "token_type",
+                             "bearer", "expires_in", (json_int_t) t->expires_in, "refresh_token", t->refresh,
+                             "refresh_token_expires_in", (json_int_t) t->refresh_expires_in, "scope",
                              "ReadAccounts ReadCallLog", "owner_id", t->owner_id, "endpoint_id", t->endpoint_id);
     char remaining[16], window[16];
     const char *headers[9];
     return web_json(c, 200, body, s_rate_headers(t, remaining, window, headers));
 }
 
-static int s_bad_request(struct mg_connection *c, state_t *st, counter_id_t counter, const char *error,
-                         const char *why)
+static int s_bad_request(struct mg_connection *c, state_t *st, counter_id_t counter, const char *error, const char *why)
 {
     counters_add(state_counters(st), counter);
     return rc_oauth_error(c, 400, error, "OAU-101", why, NULL);

@@ -26,9 +26,9 @@ struct _user_t {
     unsigned long extension_id;
     char owner_id[24];
     char name[48];
-    char number[24];            //  the user's direct phone number
-    char base[256];             //  the mock's base URL, for the URIs in the bodies
-    long long anchor_ms;        //  the login, to the minute: every call lies before it
+    char number[24];      //  the user's direct phone number
+    char base[256];       //  the mock's base URL, for the URIs in the bodies
+    long long anchor_ms;  //  the login, to the minute: every call lies before it
     //  The bodies are built on the first API call, not at login: most logins of a load test
     //  never call an API, and building them (jansson) was the largest part of a mock login.
     pthread_mutex_t build_lock;
@@ -43,8 +43,8 @@ static json_t *s_paging(int count, int with_totals)
 {
     int end = count > 0 ? count - 1 : 0;
     if (with_totals)
-        return json_pack("{s:i, s:i, s:i, s:i, s:i, s:i}", "page", 1, "totalPages", 1, "perPage", 100,
-                         "totalElements", count, "pageStart", 0, "pageEnd", end);
+        return json_pack("{s:i, s:i, s:i, s:i, s:i, s:i}", "page", 1, "totalPages", 1, "perPage", 100, "totalElements",
+                         count, "pageStart", 0, "pageEnd", end);
     return json_pack("{s:i, s:i, s:i, s:i}", "page", 1, "perPage", 100, "pageStart", 0, "pageEnd", end);
 }
 
@@ -53,8 +53,8 @@ static json_t *s_navigation(const char *uri)
     return json_pack("{s:{s:s}, s:{s:s}}", "firstPage", "uri", uri, "lastPage", "uri", uri);
 }
 
-static json_t *s_extension(const user_t *self, const char *base, unsigned long id, const char *number,
-                           const char *name, const char *type)
+static json_t *s_extension(const user_t *self, const char *base, unsigned long id, const char *number, const char *name,
+                           const char *type)
 {
     char uri[512];
     snprintf(uri, sizeof uri, "%s/restapi/v1.0/account/%lu/extension/%lu", base, self->account_id, id);
@@ -65,8 +65,8 @@ static json_t *s_extension(const user_t *self, const char *base, unsigned long i
     for (char *p = email; *p; p++)
         *p = *p == ' ' ? '.' : (char) (*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
     return json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:{s:s}, s:{s:s}}", "uri", uri, "id", (json_int_t) id,
-                     "extensionNumber", number, "name", name, "type", type, "status", "Enabled",
-                     "contact", "email", email, "account", "id", account);
+                     "extensionNumber", number, "name", name, "type", type, "status", "Enabled", "contact", "email",
+                     email, "account", "id", account);
 }
 
 //  How long before the anchor call i of a line starts (ms): the first CALLS_RECENT within 20 hours, then
@@ -85,8 +85,8 @@ static void s_iso(long long ms, char *out, size_t size)
     time_t t = (time_t) (ms / 1000);
     struct tm tm;
     gmtime_r(&t, &tm);
-    snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-             tm.tm_hour, tm.tm_min, tm.tm_sec, (int) (ms % 1000));
+    snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+             tm.tm_min, tm.tm_sec, (int) (ms % 1000));
 }
 
 //  ISO 8601 (YYYY-MM-DD[THH:MM[:SS[.fff]]][Z|+HH:MM|-HH:MM], no zone = UTC) to ms. Returns 0, or -1.
@@ -135,8 +135,8 @@ static int s_parse_iso(const char *s, long long *ms)
 
 typedef struct {
     long long start_ms;
-    unsigned i;                 //  the call's number on its line
-    bool reception;             //  the reception's line (else the user's)
+    unsigned i;      //  the call's number on its line
+    bool reception;  //  the reception's line (else the user's)
 } s_slot_t;
 
 //  Call slot of the user (deterministic: the same user and slot give the same call).
@@ -145,42 +145,43 @@ static json_t *s_call(const user_t *self, const char *base, const s_slot_t *slot
 {
     static const char *const in_results[] = { "Accepted", "Missed", "Accepted", "Voicemail", "Accepted", "Declined" };
     static const char *const out_results[] = { "Call connected", "No Answer", "Call connected", "Busy", "Hang Up" };
-    static const char *const names[] = { "Alice Chen", "Bob Martinez", "Carol Okafor", "Dev Patel", "Erin O'Neil",
-                                         "Farah Haddad", "", "Gus Lindqvist" };
+    static const char *const names[] = { "Alice Chen", "Bob Martinez", "Carol Okafor",
+                                         "Dev Patel",  "Erin O'Neil",  "Farah Haddad",
+                                         "",           "Gus Lindqvist" };
     unsigned n = self->n, i = slot->i + (slot->reception ? 1000 : 0);
     char id[48], uri[512], session[32], start[64], other[24];
     snprintf(id, sizeof id, "CL%uX%u", n, i);
-    snprintf(uri, sizeof uri, "%s/restapi/v1.0/account/%lu/extension/%lu/call-log/%s", base,
-             self->account_id, ext_id, id);
+    snprintf(uri, sizeof uri, "%s/restapi/v1.0/account/%lu/extension/%lu/call-log/%s", base, self->account_id, ext_id,
+             id);
     snprintf(session, sizeof session, "%lu", 40000000000UL + n * 10000UL + i);
     s_iso(slot->start_ms, start, sizeof start);
     snprintf(other, sizeof other, "+1650555%04u", (n * 10 + i) % 10000);
     const char *other_name = names[(n + i) % (sizeof names / sizeof names[0])];
     bool inbound = (i * 7 + n) % 5 < 3, fax = (i + n) % 9 == 4;
     const char *result = fax ? (inbound ? "Received" : "Sent")
-                             : inbound ? in_results[(i + n) % 6] : out_results[(i * 3 + n) % 5];
+        : inbound            ? in_results[(i + n) % 6]
+                             : out_results[(i * 3 + n) % 5];
     bool talked = strcmp(result, "Accepted") == 0 || strcmp(result, "Call connected") == 0 || fax;
-    int duration = !talked ? (strcmp(result, "Voicemail") == 0 ? 20 + (int) (i % 40) : 0)
-                           : (i + n) % 11 == 3 ? 3600 + (int) ((n * 37 + i * 53) % 1800)
-                                               : 15 + (int) ((n * 37 + i * 53) % 900);
-    json_t *me = json_pack("{s:s, s:s, s:I}", "phoneNumber", ext_number, "name", ext_name,
-                           "extensionId", (json_int_t) ext_id);
-    json_t *them = *other_name ? json_pack("{s:s, s:s, s:s}", "phoneNumber", other, "name", other_name,
-                                           "location", "Palo Alto, CA")
-                               : json_pack("{s:s}", "phoneNumber", other);
-    json_t *call = json_pack("{s:s, s:s, s:s, s:s, s:i, s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "uri", uri,
-                             "id", id, "sessionId", session, "startTime", start, "duration", duration,
-                             "durationMs", (json_int_t) duration * 1000, "type", fax ? "Fax" : "Voice",
-                             "direction", inbound ? "Inbound" : "Outbound", "action",
-                             fax ? (inbound ? "Incoming Fax" : "Outgoing Fax") : "Phone Call", "result", result,
-                             "transport", (i % 3) ? "PSTN" : "VoIP", "from", inbound ? them : me,
-                             "to", inbound ? me : them);
+    int duration = !talked  ? (strcmp(result, "Voicemail") == 0 ? 20 + (int) (i % 40) : 0)
+        : (i + n) % 11 == 3 ? 3600 + (int) ((n * 37 + i * 53) % 1800)
+                            : 15 + (int) ((n * 37 + i * 53) % 900);
+    json_t *me =
+        json_pack("{s:s, s:s, s:I}", "phoneNumber", ext_number, "name", ext_name, "extensionId", (json_int_t) ext_id);
+    json_t *them = *other_name
+        ? json_pack("{s:s, s:s, s:s}", "phoneNumber", other, "name", other_name, "location", "Palo Alto, CA")
+        : json_pack("{s:s}", "phoneNumber", other);
+    json_t *call = json_pack(
+        "{s:s, s:s, s:s, s:s, s:i, s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "uri", uri, "id", id, "sessionId", session,
+        "startTime", start, "duration", duration, "durationMs", (json_int_t) duration * 1000, "type",
+        fax ? "Fax" : "Voice", "direction", inbound ? "Inbound" : "Outbound", "action",
+        fax ? (inbound ? "Incoming Fax" : "Outgoing Fax") : "Phone Call", "result", result, "transport",
+        (i % 3) ? "PSTN" : "VoIP", "from", inbound ? them : me, "to", inbound ? me : them);
     if (call && detailed) {
-        json_t *leg = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:O, s:O}", "startTime", start, "type",
-                                fax ? "Fax" : "Voice", "duration", duration, "direction", inbound ? "Inbound" : "Outbound",
-                                "action", json_string_value(json_object_get(call, "action")), "result", result,
-                                "legType", inbound ? "Accept" : "PstnToSip", "from", json_object_get(call, "from"),
-                                "to", json_object_get(call, "to"));
+        json_t *leg = json_pack(
+            "{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:O, s:O}", "startTime", start, "type", fax ? "Fax" : "Voice",
+            "duration", duration, "direction", inbound ? "Inbound" : "Outbound", "action",
+            json_string_value(json_object_get(call, "action")), "result", result, "legType",
+            inbound ? "Accept" : "PstnToSip", "from", json_object_get(call, "from"), "to", json_object_get(call, "to"));
         json_object_set_new(call, "legs", leg ? json_pack("[o]", leg) : json_array());
     }
     return call;
@@ -191,8 +192,8 @@ static json_t *s_list(const char *uri, json_t *records, int with_totals)
     if (!records)
         return NULL;
     json_t *paging = s_paging((int) json_array_size(records), with_totals);
-    return json_pack("{s:s, s:o, s:o, s:o}", "uri", uri, "records", records, "paging", paging,
-                     "navigation", s_navigation(uri));
+    return json_pack("{s:s, s:o, s:o, s:o}", "uri", uri, "records", records, "paging", paging, "navigation",
+                     s_navigation(uri));
 }
 
 static int s_store(user_t *self, user_api_t api, json_t *body)
@@ -213,8 +214,7 @@ static int s_build(user_t *self, const char *base)
     char reception[48], uri[512];
     snprintf(reception, sizeof reception, "Reception %u", self->n);
 
-    json_t *exts = json_pack("[o, o]",
-                             s_extension(self, base, self->extension_id, "101", self->name, "User"),
+    json_t *exts = json_pack("[o, o]", s_extension(self, base, self->extension_id, "101", self->name, "User"),
                              s_extension(self, base, reception_id, "102", reception, "Department"));
     snprintf(uri, sizeof uri, "%s/restapi/v1.0/account/%lu/extension?page=1&perPage=100", base, self->account_id);
     if (s_store(self, USER_API_EXTENSION, s_list(uri, exts, 1)) != 0)
@@ -241,17 +241,28 @@ static const char *s_query(const char *query, s_query_t *q)
 {
     size_t len = query ? strlen(query) : 0;
     char num[16];
-    *q = (s_query_t) { .page = 1, .per_page = PER_PAGE_DEFAULT };
-    struct { const char *name; char *dst; size_t size; } text[] = {
-        { "dateFrom", q->date_from, sizeof q->date_from }, { "dateTo", q->date_to, sizeof q->date_to },
-        { "view", q->view, sizeof q->view }, { "direction", q->direction, sizeof q->direction },
+    *q = (s_query_t){ .page = 1, .per_page = PER_PAGE_DEFAULT };
+    struct {
+        const char *name;
+        char *dst;
+        size_t size;
+    } text[] = {
+        { "dateFrom", q->date_from, sizeof q->date_from },
+        { "dateTo", q->date_to, sizeof q->date_to },
+        { "view", q->view, sizeof q->view },
+        { "direction", q->direction, sizeof q->direction },
         { "type", q->type, sizeof q->type },
     };
     for (size_t k = 0; k < sizeof text / sizeof text[0]; k++)
         if (web_form_get(query, len, text[k].name, text[k].dst, text[k].size) == -2)
             return text[k].name;
-    struct { const char *name; long *dst; long max; } nums[] = {
-        { "page", &q->page, 1000000 }, { "perPage", &q->per_page, 1000 },
+    struct {
+        const char *name;
+        long *dst;
+        long max;
+    } nums[] = {
+        { "page", &q->page, 1000000 },
+        { "perPage", &q->per_page, 1000 },
     };
     for (size_t k = 0; k < 2; k++) {
         int rc = web_form_get(query, len, nums[k].name, num, sizeof num);
@@ -268,7 +279,7 @@ static const char *s_query(const char *query, s_query_t *q)
     q->to_ms = (long long) now.tv_sec * 1000 + now.tv_nsec / 1000000;
     if (q->date_to[0] && s_parse_iso(q->date_to, &q->to_ms) != 0)
         return "dateTo";
-    q->from_ms = q->to_ms - DAY_MS;     //  RingCentral's default: the 24 hours before dateTo
+    q->from_ms = q->to_ms - DAY_MS;  //  RingCentral's default: the 24 hours before dateTo
     if (q->date_from[0] && s_parse_iso(q->date_from, &q->from_ms) != 0)
         return "dateFrom";
     if (q->view[0] && strcmp(q->view, "Simple") != 0 && strcmp(q->view, "Detailed") != 0)
@@ -287,9 +298,13 @@ static void s_page_uri(char *out, size_t size, const char *path, const s_query_t
     snprintf(p, sizeof p, "%ld", page);
     snprintf(pp, sizeof pp, "%ld", q->per_page);
     const char *const params[][2] = {
-        { "view", q->view[0] ? q->view : "Simple" }, { "dateFrom", q->date_from[0] ? q->date_from : NULL },
-        { "dateTo", q->date_to[0] ? q->date_to : NULL }, { "direction", q->direction[0] ? q->direction : NULL },
-        { "type", q->type[0] ? q->type : NULL }, { "page", p }, { "perPage", pp },
+        { "view", q->view[0] ? q->view : "Simple" },
+        { "dateFrom", q->date_from[0] ? q->date_from : NULL },
+        { "dateTo", q->date_to[0] ? q->date_to : NULL },
+        { "direction", q->direction[0] ? q->direction : NULL },
+        { "type", q->type[0] ? q->type : NULL },
+        { "page", p },
+        { "perPage", pp },
     };
     if (web_url_build(out, size, path, params, sizeof params / sizeof params[0]) != 0)
         snprintf(out, size, "%s", path);
@@ -322,27 +337,27 @@ static char *s_call_log(user_t *self, user_api_t api, const char *query, size_t 
     if (account)
         snprintf(path, sizeof path, "%s/restapi/v1.0/account/%lu/call-log", self->base, self->account_id);
     else
-        snprintf(path, sizeof path, "%s/restapi/v1.0/account/%lu/extension/%lu/call-log", self->base,
-                 self->account_id, self->extension_id);
+        snprintf(path, sizeof path, "%s/restapi/v1.0/account/%lu/extension/%lu/call-log", self->base, self->account_id,
+                 self->extension_id);
     long pages = count ? (long) ((count + (size_t) q.per_page - 1) / (size_t) q.per_page) : 1;
     size_t first = (size_t) (q.page - 1) * (size_t) q.per_page;
     json_t *records = json_array();
     bool detailed = strcmp(q.view, "Detailed") == 0;
     for (size_t k = first; records && k < count && k < first + (size_t) q.per_page; k++) {
         bool rec = slots[k].reception;
-        json_array_append_new(records, s_call(self, self->base, &slots[k], rec ? reception_id : self->extension_id,
-                                              rec ? reception : self->name, rec ? "+14155550000" : self->number,
-                                              detailed));
+        json_array_append_new(records,
+                              s_call(self, self->base, &slots[k], rec ? reception_id : self->extension_id,
+                                     rec ? reception : self->name, rec ? "+14155550000" : self->number, detailed));
     }
     size_t n = json_array_size(records);
     char uri[1024], nav_uri[1024];
     s_page_uri(uri, sizeof uri, path, &q, q.page);
     //  An empty page has no page fields (RingCentral omits pageStart/pageEnd and the totals then).
-    json_t *paging = n ? json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "page", (json_int_t) q.page, "totalPages",
-                                   (json_int_t) pages, "perPage", (json_int_t) q.per_page, "totalElements",
-                                   (json_int_t) count, "pageStart", (json_int_t) first, "pageEnd",
-                                   (json_int_t) (first + n - 1))
-                       : json_pack("{s:I, s:I}", "page", (json_int_t) q.page, "perPage", (json_int_t) q.per_page);
+    json_t *paging = n
+        ? json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "page", (json_int_t) q.page, "totalPages", (json_int_t) pages,
+                    "perPage", (json_int_t) q.per_page, "totalElements", (json_int_t) count, "pageStart",
+                    (json_int_t) first, "pageEnd", (json_int_t) (first + n - 1))
+        : json_pack("{s:I, s:I}", "page", (json_int_t) q.page, "perPage", (json_int_t) q.per_page);
     json_t *nav = json_object();
     s_page_uri(nav_uri, sizeof nav_uri, path, &q, 1);
     json_object_set_new(nav, "firstPage", json_pack("{s:s}", "uri", nav_uri));
@@ -356,8 +371,8 @@ static char *s_call_log(user_t *self, user_api_t api, const char *query, size_t 
     }
     s_page_uri(nav_uri, sizeof nav_uri, path, &q, pages);
     json_object_set_new(nav, "lastPage", json_pack("{s:s}", "uri", nav_uri));
-    json_t *body = json_pack("{s:s, s:o, s:o, s:o}", "uri", uri, "records", records, "paging", paging,
-                             "navigation", nav);
+    json_t *body =
+        json_pack("{s:s, s:o, s:o, s:o}", "uri", uri, "records", records, "paging", paging, "navigation", nav);
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     json_decref(body);
     *len = text ? strlen(text) : 0;

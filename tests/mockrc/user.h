@@ -9,9 +9,9 @@
 #include <stddef.h>
 
 typedef enum {
-    USER_API_EXTENSION,             //  GET /restapi/v1.0/account/~/extension
-    USER_API_EXTENSION_CALL_LOG,    //  GET /restapi/v1.0/account/~/extension/~/call-log
-    USER_API_ACCOUNT_CALL_LOG,      //  GET /restapi/v1.0/account/~/call-log
+    USER_API_EXTENSION,           //  GET /restapi/v1.0/account/~/extension
+    USER_API_EXTENSION_CALL_LOG,  //  GET /restapi/v1.0/account/~/extension/~/call-log
+    USER_API_ACCOUNT_CALL_LOG,    //  GET /restapi/v1.0/account/~/call-log
     USER_API_COUNT
 } user_api_t;
 

@@ -89,7 +89,7 @@ static int s_shutdown_sockets(int local_port, const char *peer_addr, int peer_po
         char laddr[INET6_ADDRSTRLEN] = "", paddr[INET6_ADDRSTRLEN] = "";
         if (getsockname((int) fd, (struct sockaddr *) &local, &llen) != 0
             || getpeername((int) fd, (struct sockaddr *) &peer, &plen) != 0)
-            continue;       //  not a socket, or a listening one
+            continue;  //  not a socket, or a listening one
         if (s_port(&local, laddr, sizeof laddr) != local_port)
             continue;
         int peer_port_now = s_port(&peer, paddr, sizeof paddr);
@@ -199,8 +199,8 @@ int web_basic_auth(const struct mg_connection *c, char *id, size_t id_size, char
     size_t b64_len = strlen(b64);
     while (b64_len && b64[b64_len - 1] == ' ')
         b64_len--;
-    if (sodium_base642bin(bin, sizeof bin - 1, b64, b64_len, NULL, &bin_len, &end,
-                          sodium_base64_VARIANT_ORIGINAL) != 0 || end != b64 + b64_len)
+    if (sodium_base642bin(bin, sizeof bin - 1, b64, b64_len, NULL, &bin_len, &end, sodium_base64_VARIANT_ORIGINAL) != 0
+        || end != b64 + b64_len)
         return -1;
     bin[bin_len] = '\0';
     if (memchr(bin, '\0', bin_len))
@@ -239,12 +239,12 @@ int web_html_escape(const char *text, char *out, size_t out_size)
         const char *rep;
         char one[2] = { *p, '\0' };
         switch (*p) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '"': rep = "&quot;"; break;
-        case '\'': rep = "&#39;"; break;
-        default: rep = one; break;
+            case '&': rep = "&amp;"; break;
+            case '<': rep = "&lt;"; break;
+            case '>': rep = "&gt;"; break;
+            case '"': rep = "&quot;"; break;
+            case '\'': rep = "&#39;"; break;
+            default: rep = one; break;
         }
         size_t len = strlen(rep);
         if (n + len >= out_size) {

@@ -29,7 +29,7 @@
 #define AT_TIMEOUT_MS 12000
 #define AT_HARD_MS (3 * AT_TIMEOUT_MS)
 #define AT_LEASE_MS (AT_HARD_MS + 5000)
-#define AT_MONO0 ((int64_t) 1000000)      //  the monotonic clock at the start of a case
+#define AT_MONO0 ((int64_t) 1000000)  //  the monotonic clock at the start of a case
 #define AT_SERVER "https://rc.test"
 #define AT_CLIENT_ID "app-id"
 #define AT_CLIENT_SECRET "app-secret"
@@ -39,8 +39,8 @@ typedef struct {
     config_t cfg;
     authsvc_t a;
     void *ctx;
-    void *client;               //  the test's DEALER: the replies arrive here
-    svc_peer_t peer;            //  its identity, as svc hands it to the handler
+    void *client;     //  the test's DEALER: the replies arrive here
+    svc_peer_t peer;  //  its identity, as svc hands it to the handler
 } at_t;
 
 //  Start an authsvc with both environments configured, an empty store, no transfer recorded, the clocks at
@@ -76,7 +76,7 @@ static inline void at_start(at_t *t)
     t->client = t->a.svc ? zmq_socket(t->ctx, ZMQ_DEALER) : NULL;
     CHECK(t->a.store && t->a.refresh && t->a.svc && t->client);
     if (!t->client)
-        abort();        //  nothing below can run
+        abort();  //  nothing below can run
     int zero = 0;
     snprintf((char *) t->peer.id, sizeof t->peer.id, "test-client");
     t->peer.len = strlen((char *) t->peer.id);
@@ -180,9 +180,11 @@ static inline int at_record(at_t *t, const char *sid, store_session_t *rec)
 static inline const char *at_tokens(int n)
 {
     static char body[512];
-    snprintf(body, sizeof body, "{\"access_token\":\"access-%d\",\"refresh_token\":\"refresh-%d\",\"token_type\":"
+    snprintf(body, sizeof body,
+             "{\"access_token\":\"access-%d\",\"refresh_token\":\"refresh-%d\",\"token_type\":"
              "\"bearer\",\"expires_in\":3600,\"refresh_token_expires_in\":604800,\"owner_id\":\"owner-1\","
-             "\"scope\":\"ReadAccounts ReadCallLog\"}", n, n);
+             "\"scope\":\"ReadAccounts ReadCallLog\"}",
+             n, n);
     return body;
 }
 
@@ -203,7 +205,8 @@ static inline proto_msg_t *at_expect_error(at_t *t, uint64_t rid, proto_code_t c
     if (!CHECK(ok))
         fprintf(stderr, "#   wanted ERROR %s for rid %llu, got %s %s rid %llu\n", proto_code_name(code),
                 (unsigned long long) rid, msg ? proto_type_name(proto_msg_type(msg)) : "nothing",
-                msg ? proto_code_name(proto_error_code(msg)) : "", msg ? (unsigned long long) proto_msg_rid(msg) : 0ULL);
+                msg ? proto_code_name(proto_error_code(msg)) : "",
+                msg ? (unsigned long long) proto_msg_rid(msg) : 0ULL);
     return msg;
 }
 

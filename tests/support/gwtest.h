@@ -55,13 +55,13 @@ typedef struct {
     bool bound;
     //  behaviour (set under lock)
     fake_mode_t mode;
-    proto_code_t error[PROTO_TYPE_COUNT];   //  answer this type with ERROR{code}; 0: the canned reply
-    int64_t retry_after;                    //  for injected errors; < 0 unset
-    int delay_ms;                           //  answer requests (not PING) this late
-    int uptime;                             //  what PING_OK says (seconds)
-    bool stale_first;                       //  send a reply with another id and a garbage frame first
-    char logged_in_sid[RAND_ID_SIZE];       //  SESSION of this sid (or new_sid) says logged in
-    char new_sid[RAND_ID_SIZE];             //  what EXCHANGE_OK rotates to
+    proto_code_t error[PROTO_TYPE_COUNT];  //  answer this type with ERROR{code}; 0: the canned reply
+    int64_t retry_after;                   //  for injected errors; < 0 unset
+    int delay_ms;                          //  answer requests (not PING) this late
+    int uptime;                            //  what PING_OK says (seconds)
+    bool stale_first;                      //  send a reply with another id and a garbage frame first
+    char logged_in_sid[RAND_ID_SIZE];      //  SESSION of this sid (or new_sid) says logged in
+    char new_sid[RAND_ID_SIZE];            //  what EXCHANGE_OK rotates to
     //  records (read under lock)
     int count[PROTO_TYPE_COUNT];
     char last_sid[PROTO_TYPE_COUNT][RAND_ID_SIZE];
@@ -86,52 +86,51 @@ static inline proto_msg_t *s_fake_reply(fake_t *f, const proto_msg_t *req)
     proto_msg_t *r = proto_msg_new(proto_reply_type(type), rid);
     const char *sid = proto_schema_field(type, "sid") && proto_msg_has(req, "sid") ? proto_msg_str(req, "sid") : "";
     switch (type) {
-    case PROTO_PING:
-        proto_msg_set_str(r, "service", f->service);
-        proto_msg_set_int(r, "pid", getpid());
-        proto_msg_set_int(r, "uptime", f->uptime);
-        break;
-    case PROTO_AUTH_URL:
-        proto_msg_set_str(r, "url", FAKE_URL);
-        proto_msg_set_str(r, "redirect_uri", "http://localhost:5000/oauth2callback");
-        break;
-    case PROTO_EXCHANGE:
-        proto_msg_set_str(r, "new_sid", f->new_sid);
-        proto_msg_set_str(r, "env", "sandbox");
-        proto_msg_set_str(r, "owner_id", FAKE_OWNER);
-        break;
-    case PROTO_SESSION: {
-        bool in = *sid && (strcmp(sid, f->logged_in_sid) == 0 || strcmp(sid, f->new_sid) == 0);
-        proto_msg_set_bool(r, "logged_in", in);
-        if (in) {
+        case PROTO_PING:
+            proto_msg_set_str(r, "service", f->service);
+            proto_msg_set_int(r, "pid", getpid());
+            proto_msg_set_int(r, "uptime", f->uptime);
+            break;
+        case PROTO_AUTH_URL:
+            proto_msg_set_str(r, "url", FAKE_URL);
+            proto_msg_set_str(r, "redirect_uri", "http://localhost:5000/oauth2callback");
+            break;
+        case PROTO_EXCHANGE:
+            proto_msg_set_str(r, "new_sid", f->new_sid);
             proto_msg_set_str(r, "env", "sandbox");
             proto_msg_set_str(r, "owner_id", FAKE_OWNER);
-            proto_msg_set_int(r, "access_expires_in", 3000);
+            break;
+        case PROTO_SESSION: {
+            bool in = *sid && (strcmp(sid, f->logged_in_sid) == 0 || strcmp(sid, f->new_sid) == 0);
+            proto_msg_set_bool(r, "logged_in", in);
+            if (in) {
+                proto_msg_set_str(r, "env", "sandbox");
+                proto_msg_set_str(r, "owner_id", FAKE_OWNER);
+                proto_msg_set_int(r, "access_expires_in", 3000);
+            }
+            break;
         }
-        break;
-    }
-    case PROTO_LOGOUT:
-        proto_msg_set_bool(r, "revoked", true);
-        break;
-    case PROTO_API:
-        proto_msg_set_int(r, "status", 200);
-        proto_msg_set_str(r, "content_type", "application/json; charset=utf-8");
-        proto_msg_set_str(r, "body", FAKE_BODY);
-        break;
-    case PROTO_READY:
-        proto_msg_set_str(r, "store", "ok");
-        proto_msg_set_str(r, "config", "ok");
-        proto_msg_set_str(r, "mock", "ok");
-        break;
-    case PROTO_STATS: {
-        char text[256];
-        snprintf(text, sizeof text, "# HELP rcauth_fake_total F.\n# TYPE rcauth_fake_total counter\n"
-                 "rcauth_fake_total{service=\"%s\"} 1\n", f->service);
-        proto_msg_set_str(r, "text", text);
-        break;
-    }
-    default:
-        break;
+        case PROTO_LOGOUT: proto_msg_set_bool(r, "revoked", true); break;
+        case PROTO_API:
+            proto_msg_set_int(r, "status", 200);
+            proto_msg_set_str(r, "content_type", "application/json; charset=utf-8");
+            proto_msg_set_str(r, "body", FAKE_BODY);
+            break;
+        case PROTO_READY:
+            proto_msg_set_str(r, "store", "ok");
+            proto_msg_set_str(r, "config", "ok");
+            proto_msg_set_str(r, "mock", "ok");
+            break;
+        case PROTO_STATS: {
+            char text[256];
+            snprintf(text, sizeof text,
+                     "# HELP rcauth_fake_total F.\n# TYPE rcauth_fake_total counter\n"
+                     "rcauth_fake_total{service=\"%s\"} 1\n",
+                     f->service);
+            proto_msg_set_str(r, "text", text);
+            break;
+        }
+        default: break;
     }
     return r;
 }
@@ -261,7 +260,7 @@ static inline void *s_fake_run(void *arg)
 //  Prepare a fake (not yet bound) for service at endpoint.
 static inline void fake_init(fake_t *f, void *zctx, const char *service, const char *endpoint)
 {
-    char copy[CONFIG_PATH_MAX];     //  endpoint may live next to f: copy it before clearing f
+    char copy[CONFIG_PATH_MAX];  //  endpoint may live next to f: copy it before clearing f
     snprintf(copy, sizeof copy, "%s", endpoint);
     memset(f, 0, sizeof *f);
     f->zctx = zctx;
@@ -334,7 +333,6 @@ static inline int fake_count(fake_t *f, proto_type_t type)
     return n;
 }
 
-
 //  Whether the last request of type that f saw carried sid (read under f's lock: the fake's thread writes it).
 static inline bool fake_saw_sid(fake_t *f, proto_type_t type, const char *sid)
 {
@@ -386,10 +384,10 @@ typedef struct {
     long status;
     char *body;
     size_t body_len;
-    char *head;             //  every response header line, as received
+    char *head;  //  every response header line, as received
     size_t head_len;
     long ms;
-    bool ok;                //  curl got a response
+    bool ok;  //  curl got a response
 } http_resp_t;
 
 typedef struct {
@@ -415,7 +413,7 @@ static inline size_t s_http_collect(char *ptr, size_t size, size_t nmemb, void *
 
 //  One request to the gateway at port; headers is NULL-terminated (may be NULL), body NULL for none.
 static inline http_resp_t http_do(int port, const char *method, const char *path, const char *const *headers,
-                           const char *body)
+                                  const char *body)
 {
     http_resp_t r = { 0 };
     CURL *c = curl_easy_init();
@@ -503,13 +501,13 @@ typedef struct {
     fake_t auth, api;
     server_t *server;
     int port;
-    char cookie[128];       //  "Cookie: rcsid=<the fake's logged-in sid>.<tag>"
+    char cookie[128];  //  "Cookie: rcsid=<the fake's logged-in sid>.<tag>"
 } gwenv_t;
 
 //  Start e: threads workers; https: PUBLIC_URL is https (the __Host- cookie); start_fakes: the fakes answer.
 static inline void gwenv_up_with(gwenv_t *e, bool start_fakes, int threads, bool https)
 {
-    static int seq;     //  each server its own endpoints
+    static int seq;  //  each server its own endpoints
     memset(e, 0, sizeof *e);
     e->zctx = zmq_ctx_new();
     e->cfg.gateway_internal_port = 0;
@@ -521,13 +519,13 @@ static inline void gwenv_up_with(gwenv_t *e, bool start_fakes, int threads, bool
     e->cfg.service_timeout_ms = GWENV_TIMEOUT_MS;
     e->cfg.timeout_ms = 1000;
     e->cfg.demo_mode = true;
-    char metrics_port[16];      //  none unless a test asks (gwenv_metrics_port): test servers never take 9464
+    char metrics_port[16];  //  none unless a test asks (gwenv_metrics_port): test servers never take 9464
     snprintf(metrics_port, sizeof metrics_port, "%d", gwenv_metrics_port);
     setenv("METRICS_PORT", gwenv_metrics_port == SERVER_METRICS_ANY ? "any" : metrics_port, 1);
     fake_init(&e->auth, e->zctx, "authsvc", e->cfg.authsvc_endpoint);
     fake_init(&e->api, e->zctx, "apisvc", e->cfg.apisvc_endpoint);
     char err[128], value[SESSION_COOKIE_VALUE_SIZE];
-    static bool keyed;      //  one key per test process: a second server accepts the first one's cookies
+    static bool keyed;  //  one key per test process: a second server accepts the first one's cookies
     if (!keyed)
         CHECK((keyed = session_key_load(NULL, err, sizeof err) == 0));
     CHECK(session_cookie_value(e->auth.logged_in_sid, value, sizeof value) == 0);
@@ -605,6 +603,7 @@ static inline int gwenv_main(const char *name, int argc, char **argv, const test
     curl_global_cleanup();
     return rc;
 }
-#define GWENV_MAIN(name, argc, argv, cases) gwenv_main((name), (argc), (argv), (cases), sizeof(cases) / sizeof((cases)[0]))
+#define GWENV_MAIN(name, argc, argv, cases) \
+    gwenv_main((name), (argc), (argv), (cases), sizeof(cases) / sizeof((cases)[0]))
 
 #endif

@@ -91,7 +91,7 @@ static int s_end(size_t i, http_response_t *resp)
     if (i >= s_count || s_transfers[i].call.ended)
         return -1;
     s_transfer_t *t = &s_transfers[i];
-    t->call.ended = true;       //  before the callback: it may start transfers of its own
+    t->call.ended = true;  //  before the callback: it may start transfers of its own
     resp->elapsed_ms = (long) (clock_mono_ms() - t->started_ms);
     t->done(resp, t->arg);
     return 0;
@@ -100,11 +100,14 @@ static int s_end(size_t i, http_response_t *resp)
 int http_script_reply(size_t i, long status, long retry_after, const char *body)
 {
     size_t len = body ? strlen(body) : 0;
-    char *copy = malloc(len + 1);      //  the callback gets a body of its own, NUL-terminated, as from http.c
+    char *copy = malloc(len + 1);  //  the callback gets a body of its own, NUL-terminated, as from http.c
     if (!copy)
         return -1;
     memcpy(copy, body ? body : "", len + 1);
-    http_response_t resp = { .error = HTTP_OK, .status = status, .body = copy, .body_len = len,
+    http_response_t resp = { .error = HTTP_OK,
+                             .status = status,
+                             .body = copy,
+                             .body_len = len,
                              .retry_after = retry_after > 0 ? retry_after : -1 };
     if (len && body[0] == '{')
         snprintf(resp.content_type, sizeof resp.content_type, "application/json");

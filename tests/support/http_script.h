@@ -21,12 +21,12 @@
 typedef struct {
     char method[8];
     char url[1024];
-    char *form;                 //  the form body, "" when none
+    char *form;  //  the form body, "" when none
     char basic_user[128];
     char basic_pass[128];
-    bool bearer;                //  an Authorization: Bearer header was asked for
-    long timeout_ms;            //  the request's total timeout (0: the client's)
-    bool ended;                 //  answered (http_script_reply / _fail)
+    bool bearer;      //  an Authorization: Bearer header was asked for
+    long timeout_ms;  //  the request's total timeout (0: the client's)
+    bool ended;       //  answered (http_script_reply / _fail)
 } http_script_call_t;
 
 //  Forget every recorded transfer (those still in flight are dropped, never answered) and any http_script_refuse.

@@ -16,7 +16,7 @@ typedef struct {
 
 static int s_hold_fn(store_t *self, MDB_txn *txn, void *arg, bool *commit)
 {
-    (void) commit;          //  never committed
+    (void) commit;  //  never committed
     s_hold_t *h = arg;
     if (h->write) {
         //  Dirty the transaction so a crash has something to lose.

@@ -26,7 +26,7 @@ int store_test_stale_at_open(const store_t *self);
 //  The current size of this process's map (grows on MDB_MAP_RESIZED and for deletes in a full map).
 size_t store_test_map_size(store_t *self);
 
-#define NOW ((int64_t) 1800000000000)       //  a fixed "now" for the cases that pass time in
+#define NOW ((int64_t) 1800000000000)  //  a fixed "now" for the cases that pass time in
 #define HOUR ((int64_t) 3600 * 1000)
 
 static inline const char *s_dir(const char *name)
@@ -59,11 +59,11 @@ static inline void s_session(store_session_t *rec, int seed, int64_t expires)
 static inline bool s_session_eq(const store_session_t *a, const store_session_t *b)
 {
     return strcmp(a->env, b->env) == 0 && strcmp(a->access_token, b->access_token) == 0
-           && strcmp(a->refresh_token, b->refresh_token) == 0 && a->expires_at == b->expires_at
-           && a->refresh_expires_at == b->refresh_expires_at && strcmp(a->owner_id, b->owner_id) == 0
-           && strcmp(a->scope, b->scope) == 0 && a->version == b->version
-           && a->refreshing_until == b->refreshing_until && strcmp(a->prev_sid, b->prev_sid) == 0
-           && a->rate_limited_until == b->rate_limited_until && a->refreshing_pid == b->refreshing_pid;
+        && strcmp(a->refresh_token, b->refresh_token) == 0 && a->expires_at == b->expires_at
+        && a->refresh_expires_at == b->refresh_expires_at && strcmp(a->owner_id, b->owner_id) == 0
+        && strcmp(a->scope, b->scope) == 0 && a->version == b->version && a->refreshing_until == b->refreshing_until
+        && strcmp(a->prev_sid, b->prev_sid) == 0 && a->rate_limited_until == b->rate_limited_until
+        && a->refreshing_pid == b->refreshing_pid;
 }
 
 static inline void s_pending(store_pending_t *rec, const char *sid, int64_t created_at)
@@ -74,6 +74,5 @@ static inline void s_pending(store_pending_t *rec, const char *sid, int64_t crea
     snprintf(rec->code_verifier, sizeof rec->code_verifier, "verifier-for-%s", sid);
     rec->created_at = created_at;
 }
-
 
 #endif
