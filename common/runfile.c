@@ -33,10 +33,20 @@ int runfile_name(char *buf, size_t size, const char *dflt, char *err, size_t err
 
 int runfile_write(const char *dir, const char *name, const char *what, const char *value)
 {
-    char path[PATH_MAX], tmp[PATH_MAX];
+    char path[PATH_MAX];
     int n = snprintf(path, sizeof path, "%s/%s.%s", dir, name, what);
-    int m = snprintf(tmp, sizeof tmp, "%s/%s.%s.tmp", dir, name, what);
-    if (n < 0 || m < 0 || (size_t) m >= sizeof tmp) {
+    if (n < 0 || (size_t) n >= sizeof path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    return runfile_write_path(path, value);
+}
+
+int runfile_write_path(const char *path, const char *value)
+{
+    char tmp[PATH_MAX];
+    int m = snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    if (m < 0 || (size_t) m >= sizeof tmp) {
         errno = ENAMETOOLONG;
         return -1;
     }

@@ -16,5 +16,7 @@ int runfile_name(char *buf, size_t size, const char *dflt, char *err, size_t err
 //  Write value and a newline to dir/name.what through dir/name.what.tmp and a rename. Returns 0, or -1
 //  (errno set) when a path is too long or the file cannot be written.
 int runfile_write(const char *dir, const char *name, const char *what, const char *value);
+//  Write value and a newline to path through path.tmp and a rename. Returns 0, or -1 (errno set).
+int runfile_write_path(const char *path, const char *value);
 
 #endif

@@ -5,6 +5,7 @@
 //         [--state-file PATH]
 #include "common/log.h"
 #include "common/rand.h"
+#include "common/runfile.h"
 #include "tests/mockrc/server.h"
 #include "tests/mockrc/state.h"
 
@@ -124,23 +125,6 @@ static int s_parse(int argc, char **argv, options_t *o)
     return 0;
 }
 
-static int s_write_port_file(const char *path, int port)
-{
-    char tmp[PATH_MAX];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long) getpid()) >= (int) sizeof tmp)
-        return -1;
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return -1;
-    int ok = fprintf(f, "%d\n", port) > 0;
-    ok = fclose(f) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
-}
-
 //  Take in the state file when there is one. A corrupt one is set aside (PATH.bad) and the mock starts fresh.
 static void s_load_state(state_t *st, const char *path)
 {
@@ -193,7 +177,9 @@ int main(int argc, char **argv)
         state_set_base_url(st, o.uri_base ? o.uri_base : server_url(server));
         if (o.state_file)
             s_load_state(st, o.state_file);
-        if (o.port_file && s_write_port_file(o.port_file, server_port(server)) != 0) {
+        char port[16];
+        snprintf(port, sizeof port, "%d", server_port(server));
+        if (o.port_file && runfile_write_path(o.port_file, port) != 0) {
             log_error("mockrc.start_failed", "reason=port_file path=%s", o.port_file);
             server_stop(&server);
         }
