@@ -1,12 +1,16 @@
 // Issue 10, item 3 (env files): deploy/start checks the env files with the services' own parser
 // (authsvc --check-config) before deciding demo mode; a mistyped key fails loudly, naming file and line.
-import { test, after } from 'node:test';
+import { test as nodeTest, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, readdirSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './lib/stack.mjs';
+
+// The cases are independent (each its own folders and ports): they run side by side (see the end).
+const cases = [];
+const test = (...args) => cases.push(args);
 
 const BUILD = process.env.BUILD || 'build';
 const dirs = [];
@@ -153,3 +157,5 @@ test('without PUBLIC_URL, the example file filled in serves on its own redirect 
     `http on GATEWAY_PORT ${s.env.GATEWAY_PORT}: set RC_REDIRECT_URL=http://localhost:\${GATEWAY_PORT}/oauth2callback`), bad.out);
   assert.deepEqual(killByPidFiles(s.env.RUN_DIR), [], 'no process was started');
 });
+
+describe('config', { concurrency: true }, () => { for (const args of cases) nodeTest(...args); });

@@ -1,5 +1,5 @@
 // Issue 3: deploy/start, status and stop; demo mode; two stacks side by side.
-import { test, after } from 'node:test';
+import { test as nodeTest, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
@@ -7,6 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './lib/stack.mjs';
 import { Browser } from './lib/browser.mjs';
+
+// The cases are independent (each its own folders and ports): they run side by side (see the end).
+const cases = [];
+const test = (...args) => cases.push(args);
 
 const BUILD = process.env.BUILD || 'build';
 const stacks = [];
@@ -189,3 +193,5 @@ test('deploy/deps installs what dpkg-query does not know, and is quiet when all 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+describe('deploy', { concurrency: true }, () => { for (const args of cases) nodeTest(...args); });

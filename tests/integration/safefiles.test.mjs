@@ -1,7 +1,7 @@
 // Issue 12, point 5: deploy/start refuses folders and files another local user planted or can read, says
 // why, and writes nothing; a running stack's files are its user's alone (0600 files, 0700 folders).
 // The tests run as root here: "another user" is nobody, made owner with chown.
-import { test, after } from 'node:test';
+import { test as nodeTest, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readFileSync, readdirSync, lstatSync, symlinkSync,
@@ -10,6 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './lib/stack.mjs';
 import { Browser } from './lib/browser.mjs';
+
+// The cases are independent (each its own folders and ports): they run side by side (see the end).
+const cases = [];
+const test = (...args) => cases.push(args);
 
 const BUILD = process.env.BUILD || 'build';
 const NOBODY = 65534;
@@ -174,3 +178,5 @@ test('a running stack: every file under RUN_DIR and DATA_DIR is 0600 (sockets, f
   assert.equal(again.code, 0, again.out);
   assert.equal((await b.get('/test')).status, 200, 'still logged in: the gateway key survived the restart');
 });
+
+describe('safefiles', { concurrency: true }, () => { for (const args of cases) nodeTest(...args); });
