@@ -7,6 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startMockedStack, get } from './lib/stack.mjs';
 import { Browser } from './lib/browser.mjs';
+import { slack } from './lib/timing.mjs';
 
 const APIS = ['extension', 'extension-call-log', 'account-call-log'];
 const JSON_ACCEPT = { headers: { accept: 'application/json' } };
@@ -14,7 +15,7 @@ const JSON_ACCEPT = { headers: { accept: 'application/json' } };
 let mock, stack;
 
 before(async () => {
-  ({ mock, stack } = await startMockedStack({ apisvcCount: 3, authsvcCount: 2, env: { RC_TIMEOUT_MS: '1500' } }));
+  ({ mock, stack } = await startMockedStack({ apisvcCount: 3, authsvcCount: 2, env: { RC_TIMEOUT_MS: String(slack(1500)) } }));
 });
 
 after(async () => {
