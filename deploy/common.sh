@@ -108,10 +108,12 @@ stop_one() {
 # alive PID: the process exists and has not exited. An exited child of a finished deploy/start
 # belongs to init, which may take seconds to reap it: a zombie counts as gone.
 alive() {
-  local line
-  read -r line 2>/dev/null <"/proc/$1/stat" || return 1
+  local line=""
+  [ -e "/proc/$1" ] || return 1
+  read -r line 2>/dev/null <"/proc/$1/stat"
+  [ -n "$line" ] || return 0      # there, but the read came back empty (cut short): gone is decided next time
   line=${line##*) }               # the state follows the command name, which may hold spaces
-  [ -n "$line" ] && [ "${line%% *}" != Z ]
+  [ "${line%% *}" != Z ]
 }
 
 # pause SECONDS: sleep without starting a process (read -t on a pipe nobody writes to; stop polls with it).

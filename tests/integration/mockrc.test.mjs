@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import {
   startMock, pkcePair, basicAuth, form, authorizeUrl, tokenRequest, login,
 } from './lib/mock.mjs';
+import { slack } from './lib/timing.mjs';
 
 const BUILD = process.env.BUILD || 'build';
 const APP = { id: 'app-one', secret: 's3cret-one', redirectUri: 'http://127.0.0.1:5000/oauth2callback' };
@@ -102,16 +103,16 @@ test('the command line is checked: no --client, bad --port, bad --client', async
 });
 
 test('a second mock: --latency-ms delays every RingCentral endpoint, not the control API; SIGTERM removes the port file', async () => {
-  const m = await startMock({ clients: [APP], latencyMs: 250 });
+  const m = await startMock({ clients: [APP], latencyMs: 1000 });
   try {
     let t0 = Date.now();
     await fetch(m.url + '/_mock/counters');
-    assert.ok(Date.now() - t0 < 200, 'control endpoints have no latency');
+    assert.ok(Date.now() - t0 < slack(250), 'control endpoints have no latency');    // a loaded machine's slack stays below 1 s
     t0 = Date.now();
     const r = await fetch(m.url + API.extension);
     assert.equal(r.status, 401);
-    assert.ok(Date.now() - t0 >= 250, `took ${Date.now() - t0} ms`);
-    assert.equal((await m.config()).latency_ms, 250);
+    assert.ok(Date.now() - t0 >= 1000, `took ${Date.now() - t0} ms`);
+    assert.equal((await m.config()).latency_ms, 1000);
   } finally {
     assert.deepEqual(await m.stop(), { code: 0, signal: null }, m.log());
     assert.doesNotMatch(m.log(), /Sanitizer|runtime error/);
