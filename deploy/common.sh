@@ -35,8 +35,11 @@ pid_in() {
   [[ "${pid:-}" =~ ^[0-9]+$ ]] || return 1
   kill -0 "$pid" 2>/dev/null || return 1
   # The command line's NUL separators read as spaces (bash builtins: status and stop poll this).
-  local cmdline="" args
-  mapfile -d '' -t args 2>/dev/null <"/proc/$pid/cmdline" && cmdline="${args[*]}"
+  local cmdline="" args try
+  for try in 1 2 3; do      # empty: a zombie's (alive says so), or a read cut short (looked at again)
+    mapfile -d '' -t args 2>/dev/null <"/proc/$pid/cmdline" && cmdline="${args[*]}"
+    [ -z "$cmdline" ] && alive "$pid" || break
+  done
   [[ "$cmdline" =~ $2 ]] || return 1
   echo "$pid"
 }
