@@ -1,6 +1,7 @@
 //  rpc_test: the per-thread service client against fake services: replies matched by id,
 //  dead and hung services bounded by the service timeout, slow but live ones waited for,
 //  recovery without a restart, two services called at once.
+//  tests/run: alone (it measures the hub's own timing: a ping after 1 s, a 400 ms ping timeout)
 #include "tests/support/gwtest.h"
 #include "gateway/rpc.h"
 

@@ -37,10 +37,30 @@ export function get(url, { ca, headers = {}, timeoutMs = 5000, localAddress } = 
   });
 }
 
-// A port free now, for a test's own sockets (bind 0, close, hope: another process may take it before the
-// caller binds it). The stacks never use it: holdPorts, and ports reported through RUN_DIR.
-export function freePort() {
-  return new Promise((resolve, reject) => {
+// Whether port is free on 127.0.0.1 now (bound and closed again).
+function canBind(port) {
+  return new Promise(resolve => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+// A port for a process that must be told one (deploy/start's nginx and mock; a socket of a test's own). The
+// stacks of startStack never use it: holdPorts, and ports reported through RUN_DIR. It is picked at random
+// below the kernel's ephemeral range (ip_local_port_range), where neither a port-0 bind nor an outgoing
+// connection of the test programs running side by side can take it before its process binds it, and it is
+// free when checked. (A port-0 bind, closed and handed on, was taken meanwhile: one run in a few.)
+export async function freePort() {
+  let low = 32768;
+  try { low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]); } catch {}
+  const top = Math.min(low, 65536) - 1, bottom = Math.max(1024, top - 12000);
+  for (let i = 0; top - bottom >= 1000 && i < 100; i++) {
+    const port = bottom + Math.floor(Math.random() * (top - bottom + 1));
+    if (await canBind(port)) return port;
+  }
+  return new Promise((resolve, reject) => {    // no room below the range: the OS's pick
     const srv = createServer();
     srv.unref();
     srv.on('error', reject);
@@ -218,6 +238,10 @@ export async function startStack({ mock, envs = ['production', 'sandbox'], env: 
     ...process.env, RUN_DIR: runDir, DATA_DIR: dataDir, RC_ENV_DIR: envDir,
     GATEWAY_PORT: String(port), GATEWAY_BIND: '127.0.0.1', PUBLIC_URL: publicUrl, LOG_LEVEL: 'info',
     SERVICE_TIMEOUT_MS: '3000', BUILD,
+    // 256 civetweb threads, not 1152: a test's stack never has more than a few dozen requests in flight
+    // (nginx-conf sizes the front's upstream to it), and starting and joining 1152 threads costs each
+    // gateway start about 0.25 s of CPU, some 15 s over a run. A test of the limits sets its own.
+    GATEWAY_THREADS: '256',
     ...(tls ? { TLS_CERT: tls.cert, TLS_KEY: tls.key } : {}),
     // Bound where the OS says; the clients are started with the endpoints the services report.
     ...(bus === 'tcp' ? { AUTHSVC_ENDPOINT: 'tcp://127.0.0.1:*', APISVC_ENDPOINT: 'tcp://127.0.0.1:*' } : {}), ...extraEnv,
