@@ -447,18 +447,18 @@ test('authsvc hung: a stale token is a clear 503 before the gateway gives up on 
   assert.equal(r.status, 503, r.text.slice(0, 200));
   assert.match(JSON.parse(r.text).message, /authsvc did not answer/);
   const serviceMs = Number(stack.env.SERVICE_TIMEOUT_MS);
-  assert.ok(ms < serviceMs + RC_TIMEOUT_MS + 700, `took ${ms} ms`);
+  assert.ok(ms < serviceMs + RC_TIMEOUT_MS + slack(350), `took ${ms} ms`);
   await waitFor(async () => (await b.get('/test?api=extension', JSON_ACCEPT)).status === 200, { what: 'API after SIGCONT' });
 });
 
-test('apisvc killed: 503 within 3 s; restarted: works without restarting the gateway', async () => {
+test('apisvc killed: 503 within SERVICE_TIMEOUT_MS; restarted: works without restarting the gateway', async () => {
   const { b } = await loggedIn('sandbox');
   await stack.kill('apisvc', 'SIGKILL');
   const t0 = Date.now();
   const r = await b.get('/test?api=extension');
   const ms = Date.now() - t0;
   assertErrorPage(r, 503, /unavailable/i);
-  assert.ok(ms <= 3000 + slack(300), `took ${ms} ms`);
+  assert.ok(ms <= Number(stack.env.SERVICE_TIMEOUT_MS) + slack(300), `took ${ms} ms`);
   stack.start('apisvc');
   await waitFor(async () => (await b.get('/test?api=extension')).status === 200, { timeoutMs: 8000, what: 'API after restart' });
 });

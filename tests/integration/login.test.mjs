@@ -203,7 +203,7 @@ test('restarting the gateway keeps the login', async () => {
   assert.equal((await b.get('/test')).status, 200);
 });
 
-test('authsvc killed: 503 within 3 s; restarted: works without restarting the gateway', async () => {
+test('authsvc killed: 503 within SERVICE_TIMEOUT_MS; restarted: works without restarting the gateway', async () => {
   const b = new Browser(stack.url);
   await b.login('production');
   await stack.kill('authsvc', 'SIGKILL');
@@ -211,7 +211,7 @@ test('authsvc killed: 503 within 3 s; restarted: works without restarting the ga
   const r = await b.get('/test');
   const ms = Date.now() - t0;
   assert.equal(r.status, 503);
-  assert.ok(ms <= 3000 + slack(300), `took ${ms} ms`);
+  assert.ok(ms <= Number(stack.env.SERVICE_TIMEOUT_MS) + slack(300), `took ${ms} ms`);
   assert.match(r.text, /unavailable/i);
   stack.start('authsvc');
   await waitFor(async () => (await b.get('/test')).status === 200, { timeoutMs: 8000, what: '/test after restart' });

@@ -14,6 +14,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMock, sanitizerReport } from './mock.mjs';
+import { slack } from './timing.mjs';
 
 const BUILD = process.env.BUILD || 'build';
 const live = new Set();
@@ -237,7 +238,9 @@ export async function startStack({ mock, envs = ['production', 'sandbox'], env: 
   const env = {
     ...process.env, RUN_DIR: runDir, DATA_DIR: dataDir, RC_ENV_DIR: envDir,
     GATEWAY_PORT: String(port), GATEWAY_BIND: '127.0.0.1', PUBLIC_URL: publicUrl, LOG_LEVEL: 'info',
-    SERVICE_TIMEOUT_MS: '3000', BUILD,
+    // How long the gateway waits for a silent service before its 503: 3 s at the suite's usual scale (2),
+    // more where a sanitizer build answers pings slower (tests/run: 3).
+    SERVICE_TIMEOUT_MS: String(slack(1500)), BUILD,
     // 256 civetweb threads, not 1152: a test's stack never has more than a few dozen requests in flight
     // (nginx-conf sizes the front's upstream to it), and starting and joining 1152 threads costs each
     // gateway start about 0.25 s of CPU, some 15 s over a run. A test of the limits sets its own.
