@@ -371,7 +371,11 @@ test('a refresh that RingCentral completes after our timeout does not end the lo
 });
 
 test('with 200 ms of RingCentral latency, 50 concurrent API requests finish well under 2 s', async t => {
-  const sessions = await Promise.all(Array.from({ length: 50 }, (_, i) => loggedIn(i % 2 ? 'sandbox' : 'production')));
+  // The 50 sessions log in ten at a time: the logins are not what this measures, and 50 at once on a
+  // machine busy with the rest of the suite under a sanitizer kept authsvc past SERVICE_TIMEOUT_MS.
+  const sessions = [];
+  for (let i = 0; i < 50; i += 10)
+    sessions.push(...await Promise.all(Array.from({ length: 10 }, (_, j) => loggedIn((i + j) % 2 ? 'sandbox' : 'production'))));
   await mock.config({ latency_ms: 200 });
   try {
     for (const [what, opts, pick] of [['pages of 50 sessions', {}, i => sessions[i]],
