@@ -2,11 +2,10 @@
 // (authsvc --check-config) before deciding demo mode; a mistyped key fails loudly, naming file and line.
 import { test as nodeTest, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, readdirSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './lib/stack.mjs';
+import { freePort, runCommand } from './lib/stack.mjs';
 
 // The cases are independent (each its own folders and ports): they run side by side (see the end).
 const cases = [];
@@ -15,12 +14,7 @@ const test = (...args) => cases.push(args);
 const BUILD = process.env.BUILD || 'build';
 const dirs = [];
 
-function run(cmd, args, env) {
-  return new Promise(resolve => {
-    execFile(cmd, args, { env: { ...process.env, ...env, NO_BUILD: '1', BUILD }, timeout: 60000 },
-      (err, stdout, stderr) => resolve({ code: err ? (err.code ?? 1) : 0, out: stdout + stderr }));
-  });
-}
+const run = runCommand;
 
 async function newStack() {
   const dir = mkdtempSync(join(tmpdir(), 'rcconfig-'));

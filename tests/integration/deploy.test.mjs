@@ -5,7 +5,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './lib/stack.mjs';
+import { freePort, runCommand } from './lib/stack.mjs';
 import { Browser } from './lib/browser.mjs';
 
 // The cases are independent (each its own folders and ports): they run side by side (see the end).
@@ -15,12 +15,7 @@ const test = (...args) => cases.push(args);
 const BUILD = process.env.BUILD || 'build';
 const stacks = [];
 
-function run(script, env) {
-  return new Promise(resolve => {
-    execFile(`deploy/${script}`, [], { env: { ...process.env, ...env, NO_BUILD: '1', BUILD }, timeout: 60000 },
-      (err, stdout, stderr) => resolve({ code: err ? (err.code ?? 1) : 0, out: stdout + stderr }));
-  });
-}
+const run = (script, env) => runCommand(`deploy/${script}`, [], env);
 
 async function newStack() {
   const dir = mkdtempSync(join(tmpdir(), 'rcdeploy-'));

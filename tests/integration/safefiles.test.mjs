@@ -3,29 +3,22 @@
 // The tests run as root here: "another user" is nobody, made owner with chown.
 import { test as nodeTest, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readFileSync, readdirSync, lstatSync, symlinkSync,
          chmodSync, chownSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './lib/stack.mjs';
+import { freePort, runCommand } from './lib/stack.mjs';
 import { Browser } from './lib/browser.mjs';
 
 // The cases are independent (each its own folders and ports): they run side by side (see the end).
 const cases = [];
 const test = (...args) => cases.push(args);
 
-const BUILD = process.env.BUILD || 'build';
 const NOBODY = 65534;
 const root = mkdtempSync(join(tmpdir(), 'rcsafe-'));
 const started = [];
 
-function run(script, env) {
-  return new Promise(resolve => {
-    execFile(`deploy/${script}`, [], { env: { ...process.env, ...env, NO_BUILD: '1', BUILD }, timeout: 60000 },
-      (err, stdout, stderr) => resolve({ code: err ? (err.code ?? 1) : 0, out: stdout + stderr }));
-  });
-}
+const run = (script, env) => runCommand(`deploy/${script}`, [], env);
 
 after(async () => {
   for (const env of started) await run('stop', env);

@@ -3,11 +3,11 @@
 // deploy/start's own, with its own RUN_DIR, DATA_DIR and ports (as in deploy.test.mjs).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, readFileSync, renameSync, existsSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { freePort, waitFor } from './lib/stack.mjs';
+import { freePort, waitFor, runCommand } from './lib/stack.mjs';
 import { Browser } from './lib/browser.mjs';
 import { slack } from './lib/timing.mjs';
 
@@ -18,13 +18,7 @@ const BACK_WITHIN_MS = 3000;
 let s;
 let cookies = [];   // the sessions of the load test
 
-// Run a command of the project with the stack's settings: { code, out }.
-function run(cmd, args, env, timeout = 60000) {
-  return new Promise(done => {
-    execFile(cmd, args, { env: { ...process.env, NO_BUILD: '1', BUILD, ...env }, timeout },
-      (err, stdout, stderr) => done({ code: err ? (err.code ?? 1) : 0, out: stdout + stderr }));
-  });
-}
+const run = runCommand;
 const deploy = (script, env = s.env) => run(`deploy/${script}`, [], env);
 
 const pidOf = name => { try { return Number(readFileSync(join(s.env.RUN_DIR, `${name}.pid`), 'utf8')) || 0; } catch { return 0; } };

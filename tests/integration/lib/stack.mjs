@@ -6,7 +6,7 @@
 // RUN_DIR (common/runfile.h), which the stack reads before it starts what needs it. So
 // stacks can start in parallel. Everything it starts is stopped by PID (stop(), and on
 // process exit); stop() fails when a process's log holds a sanitizer report.
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync, openSync, closeSync, existsSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -21,6 +21,16 @@ const live = new Set();
 // nginx runs in a process group of its own (master and workers): the group is signalled.
 const signal = (p, sig) => { try { if (p.group) process.kill(-p.pid, sig); else p.kill(sig); } catch {} };
 process.on('exit', () => { for (const p of live) signal(p, 'SIGKILL'); });
+
+// Run a command of the project (deploy/start, deploy/stop, …) as the tests of deploy/ do: resolves
+// { code, out } (stdout, then stderr). NO_BUILD (the suite built it, in BUILD) and 256 gateway threads, as
+// startStack's stacks have (starting 1,152 costs each gateway start about 0.25 s of CPU), unless env says otherwise.
+export function runCommand(cmd, args = [], env = {}, timeout = 60000) {
+  return new Promise(resolve => {
+    execFile(cmd, args, { env: { ...process.env, GATEWAY_THREADS: '256', NO_BUILD: '1', BUILD, ...env }, timeout },
+      (err, stdout, stderr) => resolve({ code: err ? (err.code ?? 1) : 0, out: stdout + stderr }));
+  });
+}
 
 // GET url with node's http(s) client (ca: a PEM the client trusts); resolves { status, headers, text }.
 export function get(url, { ca, headers = {}, timeoutMs = 5000, localAddress } = {}) {
