@@ -217,8 +217,8 @@ enum { SPACE_CAP = STORE_PENDING_MAX };
 
 static void t_space(void)
 {
-    //  At the default map the count cap comes first: STORE_PENDING_MAX logins (written in
-    //  batches, for speed) use a fraction of what the reserve leaves them, and one more evicts.
+    //  At the default map the count cap comes first: SPACE_CAP logins (written in batches, for
+    //  speed) use a fraction of what the reserve leaves them, and one more evicts.
     store_t *store = store_open(s_dir("space"), 0);
     CHECK(store != NULL);
     store_pending_set_max(store, SPACE_CAP);

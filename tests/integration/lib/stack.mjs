@@ -22,12 +22,18 @@ const live = new Set();
 const signal = (p, sig) => { try { if (p.group) process.kill(-p.pid, sig); else p.kill(sig); } catch {} };
 process.on('exit', () => { for (const p of live) signal(p, 'SIGKILL'); });
 
+// The gateway threads of every stack the tests start: 256 civetweb threads, not 1152. A test's stack never has
+// more than a few dozen requests in flight (nginx-conf sizes the front's upstream to it), and starting and
+// joining 1152 threads costs each gateway start about 0.25 s of CPU, some 15 s over a run. A test of the limits
+// sets its own.
+const GATEWAY_THREADS = '256';
+
 // Run a command of the project (deploy/start, deploy/stop, …) as the tests of deploy/ do: resolves
-// { code, out } (stdout, then stderr). NO_BUILD (the suite built it, in BUILD) and 256 gateway threads, as
-// startStack's stacks have (starting 1,152 costs each gateway start about 0.25 s of CPU), unless env says otherwise.
+// { code, out } (stdout, then stderr). NO_BUILD (the suite built it, in BUILD) and GATEWAY_THREADS, unless
+// env says otherwise.
 export function runCommand(cmd, args = [], env = {}, timeout = 60000) {
   return new Promise(resolve => {
-    execFile(cmd, args, { env: { ...process.env, GATEWAY_THREADS: '256', NO_BUILD: '1', BUILD, ...env }, timeout },
+    execFile(cmd, args, { env: { ...process.env, GATEWAY_THREADS, NO_BUILD: '1', BUILD, ...env }, timeout },
       (err, stdout, stderr) => resolve({ code: err ? (err.code ?? 1) : 0, out: stdout + stderr }));
   });
 }
@@ -251,10 +257,7 @@ export async function startStack({ mock, envs = ['production', 'sandbox'], env: 
     // How long the gateway waits for a silent service before its 503: 3 s at the suite's usual scale (2),
     // more where a sanitizer build answers pings slower (tests/run: 3).
     SERVICE_TIMEOUT_MS: String(slack(1500)), BUILD,
-    // 256 civetweb threads, not 1152: a test's stack never has more than a few dozen requests in flight
-    // (nginx-conf sizes the front's upstream to it), and starting and joining 1152 threads costs each
-    // gateway start about 0.25 s of CPU, some 15 s over a run. A test of the limits sets its own.
-    GATEWAY_THREADS: '256',
+    GATEWAY_THREADS,
     ...(tls ? { TLS_CERT: tls.cert, TLS_KEY: tls.key } : {}),
     // Bound where the OS says; the clients are started with the endpoints the services report.
     ...(bus === 'tcp' ? { AUTHSVC_ENDPOINT: 'tcp://127.0.0.1:*', APISVC_ENDPOINT: 'tcp://127.0.0.1:*' } : {}), ...extraEnv,
