@@ -26,11 +26,11 @@ const APIS = [
   { name: 'account-call-log', label: 'Account call log' },
 ];
 
-// Chromium obeys only the last --disable-features, so this list replaces playwright-core's own: it
-// repeats that one (chromiumSwitches of playwright-core 1.65, checked below) and adds three that halve
-// Chromium's CPU in this test (74 s -> 37-43 s, its processes' /proc times over a run): the omnibox's two
-// WebUI popups, preloaded in a renderer of their own for every window, and the spare renderer the
-// browser keeps ready for the next site (42 renderer processes over the run, 13 without them).
+// Chromium obeys only the last --disable-features, so this list replaces playwright-core's own: it repeats
+// that one (chromiumSwitches of playwright-core 1.65, checked below; less its entries for Windows and Edge)
+// and adds three that halve Chromium's CPU in this test (74 s -> 37-43 s, its processes' /proc times over a
+// run): the omnibox's two WebUI popups, preloaded in a renderer of their own for every window, and the spare
+// renderer the browser keeps ready for the next site (42 renderer processes over the run, 13 without them).
 const PLAYWRIGHT_VERSION = '1.65.';
 const DISABLED_FEATURES = [
   'AvoidUnnecessaryBeforeUnloadCheckSync', 'DestroyProfileOnBrowserClose', 'HttpsUpgrades',
