@@ -468,22 +468,9 @@ int store_session_delete(store_t *self, const char *sid)
     return store_txn_run(self, STORE_TXN_WRITE | STORE_TXN_FREES, "session_delete", s_del_fn, (void *) sid);
 }
 
-static int s_count_fn(store_t *self, MDB_txn *txn, void *arg, bool *commit)
-{
-    (void) commit;
-    MDB_stat st;
-    int rc = mdb_stat(txn, self->sessions, &st);
-    if (rc != 0)
-        return store_txn_fail("session_count", rc);
-    *(int64_t *) arg = (int64_t) st.ms_entries;
-    return 0;
-}
-
 int64_t store_session_count(store_t *self)
 {
-    int64_t count = 0;
-    int rc = store_txn_run(self, STORE_TXN_READ, "session_count", s_count_fn, &count);
-    return rc == 0 ? count : rc;
+    return store_txn_count(self, self->sessions, "session_count");
 }
 
 //  ---------------------------------------------------------------------------

@@ -355,22 +355,9 @@ void store_pending_set_max(store_t *self, size_t max)
         self->pending_max = max ? max : STORE_PENDING_MAX;
 }
 
-static int s_count_fn(store_t *self, MDB_txn *txn, void *arg, bool *commit)
-{
-    (void) commit;
-    MDB_stat st;
-    int rc = mdb_stat(txn, self->pending, &st);
-    if (rc != 0)
-        return store_txn_fail("pending_count", rc);
-    *(int64_t *) arg = (int64_t) st.ms_entries;
-    return 0;
-}
-
 int64_t store_pending_count(store_t *self)
 {
-    int64_t count = 0;
-    int rc = store_txn_run(self, STORE_TXN_READ, "pending_count", s_count_fn, &count);
-    return rc == 0 ? count : rc;
+    return store_txn_count(self, self->pending, "pending_count");
 }
 
 //  ---------------------------------------------------------------------------

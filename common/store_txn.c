@@ -91,6 +91,32 @@ void store_txn_unsealed(const char *kind, const char *key, const store_codec_ctx
 //  Begin a transaction; the caller holds map_lock shared. When another process
 //  has grown the map, adopt its size (exclusively, no transaction of ours live)
 //  and try once more.
+typedef struct {
+    MDB_dbi dbi;
+    const char *op;
+    int64_t count;
+} s_count_t;
+
+static int s_count_fn(store_t *self, MDB_txn *txn, void *arg, bool *commit)
+{
+    (void) self;
+    (void) commit;
+    s_count_t *c = arg;
+    MDB_stat st;
+    int rc = mdb_stat(txn, c->dbi, &st);
+    if (rc != 0)
+        return store_txn_fail(c->op, rc);
+    c->count = (int64_t) st.ms_entries;
+    return 0;
+}
+
+int64_t store_txn_count(store_t *self, MDB_dbi dbi, const char *op)
+{
+    s_count_t c = { dbi, op, 0 };
+    int rc = store_txn_run(self, STORE_TXN_READ, op, s_count_fn, &c);
+    return rc == 0 ? c.count : rc;
+}
+
 static int s_begin(store_t *self, unsigned flags, MDB_txn **txn_p, const char *op)
 {
     int rc = mdb_txn_begin(self->env, NULL, flags, txn_p);
