@@ -470,7 +470,7 @@ int store_session_delete(store_t *self, const char *sid)
 
 int64_t store_session_count(store_t *self)
 {
-    return store_txn_count(self, self->sessions, "session_count");
+    return store_txn_count(self, offsetof(store_t, sessions), "session_count");
 }
 
 //  ---------------------------------------------------------------------------

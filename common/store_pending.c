@@ -357,7 +357,7 @@ void store_pending_set_max(store_t *self, size_t max)
 
 int64_t store_pending_count(store_t *self)
 {
-    return store_txn_count(self, self->pending, "pending_count");
+    return store_txn_count(self, offsetof(store_t, pending), "pending_count");
 }
 
 //  ---------------------------------------------------------------------------

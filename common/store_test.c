@@ -116,6 +116,7 @@ static void t_bad_arguments(void)
     //  Failing calls on a missing store do not crash.
     CHECK(store_session_get(NULL, "x", &out) == STORE_EINVAL);
     CHECK(store_sweep(NULL, NOW, NULL, NULL) == STORE_EINVAL);
+    CHECK(store_session_count(NULL) == STORE_EINVAL && store_pending_count(NULL) == STORE_EINVAL);
     CHECK(strcmp(store_strerror(STORE_EFULL), "store map full") == 0);
     CHECK(store_open("", 0) == NULL);
     CHECK(store_open("/proc/no/such/dir", 0) == NULL);

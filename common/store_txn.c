@@ -92,27 +92,28 @@ void store_txn_unsealed(const char *kind, const char *key, const store_codec_ctx
 //  has grown the map, adopt its size (exclusively, no transaction of ours live)
 //  and try once more.
 typedef struct {
-    MDB_dbi dbi;
+    size_t dbi_field;
     const char *op;
     int64_t count;
 } s_count_t;
 
 static int s_count_fn(store_t *self, MDB_txn *txn, void *arg, bool *commit)
 {
-    (void) self;
     (void) commit;
     s_count_t *c = arg;
+    MDB_dbi dbi;
+    memcpy(&dbi, (const char *) self + c->dbi_field, sizeof dbi);
     MDB_stat st;
-    int rc = mdb_stat(txn, c->dbi, &st);
+    int rc = mdb_stat(txn, dbi, &st);
     if (rc != 0)
         return store_txn_fail(c->op, rc);
     c->count = (int64_t) st.ms_entries;
     return 0;
 }
 
-int64_t store_txn_count(store_t *self, MDB_dbi dbi, const char *op)
+int64_t store_txn_count(store_t *self, size_t dbi_field, const char *op)
 {
-    s_count_t c = { dbi, op, 0 };
+    s_count_t c = { dbi_field, op, 0 };
     int rc = store_txn_run(self, STORE_TXN_READ, op, s_count_fn, &c);
     return rc == 0 ? c.count : rc;
 }

@@ -17,6 +17,7 @@
 #include <lmdb.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 //  LMDB's largest key (mdb_env_get_maxkeysize with the default build).
@@ -68,8 +69,10 @@ typedef int(store_txn_fn)(store_t *self, MDB_txn *txn, void *arg, bool *commit);
 
 //  Run fn in one transaction of the given mode. Returns fn's code, or STORE_EINVAL (no store), STORE_EFULL or STORE_EIO from begin or commit.
 int store_txn_run(store_t *self, int mode, const char *op, store_txn_fn *fn, void *arg);
-//  The number of records in dbi, read in one transaction (op names it in a failure's log line). Returns the count, or a negative STORE_* code.
-int64_t store_txn_count(store_t *self, MDB_dbi dbi, const char *op);
+//  The number of records in the database whose handle is the store_t field at dbi_field (offsetof: read
+//  only once the transaction runs, so a NULL or lost store gets its code), in one read transaction; op names it in
+//  a failure's log line. Returns the count, or a negative STORE_* code.
+int64_t store_txn_count(store_t *self, size_t dbi_field, const char *op);
 //  Log an LMDB failure of op once (never a key) and map it. Returns STORE_EFULL for MDB_MAP_FULL, else STORE_EIO.
 int store_txn_fail(const char *op, int mdb_rc);
 //  Check a session id or state (1 .. STORE_KEY_MAX-1 bytes) and point val at it. Returns 0 or STORE_EINVAL.
